@@ -1,0 +1,58 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// RoomRecorder: an edge recording agent for classrooms and meeting rooms.
+/// See docs/architecture.md for what each module owns and which may import which.
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "RoomRecorder",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "roomrecd", targets: ["roomrecd"]),
+        .executable(name: "roomrecctl", targets: ["roomrecctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // C shims: a module map and a small header each, libraries found through pkg-config.
+        .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg", pkgConfig: "libavformat libavcodec libavfilter libavutil libswscale libswresample",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavfilter-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]),
+        .systemLibrary(name: "CV4L2", path: "Sources/CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
+        .systemLibrary(name: "CALSA", path: "Sources/CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+
+        .target(name: "RecorderCore", swiftSettings: strict),
+        .target(name: "DurableFiles", swiftSettings: strict),
+        .target(name: "Media", dependencies: ["RecorderCore", "DurableFiles", "CFFmpeg"], swiftSettings: strict),
+        .target(name: "Capture", dependencies: ["RecorderCore", "Media", "CV4L2", "CALSA"], swiftSettings: strict),
+        .target(name: "Catalog", dependencies: ["RecorderCore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .target(name: "Uploads", dependencies: ["RecorderCore", "Catalog", "DurableFiles", .product(name: "Crypto", package: "swift-crypto"),
+                                                .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "ControlAPI", dependencies: ["RecorderCore", .product(name: "NIOCore", package: "swift-nio"),
+                                                   .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                                                   .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "ControlClient", dependencies: ["RecorderCore", .product(name: "NIOCore", package: "swift-nio"),
+                                                      .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
+                swiftSettings: strict),
+        .target(name: "SystemIntegration", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "Daemon", dependencies: ["RecorderCore", "Media", "Capture", "Catalog", "Uploads", "ControlAPI", "SystemIntegration",
+                                               .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .executableTarget(name: "roomrecd", dependencies: ["Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: strict),
+        .executableTarget(name: "roomrecctl", dependencies: ["RecorderCore", "ControlClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: strict),
+
+        .target(name: "TestSupport", path: "Tests/Support", swiftSettings: strict),
+        .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore"], swiftSettings: strict),
+        .testTarget(name: "MediaTests", dependencies: ["TestSupport", "Media", "Capture", "RecorderCore"], swiftSettings: strict),
+        .testTarget(name: "CatalogTests", dependencies: ["TestSupport", "Catalog", "Uploads", "RecorderCore"], swiftSettings: strict),
+        .testTarget(name: "ControlAPITests", dependencies: ["TestSupport", "ControlAPI", "ControlClient", "RecorderCore"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ControlClient", "RecorderCore"], swiftSettings: strict),
+    ]
+)

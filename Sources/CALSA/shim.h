@@ -1,0 +1,3 @@
+// ALSA's library API.
+#pragma once
+#include <alsa/asoundlib.h>

@@ -1,0 +1,12 @@
+// V4L2 headers plus the ioctl request numbers as functions (Swift cannot import the _IOR/_IOWR macros).
+#pragma once
+#include <linux/videodev2.h>
+#include <libv4l2.h>
+#include <sys/ioctl.h>
+
+static inline unsigned long rr_vidioc_querycap(void) { return VIDIOC_QUERYCAP; }
+static inline unsigned long rr_vidioc_enum_fmt(void) { return VIDIOC_ENUM_FMT; }
+static inline unsigned long rr_vidioc_enum_framesizes(void) { return VIDIOC_ENUM_FRAMESIZES; }
+static inline unsigned long rr_vidioc_enum_frameintervals(void) { return VIDIOC_ENUM_FRAMEINTERVALS; }
+/// ioctl with a pointer argument (Swift cannot call the variadic ioctl).
+static inline int rr_ioctl(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }

@@ -1,0 +1,170 @@
+import Foundation
+import GRDB
+import RecorderCore
+
+/// The SQLite catalog of recordings and the durable upload queue (WAL mode, one file in the state directory).
+///
+/// Every change is one transaction, so after a crash or power loss the catalog holds either the state before
+/// a change or the state after it. Schema changes are append-only named migrations.
+public final class CatalogDatabase: Sendable {
+    private let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the catalog at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    /// The schema's history. Never edit a step that has shipped; add a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: recordings and upload jobs") { db in
+            try db.create(table: "recording") { t in
+                t.primaryKey("recordingId", .text)
+                t.column("roomId", .text).notNull()
+                t.column("title", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("filename", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("reason", .text)
+                t.column("owner", .text)
+                t.column("initiator", .text)
+                t.column("startDate", .datetime).notNull()
+                t.column("endDate", .datetime)
+                t.column("duration", .double)
+                t.column("size", .integer)
+                t.column("sha256", .text)
+                t.column("path", .text).notNull()
+            }
+            try db.create(index: "recording_startDate", on: "recording", columns: ["startDate"])
+            try db.create(table: "uploadJob") { t in
+                t.primaryKey("jobId", .text)
+                t.column("recordingId", .text).notNull().references("recording", onDelete: .cascade)
+                t.column("target", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("priority", .integer).notNull().defaults(to: 0)
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("nextAttemptAt", .datetime).notNull()
+                t.column("bytesConfirmed", .integer).notNull().defaults(to: 0)
+                t.column("totalBytes", .integer).notNull()
+                t.column("remoteId", .text)
+                t.column("lastError", .text)
+                t.column("createdAt", .datetime).notNull()
+                t.column("updatedAt", .datetime).notNull()
+                // One job per recording and target: a recording is never delivered twice to one place.
+                t.uniqueKey(["recordingId", "target"])
+            }
+            try db.create(index: "uploadJob_runnable", on: "uploadJob", columns: ["state", "priority", "createdAt"])
+        }
+        return migrator
+    }
+
+    // MARK: Recordings
+
+    public func insert(_ recording: Recording) throws {
+        try pool.write { db in try recording.insert(db) }
+    }
+
+    public func update(_ recording: Recording) throws {
+        try pool.write { db in try recording.update(db) }
+    }
+
+    public func recording(id: String) throws -> Recording? {
+        try pool.read { db in try Recording.fetchOne(db, key: id) }
+    }
+
+    /// All recordings, newest first.
+    public func recordings() throws -> [Recording] {
+        try pool.read { db in try Recording.order(Column("startDate").desc).fetchAll(db) }
+    }
+
+    /// Recordings a crash left `starting`, `active` or `ending`.
+    public func unfinishedRecordings() throws -> [Recording] {
+        let states = [RecordingState.starting, .active, .ending].map(\.rawValue)
+        return try pool.read { db in try Recording.filter(states.contains(Column("status"))).fetchAll(db) }
+    }
+
+    /// Saves a finished recording and queues its upload in one transaction: a finished file is never left
+    /// without a job.
+    public func finish(_ recording: Recording, queueing job: UploadJob) throws {
+        try pool.write { db in
+            try recording.update(db)
+            try job.insert(db)
+        }
+    }
+
+    // MARK: Upload queue
+
+    public func uploadJobs() throws -> [UploadJob] {
+        try pool.read { db in try UploadJob.order(Column("createdAt").desc).fetchAll(db) }
+    }
+
+    public func uploadJob(id: String) throws -> UploadJob? {
+        try pool.read { db in try UploadJob.fetchOne(db, key: id) }
+    }
+
+    /// Takes the next runnable job (queued and due), highest priority then oldest first, and marks it
+    /// `uploading` with one more attempt, in one transaction.
+    public func claimNextJob(now: Date) throws -> UploadJob? {
+        try pool.write { db in
+            guard var job = try UploadJob
+                .filter(Column("state") == UploadState.queued.rawValue && Column("nextAttemptAt") <= now)
+                .order(Column("priority").desc, Column("createdAt").asc)
+                .fetchOne(db) else { return nil }
+            job.state = .uploading
+            job.attempts += 1
+            job.updatedAt = now
+            try job.update(db)
+            return job
+        }
+    }
+
+    /// When the earliest queued job becomes due, if any is queued.
+    public func nextDueDate() throws -> Date? {
+        try pool.read { db in
+            try Date.fetchOne(db, sql: "SELECT MIN(nextAttemptAt) FROM uploadJob WHERE state = ?", arguments: [UploadState.queued.rawValue])
+        }
+    }
+
+    public func update(_ job: UploadJob) throws {
+        try pool.write { db in try job.update(db) }
+    }
+
+    /// Puts jobs a crash left `uploading` back in the queue; their checkpoints say where to resume.
+    @discardableResult
+    public func requeueInterruptedJobs(now: Date) throws -> Int {
+        try pool.write { db in
+            try UploadJob.filter(Column("state") == UploadState.uploading.rawValue)
+                .updateAll(db, Column("state").set(to: UploadState.queued.rawValue), Column("updatedAt").set(to: now))
+        }
+    }
+
+    /// The number of jobs in each state.
+    public func queueCounts() throws -> [String: Int] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM uploadJob GROUP BY state")
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["state"] as String, $0["n"] as Int) })
+        }
+    }
+
+    /// The journal mode SQLite reports (`wal` once opened).
+    public func journalMode() throws -> String {
+        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+}
+
+extension Recording: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "recording"
+}
+
+extension UploadJob: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "uploadJob"
+}

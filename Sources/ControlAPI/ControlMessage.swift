@@ -1,0 +1,65 @@
+import Foundation
+import RecorderCore
+
+/// One HTTP request on the control socket, with the caller's peer credentials.
+public struct ControlRequest: Sendable {
+    public var method: String
+    /// The path without the query, e.g. `/v1/recordings`.
+    public var path: String
+    public var query: [String: String]
+    public var headers: [(String, String)]
+    public var body: Data
+    public var caller: Caller
+    /// Values of `{name}` segments of the matched route.
+    public var pathParameters: [String: String] = [:]
+
+    public init(method: String, target: String, headers: [(String, String)], body: Data, caller: Caller) {
+        self.method = method
+        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        path = String(parts.first ?? "/")
+        var query: [String: String] = [:]
+        if parts.count > 1 {
+            for pair in parts[1].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let key = String(kv[0]).removingPercentEncoding ?? String(kv[0])
+                let value = kv.count > 1 ? (String(kv[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(kv[1])) : ""
+                query[key] = value
+            }
+        }
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.caller = caller
+    }
+}
+
+/// One HTTP response: a status, headers and a body (JSON, or an RFC 9457 problem).
+public struct ControlResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: Data
+
+    public init(status: Int, headers: [(String, String)] = [], body: Data = Data()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// `value` as JSON.
+    public static func json<T: Encodable>(_ value: T, status: Int = 200, headers: [(String, String)] = []) -> ControlResponse {
+        do {
+            let body = try ControlJSON.encoder().encode(value)
+            return ControlResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: body + Data("\n".utf8))
+        } catch {
+            return problem(Problem(status: 500, title: "Internal Server Error", detail: "cannot encode the response: \(error)"))
+        }
+    }
+
+    /// An `application/problem+json` response.
+    public static func problem(_ problem: Problem, headers: [(String, String)] = []) -> ControlResponse {
+        let body = (try? ControlJSON.encoder().encode(problem)) ?? Data()
+        return ControlResponse(status: problem.status, headers: [("Content-Type", "application/problem+json")] + headers, body: body + Data("\n".utf8))
+    }
+
+    public static func error(_ error: ControlError) -> ControlResponse { problem(error.problem) }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import RecorderCore
+
+/// Serves the control API as HTTP/1.1 over a Unix domain socket: on a socket systemd passed in (socket
+/// activation), or on one it binds itself at a path, with the file's mode set. Each connection's caller is
+/// read from the socket's peer credentials (`SO_PEERCRED`).
+public struct ControlServer: Sendable {
+    /// Where to listen.
+    public enum Listener: Sendable {
+        /// Bind a new socket at `path` (a stale socket file there is replaced) with file mode `mode`.
+        case path(String, mode: mode_t)
+        /// Use a listening socket passed by systemd.
+        case activated(Int32)
+    }
+
+    /// Largest request body accepted.
+    public static let maxBodyBytes = 1 << 20
+
+    private let router: Router
+    private let logger: Logger
+
+    public init(router: Router, logger: Logger) {
+        self.router = router
+        self.logger = logger
+    }
+
+    typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+
+    /// Serves until the task is cancelled. `onListening` runs once the socket accepts connections.
+    public func run(_ listener: Listener, onListening: @Sendable () -> Void = {}) async throws {
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 64)
+        let initializer: @Sendable (Channel) -> EventLoopFuture<(Caller, Connection)> = { channel in
+            Self.peerCredentials(of: channel).flatMapThrowing { caller in
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                return (caller, try Connection(wrappingChannelSynchronously: channel))
+            }
+        }
+        let server: NIOAsyncChannel<(Caller, Connection), Never>
+        switch listener {
+        case .path(let path, let mode):
+            server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
+            guard chmod(path, mode) == 0 else {
+                throw ControlServerError("cannot set the mode of \(path): \(String(cString: strerror(errno)))")
+            }
+        case .activated(let fd):
+            server = try await bootstrap.bind(fd, childChannelInitializer: initializer)
+        }
+        onListening()
+        try await withThrowingDiscardingTaskGroup { group in
+            try await server.executeThenClose { connections in
+                for try await (caller, connection) in connections {
+                    group.addTask { await self.serve(connection, caller: caller) }
+                }
+            }
+        }
+    }
+
+    /// Answers the requests of one connection in order, until the peer closes it or asks to.
+    private func serve(_ connection: Connection, caller: Caller) async {
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                var head: HTTPRequestHead?
+                var body = ByteBuffer()
+                var tooLarge = false
+                for try await part in inbound {
+                    switch part {
+                    case .head(let h):
+                        head = h
+                        body.clear()
+                        tooLarge = false
+                    case .body(var chunk):
+                        if body.readableBytes + chunk.readableBytes > Self.maxBodyBytes { tooLarge = true } else { body.writeBuffer(&chunk) }
+                    case .end:
+                        guard let requestHead = head else { continue }
+                        let response: ControlResponse
+                        if tooLarge {
+                            response = .problem(Problem(status: 413, title: "Content Too Large", detail: "a request body may be at most \(Self.maxBodyBytes) bytes"))
+                        } else {
+                            let request = ControlRequest(method: requestHead.method.rawValue, target: requestHead.uri,
+                                                         headers: requestHead.headers.map { ($0.name, $0.value) },
+                                                         body: Data(body.readableBytesView), caller: caller)
+                            response = await router.handle(request)
+                            if requestHead.method != .GET && requestHead.method != .HEAD {
+                                logger.info("control request", metadata: [
+                                    "method": "\(requestHead.method.rawValue)", "path": "\(request.path)",
+                                    "status": "\(response.status)", "uid": "\(caller.uid)", "pid": "\(caller.pid)",
+                                ])
+                            }
+                        }
+                        try await write(response, to: outbound, version: requestHead.version, keepAlive: requestHead.isKeepAlive)
+                        if !requestHead.isKeepAlive { return }
+                        head = nil
+                    }
+                }
+            }
+        } catch {
+            logger.debug("control connection ended with an error", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func write(_ response: ControlResponse, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
+                       version: HTTPVersion, keepAlive: Bool) async throws {
+        var headers = HTTPHeaders(response.headers)
+        headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.count)")
+        headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+        try await outbound.write(.head(head))
+        if !response.body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body)))) }
+        try await outbound.write(.end(nil))
+    }
+
+    /// The `struct ucred` that `SO_PEERCRED` returns.
+    private struct PeerCredentials: Sendable {
+        var pid: Int32 = 0
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+    }
+
+    private static func peerCredentials(of channel: Channel) -> EventLoopFuture<Caller> {
+        guard let provider = channel as? SocketOptionProvider else {
+            return channel.eventLoop.makeFailedFuture(ControlServerError("the channel has no socket options"))
+        }
+        let future: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SO_PEERCRED)
+        return future.map { Caller(uid: $0.uid, gid: $0.gid, pid: $0.pid) }
+    }
+}
+
+/// The control server could not start.
+public struct ControlServerError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

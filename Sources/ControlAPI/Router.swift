@@ -1,0 +1,62 @@
+import Foundation
+import RecorderCore
+
+/// Matches a request's method and path against the registered routes. Paths are literal segments and
+/// `{name}` placeholders; an unknown path gets 404 and a known path with another method 405, both as problems.
+public struct Router: Sendable {
+    /// One registered route.
+    public struct Route: Sendable {
+        public let method: String
+        /// e.g. `/v1/recordings/{id}/stop`.
+        public let pattern: String
+        let segments: [Substring]
+        let handler: @Sendable (ControlRequest) async -> ControlResponse
+    }
+
+    public private(set) var routes: [Route] = []
+
+    public init() {}
+
+    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping @Sendable (ControlRequest) async -> ControlResponse) {
+        routes.append(Route(method: method, pattern: pattern, segments: pattern.split(separator: "/"), handler: handler))
+    }
+
+    /// Runs the matching route's handler.
+    public func handle(_ request: ControlRequest) async -> ControlResponse {
+        let segments = request.path.split(separator: "/")
+        var allowed: [String] = []
+        // Literal segments win over placeholders: `/v1/recordings/current/stop` before `/v1/recordings/{id}/stop`.
+        let candidates = routes.compactMap { route in Self.match(route.segments, segments).map { (route, $0) } }
+            .sorted { Self.literalCount($0.0.segments) > Self.literalCount($1.0.segments) }
+        for (route, parameters) in candidates {
+            guard route.method == request.method else {
+                allowed.append(route.method)
+                continue
+            }
+            var matched = request
+            matched.pathParameters = parameters
+            return await route.handler(matched)
+        }
+        if !allowed.isEmpty {
+            return .problem(Problem(status: 405, title: "Method Not Allowed",
+                                    detail: "\(request.method) is not allowed on \(request.path); use \(allowed.joined(separator: ", "))"),
+                            headers: [("Allow", allowed.joined(separator: ", "))])
+        }
+        return .problem(Problem(status: 404, title: "Not Found", detail: "no such route: \(request.method) \(request.path)"))
+    }
+
+    private static func match(_ pattern: [Substring], _ path: [Substring]) -> [String: String]? {
+        guard pattern.count == path.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (p, s) in zip(pattern, path) {
+            if p.hasPrefix("{"), p.hasSuffix("}") {
+                parameters[String(p.dropFirst().dropLast())] = String(s).removingPercentEncoding ?? String(s)
+            } else if p != s {
+                return nil
+            }
+        }
+        return parameters
+    }
+
+    private static func literalCount(_ segments: [Substring]) -> Int { segments.filter { !$0.hasPrefix("{") }.count }
+}

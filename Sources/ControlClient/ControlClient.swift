@@ -1,0 +1,90 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import RecorderCore
+
+/// Talks HTTP/1.1 to `roomrecd`'s control socket: one request per connection.
+public struct ControlClient: Sendable {
+    /// A response: the status and the body as received.
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: Data
+
+        /// The body decoded as `T` (dates in ISO 8601).
+        public func decode<T: Decodable>(_ type: T.Type) throws -> T { try ControlJSON.decoder().decode(type, from: body) }
+
+        /// The problem body of an error response, if it has one.
+        public var problem: Problem? { try? decode(Problem.self) }
+
+        public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    }
+
+    /// The socket could not be reached.
+    public struct ConnectionError: Error, CustomStringConvertible {
+        public let socketPath: String
+        public let underlying: String
+        public var description: String {
+            "cannot reach roomrecd at \(socketPath): \(underlying) (is the daemon running? `systemctl status roomrec`)"
+        }
+    }
+
+    public let socketPath: String
+
+    public init(socketPath: String) { self.socketPath = socketPath }
+
+    typealias Connection = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+
+    /// Sends one request and returns the whole response.
+    public func send(_ method: String, _ path: String, json body: Data? = nil) async throws -> Response {
+        let connection: Connection
+        do {
+            connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(unixDomainSocketPath: socketPath) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        return try Connection(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw ConnectionError(socketPath: socketPath, underlying: "\(error)")
+        }
+        return try await connection.executeThenClose { inbound, outbound in
+            var headers = HTTPHeaders()
+            headers.add(name: "Host", value: "roomrecd")
+            headers.add(name: "Connection", value: "close")
+            headers.add(name: "Accept", value: "application/json")
+            if let body {
+                headers.add(name: "Content-Type", value: "application/json")
+                headers.add(name: "Content-Length", value: "\(body.count)")
+            } else if method != "GET" {
+                headers.add(name: "Content-Length", value: "0")
+            }
+            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: headers)))
+            if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            try await outbound.write(.end(nil))
+
+            var status = 0
+            var responseHeaders: [(String, String)] = []
+            var collected = ByteBuffer()
+            for try await part in inbound {
+                switch part {
+                case .head(let head):
+                    status = Int(head.status.code)
+                    responseHeaders = head.headers.map { ($0.name, $0.value) }
+                case .body(var chunk):
+                    collected.writeBuffer(&chunk)
+                case .end:
+                    return Response(status: status, headers: responseHeaders, body: Data(collected.readableBytesView))
+                }
+            }
+            throw ConnectionError(socketPath: socketPath, underlying: "the connection closed before the response ended")
+        }
+    }
+
+    /// Sends `value` as the JSON body.
+    public func send<T: Encodable>(_ method: String, _ path: String, body value: T) async throws -> Response {
+        try await send(method, path, json: try ControlJSON.encoder().encode(value))
+    }
+}

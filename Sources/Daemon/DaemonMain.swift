@@ -1,0 +1,145 @@
+import Catalog
+import ControlAPI
+import Foundation
+import Logging
+import Media
+import RecorderCore
+import SystemIntegration
+import Uploads
+
+/// Runs `roomrecd`: reads the configuration, opens the catalog, recovers what a crash left, starts the upload
+/// queue and the control socket, tells systemd it is ready, keeps the watchdog fed, and on SIGTERM or SIGINT
+/// finishes the recording in progress as a playable file before it exits.
+public enum DaemonMain {
+    /// Exit codes (sysexits.h), so `RestartPreventExitStatus=` can keep systemd from restarting a bad config.
+    public enum ExitCode: Int32 {
+        case success = 0
+        case failure = 1
+        case cannotCreate = 73
+        case badConfig = 78
+    }
+
+    public static func run(configPath: String) async -> ExitCode {
+        let config: RoomRecorderConfig
+        do {
+            config = try RoomRecorderConfig.load(path: configPath)
+        } catch {
+            FileHandle.standardError.write(Data("roomrecd: \(error)\n".utf8))
+            return .badConfig
+        }
+        let level = Logger.Level(rawValue: config.daemon.logLevel.rawValue) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = JournalLogHandler.stderrIsJournal
+                ? JournalLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "roomrecd")
+        FFmpegLibrary.quietLogging()
+
+        for directory in [config.daemon.stateDirectory, config.recording.outputDirectory, config.library.path] {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                logger.critical("cannot create a directory", metadata: ["path": "\(directory)", "error": "\(error)"])
+                return .cannotCreate
+            }
+        }
+        let catalog: CatalogDatabase
+        do {
+            catalog = try CatalogDatabase(path: "\(config.daemon.stateDirectory)/roomrec.sqlite")
+        } catch {
+            logger.critical("cannot open the catalog", metadata: ["path": "\(config.daemon.stateDirectory)/roomrec.sqlite", "error": "\(error)"])
+            return .failure
+        }
+
+        let notifier = SystemdNotifier()
+        let queue = UploadQueue(catalog: catalog, targets: [LocalFolderTarget(root: config.library.path)], logger: Logger(label: "roomrecd.uploads"))
+        let daemon = RecorderDaemon(config: config, catalog: catalog, uploads: queue, logger: logger, notifier: notifier)
+        await daemon.recoverUnfinished()
+
+        let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP])
+        let uploadTask = Task { await queue.run() }
+        let (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
+        let server = ControlServer(router: ControlRoutes.router(for: daemon), logger: Logger(label: "roomrecd.control"))
+        let listener = Self.listener(for: config, logger: logger)
+        let serverTask = Task {
+            do {
+                try await server.run(listener) { listeningContinuation.yield() }
+            } catch is CancellationError {
+            } catch {
+                logger.critical("the control socket failed", metadata: ["socket": "\(config.control.socketPath)", "error": "\(error)"])
+            }
+            listeningContinuation.finish()
+        }
+        var listeningEvents = listening.makeAsyncIterator()
+        guard await listeningEvents.next() != nil else {
+            uploadTask.cancel()
+            return .failure
+        }
+        notifier.ready(status: "Idle")
+        logger.notice("roomrecd ready", metadata: [
+            "version": "\(RoomRecorderVersion.current)", "room": "\(config.room.id)", "socket": "\(config.control.socketPath)",
+            "config": "\(configPath)",
+        ])
+
+        let watchdogTask = Task {
+            guard let interval = notifier.watchdogInterval else { return }
+            while !Task.isCancelled {
+                // Fed only while the daemon answers and a running recording still receives frames: a stalled
+                // pipeline lets systemd restart the service, and recovery then saves the file.
+                if await daemon.isMakingProgress(within: 10) { notifier.watchdog() }
+                try? await Task.sleep(for: .seconds(interval))
+            }
+        }
+
+        var exitCode = ExitCode.success
+        for await signal in signals.events {
+            if signal == SIGHUP {
+                logger.notice("SIGHUP: configuration reload is not supported yet; restart the service to apply changes")
+                continue
+            }
+            logger.notice("stopping", metadata: ["signal": "\(signal)"])
+            notifier.stopping(status: "Finishing the recording in progress")
+            await daemon.shutdown(reason: "roomrecd was stopped (signal \(signal)) while recording")
+            break
+        }
+        if serverTask.isCancelled { exitCode = .failure }
+        watchdogTask.cancel()
+        serverTask.cancel()
+        uploadTask.cancel()
+        await uploadTask.value
+        if case .path(let path, _) = listener { unlink(path) }
+        logger.notice("roomrecd stopped")
+        return exitCode
+    }
+
+    /// The socket systemd passed, or the configured path bound by the daemon itself.
+    private static func listener(for config: RoomRecorderConfig, logger: Logger) -> ControlServer.Listener {
+        if let fd = SocketActivation.listenFileDescriptors().first {
+            logger.info("using the control socket passed by systemd", metadata: ["fd": "\(fd)"])
+            return .activated(fd)
+        }
+        let directory = (config.control.socketPath as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return .path(config.control.socketPath, mode: 0o660)
+    }
+}
+
+/// Turns process signals into an async sequence (handled on a dispatch queue, not in a signal handler).
+final class SignalWatcher {
+    let events: AsyncStream<Int32>
+    private let sources: [any DispatchSourceSignal]
+
+    init(signals: [Int32]) {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        events = stream
+        sources = signals.map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            return source
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Durable file operations: what is written reaches the disk before the code goes on. A failed call throws
+/// ``FileSync/Failure`` with the path and `errno`.
+public enum FileSync {
+    /// A failed system call, with the path and `errno`'s message.
+    public struct Failure: Error, CustomStringConvertible {
+        public let operation: String
+        public let path: String
+        public let code: Int32
+
+        public init(operation: String, path: String, code: Int32) {
+            self.operation = operation
+            self.path = path
+            self.code = code
+        }
+
+        public var description: String { "\(operation)(\(path)): \(String(cString: strerror(code)))" }
+    }
+
+    /// fsync(2) on the file at `path` (flushes its data from any descriptor's writes).
+    public static func fsyncFile(at path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure(operation: "open", path: path, code: errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw Failure(operation: "fsync", path: path, code: errno) }
+    }
+
+    /// fsync(2) on a directory, so that a rename or a new file in it is durable.
+    public static func fsyncDirectory(at path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure(operation: "open", path: path, code: errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw Failure(operation: "fsync", path: path, code: errno) }
+    }
+
+    /// rename(2), then fsync of the destination's directory.
+    public static func rename(_ source: String, to destination: String) throws {
+        guard Foundation.rename(source, destination) == 0 else { throw Failure(operation: "rename", path: source, code: errno) }
+        try fsyncDirectory(at: (destination as NSString).deletingLastPathComponent)
+    }
+}

@@ -1,0 +1,46 @@
+import CFFmpeg
+
+/// A negative return code from an FFmpeg call, with the operation that failed and FFmpeg's own message.
+public struct FFmpegError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let code: Int32
+    public let operation: String
+
+    public var message: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        av_strerror(code, &buffer, buffer.count)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public var description: String { "\(operation) failed: \(message) (\(code))" }
+
+    /// Whether this is `AVERROR(EAGAIN)`: the call wants input before it can give output.
+    public var isAgain: Bool { code == rr_averror(EAGAIN) }
+    /// Whether this is `AVERROR_EOF`.
+    public var isEndOfFile: Bool { code == rr_averror_eof() }
+
+    /// Throws for a negative `code`; returns it otherwise.
+    @discardableResult
+    static func check(_ code: Int32, _ operation: @autoclosure () -> String) throws(FFmpegError) -> Int32 {
+        if code < 0 { throw FFmpegError(code: code, operation: operation()) }
+        return code
+    }
+
+    /// An error for a call that returned NULL (out of memory or not found).
+    static func missing(_ operation: String) -> FFmpegError { FFmpegError(code: rr_averror(ENOMEM), operation: operation) }
+}
+
+/// Process-wide FFmpeg settings, set once at start-up.
+public enum FFmpegLibrary {
+    /// Keeps FFmpeg's own logging to errors only; RoomRecorder reports through its own log.
+    public static func quietLogging() { av_log_set_level(AV_LOG_ERROR) }
+
+    /// The linked libavcodec version, e.g. "59.37.100".
+    public static var avcodecVersion: String {
+        let v = avcodec_version()
+        return "\(v >> 16).\((v >> 8) & 0xFF).\(v & 0xFF)"
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,47 @@
+import CFFmpeg
+import RecorderCore
+
+/// An owned `AVFrame` (video picture or audio samples) with the monotonic instant it was captured at.
+///
+/// The frame is handed from one stage to the next and used by one thread at a time, which is why it is
+/// `@unchecked Sendable`; it frees its buffers when the last reference goes.
+public final class MediaFrame: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<AVFrame>
+    /// When this frame's first sample or picture was captured.
+    public var capturedAt: MonotonicInstant
+
+    init(capturedAt: MonotonicInstant = .now()) throws(FFmpegError) {
+        guard let frame = av_frame_alloc() else { throw .missing("av_frame_alloc") }
+        pointer = frame
+        self.capturedAt = capturedAt
+    }
+
+    deinit {
+        var frame: UnsafeMutablePointer<AVFrame>? = pointer
+        av_frame_free(&frame)
+    }
+
+    /// A 48 kHz stereo planar-float frame of `samples` samples, for the AAC encoder.
+    public static func audio(samples: Int, sampleRate: Int = 48_000, capturedAt: MonotonicInstant) throws(FFmpegError) -> MediaFrame {
+        let frame = try MediaFrame(capturedAt: capturedAt)
+        frame.pointer.pointee.format = AV_SAMPLE_FMT_FLTP.rawValue
+        frame.pointer.pointee.nb_samples = Int32(samples)
+        frame.pointer.pointee.sample_rate = Int32(sampleRate)
+        var stereo = rr_stereo_layout()
+        try FFmpegError.check(av_channel_layout_copy(&frame.pointer.pointee.ch_layout, &stereo), "av_channel_layout_copy")
+        try FFmpegError.check(av_frame_get_buffer(frame.pointer, 0), "av_frame_get_buffer(audio)")
+        return frame
+    }
+
+    public var width: Int { Int(pointer.pointee.width) }
+    public var height: Int { Int(pointer.pointee.height) }
+    public var sampleCount: Int { Int(pointer.pointee.nb_samples) }
+
+    /// The samples of one channel of a planar float frame, for writing.
+    public func withChannel<R>(_ channel: Int, _ body: (UnsafeMutableBufferPointer<Float>) -> R) -> R {
+        let base = pointer.pointee.extended_data[channel]!
+        return base.withMemoryRebound(to: Float.self, capacity: sampleCount) {
+            body(UnsafeMutableBufferPointer(start: $0, count: sampleCount))
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import CFFmpeg
+
+/// An owned libavformat output: a file being muxed. Streams are added, the header written with muxer options,
+/// packets written interleaved, and the trailer written by `finish()`.
+final class OutputContainer {
+    private var context: UnsafeMutablePointer<AVFormatContext>?
+    private var headerWritten = false
+    let path: String
+
+    init(path: String, format: String) throws(FFmpegError) {
+        var context: UnsafeMutablePointer<AVFormatContext>?
+        try FFmpegError.check(avformat_alloc_output_context2(&context, nil, format, path), "avformat_alloc_output_context2(\(format))")
+        self.context = context
+        self.path = path
+        try FFmpegError.check(avio_open(&context!.pointee.pb, path, AVIO_FLAG_WRITE), "avio_open(\(path))")
+    }
+
+    deinit {
+        guard let context else { return }
+        avio_closep(&context.pointee.pb)
+        avformat_free_context(context)
+    }
+
+    /// Adds a stream described by `parameters` and returns its index.
+    func addStream(parameters: UnsafePointer<AVCodecParameters>, timeBase: AVRational) throws(FFmpegError) -> Int32 {
+        guard let stream = avformat_new_stream(context, nil) else { throw .missing("avformat_new_stream") }
+        try FFmpegError.check(avcodec_parameters_copy(stream.pointee.codecpar, parameters), "avcodec_parameters_copy")
+        stream.pointee.codecpar.pointee.codec_tag = 0
+        stream.pointee.time_base = timeBase
+        return stream.pointee.index
+    }
+
+    /// Adds a stream fed by `encoder`.
+    func addStream(for encoder: Encoder) throws(FFmpegError) -> Int32 {
+        guard let parameters = avcodec_parameters_alloc() else { throw .missing("avcodec_parameters_alloc") }
+        var owned: UnsafeMutablePointer<AVCodecParameters>? = parameters
+        defer { avcodec_parameters_free(&owned) }
+        try FFmpegError.check(avcodec_parameters_from_context(parameters, encoder.context), "avcodec_parameters_from_context")
+        return try addStream(parameters: parameters, timeBase: encoder.timeBase)
+    }
+
+    /// Writes the header; `options` are muxer options such as `movflags`.
+    func writeHeader(options: [String: String]) throws(FFmpegError) {
+        var dictionary: OpaquePointer?
+        defer { av_dict_free(&dictionary) }
+        for (key, value) in options { av_dict_set(&dictionary, key, value, 0) }
+        try FFmpegError.check(avformat_write_header(context, &dictionary), "avformat_write_header(\(path))")
+        headerWritten = true
+    }
+
+    /// The time base the muxer chose for a stream (it may differ from the one asked for).
+    func timeBase(ofStream index: Int32) -> AVRational { context!.pointee.streams[Int(index)]!.pointee.time_base }
+
+    /// Writes a packet whose timestamps are in `timeBase`, rescaled to the stream's.
+    func write(_ packet: MediaPacket, stream index: Int32, from timeBase: AVRational) throws(FFmpegError) {
+        packet.pointer.pointee.stream_index = index
+        av_packet_rescale_ts(packet.pointer, timeBase, self.timeBase(ofStream: index))
+        try FFmpegError.check(av_interleaved_write_frame(context, packet.pointer), "av_interleaved_write_frame(\(path))")
+    }
+
+    /// Writes the trailer and closes the file.
+    func finish() throws(FFmpegError) {
+        guard let context else { return }
+        if headerWritten { try FFmpegError.check(av_write_trailer(context), "av_write_trailer(\(path))") }
+        try FFmpegError.check(avio_closep(&context.pointee.pb), "avio_closep(\(path))")
+        avformat_free_context(context)
+        self.context = nil
+    }
+}

@@ -1,0 +1,89 @@
+/// Reads typed values out of a parsed TOML table, turning every mistake into a ``ConfigError`` that names the
+/// file, the line and the key, and rejecting keys it was never asked for (a typo must not pass silently).
+struct ConfigReader {
+    let file: String
+    let table: TOMLTable
+    let prefix: String
+    private let consumed: Box
+
+    private final class Box { var keys: Set<String> = [] }
+
+    init(file: String, table: TOMLTable, prefix: String = "") {
+        self.file = file
+        self.table = table
+        self.prefix = prefix
+        self.consumed = Box()
+    }
+
+    func path(_ key: String) -> String { prefix.isEmpty ? key : "\(prefix).\(key)" }
+
+    func error(_ key: String, _ message: String) -> ConfigError {
+        ConfigError(file: file, line: table[key]?.line ?? (table.line > 0 ? table.line : nil), key: path(key), message: message)
+    }
+
+    /// A sub-table; an empty one when the section is absent.
+    func section(_ key: String) throws(ConfigError) -> ConfigReader {
+        consumed.keys.insert(key)
+        switch table[key]?.value {
+        case nil: return ConfigReader(file: file, table: TOMLTable(), prefix: path(key))
+        case .table(let child)?: return ConfigReader(file: file, table: child, prefix: path(key))
+        case let other?: throw error(key, "expected a table ([\(path(key))]), found a \(other.typeName)")
+        }
+    }
+
+    func string(_ key: String) throws(ConfigError) -> String? {
+        consumed.keys.insert(key)
+        switch table[key]?.value {
+        case nil: return nil
+        case .string(let s)?: return s
+        case let other?: throw error(key, "expected a string, found a \(other.typeName)")
+        }
+    }
+
+    func string(_ key: String, default value: String) throws(ConfigError) -> String {
+        try string(key) ?? value
+    }
+
+    func nonEmptyString(_ key: String, default value: String) throws(ConfigError) -> String {
+        let s = try string(key, default: value)
+        guard !s.trimmingCharacters(in: .whitespaces).isEmpty else { throw error(key, "must not be empty") }
+        return s
+    }
+
+    func integer(_ key: String, default value: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        consumed.keys.insert(key)
+        switch table[key]?.value {
+        case nil: return value
+        case .integer(let i)?:
+            guard let v = Int(exactly: i), range.contains(v) else {
+                throw error(key, "must be between \(range.lowerBound) and \(range.upperBound), got \(i)")
+            }
+            return v
+        case let other?: throw error(key, "expected an integer, found a \(other.typeName)")
+        }
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ key: String, default value: T) throws(ConfigError) -> T where T.RawValue == String {
+        guard let raw = try string(key) else { return value }
+        guard let v = T(rawValue: raw) else {
+            let options = T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+            throw error(key, "expected one of \(options), got \"\(raw)\"")
+        }
+        return v
+    }
+
+    func absolutePath(_ key: String, default value: String) throws(ConfigError) -> String {
+        let p = try nonEmptyString(key, default: value)
+        guard p.hasPrefix("/") else { throw error(key, "must be an absolute path, got \"\(p)\"") }
+        return p
+    }
+
+    /// Fails on the first key of this table that no one read.
+    func rejectUnknownKeys() throws(ConfigError) {
+        for key in table.keys where !consumed.keys.contains(key) {
+            throw error(key, "unknown key (check the spelling; see config/roomrec.toml for every key)")
+        }
+    }
+}
+
+import Foundation

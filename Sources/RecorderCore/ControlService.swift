@@ -1,0 +1,186 @@
+import Foundation
+
+/// What the control socket may ask of the daemon. The daemon implements it; the HTTP layer only translates
+/// requests into these calls and their results into responses, so it never reaches into the pipeline.
+public protocol ControlService: Sendable {
+    func status() async -> StatusReport
+    func startRecording(_ request: StartRecordingRequest, caller: Caller) async throws(ControlError) -> Recording
+    func stopCurrentRecording(caller: Caller) async throws(ControlError) -> Recording
+    func recordings() async throws(ControlError) -> [Recording]
+    func uploads() async throws(ControlError) -> [UploadJob]
+}
+
+/// Who is calling, from the socket's peer credentials.
+public struct Caller: Equatable, Sendable, CustomStringConvertible {
+    public var uid: UInt32
+    public var gid: UInt32
+    public var pid: Int32
+
+    public init(uid: UInt32, gid: UInt32, pid: Int32) {
+        self.uid = uid
+        self.gid = gid
+        self.pid = pid
+    }
+
+    public var description: String { "uid=\(uid) gid=\(gid) pid=\(pid)" }
+}
+
+/// `POST /v1/recordings` body.
+public struct StartRecordingRequest: Codable, Equatable, Sendable {
+    /// The meeting title; the room's title when absent.
+    public var title: String?
+
+    public init(title: String? = nil) { self.title = title }
+}
+
+/// A request the daemon refuses, mapped to an HTTP status and an RFC 9457 problem body.
+public enum ControlError: Error, Equatable, Sendable {
+    case badRequest(String)
+    case notFound(String)
+    case conflict(String)
+    case unavailable(String)
+
+    public var httpStatus: Int {
+        switch self {
+        case .badRequest: 400
+        case .notFound: 404
+        case .conflict: 409
+        case .unavailable: 503
+        }
+    }
+
+    public var problem: Problem {
+        switch self {
+        case .badRequest(let detail): Problem(status: 400, title: "Bad Request", detail: detail)
+        case .notFound(let detail): Problem(status: 404, title: "Not Found", detail: detail)
+        case .conflict(let detail): Problem(status: 409, title: "Conflict", detail: detail)
+        case .unavailable(let detail): Problem(status: 503, title: "Service Unavailable", detail: detail)
+        }
+    }
+}
+
+/// An RFC 9457 problem details body (`application/problem+json`).
+public struct Problem: Codable, Equatable, Sendable {
+    public var type: String
+    public var title: String
+    public var status: Int
+    public var detail: String
+
+    public init(type: String = "about:blank", status: Int, title: String, detail: String) {
+        self.type = type
+        self.title = title
+        self.status = status
+        self.detail = detail
+    }
+}
+
+/// `GET /v1/status`.
+public struct StatusReport: Codable, Equatable, Sendable {
+    /// `idle` or `recording`.
+    public var state: String
+    public var version: String
+    public var uptimeSeconds: Double
+    public var room: RoomSummary
+    /// The recording in progress, if any.
+    public var current: Recording?
+    /// Seconds since the current recording started.
+    public var elapsedSeconds: Double?
+    public var devices: [DeviceInfo]
+    public var encoder: EncoderSummary
+    public var disk: DiskSummary?
+    public var queue: QueueSummary
+
+    public init(state: String, version: String, uptimeSeconds: Double, room: RoomSummary, current: Recording?, elapsedSeconds: Double?,
+                devices: [DeviceInfo], encoder: EncoderSummary, disk: DiskSummary?, queue: QueueSummary) {
+        self.state = state
+        self.version = version
+        self.uptimeSeconds = uptimeSeconds
+        self.room = room
+        self.current = current
+        self.elapsedSeconds = elapsedSeconds
+        self.devices = devices
+        self.encoder = encoder
+        self.disk = disk
+        self.queue = queue
+    }
+}
+
+/// The room, as status reports it.
+public struct RoomSummary: Codable, Equatable, Sendable {
+    public var id: String
+    public var title: String
+    public var type: RoomType
+    public var owner: String?
+
+    public init(id: String, title: String, type: RoomType, owner: String?) {
+        self.id = id
+        self.title = title
+        self.type = type
+        self.owner = owner
+    }
+}
+
+/// A capture device seen on this computer, or the synthetic source.
+public struct DeviceInfo: Codable, Equatable, Sendable {
+    /// `camera` or `microphone`.
+    public var kind: String
+    /// Device node or ALSA name, e.g. `/dev/video0`, `hw:CARD=Mic`.
+    public var id: String
+    public var name: String
+    /// Whether the recording pipeline uses it.
+    public var inUse: Bool
+
+    public init(kind: String, id: String, name: String, inUse: Bool) {
+        self.kind = kind
+        self.id = id
+        self.name = name
+        self.inUse = inUse
+    }
+}
+
+/// The encoders in use.
+public struct EncoderSummary: Codable, Equatable, Sendable {
+    public var video: String
+    public var audio: String
+
+    public init(video: String, audio: String) {
+        self.video = video
+        self.audio = audio
+    }
+}
+
+/// Free space where recordings are written.
+public struct DiskSummary: Codable, Equatable, Sendable {
+    public var path: String
+    public var freeBytes: Int64
+    public var totalBytes: Int64
+
+    public init(path: String, freeBytes: Int64, totalBytes: Int64) {
+        self.path = path
+        self.freeBytes = freeBytes
+        self.totalBytes = totalBytes
+    }
+}
+
+/// Upload jobs by state.
+public struct QueueSummary: Codable, Equatable, Sendable {
+    public var counts: [String: Int]
+
+    public init(counts: [String: Int]) { self.counts = counts }
+}
+
+/// The JSON coding every party of the control API uses: ISO 8601 dates, sorted keys.
+public enum ControlJSON {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

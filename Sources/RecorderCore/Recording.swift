@@ -1,0 +1,71 @@
+import Foundation
+
+/// The states of a recording, named as the room platforms' recording APIs name them (OpenVidu Meet, LiveKit
+/// Egress), extended with `recovered` (a file rescued after a crash) so an integrator maps them one to one.
+public enum RecordingState: String, Codable, Sendable, CaseIterable {
+    case starting
+    case active
+    case ending
+    /// Finished as asked and finalized.
+    case complete
+    /// Could not record; any file made is kept.
+    case failed
+    /// Ended early (device lost, disk full, daemon stopped); the file covers what was recorded.
+    case aborted
+    /// Stopped at the duration cap.
+    case limitReached = "limit_reached"
+    /// Found unfinished after a crash and made playable.
+    case recovered
+
+    /// Whether the recording is still being written.
+    public var isInProgress: Bool { self == .starting || self == .active || self == .ending }
+}
+
+/// One recording: what the catalog stores and the control API returns (field names follow OpenVidu Meet's
+/// recording object where one exists).
+public struct Recording: Codable, Equatable, Sendable {
+    public var recordingId: String
+    public var roomId: String
+    /// The meeting title.
+    public var title: String
+    /// "Rec - <date and timestamp> - <meeting title>".
+    public var name: String
+    /// The file name, safe on every filesystem.
+    public var filename: String
+    public var status: RecordingState
+    /// Why a recording is `failed` or `aborted`, or how it was recovered.
+    public var reason: String?
+    public var owner: String?
+    /// Who started it: a uid, "schedule" or "session".
+    public var initiator: String?
+    public var startDate: Date
+    public var endDate: Date?
+    /// Seconds of media in the file.
+    public var duration: Double?
+    /// Bytes of the finished file.
+    public var size: Int64?
+    /// Hex SHA-256 of the finished file.
+    public var sha256: String?
+    /// Where the file is on this computer.
+    public var path: String
+
+    public init(recordingId: String, roomId: String, title: String, name: String, filename: String, status: RecordingState,
+                reason: String? = nil, owner: String?, initiator: String?, startDate: Date, endDate: Date? = nil,
+                duration: Double? = nil, size: Int64? = nil, sha256: String? = nil, path: String) {
+        self.recordingId = recordingId
+        self.roomId = roomId
+        self.title = title
+        self.name = name
+        self.filename = filename
+        self.status = status
+        self.reason = reason
+        self.owner = owner
+        self.initiator = initiator
+        self.startDate = startDate
+        self.endDate = endDate
+        self.duration = duration
+        self.size = size
+        self.sha256 = sha256
+        self.path = path
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+
+/// Everything `roomrecd` reads from `/etc/roomrec/roomrec.toml` (see `config/roomrec.toml` for the commented
+/// example). Every key has a default, so an empty file runs the embedded defaults: the synthetic stage,
+/// SQLite in the state directory and a local media-library folder.
+public struct RoomRecorderConfig: Equatable, Sendable {
+    /// The default location of the configuration file.
+    public static let defaultPath = "/etc/roomrec/roomrec.toml"
+
+    /// The room this computer records.
+    public struct Room: Equatable, Sendable {
+        /// Stable id, used in folder names and object keys: letters, digits, `.`, `_` and `-`.
+        public var id = "room"
+        /// Human title; the meeting title of recordings that are started without one.
+        public var title = "Room"
+        public var type = RoomType.single
+        /// Channel owner, media gallery owner or room entry owner, by room type.
+        public var owner: String?
+    }
+
+    /// What the stage is captured from.
+    public struct Capture: Equatable, Sendable {
+        /// Video source; `synthetic` is the moving test stage with burned-in clock and frame number.
+        public var camera = CaptureSource.synthetic
+        /// Audio source; `synthetic` is a 48 kHz tone with a beep once a second, aligned with the video's flash.
+        public var microphone = CaptureSource.synthetic
+    }
+
+    /// How recordings are encoded and where they are written while they run.
+    public struct Recording: Equatable, Sendable {
+        /// Folder for recordings in progress and finished files awaiting upload.
+        public var outputDirectory = "/var/lib/roomrec/recordings"
+        /// libx264 preset (ultrafast … veryslow).
+        public var videoPreset = X264Preset.veryfast
+        public var videoBitrateKbps = 6000
+        public var audioBitrateKbps = 160
+    }
+
+    /// Where finished recordings are delivered.
+    public struct Library: Equatable, Sendable {
+        public var target = LibraryTarget.folder
+        /// For the `folder` target: files land in `<path>/<room id>/Recordings/`.
+        public var path = "/var/lib/roomrec/library"
+    }
+
+    /// The control socket.
+    public struct Control: Equatable, Sendable {
+        public var socketPath = "/run/roomrec/control.sock"
+    }
+
+    /// The daemon itself.
+    public struct Daemon: Equatable, Sendable {
+        /// Holds the catalog database (`roomrec.sqlite`).
+        public var stateDirectory = "/var/lib/roomrec"
+        public var logLevel = LogLevel.info
+    }
+
+    public var room = Room()
+    public var capture = Capture()
+    public var recording = Recording()
+    public var library = Library()
+    public var control = Control()
+    public var daemon = Daemon()
+
+    public init() {}
+
+    /// Reads the configuration file at `path`.
+    public static func load(path: String) throws(ConfigError) -> RoomRecorderConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: path, line: nil, key: nil, message: "cannot read the file (\(error.localizedDescription))")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Parses configuration text; `file` names it in errors.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> RoomRecorderConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLParser.parse(text)
+        } catch {
+            throw ConfigError(file: file, line: error.line, key: nil, message: "TOML syntax error at column \(error.column): \(error.message)")
+        }
+        let root = ConfigReader(file: file, table: table)
+        var config = RoomRecorderConfig()
+
+        let room = try root.section("room")
+        config.room.id = try room.nonEmptyString("id", default: config.room.id)
+        guard config.room.id.range(of: "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", options: .regularExpression) != nil else {
+            throw room.error("id", "must be 1 to 128 letters, digits, '.', '_' or '-' (it names folders), got \"\(config.room.id)\"")
+        }
+        config.room.title = try room.nonEmptyString("title", default: config.room.title)
+        config.room.type = try room.choice("type", default: config.room.type)
+        config.room.owner = try room.string("owner")
+        try room.rejectUnknownKeys()
+
+        let capture = try root.section("capture")
+        config.capture.camera = try capture.choice("camera", default: config.capture.camera)
+        config.capture.microphone = try capture.choice("microphone", default: config.capture.microphone)
+        try capture.rejectUnknownKeys()
+
+        let recording = try root.section("recording")
+        config.recording.outputDirectory = try recording.absolutePath("output_dir", default: config.recording.outputDirectory)
+        config.recording.videoPreset = try recording.choice("video_preset", default: config.recording.videoPreset)
+        config.recording.videoBitrateKbps = try recording.integer("video_bitrate_kbps", default: config.recording.videoBitrateKbps, range: 500...50_000)
+        config.recording.audioBitrateKbps = try recording.integer("audio_bitrate_kbps", default: config.recording.audioBitrateKbps, range: 64...320)
+        try recording.rejectUnknownKeys()
+
+        let library = try root.section("library")
+        config.library.target = try library.choice("target", default: config.library.target)
+        config.library.path = try library.absolutePath("path", default: config.library.path)
+        try library.rejectUnknownKeys()
+
+        let control = try root.section("control")
+        config.control.socketPath = try control.absolutePath("socket", default: config.control.socketPath)
+        guard config.control.socketPath.utf8.count < 108 else {
+            throw control.error("socket", "a Unix socket path must be shorter than 108 bytes")
+        }
+        try control.rejectUnknownKeys()
+
+        let daemon = try root.section("daemon")
+        config.daemon.stateDirectory = try daemon.absolutePath("state_dir", default: config.daemon.stateDirectory)
+        config.daemon.logLevel = try daemon.choice("log_level", default: config.daemon.logLevel)
+        try daemon.rejectUnknownKeys()
+
+        try root.rejectUnknownKeys()
+        return config
+    }
+}
+
+/// A capture source kind. Only the synthetic stage exists until V4L2/ALSA capture lands.
+public enum CaptureSource: String, Sendable, CaseIterable {
+    case synthetic
+}
+
+/// Media-library targets.
+public enum LibraryTarget: String, Sendable, CaseIterable {
+    /// A local (or mounted) folder.
+    case folder
+}
+
+/// libx264 speed presets, fastest first.
+public enum X264Preset: String, Sendable, CaseIterable {
+    case ultrafast, superfast, veryfast, faster, fast, medium, slow, slower, veryslow
+}
+
+/// Log verbosity.
+public enum LogLevel: String, Sendable, CaseIterable {
+    case trace, debug, info, notice, warning, error, critical
+}

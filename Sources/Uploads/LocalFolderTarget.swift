@@ -1,0 +1,94 @@
+import DurableFiles
+import Foundation
+import RecorderCore
+
+/// The embedded media library: a local (or mounted) folder. A recording lands in
+/// `<root>/<room id>/Recordings/<file name>`; it is copied in chunks to a hidden partial file that is fsync'd
+/// after each chunk, checked against the recording's SHA-256, and renamed into place.
+public struct LocalFolderTarget: UploadTarget {
+    public let kind = "folder"
+    public let root: String
+    /// Bytes copied between checkpoints.
+    public let chunkSize: Int
+
+    public init(root: String, chunkSize: Int = 16 << 20) {
+        self.root = root
+        self.chunkSize = chunkSize
+    }
+
+    public func deliver(_ recording: Recording, from checkpoint: UploadCheckpoint,
+                        report: @Sendable (UploadCheckpoint) async throws -> Void) async throws -> UploadCheckpoint {
+        let folder = "\(root)/\(recording.roomId)/Recordings"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        guard let expectedDigest = recording.sha256 else { throw PermanentUploadError("recording \(recording.recordingId) has no SHA-256") }
+        guard FileManager.default.fileExists(atPath: recording.path) else {
+            throw PermanentUploadError("the recording's file is missing: \(recording.path)")
+        }
+
+        // Delivered before a crash, between the rename and the queue's update: the same file is already there.
+        if let remote = checkpoint.remoteId, !remote.hasSuffix(".partial"), FileManager.default.fileExists(atPath: remote),
+           try FileDigest.sha256(path: remote) == expectedDigest {
+            return UploadCheckpoint(remoteId: remote, bytesConfirmed: try fileSize(remote))
+        }
+
+        let partial = "\(folder)/.\(recording.recordingId).partial"
+        var confirmed = checkpoint.remoteId == partial ? checkpoint.bytesConfirmed : 0
+        try await copy(from: recording.path, to: partial, resumingAt: &confirmed) { bytes in
+            try await report(UploadCheckpoint(remoteId: partial, bytesConfirmed: bytes))
+        }
+        guard try FileDigest.sha256(path: partial) == expectedDigest else {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw UploadError("the copy in \(folder) does not match the recording's SHA-256; it will be copied again")
+        }
+        let destination = try freeName(for: recording.filename, in: folder, matching: expectedDigest)
+        try FileSync.rename(partial, to: destination)
+        return UploadCheckpoint(remoteId: destination, bytesConfirmed: confirmed)
+    }
+
+    /// Copies `source` into `partial` from byte `offset` on, fsyncing and reporting after every chunk.
+    private func copy(from source: String, to partial: String, resumingAt offset: inout Int64,
+                      report: (Int64) async throws -> Void) async throws {
+        if !FileManager.default.fileExists(atPath: partial) {
+            guard FileManager.default.createFile(atPath: partial, contents: nil) else {
+                throw UploadError("cannot create \(partial): \(String(cString: strerror(errno)))")
+            }
+            offset = 0
+        }
+        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: source))
+        defer { try? input.close() }
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: partial))
+        defer { try? output.close() }
+        // Bytes past the last checkpoint were never confirmed: drop them and continue from there.
+        try output.truncate(atOffset: UInt64(offset))
+        try input.seek(toOffset: UInt64(offset))
+        try output.seek(toOffset: UInt64(offset))
+        while let chunk = try input.read(upToCount: chunkSize), !chunk.isEmpty {
+            try output.write(contentsOf: chunk)
+            try output.synchronize()
+            offset += Int64(chunk.count)
+            try await report(offset)
+        }
+    }
+
+    /// `fileName` in `folder`, or "name (2).mp4" and so on when another file holds the name; a file with the
+    /// same content counts as this one.
+    private func freeName(for fileName: String, in folder: String, matching digest: String) throws -> String {
+        for n in 1...1000 {
+            let candidate = "\(folder)/\(RecordingName.numbered(fileName, n))"
+            if !FileManager.default.fileExists(atPath: candidate) { return candidate }
+            if try FileDigest.sha256(path: candidate) == digest { return candidate }
+        }
+        throw PermanentUploadError("no free file name for \(fileName) in \(folder)")
+    }
+
+    private func fileSize(_ path: String) throws -> Int64 {
+        (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+    }
+}
+
+/// A failed delivery that a later attempt may get through.
+public struct UploadError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import RecorderCore
+
+/// Where an upload stands, as the target has confirmed it. The queue stores every checkpoint before it asks
+/// for more, so after a restart a target resumes from the last one instead of starting over.
+public struct UploadCheckpoint: Equatable, Sendable {
+    /// The target's id of the object being delivered: a path, an S3 upload id or key, a Kaltura entry id.
+    public var remoteId: String?
+    /// Bytes the target has durably received.
+    public var bytesConfirmed: Int64
+
+    public init(remoteId: String? = nil, bytesConfirmed: Int64 = 0) {
+        self.remoteId = remoteId
+        self.bytesConfirmed = bytesConfirmed
+    }
+}
+
+/// A media library a recording is delivered to. Delivery is resumable and chunked: the target reports a
+/// checkpoint after every chunk it has durably received, and is asked to continue from the last stored one.
+public protocol UploadTarget: Sendable {
+    /// The kind stored in each job, e.g. `folder`.
+    var kind: String { get }
+
+    /// Delivers `recording`'s file, starting from `checkpoint`, reporting progress through `report` (which the
+    /// queue persists before returning). Returns the final checkpoint, whose `remoteId` names the delivered
+    /// object. Must never create a second object for one recording, whatever checkpoint it is resumed from.
+    func deliver(_ recording: Recording, from checkpoint: UploadCheckpoint,
+                 report: @Sendable (UploadCheckpoint) async throws -> Void) async throws -> UploadCheckpoint
+}
+
+/// A delivery that failed in a way a retry cannot fix (the file is gone, the content does not match).
+public struct PermanentUploadError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

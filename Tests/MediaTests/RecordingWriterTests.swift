@@ -1,0 +1,51 @@
+import Capture
+import Foundation
+import Media
+import RecorderCore
+import Synchronization
+import TestSupport
+import XCTest
+
+final class RecordingWriterTests: XCTestCase {
+    /// Records the synthetic stage for `seconds` into a fragmented MP4 and returns its path.
+    private func record(seconds: Double, in directory: URL) throws -> String {
+        let path = directory.appendingPathComponent("stage.fmp4.mp4").path
+        let origin = MonotonicInstant.now()
+        let writer = try RecordingWriter(path: path, origin: origin, video: VideoEncoderSettings(preset: "ultrafast"), audio: AudioEncoderSettings())
+        let source = SyntheticStageSource()
+        let stop = Atomic(false)
+        let frameSize = writer.audioFrameSize
+        let stopper = Thread {
+            Thread.sleep(forTimeInterval: seconds)
+            stop.store(true, ordering: .relaxed)
+        }
+        stopper.start()
+        try source.run(into: writer, origin: origin, audioFrameSize: frameSize, stop: stop)
+        try writer.finish()
+        return path
+    }
+
+    func testFragmentedRecordingFinalizesToFaststartMP4() throws {
+        let directory = try TemporaryDirectory()
+        let fragmented = try record(seconds: 3, in: directory.url)
+        let probeFragmented = try FFprobe.run(fragmented)
+        XCTAssertEqual(probeFragmented.video?.codecName, "h264")
+
+        let final = directory.url.appendingPathComponent("final.mp4").path
+        let result = try MP4Finalizer.finalize(fragmented: fragmented, to: final)
+        XCTAssertEqual(result.duration, 3, accuracy: 0.4)
+        if let keep = ProcessInfo.processInfo.environment["ROOMREC_KEEP"] { try? FileManager.default.copyItem(atPath: final, toPath: keep) }
+        let probe = try FFprobe.run(final)
+        XCTAssertEqual(probe.video?.width, 1920)
+        XCTAssertEqual(probe.video?.height, 1080)
+        XCTAssertEqual(probe.video?.profile, "High")
+        XCTAssertEqual(probe.video?.frameRate, 30)
+        XCTAssertEqual(probe.video?.averageFrameRate ?? 0, 30, accuracy: 0.3)
+        XCTAssertEqual(probe.audio?.codecName, "aac")
+        XCTAssertEqual(probe.audio?.profile, "LC")
+        XCTAssertEqual(probe.audio?.sampleRate, 48_000)
+        XCTAssertEqual(probe.audio?.channels, 2)
+        XCTAssertTrue(try FFprobe.moovPrecedesMdat(final), "faststart: the index must come before the media data")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: final + ".finalizing"))
+    }
+}
