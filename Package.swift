@@ -48,11 +48,14 @@ let package = Package(
         .executableTarget(name: "roomrecctl", dependencies: ["RecorderCore", "ControlClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
 
-        .target(name: "TestSupport", path: "Tests/Support", swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["ControlClient", "RecorderCore"], path: "Tests/Support", swiftSettings: strict),
         .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore"], swiftSettings: strict),
         .testTarget(name: "MediaTests", dependencies: ["TestSupport", "Media", "Capture", "RecorderCore"], swiftSettings: strict),
-        .testTarget(name: "CatalogTests", dependencies: ["TestSupport", "Catalog", "Uploads", "RecorderCore"], swiftSettings: strict),
-        .testTarget(name: "ControlAPITests", dependencies: ["TestSupport", "ControlAPI", "ControlClient", "RecorderCore"], swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ControlClient", "RecorderCore"], swiftSettings: strict),
+        .testTarget(name: "CatalogTests", dependencies: ["TestSupport", "Catalog", "RecorderCore"], swiftSettings: strict),
+        .testTarget(name: "UploadsTests", dependencies: ["TestSupport", "Uploads", "Catalog", "RecorderCore",
+                                                         .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .testTarget(name: "ControlAPITests", dependencies: ["TestSupport", "ControlAPI", "ControlClient", "RecorderCore",
+                                                            .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ControlClient", "RecorderCore", "Catalog", "Uploads"], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,141 @@
+import ControlAPI
+import ControlClient
+import Foundation
+import Logging
+import RecorderCore
+import TestSupport
+import XCTest
+
+/// The HTTP layer over a real Unix socket, in front of a small in-memory service: status codes, problem
+/// bodies, routing and peer credentials.
+final class ControlServerTests: XCTestCase {
+    actor MemoryService: ControlService {
+        var current: Recording?
+        var all: [Recording] = []
+        var callers: [Caller] = []
+
+        func status() async -> StatusReport {
+            StatusReport(state: current == nil ? "idle" : "recording", version: "test", uptimeSeconds: 1,
+                         room: RoomSummary(id: "r", title: "R", type: .single, owner: nil), current: current, elapsedSeconds: nil,
+                         devices: [], encoder: EncoderSummary(video: "v", audio: "a"), disk: nil, queue: QueueSummary(counts: [:]))
+        }
+
+        func startRecording(_ request: StartRecordingRequest, caller: Caller) async throws(ControlError) -> Recording {
+            callers.append(caller)
+            guard current == nil else { throw .conflict("already recording") }
+            let recording = Recording(recordingId: "rec-\(all.count + 1)", roomId: "r", title: request.title ?? "R", name: "n", filename: "f",
+                                      status: .active, owner: nil, initiator: nil, startDate: Date(), path: "/x")
+            current = recording
+            all.append(recording)
+            return recording
+        }
+
+        func stopCurrentRecording(caller: Caller) async throws(ControlError) -> Recording {
+            guard var recording = current else { throw .conflict("no recording is active") }
+            recording.status = .ending
+            current = nil
+            return recording
+        }
+
+        func recordings() async throws(ControlError) -> [Recording] { all }
+        func uploads() async throws(ControlError) -> [UploadJob] { [] }
+    }
+
+    private var directory: TemporaryDirectory!
+    private var serverTask: Task<Void, Error>!
+    private var service: MemoryService!
+    private var client: ControlClient!
+
+    override func setUp() async throws {
+        directory = try TemporaryDirectory()
+        let socket = "\(directory.path)/control.sock"
+        service = MemoryService()
+        let server = ControlServer(router: ControlRoutes.router(for: service), logger: Logger(label: "test"))
+        let (ready, continuation) = AsyncStream.makeStream(of: Void.self)
+        serverTask = Task { try await server.run(.path(socket, mode: 0o660)) { continuation.yield() } }
+        var iterator = ready.makeAsyncIterator()
+        _ = await iterator.next()
+        client = ControlClient(socketPath: socket)
+    }
+
+    override func tearDown() async throws {
+        serverTask.cancel()
+        _ = await serverTask.result
+    }
+
+    func testSocketFileHasTheConfiguredMode() throws {
+        let attributes = try FileManager.default.attributesOfItem(atPath: client.socketPath)
+        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o660)
+    }
+
+    func testStartAnswers201WithLocationAndTheCallersCredentials() async throws {
+        let response = try await client.send("POST", "/v1/recordings", json: Data(#"{"title": "  Physics 101 "}"#.utf8))
+        XCTAssertEqual(response.status, 201)
+        XCTAssertEqual(response.header("Location"), "/v1/recordings/rec-1")
+        XCTAssertEqual(try response.decode(Recording.self).title, "Physics 101")
+        let callers = await service.callers
+        XCTAssertEqual(callers.first?.uid, getuid())
+        XCTAssertEqual(callers.first?.pid, getpid())
+    }
+
+    func testASecondStartIs409WithAProblemBody() async throws {
+        _ = try await client.send("POST", "/v1/recordings")
+        let response = try await client.send("POST", "/v1/recordings")
+        XCTAssertEqual(response.status, 409)
+        XCTAssertEqual(response.header("Content-Type"), "application/problem+json")
+        XCTAssertEqual(response.problem?.status, 409)
+        XCTAssertEqual(response.problem?.detail, "already recording")
+        let count = await service.all.count
+        XCTAssertEqual(count, 1)
+    }
+
+    func testMalformedRequestsAre400AndChangeNothing() async throws {
+        for body in ["{not json", "[1, 2]", #"{"titel": "typo"}"#, #"{"title": 5}"#, #"{"title": "   "}"#] {
+            let response = try await client.send("POST", "/v1/recordings", json: Data(body.utf8))
+            XCTAssertEqual(response.status, 400, body)
+            XCTAssertEqual(response.problem?.status, 400, body)
+        }
+        let stop = try await client.send("POST", "/v1/recordings/current/stop", json: Data(#"{"force": true}"#.utf8))
+        XCTAssertEqual(stop.status, 400)
+        let recordings = await service.all
+        XCTAssertTrue(recordings.isEmpty)
+    }
+
+    func testUnknownPathsAre404AndWrongMethods405() async throws {
+        let missing = try await client.send("GET", "/v1/nothing-here")
+        XCTAssertEqual(missing.status, 404)
+        XCTAssertEqual(missing.problem?.title, "Not Found")
+        let wrong = try await client.send("DELETE", "/v1/status")
+        XCTAssertEqual(wrong.status, 405)
+        XCTAssertEqual(wrong.header("Allow"), "GET")
+    }
+
+    func testStopAnswers202ThenConflictsWhenNothingRuns() async throws {
+        _ = try await client.send("POST", "/v1/recordings")
+        let stop = try await client.send("POST", "/v1/recordings/current/stop")
+        XCTAssertEqual(stop.status, 202)
+        XCTAssertEqual(try stop.decode(Recording.self).status, .ending)
+        let again = try await client.send("POST", "/v1/recordings/current/stop")
+        XCTAssertEqual(again.status, 409)
+    }
+
+    func testListsAndStatusAreJSON() async throws {
+        _ = try await client.send("POST", "/v1/recordings", json: Data(#"{"title": "A"}"#.utf8))
+        struct List: Decodable { var recordings: [Recording] }
+        let list = try await client.send("GET", "/v1/recordings?maxItems=10")
+        XCTAssertEqual(try list.decode(List.self).recordings.map(\.title), ["A"])
+        let status = try await client.send("GET", "/v1/status")
+        XCTAssertEqual(try status.decode(StatusReport.self).state, "recording")
+        let uploads = try await client.send("GET", "/v1/uploads")
+        XCTAssertEqual(uploads.status, 200)
+    }
+
+    func testAnUnreachableSocketGivesAClearError() async throws {
+        do {
+            _ = try await ControlClient(socketPath: "\(directory.path)/none.sock").send("GET", "/v1/status")
+            XCTFail("expected an error")
+        } catch let error as ControlClient.ConnectionError {
+            XCTAssertTrue(error.description.contains("none.sock"), error.description)
+        }
+    }
+}

@@ -1,0 +1,204 @@
+import Catalog
+import ControlClient
+import Foundation
+import RecorderCore
+import TestSupport
+import Uploads
+import XCTest
+
+/// A real `roomrecd` records the synthetic stage through its control socket, finalizes the file and delivers it
+/// to the local media library; `ffprobe` and `ffmpeg` check what arrived.
+final class RecordingEndToEndTests: XCTestCase {
+    struct RecordingList: Decodable { var recordings: [Recording] }
+    struct UploadList: Decodable { var uploads: [UploadJob] }
+
+    func testRecordsAStageAndDeliversAPlayable1080pMP4() async throws {
+        let daemon = try DaemonProcess()
+        try await daemon.start()
+        let client = daemon.client
+
+        // Bad requests change nothing.
+        let unknown = try await client.send("GET", "/v1/nothing")
+        XCTAssertEqual(unknown.status, 404)
+        XCTAssertEqual(unknown.problem?.status, 404)
+        let malformed = try await client.send("POST", "/v1/recordings", json: Data("{\"title\":".utf8))
+        XCTAssertEqual(malformed.status, 400)
+        XCTAssertEqual(malformed.header("Content-Type"), "application/problem+json")
+        let stopIdle = try await client.send("POST", "/v1/recordings/current/stop")
+        XCTAssertEqual(stopIdle.status, 409)
+        let before = try await client.send("GET", "/v1/recordings").decode(RecordingList.self).recordings
+        XCTAssertEqual(before.count, 0)
+        let idle = try await client.send("GET", "/v1/status").decode(StatusReport.self)
+        XCTAssertEqual(idle.state, "idle")
+
+        let started = MonotonicInstant.now()
+        let start = try await client.send("POST", "/v1/recordings", json: Data(#"{"title": "Physics 101: Optics"}"#.utf8))
+        XCTAssertEqual(start.status, 201, String(decoding: start.body, as: UTF8.self))
+        let recording = try start.decode(Recording.self)
+        XCTAssertEqual(start.header("Location"), "/v1/recordings/\(recording.recordingId)")
+        XCTAssertEqual(recording.status, .active)
+        XCTAssertEqual(recording.owner, "channel-owner")
+
+        let second = try await client.send("POST", "/v1/recordings", json: Data(#"{"title": "Another"}"#.utf8))
+        XCTAssertEqual(second.status, 409)
+        XCTAssertEqual(second.problem?.status, 409)
+        XCTAssertTrue(second.problem?.detail.contains(recording.recordingId) ?? false)
+        let status = try await client.send("GET", "/v1/status").decode(StatusReport.self)
+        XCTAssertEqual(status.state, "recording")
+        XCTAssertEqual(status.current?.recordingId, recording.recordingId)
+
+        try await Task.sleep(for: .seconds(5))
+        let stop = try await client.send("POST", "/v1/recordings/current/stop")
+        let recordedSeconds = MonotonicInstant.now().seconds(since: started)
+        XCTAssertEqual(stop.status, 202)
+        XCTAssertEqual(try stop.decode(Recording.self).status, .ending)
+
+        let job = try await waitForUpload(client, of: recording.recordingId) { $0.state == .done }
+        let list = try await client.send("GET", "/v1/recordings").decode(RecordingList.self).recordings
+        XCTAssertEqual(list.count, 1, "the refused requests made no recording")
+        let finished = try XCTUnwrap(list.first)
+        XCTAssertEqual(finished.status, .complete)
+
+        // The name follows the platform pattern and is safe on every filesystem.
+        XCTAssertTrue(finished.name.range(of: #"^Rec - \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} - Physics 101: Optics$"#, options: .regularExpression) != nil, finished.name)
+        XCTAssertTrue(finished.filename.range(of: #"^Rec - \d{4}-\d{2}-\d{2} \d{2}-\d{2}-\d{2} - Physics 101_ Optics\.mp4$"#, options: .regularExpression) != nil, finished.filename)
+        let delivered = try XCTUnwrap(job.remoteId)
+        XCTAssertEqual(delivered, "\(daemon.libraryDirectory)/room-101/Recordings/\(finished.filename)")
+
+        // What ffprobe says of the delivered file.
+        let probe = try FFprobe.run(delivered)
+        XCTAssertEqual(probe.video?.codecName, "h264")
+        XCTAssertEqual(probe.video?.profile, "High")
+        XCTAssertEqual(probe.video?.width, 1920)
+        XCTAssertEqual(probe.video?.height, 1080)
+        XCTAssertEqual(probe.video?.frameRate, 30)
+        XCTAssertEqual(probe.video?.averageFrameRate ?? 0, 30, accuracy: 0.3)
+        XCTAssertEqual(probe.audio?.codecName, "aac")
+        XCTAssertEqual(probe.audio?.profile, "LC")
+        XCTAssertEqual(probe.audio?.sampleRate, 48_000)
+        XCTAssertEqual(probe.audio?.channels, 2)
+        XCTAssertEqual(probe.duration, recordedSeconds, accuracy: 0.5, "recorded \(recordedSeconds) s")
+        XCTAssertEqual(finished.duration ?? 0, probe.duration, accuracy: 0.1)
+        XCTAssertTrue(try FFprobe.moovPrecedesMdat(delivered), "the delivered MP4 is faststart")
+
+        // The catalog and the queue, read straight from SQLite, agree; the checksum matches the file.
+        let catalog = try CatalogDatabase(path: "\(daemon.stateDirectory)/roomrec.sqlite")
+        XCTAssertEqual(try catalog.recording(id: recording.recordingId)?.status, .complete)
+        XCTAssertEqual(try catalog.uploadJobs().map(\.state), [.done])
+        let digest = try FileDigest.sha256(path: delivered)
+        XCTAssertEqual(try catalog.recording(id: recording.recordingId)?.sha256, digest)
+        XCTAssertEqual(try FileDigest.sha256(path: finished.path), digest)
+        XCTAssertEqual(job.bytesConfirmed, finished.size)
+
+        // Audio and video stay together: every white flash has its beep within one frame.
+        let marks = try AVSyncProbe.marks(in: delivered)
+        XCTAssertGreaterThanOrEqual(marks.flashes.count, 4, "flashes: \(marks.flashes)")
+        XCTAssertGreaterThanOrEqual(marks.beeps.count, 4, "beeps: \(marks.beeps)")
+        for offset in marks.offsets { XCTAssertLessThan(abs(offset), 1.0 / 30, "A/V offset \(offset) s; flashes \(marks.flashes), beeps \(marks.beeps)") }
+        print("A/V offsets (s): \(marks.offsets.map { String(format: "%+.4f", $0) }.joined(separator: " "))")
+
+        let exit = try await daemon.stop()
+        XCTAssertEqual(exit, 0, daemon.log())
+    }
+
+    func testSIGKILLWhileRecordingLeavesAPlayableFileThatIsRecoveredOnRestart() async throws {
+        let daemon = try DaemonProcess()
+        try await daemon.start()
+        let recording = try await daemon.client.send("POST", "/v1/recordings", json: Data(#"{"title": "Crash"}"#.utf8)).decode(Recording.self)
+        try await Task.sleep(for: .seconds(4))
+        let killed = try await daemon.stop(signal: SIGKILL)
+        XCTAssertEqual(killed, SIGKILL)
+
+        // The file being written is playable as it was left.
+        let partial = recording.path
+        XCTAssertTrue(FileManager.default.fileExists(atPath: partial), partial)
+        let probe = try FFprobe.run(partial)
+        XCTAssertEqual(probe.video?.codecName, "h264")
+        XCTAssertEqual(probe.video?.width, 1920)
+        XCTAssertEqual(probe.audio?.codecName, "aac")
+        XCTAssertGreaterThan(probe.duration, 2, "at most the last fragments are lost")
+        let decoded = try ProcessRunner.run("/usr/bin/ffmpeg", ["-v", "error", "-nostdin", "-i", partial, "-f", "null", "-"])
+        XCTAssertEqual(decoded.status, 0, decoded.stderr)
+
+        // On restart it is finalized, marked recovered and delivered.
+        try await daemon.start()
+        let job = try await waitForUpload(daemon.client, of: recording.recordingId) { $0.state == .done }
+        let recovered = try await daemon.client.send("GET", "/v1/recordings").decode(RecordingList.self).recordings.first
+        XCTAssertEqual(recovered?.status, .recovered)
+        XCTAssertNotNil(recovered?.reason)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: partial), "the working file is replaced by the finalized one")
+        let final = try FFprobe.run(try XCTUnwrap(job.remoteId))
+        XCTAssertGreaterThan(final.duration, 2)
+        try await daemon.stop()
+    }
+
+    func testSIGTERMFinishesTheRecordingInProgressAsAPlayableFile() async throws {
+        let daemon = try DaemonProcess()
+        try await daemon.start()
+        let recording = try await daemon.client.send("POST", "/v1/recordings").decode(Recording.self)
+        try await Task.sleep(for: .seconds(3))
+        let exit = try await daemon.stop(signal: SIGTERM)
+        XCTAssertEqual(exit, 0, daemon.log())
+
+        let catalog = try CatalogDatabase(path: "\(daemon.stateDirectory)/roomrec.sqlite")
+        let stored = try XCTUnwrap(catalog.recording(id: recording.recordingId))
+        XCTAssertEqual(stored.status, .aborted, "a recording cut short by a stop is not reported complete")
+        XCTAssertTrue(stored.reason?.contains("stopped") ?? false, stored.reason ?? "")
+        XCTAssertEqual(try FFprobe.run(stored.path).duration, 3, accuracy: 0.7)
+        XCTAssertEqual(try catalog.uploadJobs().count, 1, "it was queued before the daemon exited")
+    }
+
+    func testABadConfigurationStopsTheDaemonNamingFileLineAndKey() throws {
+        let daemon = try DaemonProcess()
+        try "[room]\nid = \"r\"\ntype = \"chanel\"\n".write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        let run = try ProcessRunner.run("\(DaemonProcess.binDirectory)/roomrecd", ["--config", daemon.configPath])
+        XCTAssertEqual(run.status, 78)
+        XCTAssertTrue(run.stderr.contains("\(daemon.configPath):3: room.type: expected one of"), run.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: daemon.socketPath), "nothing was started")
+
+        let check = try ProcessRunner.run("\(DaemonProcess.binDirectory)/roomrecd", ["--config", daemon.configPath, "--check-config"])
+        XCTAssertEqual(check.status, 78)
+    }
+
+    func testRoomrecctlPrintsTablesAndJSON() async throws {
+        let daemon = try DaemonProcess()
+        try await daemon.start()
+        let ctl = "\(DaemonProcess.binDirectory)/roomrecctl"
+        let status = try ProcessRunner.run(ctl, ["status", "--socket", daemon.socketPath])
+        XCTAssertEqual(status.status, 0, status.stderr)
+        XCTAssertTrue(status.stdout.contains("State") && status.stdout.contains("idle"), status.stdout)
+        let start = try ProcessRunner.run(ctl, ["start", "--title", "Chemistry", "--socket", daemon.socketPath])
+        XCTAssertEqual(start.status, 0, start.stderr)
+        XCTAssertTrue(start.stdout.contains("Rec - "), start.stdout)
+        let again = try ProcessRunner.run(ctl, ["start", "--socket", daemon.socketPath])
+        XCTAssertEqual(again.status, 1)
+        XCTAssertTrue(again.stderr.contains("HTTP 409"), again.stderr)
+        let json = try ProcessRunner.run(ctl, ["status", "--json", "--socket", daemon.socketPath])
+        XCTAssertEqual(try ControlJSON.decoder().decode(StatusReport.self, from: Data(json.stdout.utf8)).state, "recording")
+        let stop = try ProcessRunner.run(ctl, ["stop", "--socket", daemon.socketPath])
+        XCTAssertEqual(stop.status, 0, stop.stderr)
+        let recordings = try ProcessRunner.run(ctl, ["recordings", "--socket", daemon.socketPath])
+        XCTAssertTrue(recordings.stdout.contains("Chemistry"), recordings.stdout)
+        _ = try await waitForUpload(daemon.client, of: nil) { $0.state == .done }
+        let queue = try ProcessRunner.run(ctl, ["queue", "--socket", daemon.socketPath])
+        XCTAssertTrue(queue.stdout.contains("done") && queue.stdout.contains("100%"), queue.stdout)
+        try await daemon.stop()
+    }
+
+    func testSystemdUnitsVerify() throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../units/verify-units.sh").standardized.path
+        let run = try ProcessRunner.run("/bin/bash", [script, DaemonProcess.binDirectory])
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+    }
+
+    /// Polls the upload queue until the job of `recordingId` (or the only job) satisfies `condition` (60 s at most).
+    private func waitForUpload(_ client: ControlClient, of recordingId: String?, _ condition: (UploadJob) -> Bool) async throws -> UploadJob {
+        var last: [UploadJob] = []
+        for _ in 0..<600 {
+            last = try await client.send("GET", "/v1/uploads").decode(UploadList.self).uploads
+            if let job = last.first(where: { recordingId == nil || $0.recordingId == recordingId }), condition(job) { return job }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ProcessRunner.Failure(message: "the upload never reached the expected state: \(last)")
+    }
+}

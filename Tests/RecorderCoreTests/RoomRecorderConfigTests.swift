@@ -1,0 +1,91 @@
+import Foundation
+import RecorderCore
+import XCTest
+
+final class RoomRecorderConfigTests: XCTestCase {
+    func testEmptyFileGivesTheEmbeddedDefaults() throws {
+        let config = try RoomRecorderConfig.parse("", file: "empty.toml")
+        XCTAssertEqual(config, RoomRecorderConfig())
+        XCTAssertEqual(config.capture.camera, .synthetic)
+        XCTAssertEqual(config.library.target, .folder)
+        XCTAssertEqual(config.control.socketPath, "/run/roomrec/control.sock")
+        XCTAssertEqual(config.daemon.stateDirectory, "/var/lib/roomrec")
+    }
+
+    func testTheShippedExampleParsesAndSaysWhatItMeans() throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../config/roomrec.toml").standardized
+        let config = try RoomRecorderConfig.load(path: example.path)
+        XCTAssertEqual(config.room.type, .channel)
+        XCTAssertEqual(config.recording.videoPreset, .veryfast)
+        XCTAssertEqual(config.library.path, "/var/lib/roomrec/library")
+    }
+
+    func testEveryKeyIsRead() throws {
+        let config = try RoomRecorderConfig.parse("""
+            [room]
+            id = "lab-2.b"
+            title = "Chemistry Lab"
+            type = "media_gallery"
+            owner = "gallery-owner"
+            [capture]
+            camera = "synthetic"
+            microphone = "synthetic"
+            [recording]
+            output_dir = "/srv/rec"
+            video_preset = "superfast"
+            video_bitrate_kbps = 8000
+            audio_bitrate_kbps = 128
+            [library]
+            target = "folder"
+            path = "/srv/library"
+            [control]
+            socket = "/run/x/control.sock"
+            [daemon]
+            state_dir = "/srv/state"
+            log_level = "debug"
+            """, file: "full.toml")
+        XCTAssertEqual(config.room.id, "lab-2.b")
+        XCTAssertEqual(config.room.type, .mediaGallery)
+        XCTAssertEqual(config.room.owner, "gallery-owner")
+        XCTAssertEqual(config.recording.outputDirectory, "/srv/rec")
+        XCTAssertEqual(config.recording.videoPreset, .superfast)
+        XCTAssertEqual(config.recording.videoBitrateKbps, 8000)
+        XCTAssertEqual(config.recording.audioBitrateKbps, 128)
+        XCTAssertEqual(config.library.path, "/srv/library")
+        XCTAssertEqual(config.control.socketPath, "/run/x/control.sock")
+        XCTAssertEqual(config.daemon.stateDirectory, "/srv/state")
+        XCTAssertEqual(config.daemon.logLevel, .debug)
+    }
+
+    func testBadFilesNameTheFileTheLineAndTheKey() {
+        let cases: [(String, Int?, String?, String)] = [
+            ("[room]\ntype = \"chanel\"", 2, "room.type", "expected one of \"channel\", \"media_gallery\", \"single\""),
+            ("[room]\nid = 42", 2, "room.id", "expected a string, found a integer"),
+            ("[room]\nid = \"room 101\"", 2, "room.id", "letters, digits"),
+            ("[room]\ntitel = \"x\"", 2, "room.titel", "unknown key"),
+            ("[recording]\n\noutput_dir = \"recordings\"", 3, "recording.output_dir", "absolute path"),
+            ("[recording]\nvideo_bitrate_kbps = 10", 2, "recording.video_bitrate_kbps", "between 500 and 50000"),
+            ("[capture]\ncamera = \"/dev/video0\"", 2, "capture.camera", "expected one of \"synthetic\""),
+            ("[libary]\npath = \"/x\"", 1, "libary", "unknown key"),
+            ("room = \"x\"", 1, "room", "expected a table"),
+            ("[room]\ntitle = \"\"", 2, "room.title", "must not be empty"),
+            ("[room\nid = \"x\"", 1, nil, "TOML syntax error"),
+        ]
+        for (text, line, key, fragment) in cases {
+            XCTAssertThrowsError(try RoomRecorderConfig.parse(text, file: "/etc/roomrec/roomrec.toml"), text) { error in
+                guard let error = error as? ConfigError else { return XCTFail("\(error)") }
+                XCTAssertEqual(error.file, "/etc/roomrec/roomrec.toml")
+                XCTAssertEqual(error.line, line, "\(text): \(error)")
+                XCTAssertEqual(error.key, key, "\(text): \(error)")
+                XCTAssertTrue(error.message.contains(fragment), "\(text): \(error.message)")
+                XCTAssertTrue(error.description.hasPrefix("/etc/roomrec/roomrec.toml:"), error.description)
+            }
+        }
+    }
+
+    func testAMissingFileSaysSo() {
+        XCTAssertThrowsError(try RoomRecorderConfig.load(path: "/nonexistent/roomrec.toml")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("/nonexistent/roomrec.toml: cannot read the file"), "\(error)")
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import RecorderCore
+import XCTest
+
+final class TOMLParserTests: XCTestCase {
+    func testReadsTablesKeysAndScalarsWithTheirLines() throws {
+        let doc = try TOMLParser.parse("""
+            # a comment
+            title = "Room 101"   # trailing comment
+            [room]
+            id = 'room-101'
+            size = 1_000
+            ratio = 0.5
+            live = true
+            "quoted key" = -3
+            start = 2026-09-01
+            at = 2026-09-01T08:15:00+02:00
+            """)
+        XCTAssertEqual(doc["title"]?.value, .string("Room 101"))
+        XCTAssertEqual(doc["title"]?.line, 2)
+        guard case .table(let room)? = doc["room"]?.value else { return XCTFail("room is not a table") }
+        XCTAssertEqual(room["id"]?.value, .string("room-101"))
+        XCTAssertEqual(room["id"]?.line, 4)
+        XCTAssertEqual(room["size"]?.value, .integer(1000))
+        XCTAssertEqual(room["ratio"]?.value, .float(0.5))
+        XCTAssertEqual(room["live"]?.value, .boolean(true))
+        XCTAssertEqual(room["quoted key"]?.value, .integer(-3))
+        XCTAssertEqual(room["start"]?.value, .dateTime("2026-09-01"))
+        XCTAssertEqual(room["at"]?.value, .dateTime("2026-09-01T08:15:00+02:00"))
+        XCTAssertEqual(room.keys, ["id", "size", "ratio", "live", "quoted key", "start", "at"])
+    }
+
+    func testStringsEscapesAndMultilineForms() throws {
+        let doc = try TOMLParser.parse(#"""
+            a = "tab\there \"q\" \u00e9"
+            b = """
+            line one
+            line two"""
+            c = '''
+            C:\raw\path'''
+            d = """trim \
+                this"""
+            e = """two quotes at the end"" """
+            """#)
+        XCTAssertEqual(doc["a"]?.value, .string("tab\there \"q\" é"))
+        XCTAssertEqual(doc["b"]?.value, .string("line one\nline two"))
+        XCTAssertEqual(doc["c"]?.value, .string("C:\\raw\\path"))
+        XCTAssertEqual(doc["d"]?.value, .string("trim this"))
+        XCTAssertEqual(doc["e"]?.value, .string("two quotes at the end\"\" "))
+        XCTAssertEqual(doc["e"]?.line, 9)
+    }
+
+    func testArraysInlineTablesDottedKeysAndArraysOfTables() throws {
+        let doc = try TOMLParser.parse("""
+            days = [ "mon",
+                     "wed", # comment inside
+            ]
+            point = { x = 1, y = 2 }
+            a.b.c = 3
+            [[slot]]
+            day = "mon"
+            [[slot]]
+            day = "fri"
+            """)
+        XCTAssertEqual(doc["days"]?.value, .array([.string("mon"), .string("wed")]))
+        guard case .table(let point)? = doc["point"]?.value else { return XCTFail() }
+        XCTAssertEqual(point["y"]?.value, .integer(2))
+        guard case .table(let a)? = doc["a"]?.value, case .table(let b)? = a["b"]?.value else { return XCTFail() }
+        XCTAssertEqual(b["c"]?.value, .integer(3))
+        guard case .array(let slots)? = doc["slot"]?.value, slots.count == 2, case .table(let second) = slots[1] else { return XCTFail() }
+        XCTAssertEqual(second["day"]?.value, .string("fri"))
+        XCTAssertEqual(second["day"]?.line, 9)
+    }
+
+    func testNumbersInOtherBases() throws {
+        let doc = try TOMLParser.parse("h = 0xff\no = 0o17\nb = 0b101\nn = -inf\ne = 6.02e23")
+        XCTAssertEqual(doc["h"]?.value, .integer(255))
+        XCTAssertEqual(doc["o"]?.value, .integer(15))
+        XCTAssertEqual(doc["b"]?.value, .integer(5))
+        XCTAssertEqual(doc["n"]?.value, .float(-.infinity))
+        XCTAssertEqual(doc["e"]?.value, .float(6.02e23))
+    }
+
+    func testErrorsNameTheLine() {
+        let cases: [(String, Int, String)] = [
+            ("a = 1\na = 2", 2, "defined twice"),
+            ("[t]\nx = 1\n[t]", 3, "defined twice"),
+            ("a = 1\nb = unquoted", 2, "strings must be quoted"),
+            ("a = \"open", 1, "unterminated"),
+            ("a = 1 b = 2", 1, "after the value"),
+            ("\n\nx = [1, 2", 3, "expected ',' or ']'"),
+            ("a = 01", 1, "invalid value"),
+            ("a = 1__0", 1, "invalid value"),
+            ("s = \"bad \\q escape\"", 1, "invalid escape"),
+            ("x = 1\nx.y = 2", 2, "not a table"),
+        ]
+        for (text, line, fragment) in cases {
+            XCTAssertThrowsError(try TOMLParser.parse(text), text) { error in
+                guard let error = error as? TOMLSyntaxError else { return XCTFail("\(error)") }
+                XCTAssertEqual(error.line, line, "\(text): \(error)")
+                XCTAssertTrue(error.message.contains(fragment), "\(text): \(error.message)")
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import ControlClient
+import Foundation
+import RecorderCore
+
+/// A real `roomrecd` process started with a temporary configuration, for end-to-end tests.
+public final class DaemonProcess: @unchecked Sendable {
+    /// Where the built executables are: `$ROOMREC_BIN_DIR`, else beside the test bundle.
+    public static var binDirectory: String {
+        if let dir = ProcessInfo.processInfo.environment["ROOMREC_BIN_DIR"] { return dir }
+        return URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().path
+    }
+
+    public let root: TemporaryDirectory
+    public let configPath: String
+    public var socketPath: String { "\(root.path)/control.sock" }
+    public var outputDirectory: String { "\(root.path)/recordings" }
+    public var libraryDirectory: String { "\(root.path)/library" }
+    public var stateDirectory: String { "\(root.path)/state" }
+    public var client: ControlClient { ControlClient(socketPath: socketPath) }
+    public let logPath: String
+    private var process: Process?
+
+    /// Writes a configuration for a room `roomId` whose files all live in a new temporary directory.
+    public init(roomId: String = "room-101", title: String = "Room 101", preset: String = "superfast") throws {
+        root = try TemporaryDirectory(prefix: "rrd")
+        configPath = "\(root.path)/roomrec.toml"
+        logPath = "\(root.path)/roomrecd.log"
+        try """
+            [room]
+            id = "\(roomId)"
+            title = "\(title)"
+            type = "channel"
+            owner = "channel-owner"
+
+            [recording]
+            output_dir = "\(outputDirectory)"
+            video_preset = "\(preset)"
+
+            [library]
+            path = "\(libraryDirectory)"
+
+            [control]
+            socket = "\(socketPath)"
+
+            [daemon]
+            state_dir = "\(stateDirectory)"
+            log_level = "debug"
+            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// Starts the daemon and waits until its socket answers.
+    public func start() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "\(Self.binDirectory)/roomrecd")
+        process.arguments = ["--config", configPath]
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
+        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        try logHandle.seekToEnd()
+        process.standardOutput = logHandle
+        process.standardError = logHandle
+        try process.run()
+        self.process = process
+        for _ in 0..<200 {
+            if let response = try? await client.send("GET", "/v1/status"), response.status == 200 { return }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ProcessRunner.Failure(message: "roomrecd did not start; its log:\n\(log())")
+    }
+
+    /// Sends `signal` and waits for the process to exit; returns its exit status.
+    @discardableResult
+    public func stop(signal: Int32 = SIGTERM) async throws -> Int32 {
+        guard let process else { return -1 }
+        kill(process.processIdentifier, signal)
+        for _ in 0..<600 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        guard !process.isRunning else { throw ProcessRunner.Failure(message: "roomrecd did not exit after signal \(signal)") }
+        self.process = nil
+        return process.terminationStatus
+    }
+
+    public func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    deinit {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
