@@ -1,0 +1,74 @@
+# RoomRecorder: build, test, demo and install.
+#   make demo     install what is missing, build, record 15 s of the synthetic stage and deliver it
+#   make test     build and run every test
+#   make run      the daemon in the foreground with a development config (out/dev)
+#   make install  release build installed with its units, rules and example config (PREFIX, DESTDIR)
+
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+SYSTEMDDIR  ?= /usr/lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
+UDEVDIR     ?= /usr/lib/udev/rules.d
+CONFDIR     ?= /etc/roomrec
+SWIFT       ?= swift
+OUT         := $(CURDIR)/out
+
+# Debian 12 packages the build, the tests and the demo need.
+APT_PACKAGES := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev libswscale-dev \
+	libswresample-dev libv4l-dev libasound2-dev libsqlite3-dev libsystemd-dev ffmpeg fonts-dejavu-core \
+	systemd python3
+
+.PHONY: all deps build release test demo run install uninstall clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages: $$missing"; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is needed: https://www.swift.org/install/linux/ (or set SWIFT=)"; exit 1; }
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# XCTest only (no Swift Testing suites), so the run closes on XCTest's summary line.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --disable-swift-testing
+
+$(OUT)/%/roomrec.toml: config/dev.toml.in
+	@mkdir -p $(@D)
+	sed 's|@OUT@|$(@D)|g' $< > $@
+
+demo: build $(OUT)/demo/roomrec.toml
+	scripts/demo.sh "$$($(SWIFT) build --show-bin-path)" $(OUT)/demo
+
+run: build $(OUT)/dev/roomrec.toml
+	"$$($(SWIFT) build --show-bin-path)/roomrecd" --config $(OUT)/dev/roomrec.toml
+
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(UDEVDIR) $(DESTDIR)$(CONFDIR)
+	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/roomrecd" "$$($(SWIFT) build -c release --show-bin-path)/roomrecctl" $(DESTDIR)$(PREFIX)/bin/
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/roomrec.service > $(DESTDIR)$(SYSTEMDDIR)/roomrec.service
+	install -m 0644 systemd/roomrec.socket $(DESTDIR)$(SYSTEMDDIR)/roomrec.socket
+	install -m 0644 systemd/roomrec.sysusers $(DESTDIR)$(SYSUSERSDIR)/roomrec.conf
+	install -m 0644 systemd/roomrec.tmpfiles $(DESTDIR)$(TMPFILESDIR)/roomrec.conf
+	install -m 0644 udev/70-roomrec.rules $(DESTDIR)$(UDEVDIR)/70-roomrec.rules
+	[ -e $(DESTDIR)$(CONFDIR)/roomrec.toml ] || install -m 0644 config/roomrec.toml $(DESTDIR)$(CONFDIR)/roomrec.toml
+	@echo "Installed. On the room computer: systemd-sysusers; systemd-tmpfiles --create; udevadm control --reload;"
+	@echo "  edit $(CONFDIR)/roomrec.toml, then: systemctl daemon-reload && systemctl enable --now roomrec.socket roomrec.service"
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/roomrecd $(DESTDIR)$(PREFIX)/bin/roomrecctl $(DESTDIR)$(SYSTEMDDIR)/roomrec.service \
+		$(DESTDIR)$(SYSTEMDDIR)/roomrec.socket $(DESTDIR)$(SYSUSERSDIR)/roomrec.conf $(DESTDIR)$(TMPFILESDIR)/roomrec.conf \
+		$(DESTDIR)$(UDEVDIR)/70-roomrec.rules
+
+clean:
+	rm -rf .build $(OUT)
