@@ -43,6 +43,7 @@ public final class CatalogDatabase: Sendable {
                 t.column("size", .integer)
                 t.column("sha256", .text)
                 t.column("path", .text).notNull()
+                t.column("workingPath", .text)
             }
             try db.create(index: "recording_startDate", on: "recording", columns: ["startDate"])
             try db.create(table: "uploadJob") { t in
@@ -86,10 +87,13 @@ public final class CatalogDatabase: Sendable {
         try pool.read { db in try Recording.order(Column("startDate").desc).fetchAll(db) }
     }
 
-    /// Recordings a crash left `starting`, `active` or `ending`.
+    /// Recordings whose file still needs finalizing: those a crash left `starting`, `active` or `ending`, and
+    /// those whose finalizing failed while their working file was kept.
     public func unfinishedRecordings() throws -> [Recording] {
         let states = [RecordingState.starting, .active, .ending].map(\.rawValue)
-        return try pool.read { db in try Recording.filter(states.contains(Column("status"))).fetchAll(db) }
+        return try pool.read { db in
+            try Recording.filter(states.contains(Column("status")) || Column("workingPath") != nil).fetchAll(db)
+        }
     }
 
     /// Saves a finished recording and queues its upload in one transaction: a finished file is never left

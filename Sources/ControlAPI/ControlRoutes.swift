@@ -33,6 +33,13 @@ public enum ControlRoutes {
                 return .error(error)
             }
         }
+        router.add("GET", "/v1/recordings/{id}") { request in
+            do throws(ControlError) {
+                return .json(try await service.recording(id: request.pathParameters["id"] ?? ""))
+            } catch {
+                return .error(error)
+            }
+        }
         router.add("GET", "/v1/uploads") { _ in
             do throws(ControlError) {
                 return .json(UploadList(uploads: try await service.uploads()))

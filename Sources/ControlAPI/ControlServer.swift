@@ -92,7 +92,8 @@ public struct ControlServer: Sendable {
                                 ])
                             }
                         }
-                        try await write(response, to: outbound, version: requestHead.version, keepAlive: requestHead.isKeepAlive)
+                        try await write(response, to: outbound, version: requestHead.version, keepAlive: requestHead.isKeepAlive,
+                                        withBody: requestHead.method != .HEAD)
                         if !requestHead.isKeepAlive { return }
                         head = nil
                     }
@@ -104,13 +105,13 @@ public struct ControlServer: Sendable {
     }
 
     private func write(_ response: ControlResponse, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
-                       version: HTTPVersion, keepAlive: Bool) async throws {
+                       version: HTTPVersion, keepAlive: Bool, withBody: Bool) async throws {
         var headers = HTTPHeaders(response.headers)
         headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.count)")
         headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         try await outbound.write(.head(head))
-        if !response.body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body)))) }
+        if withBody, !response.body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body)))) }
         try await outbound.write(.end(nil))
     }
 

@@ -56,8 +56,6 @@ public enum DaemonMain {
         let notifier = SystemdNotifier()
         let queue = UploadQueue(catalog: catalog, targets: [LocalFolderTarget(root: config.library.path)], logger: Logger(label: "roomrecd.uploads"))
         let daemon = RecorderDaemon(config: config, catalog: catalog, uploads: queue, logger: logger, notifier: notifier)
-        await daemon.recoverUnfinished()
-
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP])
         let uploadTask = Task { await queue.run() }
         let (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
@@ -78,6 +76,8 @@ public enum DaemonMain {
             return .failure
         }
         notifier.ready(status: "Idle")
+        // After READY: finalizing long recordings a crash left behind must not hold up the start.
+        await daemon.startRecovery()
         logger.notice("roomrecd ready", metadata: [
             "version": "\(RoomRecorderVersion.current)", "room": "\(config.room.id)", "socket": "\(config.control.socketPath)",
             "config": "\(configPath)",

@@ -20,6 +20,10 @@ public actor RecorderDaemon: ControlService {
     private let startedAt = MonotonicInstant.now()
     private var active: ActiveRecording?
     private var lastEncoders = EncoderSummary(video: "libx264", audio: "aac")
+    /// Set once a stop signal arrived: no new recording starts.
+    private var shuttingDown = false
+    /// Work that must end before the process may exit: each recording's run-and-finalize, and recovery.
+    private var pendingWork: [String: Task<Void, Never>] = [:]
 
     /// The recording being written and the task that finishes it when its pipeline ends.
     private struct ActiveRecording {
@@ -27,7 +31,6 @@ public actor RecorderDaemon: ControlService {
         let pipeline: RecordingPipeline
         /// Why it is being stopped early (nil: asked to stop by a caller, or not stopping).
         var earlyStopReason: String?
-        var completion: Task<Void, Never>?
     }
 
     public init(config: RoomRecorderConfig, catalog: CatalogDatabase, uploads: UploadQueue, logger: Logger,
@@ -45,6 +48,7 @@ public actor RecorderDaemon: ControlService {
         if let active {
             throw .conflict("recording \(active.recording.recordingId) is already \(active.recording.status.rawValue); stop it first")
         }
+        if shuttingDown { throw .unavailable("roomrecd is shutting down") }
         let now = Date()
         let id = UUID().uuidString.lowercased()
         let title = request.title ?? config.room.title
@@ -53,7 +57,8 @@ public actor RecorderDaemon: ControlService {
         var recording = Recording(
             recordingId: id, roomId: config.room.id, title: title, name: name.displayName, filename: name.fileName,
             status: .starting, owner: config.room.type.recordingOwner(roomOwner: config.room.owner, initiator: initiator),
-            initiator: initiator, startDate: now, path: "\(config.recording.outputDirectory)/.\(id).recording.mp4")
+            initiator: initiator, startDate: now, path: Self.workingPath(id: id, in: config.recording.outputDirectory))
+        recording.workingPath = recording.path
         do {
             try catalog.insert(recording)
         } catch {
@@ -66,9 +71,11 @@ public actor RecorderDaemon: ControlService {
                 video: VideoEncoderSettings(preset: config.recording.videoPreset.rawValue, bitrateKbps: config.recording.videoBitrateKbps),
                 audio: AudioEncoderSettings(bitrateKbps: config.recording.audioBitrateKbps))
         } catch {
+            try? FileManager.default.removeItem(atPath: recording.path)
             recording.status = .failed
             recording.reason = "could not start: \(error)"
             recording.endDate = Date()
+            recording.workingPath = nil
             try? catalog.update(recording)
             logger.error("recording failed to start", metadata: ["recording": "\(id)", "error": "\(error)"])
             throw .unavailable("the recording could not start: \(error)")
@@ -77,9 +84,10 @@ public actor RecorderDaemon: ControlService {
         recording.status = .active
         try? catalog.update(recording)
         active = ActiveRecording(recording: recording, pipeline: pipeline)
-        active?.completion = Task { [self] in
+        pendingWork[id] = Task { [self] in
             let outcome = await pipeline.run()
             await pipelineEnded(id: id, outcome: outcome)
+            workEnded(id)
         }
         logger.notice("recording started", metadata: ["recording": "\(id)", "name": "\(recording.name)", "initiator": "\(initiator)"])
         notifier.status("Recording \"\(recording.name)\"")
@@ -101,6 +109,13 @@ public actor RecorderDaemon: ControlService {
 
     public func recordings() async throws(ControlError) -> [Recording] {
         do { return try catalog.recordings() } catch { throw .unavailable("the catalog cannot be read: \(error)") }
+    }
+
+    public func recording(id: String) async throws(ControlError) -> Recording {
+        let found: Recording?
+        do { found = try catalog.recording(id: id) } catch { throw .unavailable("the catalog cannot be read: \(error)") }
+        guard let found else { throw .notFound("no recording \(id)") }
+        return found
     }
 
     public func uploads() async throws(ControlError) -> [UploadJob] {
@@ -133,33 +148,62 @@ public actor RecorderDaemon: ControlService {
         active.map { $0.recording.status != .active || $0.pipeline.secondsSinceProgress < seconds } ?? true
     }
 
-    /// Stops a recording in progress (marking it `aborted` with `reason`) and waits until its file is
-    /// finalized and queued.
+    /// Refuses new recordings, stops the one in progress (marking it `aborted` with `reason`), and waits until
+    /// every recording is finalized and queued and recovery has ended.
     public func shutdown(reason: String) async {
-        guard var current = active else { return }
-        if current.recording.status == .active {
+        shuttingDown = true
+        if var current = active, current.recording.status == .active {
             current.earlyStopReason = reason
             current.recording.status = .ending
             try? catalog.update(current.recording)
             active = current
             current.pipeline.stop()
         }
-        await current.completion?.value
+        while let (_, work) = pendingWork.first {
+            await work.value
+        }
     }
 
+    /// Starts finalizing, in the background, what a crash left behind (see ``recoverUnfinished()``).
+    public func startRecovery() {
+        pendingWork["recovery"] = Task { [self] in
+            await recoverUnfinished()
+            workEnded("recovery")
+        }
+    }
+
+    private func workEnded(_ key: String) { pendingWork[key] = nil }
+
     /// Finalizes recordings a crash left unfinished: the fragmented file is playable up to its last fragment,
-    /// so it is turned into a standard MP4, marked `recovered` and queued like any other.
-    public func recoverUnfinished() async {
+    /// so it is turned into a standard MP4, marked `recovered` and queued like any other. Then removes working
+    /// files whose recordings were finished and stored before the crash.
+    func recoverUnfinished() async {
         let unfinished: [Recording]
         do { unfinished = try catalog.unfinishedRecordings() } catch {
             logger.error("cannot read unfinished recordings", metadata: ["error": "\(error)"])
             return
         }
-        for var recording in unfinished {
-            logger.warning("recovering a recording left unfinished by a crash", metadata: ["recording": "\(recording.recordingId)"])
-            recording.endDate = recording.endDate ?? Self.modificationDate(of: recording.path) ?? Date()
-            await finalizeAndQueue(&recording, status: .recovered,
-                                   reason: "roomrecd stopped while recording; the file was recovered up to its last fragment")
+        for var recording in unfinished where recording.recordingId != active?.recording.recordingId {
+            logger.warning("finalizing a recording left unfinished", metadata: ["recording": "\(recording.recordingId)", "status": "\(recording.status.rawValue)"])
+            if recording.endDate == nil { recording.endDate = Self.modificationDate(of: recording.workingPath ?? recording.path) ?? Date() }
+            let status: RecordingState = recording.status == .failed ? .aborted : .recovered
+            let reason = recording.status == .failed ? recording.reason
+                : "roomrecd stopped while recording; the file was recovered up to its last fragment"
+            await finalizeAndQueue(&recording, status: status, reason: reason)
+        }
+        sweepWorkingFiles()
+    }
+
+    /// Deletes hidden working files of recordings that are already finalized and stored.
+    private func sweepWorkingFiles() {
+        let folder = config.recording.outputDirectory
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".recording.mp4") {
+            let id = String(name.dropFirst().dropLast(".recording.mp4".count))
+            guard id != active?.recording.recordingId, let recording = try? catalog.recording(id: id),
+                  recording.workingPath == nil, !recording.status.isInProgress else { continue }
+            try? FileManager.default.removeItem(atPath: "\(folder)/\(name)")
+            logger.info("removed a working file whose recording was already finalized", metadata: ["recording": "\(id)"])
         }
     }
 
@@ -184,54 +228,83 @@ public actor RecorderDaemon: ControlService {
         notifier.status("Idle")
     }
 
-    /// Remuxes the working file into the final MP4, hashes it, and stores the result with its upload job in
-    /// one transaction. A file that cannot be finalized leaves the recording `failed` and its working file kept.
+    /// Finalizes a recording's file and queues its upload, in an order that a crash at any instant can resume:
+    /// (1) the final path is chosen and stored; (2) the working file is remuxed into it (through a temporary
+    /// name, fsync, rename); (3) the result and the upload job are stored in one transaction; (4) only then is
+    /// the working file deleted. A recording whose file cannot be finalized is `failed`, keeps its working file,
+    /// and is tried again at the next start.
     private func finalizeAndQueue(_ recording: inout Recording, status: RecordingState, reason: String?) async {
-        let working = recording.path
         let outputDirectory = config.recording.outputDirectory
-        let fileName = recording.filename
-        let result: Result<(path: String, finalized: MP4Finalizer.Result, sha256: String), Error> = await Task.detached {
-            do {
-                guard FileManager.default.fileExists(atPath: working) else { throw FinalizeError("no file was written (\(working))") }
-                let destination = Self.freePath(for: fileName, in: outputDirectory)
-                let finalized = try MP4Finalizer.finalize(fragmented: working, to: destination)
-                let digest = try FileDigest.sha256(path: destination)
-                try FileManager.default.removeItem(atPath: working)
-                try FileSync.fsyncDirectory(at: outputDirectory)
-                return .success((destination, finalized, digest))
-            } catch {
-                return .failure(error)
+        if recording.path == recording.workingPath {
+            recording.path = Self.freePath(for: recording.filename, in: outputDirectory)
+            recording.filename = (recording.path as NSString).lastPathComponent
+            try? catalog.update(recording)
+        }
+        let working = recording.workingPath
+        let destination = recording.path
+        let heartbeat = Task { [notifier] in
+            // Finalizing a long recording takes a while; keep systemd's start and stop timeouts from cutting it.
+            while !Task.isCancelled {
+                notifier.extendTimeout(seconds: 30)
+                try? await Task.sleep(for: .seconds(10))
             }
-        }.value
+        }
+        defer { heartbeat.cancel() }
+        let result: Result<(finalized: MP4Finalizer.Result, sha256: String), Error>
+        do {
+            result = .success(try await BlockingIO.run {
+                if let working, FileManager.default.fileExists(atPath: working) {
+                    let finalized = try MP4Finalizer.finalize(fragmented: working, to: destination)
+                    return (finalized, try FileDigest.sha256(path: destination))
+                }
+                // Finalized before a crash, but not yet stored.
+                guard FileManager.default.fileExists(atPath: destination) else {
+                    throw FinalizeError("no file was written (\(working ?? destination))")
+                }
+                let size = (try FileManager.default.attributesOfItem(atPath: destination)[.size] as? NSNumber)?.int64Value ?? 0
+                let duration = try MP4Finalizer.duration(of: destination)
+                return (MP4Finalizer.Result(duration: duration, size: size), try FileDigest.sha256(path: destination))
+            })
+        } catch {
+            result = .failure(error)
+        }
         switch result {
         case .success(let done):
             recording.status = status
             recording.reason = reason
-            recording.path = done.path
-            recording.filename = (done.path as NSString).lastPathComponent
             recording.duration = done.finalized.duration
             recording.size = done.finalized.size
             recording.sha256 = done.sha256
+            recording.workingPath = nil
             let now = Date()
             let job = UploadJob(jobId: UUID().uuidString.lowercased(), recordingId: recording.recordingId, target: config.library.target.rawValue,
                                 nextAttemptAt: now, totalBytes: done.finalized.size, createdAt: now, updatedAt: now)
             do {
                 try catalog.finish(recording, queueing: job)
-                logger.notice("recording finished and queued for upload", metadata: [
-                    "recording": "\(recording.recordingId)", "status": "\(status.rawValue)", "file": "\(done.path)",
-                    "duration": "\(String(format: "%.2f", done.finalized.duration))", "bytes": "\(done.finalized.size)",
-                ])
-                await uploads.wake()
             } catch {
-                logger.critical("cannot store a finished recording", metadata: ["recording": "\(recording.recordingId)", "error": "\(error)"])
+                logger.critical("cannot store a finished recording; it is finalized again at the next start",
+                                metadata: ["recording": "\(recording.recordingId)", "error": "\(error)"])
+                return
             }
+            if let working { try? FileManager.default.removeItem(atPath: working) }
+            logger.notice("recording finished and queued for upload", metadata: [
+                "recording": "\(recording.recordingId)", "status": "\(status.rawValue)", "file": "\(destination)",
+                "duration": "\(String(format: "%.2f", done.finalized.duration))", "bytes": "\(done.finalized.size)",
+            ])
+            await uploads.wake()
         case .failure(let error):
             recording.status = .failed
+            // Nothing left to retry from: stop looking for it at every start.
+            if let working, !FileManager.default.fileExists(atPath: working) { recording.workingPath = nil }
             recording.reason = [reason, "the file could not be finalized: \(error)"].compactMap { $0 }.joined(separator: "; ")
             try? catalog.update(recording)
-            logger.error("recording could not be finalized", metadata: ["recording": "\(recording.recordingId)", "error": "\(error)"])
+            logger.error("recording could not be finalized; its working file is kept and tried again at the next start",
+                         metadata: ["recording": "\(recording.recordingId)", "error": "\(error)"])
         }
     }
+
+    /// The hidden fragmented MP4 a recording is written to.
+    static func workingPath(id: String, in folder: String) -> String { "\(folder)/.\(id).recording.mp4" }
 
     /// `<folder>/<fileName>`, numbered when that name is taken.
     private static func freePath(for fileName: String, in folder: String) -> String {

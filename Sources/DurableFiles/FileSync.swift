@@ -34,6 +34,35 @@ public enum FileSync {
         guard fsync(fd) == 0 else { throw Failure(operation: "fsync", path: path, code: errno) }
     }
 
+    /// Creates `directory` and any missing parents, fsyncing each new entry's parent so it survives power loss.
+    public static func createDirectory(_ directory: String) throws {
+        var missing: [String] = []
+        var path = directory
+        while !path.isEmpty, path != "/", !FileManager.default.fileExists(atPath: path) {
+            missing.append(path)
+            path = (path as NSString).deletingLastPathComponent
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for created in missing.reversed() { try fsyncDirectory(at: (created as NSString).deletingLastPathComponent) }
+    }
+
+    /// Moves `source` to `destination` only if nothing is there (link, then unlink), then fsyncs the directory.
+    /// Returns false, changing nothing, when `destination` exists.
+    public static func moveWithoutReplacing(_ source: String, to destination: String) throws -> Bool {
+        guard link(source, destination) == 0 else {
+            let code = errno
+            if code == EEXIST { return false }
+            // Filesystems without hard links (FAT, exFAT, some network shares): check, then rename.
+            guard code == EPERM || code == EOPNOTSUPP || code == ENOSYS else { throw Failure(operation: "link", path: destination, code: code) }
+            if FileManager.default.fileExists(atPath: destination) { return false }
+            try rename(source, to: destination)
+            return true
+        }
+        guard unlink(source) == 0 else { throw Failure(operation: "unlink", path: source, code: errno) }
+        try fsyncDirectory(at: (destination as NSString).deletingLastPathComponent)
+        return true
+    }
+
     /// rename(2), then fsync of the destination's directory.
     public static func rename(_ source: String, to destination: String) throws {
         guard Foundation.rename(source, destination) == 0 else { throw Failure(operation: "rename", path: source, code: errno) }

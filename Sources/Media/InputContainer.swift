@@ -13,6 +13,12 @@ final class InputContainer {
 
     deinit { avformat_close_input(&context) }
 
+    /// The container's duration in seconds (0 when unknown).
+    var durationSeconds: Double {
+        let duration = context!.pointee.duration
+        return duration > 0 ? Double(duration) / Double(AV_TIME_BASE) : 0
+    }
+
     var streamCount: Int { Int(context!.pointee.nb_streams) }
 
     func parameters(ofStream index: Int) -> UnsafePointer<AVCodecParameters> {

@@ -11,6 +11,11 @@ public enum MP4Finalizer {
         /// Seconds from the first to the end of the last sample of the longest stream.
         public var duration: Double
         public var size: Int64
+
+        public init(duration: Double, size: Int64) {
+            self.duration = duration
+            self.size = size
+        }
     }
 
     public static func finalize(fragmented source: String, to destination: String) throws -> Result {
@@ -28,6 +33,11 @@ public enum MP4Finalizer {
         return Result(duration: duration, size: size)
     }
 
+    /// The duration of a finished media file, in seconds.
+    public static func duration(of path: String) throws -> Double {
+        try InputContainer(path: path).durationSeconds
+    }
+
     /// Copies every packet of `source` into a faststart MP4 at `destination`; returns the media duration.
     static func remux(_ source: String, to destination: String) throws(FFmpegError) -> Double {
         let input = try InputContainer(path: source)
@@ -42,6 +52,11 @@ public enum MP4Finalizer {
         var firstSeconds = Array(repeating: Double.infinity, count: input.streamCount)
         var endSeconds = Array(repeating: 0.0, count: input.streamCount)
         while try input.read(into: packet) {
+            // The torn last fragment of a file cut off by a crash is flagged corrupt: leave it out.
+            if packet.pointer.pointee.flags & AV_PKT_FLAG_CORRUPT != 0 {
+                packet.unref()
+                continue
+            }
             let index = Int(packet.pointer.pointee.stream_index)
             let tb = inputTimeBases[index]
             let pts = packet.pointer.pointee.pts

@@ -46,6 +46,10 @@ final class OutputContainer {
         for (key, value) in options { av_dict_set(&dictionary, key, value, 0) }
         try FFmpegError.check(avformat_write_header(context, &dictionary), "avformat_write_header(\(path))")
         headerWritten = true
+        // The muxer leaves behind what it did not take: a misspelt option must not silently change the file.
+        if let unused = av_dict_get(dictionary, "", nil, AV_DICT_IGNORE_SUFFIX) {
+            throw FFmpegError(code: rr_averror(EINVAL), operation: "avformat_write_header: unknown option \(String(cString: unused.pointee.key))")
+        }
     }
 
     /// The time base the muxer chose for a stream (it may differ from the one asked for).

@@ -47,6 +47,8 @@ public final class RecordingWriter: MediaSink {
         packet = try MediaPacket()
         videoFrameDuration = 90_000 / Int64(videoSettings.framesPerSecond)
         syncer = try PeriodicFileSync(path: path, interval: 2)
+        // The new file's directory entry must reach the disk too, or a power loss can lose the whole file.
+        try FileSync.fsyncDirectory(at: (path as NSString).deletingLastPathComponent)
     }
 
     /// Samples per audio frame the AAC encoder takes.
@@ -75,15 +77,22 @@ public final class RecordingWriter: MediaSink {
         try drain(audio, stream: audioStream)
     }
 
-    /// Flushes both encoders, writes the last fragment and the trailer, and syncs the file to disk.
+    /// Flushes both encoders, writes the last fragment and the trailer, and syncs the file to disk. Whatever
+    /// fails on the way, the file is still closed and synced: what was written stays playable.
     public func finish() throws {
-        try video.send(nil)
-        try drain(video, stream: videoStream, frameDuration: videoFrameDuration)
-        try audio.send(nil)
-        try drain(audio, stream: audioStream)
-        try output.finish()
-        syncer.stop()
-        try FileSync.fsyncFile(at: path)
+        defer { syncer.stop() }
+        var firstError: Error?
+        do {
+            try video.send(nil)
+            try drain(video, stream: videoStream, frameDuration: videoFrameDuration)
+        } catch { firstError = error }
+        do {
+            try audio.send(nil)
+            try drain(audio, stream: audioStream)
+        } catch { firstError = firstError ?? error }
+        do { try output.finish() } catch { firstError = firstError ?? error }
+        do { try FileSync.fsyncFile(at: path) } catch { firstError = firstError ?? error }
+        if let firstError { throw firstError }
     }
 
     private func drain(_ encoder: Encoder, stream: Int32, frameDuration: Int64 = 0) throws(FFmpegError) {
@@ -128,11 +137,15 @@ final class PeriodicFileSync: @unchecked Sendable {
         }
     }
 
-    /// Waits for a sync under way, then closes the descriptor.
+    /// Waits for a sync under way, then closes the descriptor (once).
     func stop() {
         lock.lock()
+        let wasStopped = stopped
         stopped = true
         lock.unlock()
+        guard !wasStopped else { return }
         queue.sync { _ = close(fd) }
     }
+
+    deinit { stop() }
 }

@@ -7,6 +7,7 @@ public protocol ControlService: Sendable {
     func startRecording(_ request: StartRecordingRequest, caller: Caller) async throws(ControlError) -> Recording
     func stopCurrentRecording(caller: Caller) async throws(ControlError) -> Recording
     func recordings() async throws(ControlError) -> [Recording]
+    func recording(id: String) async throws(ControlError) -> Recording
     func uploads() async throws(ControlError) -> [UploadJob]
 }
 

@@ -46,12 +46,14 @@ public struct Recording: Codable, Equatable, Sendable {
     public var size: Int64?
     /// Hex SHA-256 of the finished file.
     public var sha256: String?
-    /// Where the file is on this computer.
+    /// Where the recording's file is (or, while it is finalized, will be) on this computer.
     public var path: String
+    /// The fragmented MP4 written while recording, until the finalized file and its upload job are stored.
+    public var workingPath: String?
 
     public init(recordingId: String, roomId: String, title: String, name: String, filename: String, status: RecordingState,
                 reason: String? = nil, owner: String?, initiator: String?, startDate: Date, endDate: Date? = nil,
-                duration: Double? = nil, size: Int64? = nil, sha256: String? = nil, path: String) {
+                duration: Double? = nil, size: Int64? = nil, sha256: String? = nil, path: String, workingPath: String? = nil) {
         self.recordingId = recordingId
         self.roomId = roomId
         self.title = title
@@ -67,5 +69,6 @@ public struct Recording: Codable, Equatable, Sendable {
         self.size = size
         self.sha256 = sha256
         self.path = path
+        self.workingPath = workingPath
     }
 }

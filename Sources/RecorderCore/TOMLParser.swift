@@ -23,8 +23,15 @@ public struct TOMLParser {
     private var currentPath: [String] = []
     /// Tables created by a `[header]` or by `[[header]]`, which may not be opened again with `[header]`.
     private var explicitTables: Set<[String]> = []
-    /// Tables defined by inline tables or dotted keys, which are closed to further headers.
-    private var sealedTables: Set<[String]> = []
+    /// Tables defined by dotted keys, which a `[header]` may not open again (but may add sub-tables to).
+    private var dottedTables: Set<[String]> = []
+    /// Inline tables and arrays, complete as written: nothing may be added to them or inside them.
+    private var inlineValues: Set<[String]> = []
+    /// Arrays made by `[[header]]`, the only arrays a header may step into or extend.
+    private var arrayTables: Set<[String]> = []
+    /// Nesting of arrays and inline tables being read, bounded so that no input can exhaust the stack.
+    private var depth = 0
+    private static let maxDepth = 64
 
     /// Parses `text` into its root table.
     public static func parse(_ text: String) throws(TOMLSyntaxError) -> TOMLTable {
@@ -67,7 +74,7 @@ public struct TOMLParser {
         if isArray {
             try appendArrayTable(at: path, line: headerLine)
         } else {
-            if explicitTables.contains(path) || sealedTables.contains(path) {
+            if explicitTables.contains(path) || dottedTables.contains(path) {
                 throw TOMLSyntaxError(line: headerLine, column: 1, message: "table [\(path.joined(separator: "."))] is defined twice")
             }
             try ensureTable(at: path, line: headerLine)
@@ -106,6 +113,7 @@ public struct TOMLParser {
             }
             skipWhitespace()
             guard peek() == "." else { return parts }
+            guard parts.count < Self.maxDepth else { throw error("the key has too many parts") }
             index += 1
         }
     }
@@ -118,6 +126,11 @@ public struct TOMLParser {
 
     private mutating func parseValue() throws(TOMLSyntaxError) -> TOMLValue {
         guard let c = peek() else { throw error("expected a value") }
+        if c == "[" || c == "{" {
+            guard depth < Self.maxDepth else { throw error("arrays and inline tables are nested too deeply") }
+            depth += 1
+        }
+        defer { if c == "[" || c == "{" { depth -= 1 } }
         switch c {
         case "\"":
             if lookingAt("\"\"\"") { return .string(try parseMultilineBasicString()) }
@@ -318,11 +331,14 @@ public struct TOMLParser {
         case "nan", "+nan", "-nan": return .float(.nan)
         default: break
         }
-        guard Self.underscoresAreValid(text) else { return nil }
         let plain = text.replacingOccurrences(of: "_", with: "")
         for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] where plain.hasPrefix(prefix) {
-            return Int64(plain.dropFirst(2), radix: radix).map(TOMLValue.integer)
+            let digits = plain.dropFirst(2)
+            guard Self.underscoresAreValid(text, digit: { $0.isHexDigit }), !digits.isEmpty,
+                  digits.allSatisfy({ $0.isHexDigit }) else { return nil }
+            return Int64(digits, radix: radix).map(TOMLValue.integer)
         }
+        guard Self.underscoresAreValid(text, digit: { $0.isASCII && $0.isNumber }) else { return nil }
         let unsigned = plain.hasPrefix("+") || plain.hasPrefix("-") ? String(plain.dropFirst()) : plain
         guard let first = unsigned.first, first.isASCII, first.isNumber else { return nil }
         if unsigned.count > 1, unsigned.hasPrefix("0"), !unsigned.hasPrefix("0.") && !unsigned.hasPrefix("0e") && !unsigned.hasPrefix("0E") {
@@ -336,10 +352,11 @@ public struct TOMLParser {
         return Double(plain).map(TOMLValue.float)
     }
 
-    private static func underscoresAreValid(_ text: String) -> Bool {
+    /// Each `_` must stand between two digits.
+    private static func underscoresAreValid(_ text: String, digit: (Character) -> Bool) -> Bool {
         let chars = Array(text)
         for (i, c) in chars.enumerated() where c == "_" {
-            guard i > 0, i < chars.count - 1, chars[i - 1].isHexDigit, chars[i + 1].isHexDigit else { return false }
+            guard i > 0, i < chars.count - 1, digit(chars[i - 1]), digit(chars[i + 1]) else { return false }
         }
         return true
     }
@@ -381,9 +398,15 @@ public struct TOMLParser {
 
     private mutating func insert(_ value: TOMLValue, at tablePath: [String], key: [String], line: Int) throws(TOMLSyntaxError) {
         let fullKey = tablePath + key
-        for depth in 1..<max(key.count, 1) { sealedTables.insert(tablePath + key.prefix(depth)) }
-        if case .table = value { sealedTables.insert(fullKey) }
-        try Self.modify(&root, path: tablePath[...], line: line) { (table: inout TOMLTable) throws(TOMLSyntaxError) in
+        for depth in 1..<max(key.count, 1) {
+            let prefix = tablePath + key.prefix(depth)
+            if inlineValues.contains(prefix) {
+                throw TOMLSyntaxError(line: line, column: 1, message: "key '\(fullKey.joined(separator: "."))' adds to a table written inline")
+            }
+            dottedTables.insert(prefix)
+        }
+        seal(value, at: fullKey)
+        try Self.modify(&root, path: tablePath[...], line: line, arrayTables: arrayTables) { (table: inout TOMLTable) throws(TOMLSyntaxError) in
             try Self.insert(value, into: &table, path: key[...], line: line, fullKey: fullKey) { message in
                 TOMLSyntaxError(line: line, column: 1, message: message)
             }
@@ -408,22 +431,38 @@ public struct TOMLParser {
         table[name] = .init(value: .table(child), line: table[name]?.line ?? line)
     }
 
+    /// Marks a value written inline (an inline table, or an array holding them) and every table inside it as
+    /// complete: no header or dotted key may add to it later.
+    private mutating func seal(_ value: TOMLValue, at path: [String]) {
+        switch value {
+        case .table(let table):
+            inlineValues.insert(path)
+            for key in table.keys { if let entry = table[key] { seal(entry.value, at: path + [key]) } }
+        case .array(let items):
+            inlineValues.insert(path)
+            for item in items { seal(item, at: path) }
+        default: break
+        }
+    }
+
     /// Runs `body` on the table at `path`, creating tables on the way and stepping into the last element of
-    /// arrays of tables.
-    private static func modify(_ table: inout TOMLTable, path: ArraySlice<String>, line: Int,
+    /// arrays of tables (those made by `[[header]]`, listed in `arrayTables`).
+    private static func modify(_ table: inout TOMLTable, path: ArraySlice<String>, line: Int, walked: [String] = [],
+                               arrayTables: Set<[String]>,
                                _ body: (inout TOMLTable) throws(TOMLSyntaxError) -> Void) throws(TOMLSyntaxError) {
         guard let name = path.first else { return try body(&table) }
+        let here = walked + [name]
         switch table[name]?.value {
         case nil:
             var child = TOMLTable(line: line)
-            try modify(&child, path: path.dropFirst(), line: line, body)
+            try modify(&child, path: path.dropFirst(), line: line, walked: here, arrayTables: arrayTables, body)
             table[name] = .init(value: .table(child), line: line)
         case .table(var child)?:
-            try modify(&child, path: path.dropFirst(), line: line, body)
+            try modify(&child, path: path.dropFirst(), line: line, walked: here, arrayTables: arrayTables, body)
             table[name]!.value = .table(child)
-        case .array(var items)? where items.last.map({ if case .table = $0 { true } else { false } }) == true:
+        case .array(var items)? where arrayTables.contains(here):
             guard case .table(var last) = items.removeLast() else { return }
-            try modify(&last, path: path.dropFirst(), line: line, body)
+            try modify(&last, path: path.dropFirst(), line: line, walked: here, arrayTables: arrayTables, body)
             items.append(.table(last))
             table[name]!.value = .array(items)
         default:
@@ -432,25 +471,30 @@ public struct TOMLParser {
     }
 
     private mutating func ensureTable(at path: [String], line: Int) throws(TOMLSyntaxError) {
-        try Self.modify(&root, path: path[...], line: line) { _ throws(TOMLSyntaxError) in }
+        if inlineValues.contains(where: { path.starts(with: $0) }) {
+            throw TOMLSyntaxError(line: line, column: 1, message: "[\(path.joined(separator: "."))] adds to a table or array that was written inline")
+        }
+        try Self.modify(&root, path: path[...], line: line, arrayTables: arrayTables) { _ throws(TOMLSyntaxError) in }
     }
 
     private mutating func appendArrayTable(at path: [String], line: Int) throws(TOMLSyntaxError) {
-        if sealedTables.contains(path) || explicitTables.contains(path) {
-            throw TOMLSyntaxError(line: line, column: 1, message: "[[\(path.joined(separator: "."))]] redefines a table")
+        if inlineValues.contains(where: { path.starts(with: $0) }) || explicitTables.contains(path) || dottedTables.contains(path) {
+            throw TOMLSyntaxError(line: line, column: 1, message: "[[\(path.joined(separator: "."))]] redefines a table or an array written inline")
         }
         let parent = path.dropLast()
         let name = path.last!
-        try Self.modify(&root, path: parent, line: line) { (table: inout TOMLTable) throws(TOMLSyntaxError) in
+        let isArrayTable = arrayTables.contains(path)
+        try Self.modify(&root, path: parent, line: line, arrayTables: arrayTables) { (table: inout TOMLTable) throws(TOMLSyntaxError) in
             switch table[name]?.value {
             case nil: table[name] = .init(value: .array([.table(TOMLTable(line: line))]), line: line)
-            case .array(var items)? where items.allSatisfy({ if case .table = $0 { true } else { false } }):
+            case .array(var items)? where isArrayTable:
                 items.append(.table(TOMLTable(line: line)))
                 table[name]!.value = .array(items)
             default:
                 throw TOMLSyntaxError(line: line, column: 1, message: "[[\(path.joined(separator: "."))]] is already defined as a value")
             }
         }
+        arrayTables.insert(path)
         // Sub-tables of the previous element may be opened again for the new one.
         explicitTables = explicitTables.filter { !($0.count > path.count && Array($0.prefix(path.count)) == path) }
     }
@@ -486,7 +530,10 @@ public struct TOMLParser {
     private mutating func skipWhitespaceCommentsAndNewlines() throws(TOMLSyntaxError) {
         while let c = peek() {
             switch c {
-            case " ", "\t", "\r": index += 1
+            case " ", "\t": index += 1
+            case "\r":
+                index += 1
+                guard peek() == "\n" else { throw error("a carriage return must be followed by a line feed") }
             case "\n": advanceLine()
             case "#": skipComment()
             default: return

@@ -19,7 +19,7 @@ public struct LocalFolderTarget: UploadTarget {
     public func deliver(_ recording: Recording, from checkpoint: UploadCheckpoint,
                         report: @Sendable (UploadCheckpoint) async throws -> Void) async throws -> UploadCheckpoint {
         let folder = "\(root)/\(recording.roomId)/Recordings"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileSync.createDirectory(folder)
         guard let expectedDigest = recording.sha256 else { throw PermanentUploadError("recording \(recording.recordingId) has no SHA-256") }
         guard FileManager.default.fileExists(atPath: recording.path) else {
             throw PermanentUploadError("the recording's file is missing: \(recording.path)")
@@ -27,7 +27,7 @@ public struct LocalFolderTarget: UploadTarget {
 
         // Delivered before a crash, between the rename and the queue's update: the same file is already there.
         if let remote = checkpoint.remoteId, !remote.hasSuffix(".partial"), FileManager.default.fileExists(atPath: remote),
-           try FileDigest.sha256(path: remote) == expectedDigest {
+           try await BlockingIO.run({ try FileDigest.sha256(path: remote) }) == expectedDigest {
             return UploadCheckpoint(remoteId: remote, bytesConfirmed: try fileSize(remote))
         }
 
@@ -36,13 +36,28 @@ public struct LocalFolderTarget: UploadTarget {
         try await copy(from: recording.path, to: partial, resumingAt: &confirmed) { bytes in
             try await report(UploadCheckpoint(remoteId: partial, bytesConfirmed: bytes))
         }
-        guard try FileDigest.sha256(path: partial) == expectedDigest else {
+        guard try await BlockingIO.run({ try FileDigest.sha256(path: partial) }) == expectedDigest else {
             try? FileManager.default.removeItem(atPath: partial)
             throw UploadError("the copy in \(folder) does not match the recording's SHA-256; it will be copied again")
         }
-        let destination = try freeName(for: recording.filename, in: folder, matching: expectedDigest)
-        try FileSync.rename(partial, to: destination)
+        let fileName = recording.filename
+        let destination = try await BlockingIO.run { try Self.moveIntoPlace(partial, named: fileName, in: folder, digest: expectedDigest) }
         return UploadCheckpoint(remoteId: destination, bytesConfirmed: confirmed)
+    }
+
+    /// Moves the checked copy to `fileName` in `folder`, or to "name (2).mp4" and so on when another file holds
+    /// the name; never replaces another file, even one that appears meanwhile. A file with the same content
+    /// counts as this recording, delivered before a crash.
+    private static func moveIntoPlace(_ partial: String, named fileName: String, in folder: String, digest: String) throws -> String {
+        for n in 1...1000 {
+            let candidate = "\(folder)/\(RecordingName.numbered(fileName, n))"
+            if try FileSync.moveWithoutReplacing(partial, to: candidate) { return candidate }
+            if try FileDigest.sha256(path: candidate) == digest {
+                try FileManager.default.removeItem(atPath: partial)
+                return candidate
+            }
+        }
+        throw PermanentUploadError("no free file name for \(fileName) in \(folder)")
     }
 
     /// Copies `source` into `partial` from byte `offset` on, fsyncing and reporting after every chunk.
@@ -62,23 +77,19 @@ public struct LocalFolderTarget: UploadTarget {
         try output.truncate(atOffset: UInt64(offset))
         try input.seek(toOffset: UInt64(offset))
         try output.seek(toOffset: UInt64(offset))
-        while let chunk = try input.read(upToCount: chunkSize), !chunk.isEmpty {
-            try output.write(contentsOf: chunk)
-            try output.synchronize()
-            offset += Int64(chunk.count)
+        let chunkSize = self.chunkSize
+        while true {
+            try Task.checkCancellation()
+            let copied = try await BlockingIO.run { () -> Int in
+                guard let chunk = try input.read(upToCount: chunkSize), !chunk.isEmpty else { return 0 }
+                try output.write(contentsOf: chunk)
+                try output.synchronize()
+                return chunk.count
+            }
+            guard copied > 0 else { return }
+            offset += Int64(copied)
             try await report(offset)
         }
-    }
-
-    /// `fileName` in `folder`, or "name (2).mp4" and so on when another file holds the name; a file with the
-    /// same content counts as this one.
-    private func freeName(for fileName: String, in folder: String, matching digest: String) throws -> String {
-        for n in 1...1000 {
-            let candidate = "\(folder)/\(RecordingName.numbered(fileName, n))"
-            if !FileManager.default.fileExists(atPath: candidate) { return candidate }
-            if try FileDigest.sha256(path: candidate) == digest { return candidate }
-        }
-        throw PermanentUploadError("no free file name for \(fileName) in \(folder)")
     }
 
     private func fileSize(_ path: String) throws -> Int64 {

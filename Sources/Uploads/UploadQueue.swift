@@ -80,8 +80,16 @@ public actor UploadQueue {
             logger.notice("upload done", metadata: meta.merging(["remote": "\(final.remoteId ?? "")", "bytes": "\(final.bytesConfirmed)"]) { $1 })
         } catch {
             job = (try? catalog.uploadJob(id: job.jobId)) ?? job
-            job.lastError = "\(error)"
             job.updatedAt = now()
+            if error is CancellationError {
+                // Stopped by a shutdown, not failed: back in the queue, and the attempt does not count.
+                job.state = .queued
+                job.attempts = max(0, job.attempts - 1)
+                logger.info("upload paused for shutdown; it resumes from its checkpoint", metadata: meta)
+                do { try catalog.update(job) } catch { logger.error("cannot store the upload's state", metadata: ["error": "\(error)"]) }
+                return
+            }
+            job.lastError = "\(error)"
             if error is PermanentUploadError {
                 job.state = .failed
                 logger.error("upload failed for good", metadata: meta.merging(["error": "\(error)"]) { $1 })

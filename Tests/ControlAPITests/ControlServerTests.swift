@@ -38,6 +38,10 @@ final class ControlServerTests: XCTestCase {
         }
 
         func recordings() async throws(ControlError) -> [Recording] { all }
+        func recording(id: String) async throws(ControlError) -> Recording {
+            guard let found = all.first(where: { $0.recordingId == id }) else { throw .notFound("no recording \(id)") }
+            return found
+        }
         func uploads() async throws(ControlError) -> [UploadJob] { [] }
     }
 
@@ -76,6 +80,17 @@ final class ControlServerTests: XCTestCase {
         let callers = await service.callers
         XCTAssertEqual(callers.first?.uid, getuid())
         XCTAssertEqual(callers.first?.pid, getpid())
+    }
+
+    func testTheLocationOfANewRecordingAnswers() async throws {
+        let start = try await client.send("POST", "/v1/recordings")
+        let location = try XCTUnwrap(start.header("Location"))
+        let fetched = try await client.send("GET", location)
+        XCTAssertEqual(fetched.status, 200)
+        XCTAssertEqual(try fetched.decode(Recording.self).recordingId, "rec-1")
+        let missing = try await client.send("GET", "/v1/recordings/nope")
+        XCTAssertEqual(missing.status, 404)
+        XCTAssertEqual(missing.problem?.detail, "no recording nope")
     }
 
     func testASecondStartIs409WithAProblemBody() async throws {

@@ -7,21 +7,9 @@ import TestSupport
 import XCTest
 
 final class RecordingWriterTests: XCTestCase {
-    /// Records the synthetic stage for `seconds` into a fragmented MP4 and returns its path.
     private func record(seconds: Double, in directory: URL) throws -> String {
         let path = directory.appendingPathComponent("stage.fmp4.mp4").path
-        let origin = MonotonicInstant.now()
-        let writer = try RecordingWriter(path: path, origin: origin, video: VideoEncoderSettings(preset: "ultrafast"), audio: AudioEncoderSettings())
-        let source = SyntheticStageSource()
-        let stop = Atomic(false)
-        let frameSize = writer.audioFrameSize
-        let stopper = Thread {
-            Thread.sleep(forTimeInterval: seconds)
-            stop.store(true, ordering: .relaxed)
-        }
-        stopper.start()
-        try source.run(into: writer, origin: origin, audioFrameSize: frameSize, stop: stop)
-        try writer.finish()
+        try recordSyntheticStage(seconds: seconds, to: path)
         return path
     }
 

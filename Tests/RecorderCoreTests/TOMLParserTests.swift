@@ -71,6 +71,15 @@ final class TOMLParserTests: XCTestCase {
         XCTAssertEqual(second["day"]?.line, 9)
     }
 
+    func testSubTablesOfDottedKeyTablesMayBeOpened() throws {
+        let doc = try TOMLParser.parse("[a]\nb.c = 1\n[a.b.d]\ne = 2\n[[s]]\nx.y = 1\n[[s]]\nx.y = 2")
+        guard case .table(let a)? = doc["a"]?.value, case .table(let b)? = a["b"]?.value, case .table(let d)? = b["d"]?.value else {
+            return XCTFail("\(doc)")
+        }
+        XCTAssertEqual(d["e"]?.value, .integer(2))
+        XCTAssertThrowsError(try TOMLParser.parse("[a]\nb.c = 1\n[a.b]"), "a dotted-key table cannot be opened again")
+    }
+
     func testNumbersInOtherBases() throws {
         let doc = try TOMLParser.parse("h = 0xff\no = 0o17\nb = 0b101\nn = -inf\ne = 6.02e23")
         XCTAssertEqual(doc["h"]?.value, .integer(255))
@@ -92,6 +101,14 @@ final class TOMLParserTests: XCTestCase {
             ("a = 1__0", 1, "invalid value"),
             ("s = \"bad \\q escape\"", 1, "invalid escape"),
             ("x = 1\nx.y = 2", 2, "not a table"),
+            ("h = 0x-1", 1, "invalid value"),
+            ("e = 1e_5", 1, "invalid value"),
+            ("a = [{x = 1}]\n[[a]]", 2, "written inline"),
+            ("a = [{x = 1}]\n[a.b]", 2, "written inline"),
+            ("a = {b = {c = 1}}\n[a.b.d]", 2, "written inline"),
+            ("a = {b = 1}\na.c = 2", 2, "written inline"),
+            ("a = [1,\r 2]", 1, "carriage return"),
+            ("a = " + String(repeating: "[", count: 100), 1, "nested too deeply"),
         ]
         for (text, line, fragment) in cases {
             XCTAssertThrowsError(try TOMLParser.parse(text), text) { error in

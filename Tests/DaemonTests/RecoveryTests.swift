@@ -1,0 +1,128 @@
+@testable import Daemon
+import Catalog
+import Foundation
+import Logging
+import Media
+import RecorderCore
+import TestSupport
+import Uploads
+import XCTest
+
+/// What `roomrecd` finds after a crash at each step of finalizing, and what it makes of it.
+final class RecoveryTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+    private var config = RoomRecorderConfig()
+    private var catalog: CatalogDatabase!
+    private var daemon: RecorderDaemon!
+
+    override func setUp() async throws {
+        directory = try TemporaryDirectory()
+        config.recording.outputDirectory = "\(directory.path)/recordings"
+        config.library.path = "\(directory.path)/library"
+        try FileManager.default.createDirectory(atPath: config.recording.outputDirectory, withIntermediateDirectories: true)
+        catalog = try CatalogDatabase(path: "\(directory.path)/roomrec.sqlite")
+        let queue = UploadQueue(catalog: catalog, targets: [LocalFolderTarget(root: config.library.path)], logger: Logger(label: "test"))
+        daemon = RecorderDaemon(config: config, catalog: catalog, uploads: queue, logger: Logger(label: "test"))
+    }
+
+    /// A recording row as the daemon stores it while recording, with its fragmented file written.
+    private func interruptedRecording(_ id: String, seconds: Double = 2) throws -> Recording {
+        let working = RecorderDaemon.workingPath(id: id, in: config.recording.outputDirectory)
+        try recordSyntheticStage(seconds: seconds, to: working)
+        let recording = Recording(recordingId: id, roomId: "room", title: "T", name: "Rec - 2026-11-23 10:00:00 - T",
+                                  filename: "Rec - 2026-11-23 10-00-00 - T.mp4", status: .active, owner: nil, initiator: "uid 0",
+                                  startDate: Date(), path: working, workingPath: working)
+        try catalog.insert(recording)
+        return recording
+    }
+
+    private var outputFiles: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: config.recording.outputDirectory)) ?? []).sorted() }
+
+    func testARecordingCutOffWhileActiveIsFinalizedAndQueued() async throws {
+        _ = try interruptedRecording("a")
+        await daemon.recoverUnfinished()
+        let recovered = try XCTUnwrap(catalog.recording(id: "a"))
+        XCTAssertEqual(recovered.status, .recovered)
+        XCTAssertNil(recovered.workingPath)
+        XCTAssertEqual(recovered.duration ?? 0, 2, accuracy: 0.5)
+        XCTAssertEqual(recovered.sha256, try FileDigest.sha256(path: recovered.path))
+        XCTAssertEqual(outputFiles, ["Rec - 2026-11-23 10-00-00 - T.mp4"], "the working file is gone once the result is stored")
+        XCTAssertEqual(try catalog.uploadJobs().map(\.recordingId), ["a"])
+    }
+
+    func testACrashAfterRemuxingButBeforeStoringMakesNoSecondFile() async throws {
+        var recording = try interruptedRecording("b")
+        // The daemon had chosen and stored the final path, remuxed into it, and died before the transaction.
+        recording.path = "\(config.recording.outputDirectory)/\(recording.filename)"
+        recording.status = .ending
+        try catalog.update(recording)
+        _ = try MP4Finalizer.finalize(fragmented: recording.workingPath!, to: recording.path)
+
+        await daemon.recoverUnfinished()
+        XCTAssertEqual(outputFiles, ["Rec - 2026-11-23 10-00-00 - T.mp4"], "no \"(2)\" copy")
+        XCTAssertEqual(try catalog.recording(id: "b")?.status, .recovered)
+        XCTAssertEqual(try catalog.uploadJobs().count, 1)
+    }
+
+    func testAFinalizedFileWhoseWorkingFileIsGoneIsStoredAsIs() async throws {
+        var recording = try interruptedRecording("c")
+        recording.path = "\(config.recording.outputDirectory)/\(recording.filename)"
+        try catalog.update(recording)
+        _ = try MP4Finalizer.finalize(fragmented: recording.workingPath!, to: recording.path)
+        try FileManager.default.removeItem(atPath: recording.workingPath!)
+
+        await daemon.recoverUnfinished()
+        let stored = try XCTUnwrap(catalog.recording(id: "c"))
+        XCTAssertEqual(stored.status, .recovered)
+        XCTAssertEqual(stored.duration ?? 0, 2, accuracy: 0.5)
+        XCTAssertEqual(try catalog.uploadJobs().count, 1)
+    }
+
+    func testAWorkingFileLeftAfterTheResultWasStoredIsRemoved() async throws {
+        var recording = try interruptedRecording("d")
+        let working = recording.workingPath!
+        recording.path = "\(config.recording.outputDirectory)/\(recording.filename)"
+        _ = try MP4Finalizer.finalize(fragmented: working, to: recording.path)
+        recording.status = .complete
+        recording.workingPath = nil
+        try catalog.update(recording)
+
+        await daemon.recoverUnfinished()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: working))
+        XCTAssertEqual(try catalog.recording(id: "d")?.status, .complete, "a stored result is left as it is")
+    }
+
+    func testAFailedFinalizingIsTriedAgainAndKeepsItsReason() async throws {
+        var recording = try interruptedRecording("e")
+        recording.status = .failed
+        recording.reason = "the disk was full"
+        try catalog.update(recording)
+
+        await daemon.recoverUnfinished()
+        let stored = try XCTUnwrap(catalog.recording(id: "e"))
+        XCTAssertEqual(stored.status, .aborted, "an early end is never reported complete")
+        XCTAssertEqual(stored.reason, "the disk was full")
+        XCTAssertEqual(try catalog.uploadJobs().count, 1)
+    }
+
+    func testARecordingWithoutAnyFileFails() async throws {
+        let recording = try interruptedRecording("f")
+        try FileManager.default.removeItem(atPath: recording.workingPath!)
+        await daemon.recoverUnfinished()
+        let stored = try XCTUnwrap(catalog.recording(id: "f"))
+        XCTAssertEqual(stored.status, .failed)
+        XCTAssertTrue(stored.reason?.contains("no file was written") ?? false, stored.reason ?? "")
+        XCTAssertTrue(try catalog.uploadJobs().isEmpty)
+        XCTAssertTrue(try catalog.unfinishedRecordings().isEmpty, "nothing is left to try again")
+    }
+
+    func testNoRecordingStartsOnceShuttingDown() async throws {
+        await daemon.shutdown(reason: "test")
+        do {
+            _ = try await daemon.startRecording(StartRecordingRequest(), caller: Caller(uid: 0, gid: 0, pid: 1))
+            XCTFail("expected a refusal")
+        } catch {
+            XCTAssertEqual(error, .unavailable("roomrecd is shutting down"))
+        }
+    }
+}
