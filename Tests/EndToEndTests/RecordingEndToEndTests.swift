@@ -185,6 +185,35 @@ final class RecordingEndToEndTests: XCTestCase {
         try await daemon.stop()
     }
 
+    func testTellsSystemdItIsReadyFeedsTheWatchdogAndSaysItIsStopping() async throws {
+        let daemon = try DaemonProcess()
+        let notify = try NotifySocket(path: "\(daemon.root.path)/notify.sock")
+        try await daemon.start(environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000"])
+        _ = try await daemon.client.send("POST", "/v1/recordings", json: Data(#"{"title": "Watched"}"#.utf8))
+        try await Task.sleep(for: .seconds(2))
+        let exit = try await daemon.stop()
+        XCTAssertEqual(exit, 0, daemon.log())
+        try await Task.sleep(for: .milliseconds(300))
+        let messages = notify.messages
+        XCTAssertTrue(messages.contains("READY=1"), "\(messages)")
+        XCTAssertTrue(messages.contains("STATUS=Idle"), "\(messages)")
+        XCTAssertTrue(messages.contains { $0.hasPrefix("STATUS=Recording \"Rec - ") && $0.hasSuffix(" - Watched\"") }, "\(messages)")
+        XCTAssertGreaterThanOrEqual(messages.filter { $0 == "WATCHDOG=1" }.count, 3, "\(messages)")
+        XCTAssertTrue(messages.contains("STOPPING=1"), "\(messages)")
+        XCTAssertTrue(messages.contains { $0.hasPrefix("EXTEND_TIMEOUT_USEC=") }, "finalizing asks for time: \(messages)")
+        XCTAssertLessThan(messages.firstIndex(of: "READY=1")!, messages.firstIndex(of: "STOPPING=1")!)
+    }
+
+    func testServesASocketPassedBySystemd() async throws {
+        let daemon = try DaemonProcess()
+        try await daemon.start(socketActivated: true)
+        let status = try await daemon.client.send("GET", "/v1/status")
+        XCTAssertEqual(status.status, 200)
+        XCTAssertTrue(daemon.log().contains("using the control socket passed by systemd"), daemon.log())
+        let exit = try await daemon.stop()
+        XCTAssertEqual(exit, 0, daemon.log())
+    }
+
     func testSystemdUnitsVerify() throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../units/verify-units.sh").standardized.path
         let run = try ProcessRunner.run("/bin/bash", [script, DaemonProcess.binDirectory])

@@ -48,11 +48,20 @@ public final class DaemonProcess: @unchecked Sendable {
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    /// Starts the daemon and waits until its socket answers.
-    public func start() async throws {
+    /// Starts the daemon and waits until its socket answers. With `socketActivated`, systemd's own
+    /// `systemd-socket-activate` binds the socket and starts the daemon on the first connection, passing the
+    /// socket as systemd does (`LISTEN_FDS`). `environment` is added to the daemon's.
+    public func start(socketActivated: Bool = false, environment: [String: String] = [:]) async throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "\(Self.binDirectory)/roomrecd")
-        process.arguments = ["--config", configPath]
+        let daemon = "\(Self.binDirectory)/roomrecd"
+        if socketActivated {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-socket-activate")
+            process.arguments = ["--listen=\(socketPath)", daemon, "--config", configPath]
+        } else {
+            process.executableURL = URL(fileURLWithPath: daemon)
+            process.arguments = ["--config", configPath]
+        }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         try logHandle.seekToEnd()
@@ -61,7 +70,8 @@ public final class DaemonProcess: @unchecked Sendable {
         try process.run()
         self.process = process
         for _ in 0..<200 {
-            if let response = try? await client.send("GET", "/v1/status"), response.status == 200 { return }
+            if FileManager.default.fileExists(atPath: socketPath),
+               let response = try? await client.send("GET", "/v1/status"), response.status == 200 { return }
             guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(50))
         }
