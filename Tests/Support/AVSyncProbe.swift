@@ -15,16 +15,23 @@ public enum AVSyncProbe {
     }
 
     public static func marks(in path: String) throws -> Marks {
-        // Video at a constant 30 fps (gaps filled), shrunk to 64x36 grey: frame i shows time i/30.
-        let video = try decode(["-i", path, "-an", "-vf", "scale=64:36,format=gray", "-vsync", "cfr", "-r", "30", "-f", "rawvideo", "-"])
+        // Every video frame as it is in the file, shrunk to 64x36 grey, with its presentation time from ffprobe.
+        let times = try ProcessRunner.run("/usr/bin/ffprobe", ["-v", "error", "-select_streams", "v", "-show_entries", "frame=pts_time",
+                                                               "-of", "csv=p=0", path])
+            .stdout.split(whereSeparator: \.isNewline).compactMap { Double($0.trimmingCharacters(in: CharacterSet(charactersIn: ", "))) }
+        let video = try decode(["-i", path, "-an", "-vf", "scale=64:36,format=gray", "-fps_mode", "passthrough", "-f", "rawvideo", "-"])
         let frameBytes = 64 * 36
+        guard video.count / frameBytes == times.count else {
+            throw ProcessRunner.Failure(message: "ffmpeg decoded \(video.count / frameBytes) frames, ffprobe listed \(times.count)")
+        }
         var flashes: [Double] = []
         var previousWhite = false
-        for index in 0..<(video.count / frameBytes) {
+        for index in 0..<times.count {
             let frame = video[(index * frameBytes)..<((index + 1) * frameBytes)]
             let mean = frame.reduce(0) { $0 + Int($1) } / frameBytes
             let white = mean > 200
-            if white && !previousWhite { flashes.append(Double(index) / 30) }
+            // The very first frame starts the file whatever its timestamp; only later flashes are measured.
+            if white && !previousWhite && index > 0 { flashes.append(times[index]) }
             previousWhite = white
         }
         // Audio as mono 16-bit at 48 kHz: a beep starts where the level first exceeds the tone's.
