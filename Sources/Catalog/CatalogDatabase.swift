@@ -87,6 +87,32 @@ public final class CatalogDatabase: Sendable {
         try pool.read { db in try Recording.order(Column("startDate").desc).fetchAll(db) }
     }
 
+    /// One page of recordings, newest first; up to `maxItems + 1`, so the caller can tell a further page.
+    public func recordings(matching query: RecordingQuery) throws -> [Recording] {
+        var request = Recording.all()
+        if !query.statuses.isEmpty { request = request.filter(query.statuses.map(\.rawValue).contains(Column("status"))) }
+        if let room = query.roomId { request = request.filter(Column("roomId") == room) }
+        if let from = query.startedFrom { request = request.filter(Column("startDate") >= from) }
+        if let before = query.startedBefore { request = request.filter(Column("startDate") < before) }
+        if let after = query.after {
+            request = request.filter(Column("startDate") < after.startDate
+                || (Column("startDate") == after.startDate && Column("recordingId") < after.recordingId))
+        }
+        let page = request.order(Column("startDate").desc, Column("recordingId").desc).limit(query.maxItems + 1)
+        return try pool.read { db in try page.fetchAll(db) }
+    }
+
+    /// Deletes a recording and its upload jobs; false when there was none.
+    @discardableResult
+    public func deleteRecording(id: String) throws -> Bool {
+        try pool.write { db in try Recording.deleteOne(db, key: id) }
+    }
+
+    /// Upload jobs of one recording.
+    public func uploadJobs(recordingId: String) throws -> [UploadJob] {
+        try pool.read { db in try UploadJob.filter(Column("recordingId") == recordingId).fetchAll(db) }
+    }
+
     /// Recordings whose file still needs finalizing: those a crash left `starting`, `active` or `ending`, and
     /// those whose finalizing failed while their working file was kept.
     public func unfinishedRecordings() throws -> [Recording] {

@@ -33,16 +33,37 @@ public struct ControlRequest: Sendable {
     }
 }
 
-/// One HTTP response: a status, headers and a body (JSON, or an RFC 9457 problem).
+/// One HTTP response: a status, headers and a body (JSON, a problem, a range of a file, or a stream).
 public struct ControlResponse: Sendable {
+    /// What follows the headers.
+    public enum Body: Sendable {
+        case data(Data)
+        /// `length` bytes of the file at `path` from `offset`, read in chunks as they are sent.
+        case file(path: String, offset: Int64, length: Int64)
+        /// Chunks sent as they come, until the stream ends (Server-Sent Events).
+        case stream(AsyncStream<Data>)
+    }
+
     public var status: Int
     public var headers: [(String, String)]
-    public var body: Data
+    public var body: Body
 
     public init(status: Int, headers: [(String, String)] = [], body: Data = Data()) {
         self.status = status
         self.headers = headers
+        self.body = .data(body)
+    }
+
+    public init(status: Int, headers: [(String, String)], body: Body) {
+        self.status = status
+        self.headers = headers
         self.body = body
+    }
+
+    /// The body's bytes, for a `.data` body (empty otherwise).
+    public var data: Data {
+        if case .data(let data) = body { return data }
+        return Data()
     }
 
     /// `value` as JSON.

@@ -1,58 +1,82 @@
 import Foundation
 import RecorderCore
 
-/// The control API's routes (`docs/control-api.md`), each translating one request into one call of the
-/// ``ControlService`` and its result into JSON.
+/// The control API's routes (`docs/control-api.yaml`), each translating one request into calls of the
+/// ``ControlService`` and the result into JSON, with the least role that may call it.
 public enum ControlRoutes {
     public static func router(for service: any ControlService) -> Router {
         var router = Router()
-        router.add("GET", "/v1/status") { _ in
+
+        router.add("GET", "/v1/status", role: .viewer) { _ in
             .json(await service.status())
         }
-        router.add("POST", "/v1/recordings") { request in
-            do throws(ControlError) {
+
+        // Recordings
+        router.add("POST", "/v1/recordings", role: .operator) { request in
+            await respond { () throws(ControlError) in
                 let start = try decodeStartRequest(request.body)
                 let recording = try await service.startRecording(start, caller: request.caller)
                 return .json(recording, status: 201, headers: [("Location", "/v1/recordings/\(recording.recordingId)")])
-            } catch {
-                return .error(error)
             }
         }
-        router.add("POST", "/v1/recordings/current/stop") { request in
-            do throws(ControlError) {
+        router.add("POST", "/v1/recordings/current/stop", role: .operator) { request in
+            await respond { () throws(ControlError) in
                 try requireEmptyBody(request.body)
-                return .json(try await service.stopCurrentRecording(caller: request.caller), status: 202)
-            } catch {
-                return .error(error)
+                return .json(try await service.stopRecording(id: nil, caller: request.caller), status: 202)
             }
         }
-        router.add("GET", "/v1/recordings") { _ in
-            do throws(ControlError) {
-                return .json(RecordingList(recordings: try await service.recordings()))
-            } catch {
-                return .error(error)
+        router.add("POST", "/v1/recordings/{id}/stop", role: .operator) { request in
+            await respond { () throws(ControlError) in
+                try requireEmptyBody(request.body)
+                return .json(try await service.stopRecording(id: request.pathParameters["id"], caller: request.caller), status: 202)
             }
         }
-        router.add("GET", "/v1/recordings/{id}") { request in
-            do throws(ControlError) {
-                return .json(try await service.recording(id: request.pathParameters["id"] ?? ""))
-            } catch {
-                return .error(error)
+        router.add("GET", "/v1/recordings", role: .operator) { request in
+            await respond { () throws(ControlError) in .json(try await service.recordings(try RecordingQuery.parse(request.query))) }
+        }
+        router.add("GET", "/v1/recordings/{id}", role: .operator) { request in
+            await respond { () throws(ControlError) in .json(try await service.recording(id: request.pathParameters["id"] ?? "")) }
+        }
+        router.add("DELETE", "/v1/recordings/{id}", role: .admin) { request in
+            await respond { () throws(ControlError) in
+                try await service.deleteRecording(id: request.pathParameters["id"] ?? "", caller: request.caller)
+                return ControlResponse(status: 204)
             }
         }
-        router.add("GET", "/v1/uploads") { _ in
-            do throws(ControlError) {
-                return .json(UploadList(uploads: try await service.uploads()))
-            } catch {
-                return .error(error)
+        router.add("DELETE", "/v1/recordings", role: .admin) { request in
+            await respond { () throws(ControlError) in
+                let ids = try recordingIds(request.query)
+                var result = BulkDeleteResult(deleted: [], failed: [])
+                for id in ids {
+                    do throws(ControlError) {
+                        try await service.deleteRecording(id: id, caller: request.caller)
+                        result.deleted.append(id)
+                    } catch {
+                        result.failed.append(.init(recordingId: id, error: error.problem.detail))
+                    }
+                }
+                return .json(result, status: result.failed.isEmpty ? 200 : 400)
             }
+        }
+        router.add("GET", "/v1/recordings/{id}/media", role: .operator) { request in
+            await respond { () throws(ControlError) in
+                let recording = try await service.recording(id: request.pathParameters["id"] ?? "")
+                guard !recording.status.isInProgress, recording.workingPath == nil else {
+                    throw .conflict("recording \(recording.recordingId) is \(recording.status.rawValue); its file is not finished yet")
+                }
+                return try MediaResponse.file(at: recording.path, range: request.header("Range"), fileName: recording.filename)
+            }
+        }
+
+        router.add("GET", "/v1/uploads", role: .operator) { _ in
+            await respond { () throws(ControlError) in .json(UploadList(uploads: try await service.uploads())) }
         }
         return router
     }
 
-    /// `GET /v1/recordings` body.
-    public struct RecordingList: Codable, Sendable {
-        public var recordings: [Recording]
+    /// Runs a route body, turning a refusal into its problem response.
+    static func respond(_ body: () async throws(ControlError) -> ControlResponse) async -> ControlResponse {
+        do { return try await body() } catch { return .error(error) }
     }
 
     /// `GET /v1/uploads` body.
@@ -83,4 +107,18 @@ public enum ControlRoutes {
         if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], object.isEmpty { return }
         throw .badRequest("this request takes no body")
     }
+
+    /// The `recordingIds` parameter: a comma-separated list of 1 to 100 ids.
+    static func recordingIds(_ query: [String: String]) throws(ControlError) -> [String] {
+        if let unknown = query.keys.first(where: { $0 != "recordingIds" }) { throw .badRequest("unknown parameter \"\(unknown)\"") }
+        let ids = (query["recordingIds"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !ids.isEmpty else { throw .badRequest("recordingIds must list at least one recording id, e.g. recordingIds=a,b") }
+        guard ids.count <= 100 else { throw .badRequest("recordingIds may list at most 100 ids") }
+        return ids
+    }
+}
+
+extension ControlRequest {
+    /// The first value of a header, by case-insensitive name.
+    public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
 }

@@ -11,8 +11,9 @@ import RecorderCore
 public struct ControlServer: Sendable {
     /// Where to listen.
     public enum Listener: Sendable {
-        /// Bind a new socket at `path` (a stale socket file there is replaced) with file mode `mode`.
-        case path(String, mode: mode_t)
+        /// Bind a new socket at `path` (a stale socket file there is replaced), then give the file `mode` and,
+        /// when set, the owner and group.
+        case path(String, mode: mode_t, owner: uid_t? = nil, group: gid_t? = nil)
         /// Use a listening socket passed by systemd.
         case activated(Int32)
     }
@@ -21,10 +22,13 @@ public struct ControlServer: Sendable {
     public static let maxBodyBytes = 1 << 20
 
     private let router: Router
+    private let access: AccessPolicy
     private let logger: Logger
 
-    public init(router: Router, logger: Logger) {
+    /// `access` maps each connection's peer credentials to a role; routes check it.
+    public init(router: Router, access: AccessPolicy, logger: Logger) {
         self.router = router
+        self.access = access
         self.logger = logger
     }
 
@@ -34,16 +38,20 @@ public struct ControlServer: Sendable {
     public func run(_ listener: Listener, onListening: @Sendable () -> Void = {}) async throws {
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 64)
+        let access = self.access
         let initializer: @Sendable (Channel) -> EventLoopFuture<(Caller, Connection)> = { channel in
-            Self.peerCredentials(of: channel).flatMapThrowing { caller in
+            Self.peerCredentials(of: channel, access: access).flatMapThrowing { caller in
                 try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                 return (caller, try Connection(wrappingChannelSynchronously: channel))
             }
         }
         let server: NIOAsyncChannel<(Caller, Connection), Never>
         switch listener {
-        case .path(let path, let mode):
+        case .path(let path, let mode, let owner, let group):
             server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
+            if owner != nil || group != nil, chown(path, owner ?? UInt32.max, group ?? UInt32.max) != 0 {
+                throw ControlServerError("cannot give \(path) its owner and group: \(String(cString: strerror(errno)))")
+            }
             guard chmod(path, mode) == 0 else {
                 throw ControlServerError("cannot set the mode of \(path): \(String(cString: strerror(errno)))")
             }
@@ -107,11 +115,26 @@ public struct ControlServer: Sendable {
     private func write(_ response: ControlResponse, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
                        version: HTTPVersion, keepAlive: Bool, withBody: Bool) async throws {
         var headers = HTTPHeaders(response.headers)
-        headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.count)")
+        switch response.body {
+        case .data(let data): headers.replaceOrAdd(name: "Content-Length", value: "\(data.count)")
+        case .file(_, _, let length): headers.replaceOrAdd(name: "Content-Length", value: "\(length)")
+        case .stream: headers.replaceOrAdd(name: "Cache-Control", value: "no-cache")  // chunked until the stream ends
+        }
         headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         try await outbound.write(.head(head))
-        if withBody, !response.body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body)))) }
+        if withBody {
+            switch response.body {
+            case .data(let data):
+                if !data.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: data)))) }
+            case .file(let path, let offset, let length):
+                try await FileChunks.send(path: path, offset: offset, length: length) { chunk in
+                    try await outbound.write(.body(.byteBuffer(chunk)))
+                }
+            case .stream(let chunks):
+                for await chunk in chunks { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: chunk)))) }
+            }
+        }
         try await outbound.write(.end(nil))
     }
 
@@ -122,12 +145,15 @@ public struct ControlServer: Sendable {
         var gid: UInt32 = 0
     }
 
-    private static func peerCredentials(of channel: Channel) -> EventLoopFuture<Caller> {
+    private static func peerCredentials(of channel: Channel, access: AccessPolicy) -> EventLoopFuture<Caller> {
         guard let provider = channel as? SocketOptionProvider else {
             return channel.eventLoop.makeFailedFuture(ControlServerError("the channel has no socket options"))
         }
         let future: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SO_PEERCRED)
-        return future.map { Caller(uid: $0.uid, gid: $0.gid, pid: $0.pid) }
+        return future.map { peer in
+            let groups = PeerGroups.of(pid: peer.pid).union([peer.gid])
+            return Caller(uid: peer.uid, gid: peer.gid, pid: peer.pid, role: access.role(uid: peer.uid, groups: groups))
+        }
     }
 }
 

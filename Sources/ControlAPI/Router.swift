@@ -9,6 +9,8 @@ public struct Router: Sendable {
         public let method: String
         /// e.g. `/v1/recordings/{id}/stop`.
         public let pattern: String
+        /// The least role that may call it.
+        public let role: Role
         let segments: [Substring]
         let handler: @Sendable (ControlRequest) async -> ControlResponse
     }
@@ -17,8 +19,9 @@ public struct Router: Sendable {
 
     public init() {}
 
-    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping @Sendable (ControlRequest) async -> ControlResponse) {
-        routes.append(Route(method: method, pattern: pattern, segments: pattern.split(separator: "/"), handler: handler))
+    public mutating func add(_ method: String, _ pattern: String, role: Role,
+                             _ handler: @escaping @Sendable (ControlRequest) async -> ControlResponse) {
+        routes.append(Route(method: method, pattern: pattern, role: role, segments: pattern.split(separator: "/"), handler: handler))
     }
 
     /// Runs the matching route's handler.
@@ -32,6 +35,10 @@ public struct Router: Sendable {
             guard route.method == request.method else {
                 allowed.append(route.method)
                 continue
+            }
+            guard request.caller.role >= route.role else {
+                return .problem(Problem(status: 403, title: "Forbidden", detail:
+                    "\(request.method) \(route.pattern) needs the \(route.role) role; uid \(request.caller.uid) is \(request.caller.role)"))
             }
             var matched = request
             matched.pathParameters = parameters

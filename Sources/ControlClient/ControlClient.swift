@@ -37,7 +37,7 @@ public struct ControlClient: Sendable {
     typealias Connection = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
     /// Sends one request and returns the whole response.
-    public func send(_ method: String, _ path: String, json body: Data? = nil) async throws -> Response {
+    public func send(_ method: String, _ path: String, json body: Data? = nil, headers extra: [(String, String)] = []) async throws -> Response {
         let connection: Connection
         do {
             connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -55,6 +55,7 @@ public struct ControlClient: Sendable {
             headers.add(name: "Host", value: "roomrecd")
             headers.add(name: "Connection", value: "close")
             headers.add(name: "Accept", value: "application/json")
+            for (name, value) in extra { headers.add(name: name, value: value) }
             if let body {
                 headers.add(name: "Content-Type", value: "application/json")
                 headers.add(name: "Content-Length", value: "\(body.count)")

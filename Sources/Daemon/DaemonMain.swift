@@ -59,7 +59,8 @@ public enum DaemonMain {
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP])
         let uploadTask = Task { await queue.run() }
         let (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
-        let server = ControlServer(router: ControlRoutes.router(for: daemon), logger: Logger(label: "roomrecd.control"))
+        let server = ControlServer(router: ControlRoutes.router(for: daemon), access: Self.accessPolicy(for: config, logger: logger),
+                                   logger: Logger(label: "roomrecd.control"))
         let listener = Self.listener(for: config, logger: logger)
         let serverTask = Task {
             do {
@@ -109,7 +110,7 @@ public enum DaemonMain {
         serverTask.cancel()
         uploadTask.cancel()
         await uploadTask.value
-        if case .path(let path, _) = listener { unlink(path) }
+        if case .path(let path, _, _, _) = listener { unlink(path) }
         logger.notice("roomrecd stopped")
         return exitCode
     }
@@ -122,7 +123,25 @@ public enum DaemonMain {
         }
         let directory = (config.control.socketPath as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return .path(config.control.socketPath, mode: 0o660)
+        // Only root may hand the socket to another owner; anyone may give it a group they are in.
+        var owner = UserNames.uid(ofUser: config.control.socketOwner)
+        if owner == nil { logger.warning("no such user for the control socket; keeping the daemon's", metadata: ["user": "\(config.control.socketOwner)"]) }
+        if getuid() != 0 { owner = nil }
+        let group = UserNames.gid(ofGroup: config.control.socketGroup)
+        if group == nil { logger.warning("no such group for the control socket; keeping the daemon's", metadata: ["group": "\(config.control.socketGroup)"]) }
+        return .path(config.control.socketPath, mode: mode_t(config.control.socketMode), owner: owner, group: group)
+    }
+
+    /// Roles by group: the configured admin and operator groups, as far as they exist on this computer.
+    private static func accessPolicy(for config: RoomRecorderConfig, logger: Logger) -> AccessPolicy {
+        func groups(_ name: String, _ role: String) -> Set<UInt32> {
+            guard let gid = UserNames.gid(ofGroup: name) else {
+                logger.warning("no such group; nobody gets the role through it", metadata: ["group": "\(name)", "role": "\(role)"])
+                return []
+            }
+            return [gid]
+        }
+        return AccessPolicy(adminGroups: groups(config.control.adminGroup, "admin"), operatorGroups: groups(config.control.operatorGroup, "operator"))
     }
 }
 

@@ -94,8 +94,14 @@ public actor RecorderDaemon: ControlService {
         return recording
     }
 
-    public func stopCurrentRecording(caller: Caller) async throws(ControlError) -> Recording {
-        guard var current = active else { throw .conflict("no recording is active") }
+    public func stopRecording(id: String?, caller: Caller) async throws(ControlError) -> Recording {
+        guard var current = active, id == nil || id == current.recording.recordingId else {
+            if let id {
+                _ = try await recording(id: id)  // 404 for an unknown id
+                throw .conflict("recording \(id) is not in progress")
+            }
+            throw .conflict("no recording is active")
+        }
         guard current.recording.status == .active else {
             throw .conflict("recording \(current.recording.recordingId) is already \(current.recording.status.rawValue)")
         }
@@ -107,8 +113,32 @@ public actor RecorderDaemon: ControlService {
         return current.recording
     }
 
-    public func recordings() async throws(ControlError) -> [Recording] {
-        do { return try catalog.recordings() } catch { throw .unavailable("the catalog cannot be read: \(error)") }
+    public func recordings(_ query: RecordingQuery) async throws(ControlError) -> RecordingPage {
+        var found: [Recording]
+        do { found = try catalog.recordings(matching: query) } catch { throw .unavailable("the catalog cannot be read: \(error)") }
+        let truncated = found.count > query.maxItems
+        if truncated { found.removeLast(found.count - query.maxItems) }
+        let token = truncated ? found.last.map { PageToken(startDate: $0.startDate, recordingId: $0.recordingId).encoded } : nil
+        return RecordingPage(recordings: found, isTruncated: truncated, nextPageToken: token, maxItems: query.maxItems)
+    }
+
+    public func deleteRecording(id: String, caller: Caller) async throws(ControlError) {
+        let recording = try await recording(id: id)
+        if recording.status.isInProgress || active?.recording.recordingId == id || pendingWork[id] != nil {
+            throw .conflict("recording \(id) is \(recording.status.rawValue); stop it and let it finish first")
+        }
+        let jobs: [UploadJob]
+        do { jobs = try catalog.uploadJobs(recordingId: id) } catch { throw .unavailable("the catalog cannot be read: \(error)") }
+        if jobs.contains(where: { $0.state == .uploading }) {
+            throw .conflict("recording \(id) is being uploaded; pause or cancel the upload first")
+        }
+        for path in [recording.path, recording.workingPath].compactMap({ $0 }) {
+            if unlink(path) != 0, errno != ENOENT {
+                throw .unavailable("cannot delete \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        do { try catalog.deleteRecording(id: id) } catch { throw .unavailable("the catalog cannot delete \(id): \(error)") }
+        logger.notice("recording deleted", metadata: ["recording": "\(id)", "by": "\(caller)", "file": "\(recording.path)"])
     }
 
     public func recording(id: String) async throws(ControlError) -> Recording {

@@ -5,25 +5,30 @@ import Foundation
 public protocol ControlService: Sendable {
     func status() async -> StatusReport
     func startRecording(_ request: StartRecordingRequest, caller: Caller) async throws(ControlError) -> Recording
-    func stopCurrentRecording(caller: Caller) async throws(ControlError) -> Recording
-    func recordings() async throws(ControlError) -> [Recording]
+    /// Stops the recording in progress; `id` nil means whichever is in progress.
+    func stopRecording(id: String?, caller: Caller) async throws(ControlError) -> Recording
+    func recordings(_ query: RecordingQuery) async throws(ControlError) -> RecordingPage
     func recording(id: String) async throws(ControlError) -> Recording
+    /// Deletes a finished recording's file, catalog entry and upload jobs (not what was delivered).
+    func deleteRecording(id: String, caller: Caller) async throws(ControlError)
     func uploads() async throws(ControlError) -> [UploadJob]
 }
 
-/// Who is calling, from the socket's peer credentials.
+/// Who is calling, from the socket's peer credentials, and the role that gives them.
 public struct Caller: Equatable, Sendable, CustomStringConvertible {
     public var uid: UInt32
     public var gid: UInt32
     public var pid: Int32
+    public var role: Role
 
-    public init(uid: UInt32, gid: UInt32, pid: Int32) {
+    public init(uid: UInt32, gid: UInt32, pid: Int32, role: Role = .admin) {
         self.uid = uid
         self.gid = gid
         self.pid = pid
+        self.role = role
     }
 
-    public var description: String { "uid=\(uid) gid=\(gid) pid=\(pid)" }
+    public var description: String { "uid=\(uid) gid=\(gid) pid=\(pid) role=\(role)" }
 }
 
 /// `POST /v1/recordings` body.
@@ -37,6 +42,7 @@ public struct StartRecordingRequest: Codable, Equatable, Sendable {
 /// A request the daemon refuses, mapped to an HTTP status and an RFC 9457 problem body.
 public enum ControlError: Error, Equatable, Sendable {
     case badRequest(String)
+    case forbidden(String)
     case notFound(String)
     case conflict(String)
     case unavailable(String)
@@ -44,6 +50,7 @@ public enum ControlError: Error, Equatable, Sendable {
     public var httpStatus: Int {
         switch self {
         case .badRequest: 400
+        case .forbidden: 403
         case .notFound: 404
         case .conflict: 409
         case .unavailable: 503
@@ -53,6 +60,7 @@ public enum ControlError: Error, Equatable, Sendable {
     public var problem: Problem {
         switch self {
         case .badRequest(let detail): Problem(status: 400, title: "Bad Request", detail: detail)
+        case .forbidden(let detail): Problem(status: 403, title: "Forbidden", detail: detail)
         case .notFound(let detail): Problem(status: 404, title: "Not Found", detail: detail)
         case .conflict(let detail): Problem(status: 409, title: "Conflict", detail: detail)
         case .unavailable(let detail): Problem(status: 503, title: "Service Unavailable", detail: detail)

@@ -43,9 +43,18 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         public var path = "/var/lib/roomrec/library"
     }
 
-    /// The control socket.
+    /// The control socket and who may do what through it.
     public struct Control: Equatable, Sendable {
         public var socketPath = "/run/roomrec/control.sock"
+        /// Owner, group and mode of the socket file when the daemon binds it itself (under systemd,
+        /// `roomrec.socket` sets them).
+        public var socketOwner = "root"
+        public var socketGroup = "roomrec"
+        public var socketMode: UInt32 = 0o660
+        /// Members of this group are administrators (root always is).
+        public var adminGroup = "roomrec-admin"
+        /// Members of this group are operators: a room panel or teacher console.
+        public var operatorGroup = "roomrec"
     }
 
     /// The daemon itself.
@@ -118,6 +127,15 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         guard config.control.socketPath.utf8.count < 108 else {
             throw control.error("socket", "a Unix socket path must be shorter than 108 bytes")
         }
+        config.control.socketOwner = try control.nonEmptyString("socket_owner", default: config.control.socketOwner)
+        config.control.socketGroup = try control.nonEmptyString("socket_group", default: config.control.socketGroup)
+        let mode = try control.string("socket_mode", default: "0660")
+        guard mode.count == 4, mode.hasPrefix("0"), let parsed = UInt32(mode, radix: 8), parsed & 0o7000 == 0 else {
+            throw control.error("socket_mode", "expected an octal file mode such as \"0660\", got \"\(mode)\"")
+        }
+        config.control.socketMode = parsed
+        config.control.adminGroup = try control.nonEmptyString("admin_group", default: config.control.adminGroup)
+        config.control.operatorGroup = try control.nonEmptyString("operator_group", default: config.control.operatorGroup)
         try control.rejectUnknownKeys()
 
         let daemon = try root.section("daemon")

@@ -4,14 +4,36 @@ import Foundation
 import RecorderCore
 
 /// `roomrecctl`: controls `roomrecd` through its control socket.
+///
+/// Exit status: 0 done, 1 the daemon refused or failed the request, 2 wrong usage, 3 the daemon is not reachable.
 @main
 struct RoomRecCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "roomrecctl",
         abstract: "Control the RoomRecorder daemon (roomrecd).",
+        discussion: "Exit status: 0 done, 1 the daemon refused or failed the request, 2 wrong usage, 3 the daemon is not reachable.",
         version: RoomRecorderVersion.current,
         subcommands: [Status.self, Start.self, Stop.self, Recordings.self, Queue.self],
         defaultSubcommand: Status.self)
+
+    /// Runs the command, mapping wrong usage to exit status 2 (ArgumentParser's own is 64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every subcommand takes.
@@ -29,12 +51,18 @@ struct CommonOptions: ParsableArguments {
     /// Sends a request; prints the JSON as is with `--json`, else hands the response to `render`.
     /// An error response prints its problem and exits non-zero.
     func call(_ method: String, _ path: String, body: Data? = nil, render: (ControlClient.Response) throws -> String) async throws {
+        let response = try await send(method, path, body: body)
+        print(json ? String(decoding: response.body, as: UTF8.self) : try render(response), terminator: json ? "" : "\n")
+    }
+
+    /// Sends a request and returns a successful response; reports a failure and exits 1 (refused) or 3 (unreachable).
+    func send(_ method: String, _ path: String, body: Data? = nil) async throws -> ControlClient.Response {
         let response: ControlClient.Response
         do {
             response = try await client.send(method, path, json: body)
         } catch {
             FileHandle.standardError.write(Data("roomrecctl: \(error)\n".utf8))
-            throw ExitCode(69)
+            throw ExitCode(3)
         }
         guard (200..<300).contains(response.status) else {
             if json {
@@ -45,7 +73,7 @@ struct CommonOptions: ParsableArguments {
             }
             throw ExitCode(1)
         }
-        print(json ? String(decoding: response.body, as: UTF8.self) : try render(response), terminator: json ? "" : "\n")
+        return response
     }
 }
 
@@ -109,18 +137,89 @@ extension RoomRecCtl {
     }
 
     struct Recordings: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List recordings, newest first.")
-        @OptionGroup var options: CommonOptions
+        static let configuration = CommandConfiguration(
+            abstract: "List, show, delete and download recordings.",
+            subcommands: [List.self, Show.self, Remove.self, Download.self], defaultSubcommand: List.self)
 
-        func run() async throws {
-            try await options.call("GET", "/v1/recordings") { response in
-                struct List: Decodable { var recordings: [Recording] }
-                let list = try response.decode(List.self)
-                guard !list.recordings.isEmpty else { return "No recordings." }
-                return Format.table(header: ["ID", "STATUS", "STARTED", "DURATION", "SIZE", "NAME"], rows: list.recordings.map { r in
-                    [String(r.recordingId.prefix(8)), r.status.rawValue, Format.date(r.startDate), r.duration.map(Format.duration) ?? "-",
-                     r.size.map(Format.bytes) ?? "-", r.name]
-                })
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "ls", abstract: "List recordings, newest first.")
+            @OptionGroup var options: CommonOptions
+            @Option(name: .long, help: "At most this many (1-100).") var max = 20
+            @Option(name: .long, help: "Only these states, comma-separated (e.g. complete,recovered).") var status: String?
+
+            func run() async throws {
+                var path = "/v1/recordings?maxItems=\(max)"
+                if let status { path += "&status=\(status)" }
+                try await options.call("GET", path) { response in
+                    let page = try response.decode(RecordingPage.self)
+                    guard !page.recordings.isEmpty else { return "No recordings." }
+                    var table = Format.table(header: ["ID", "STATUS", "STARTED", "DURATION", "SIZE", "NAME"], rows: page.recordings.map { r in
+                        [String(r.recordingId.prefix(8)), r.status.rawValue, Format.date(r.startDate), r.duration.map(Format.duration) ?? "-",
+                         r.size.map(Format.bytes) ?? "-", r.name]
+                    })
+                    if page.pagination.isTruncated { table += "\n(more: --max \(RecordingQuery.maxMaxItems))" }
+                    return table
+                }
+            }
+        }
+
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Show one recording.")
+            @OptionGroup var options: CommonOptions
+            @Argument(help: "The recording's id.") var id: String
+
+            func run() async throws {
+                try await options.call("GET", "/v1/recordings/\(id)") { response in
+                    let r = try response.decode(Recording.self)
+                    var rows = [["ID", r.recordingId], ["Name", r.name], ["Status", r.status.rawValue], ["Room", r.roomId],
+                                ["Owner", r.owner ?? "-"], ["Started by", r.initiator ?? "-"], ["Started", Format.date(r.startDate)]]
+                    if let end = r.endDate { rows.append(["Ended", Format.date(end)]) }
+                    if let duration = r.duration { rows.append(["Duration", Format.duration(duration)]) }
+                    if let size = r.size { rows.append(["Size", Format.bytes(size)]) }
+                    rows.append(["File", r.path])
+                    if let digest = r.sha256 { rows.append(["SHA-256", digest]) }
+                    if let reason = r.reason { rows.append(["Reason", reason]) }
+                    return Format.table(header: nil, rows: rows)
+                }
+            }
+        }
+
+        struct Remove: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "rm", abstract: "Delete recordings (their files on this computer and their catalog entries).")
+            @OptionGroup var options: CommonOptions
+            @Argument(help: "The recordings' ids.") var ids: [String]
+
+            func validate() throws {
+                guard !ids.isEmpty else { throw ValidationError("name at least one recording id") }
+            }
+
+            func run() async throws {
+                if ids.count == 1 {
+                    _ = try await options.send("DELETE", "/v1/recordings/\(ids[0])")
+                    if !options.json { print("Deleted \(ids[0])") }
+                    return
+                }
+                try await options.call("DELETE", "/v1/recordings?recordingIds=\(ids.joined(separator: ","))") { response in
+                    let result = try response.decode(BulkDeleteResult.self)
+                    return (result.deleted.map { "Deleted \($0)" } + result.failed.map { "Not deleted \($0.recordingId): \($0.error)" })
+                        .joined(separator: "\n")
+                }
+            }
+        }
+
+        struct Download: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Copy a finished recording's MP4 from the daemon.")
+            @OptionGroup var options: CommonOptions
+            @Argument(help: "The recording's id.") var id: String
+            @Option(name: .shortAndLong, help: "Where to write it (default: its file name, in this folder).") var output: String?
+
+            func run() async throws {
+                let recording = try await options.send("GET", "/v1/recordings/\(id)")
+                let name = try recording.decode(Recording.self).filename
+                let media = try await options.send("GET", "/v1/recordings/\(id)/media")
+                let destination = output ?? name
+                try media.body.write(to: URL(fileURLWithPath: destination), options: .atomic)
+                print("Wrote \(destination) (\(Format.bytes(Int64(media.body.count))))")
             }
         }
     }

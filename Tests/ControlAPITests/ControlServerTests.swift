@@ -30,14 +30,22 @@ final class ControlServerTests: XCTestCase {
             return recording
         }
 
-        func stopCurrentRecording(caller: Caller) async throws(ControlError) -> Recording {
-            guard var recording = current else { throw .conflict("no recording is active") }
+        func stopRecording(id: String?, caller: Caller) async throws(ControlError) -> Recording {
+            guard var recording = current, id == nil || id == recording.recordingId else { throw .conflict("no recording is active") }
             recording.status = .ending
             current = nil
             return recording
         }
 
-        func recordings() async throws(ControlError) -> [Recording] { all }
+        func recordings(_ query: RecordingQuery) async throws(ControlError) -> RecordingPage {
+            RecordingPage(recordings: Array(all.prefix(query.maxItems)), isTruncated: all.count > query.maxItems, nextPageToken: nil,
+                          maxItems: query.maxItems)
+        }
+
+        func deleteRecording(id: String, caller: Caller) async throws(ControlError) {
+            guard all.contains(where: { $0.recordingId == id }) else { throw .notFound("no recording \(id)") }
+            all.removeAll { $0.recordingId == id }
+        }
         func recording(id: String) async throws(ControlError) -> Recording {
             guard let found = all.first(where: { $0.recordingId == id }) else { throw .notFound("no recording \(id)") }
             return found
@@ -54,7 +62,8 @@ final class ControlServerTests: XCTestCase {
         directory = try TemporaryDirectory()
         let socket = "\(directory.path)/control.sock"
         service = MemoryService()
-        let server = ControlServer(router: ControlRoutes.router(for: service), logger: Logger(label: "test"))
+        let server = ControlServer(router: ControlRoutes.router(for: service), access: AccessPolicy(adminGroups: [], operatorGroups: []),
+                                   logger: Logger(label: "test"))
         let (ready, continuation) = AsyncStream.makeStream(of: Void.self)
         serverTask = Task { try await server.run(.path(socket, mode: 0o660)) { continuation.yield() } }
         var iterator = ready.makeAsyncIterator()

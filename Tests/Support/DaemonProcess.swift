@@ -21,7 +21,7 @@ public final class DaemonProcess: @unchecked Sendable {
     private var process: Process?
 
     /// Writes a configuration for a room `roomId` whose files all live in a new temporary directory.
-    public init(roomId: String = "room-101", title: String = "Room 101", preset: String = "superfast") throws {
+    public init(roomId: String = "room-101", title: String = "Room 101", preset: String = "superfast", control: String = "") throws {
         root = try TemporaryDirectory(prefix: "rrd")
         configPath = "\(root.path)/roomrec.toml"
         logPath = "\(root.path)/roomrecd.log"
@@ -41,6 +41,7 @@ public final class DaemonProcess: @unchecked Sendable {
 
             [control]
             socket = "\(socketPath)"
+            \(control)
 
             [daemon]
             state_dir = "\(stateDirectory)"
