@@ -177,6 +177,14 @@ public final class CatalogDatabase: Sendable {
         }
     }
 
+    /// The number of recordings in each status.
+    public func recordingCounts() throws -> [String: Int] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM recording GROUP BY status")
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["status"] as String, $0["n"] as Int) })
+        }
+    }
+
     /// The number of jobs in each state.
     public func queueCounts() throws -> [String: Int] {
         try pool.read { db in

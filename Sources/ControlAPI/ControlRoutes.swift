@@ -68,10 +68,46 @@ public enum ControlRoutes {
             }
         }
 
+        // Upload queue
         router.add("GET", "/v1/uploads", role: .operator) { _ in
             await respond { () throws(ControlError) in .json(UploadList(uploads: try await service.uploads())) }
         }
+        for action in UploadAction.allCases {
+            router.add("POST", "/v1/uploads/{id}/\(action.rawValue)", role: .operator) { request in
+                await respond { () throws(ControlError) in
+                    try requireEmptyBody(request.body)
+                    return .json(try await service.applyUploadAction(action, jobId: request.pathParameters["id"] ?? "", caller: request.caller))
+                }
+            }
+        }
+
+        // The room computer
+        router.add("GET", "/v1/devices", role: .viewer) { _ in
+            .json(DeviceList(devices: await service.devices()))
+        }
+        router.add("GET", "/v1/health", role: .viewer) { _ in
+            let report = await service.health()
+            return .json(report, status: report.status == "ok" ? 200 : 503)
+        }
+        router.add("POST", "/v1/config/reload", role: .admin) { request in
+            await respond { () throws(ControlError) in
+                try requireEmptyBody(request.body)
+                return .json(try await service.reloadConfiguration(caller: request.caller))
+            }
+        }
+        router.add("GET", "/v1/events", role: .operator) { _ in
+            ServerSentEvents.response(await service.events())
+        }
+        router.add("GET", "/metrics", role: .viewer) { _ in
+            ControlResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
+                            body: Data(PrometheusText.render(await service.metrics()).utf8))
+        }
         return router
+    }
+
+    /// `GET /v1/devices` body.
+    public struct DeviceList: Codable, Sendable {
+        public var devices: [DeviceInfo]
     }
 
     /// Runs a route body, turning a refusal into its problem response.

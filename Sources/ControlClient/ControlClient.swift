@@ -84,8 +84,89 @@ public struct ControlClient: Sendable {
         }
     }
 
+    /// Follows a streamed response (`GET /v1/events`), handing each Server-Sent Event to `handle` until it
+    /// returns false or the daemon ends the stream. Returns the response's status (the events only when 200).
+    @discardableResult
+    public func follow(_ path: String, _ handle: @escaping (ServerSentEvent) async throws -> Bool) async throws -> Int {
+        let connection: Connection
+        do {
+            connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(unixDomainSocketPath: socketPath) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        return try Connection(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw ConnectionError(socketPath: socketPath, underlying: "\(error)")
+        }
+        return try await connection.executeThenClose { inbound, outbound in
+            var headers = HTTPHeaders()
+            headers.add(name: "Host", value: "roomrecd")
+            headers.add(name: "Accept", value: "text/event-stream")
+            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)))
+            try await outbound.write(.end(nil))
+            var status = 0
+            var parser = ServerSentEvent.Parser()
+            for try await part in inbound {
+                switch part {
+                case .head(let head):
+                    status = Int(head.status.code)
+                    if status != 200 { return status }
+                case .body(let chunk):
+                    for event in parser.feed(String(decoding: chunk.readableBytesView, as: UTF8.self)) {
+                        if try await !handle(event) { return status }
+                    }
+                case .end:
+                    return status
+                }
+            }
+            return status
+        }
+    }
+
     /// Sends `value` as the JSON body.
     public func send<T: Encodable>(_ method: String, _ path: String, body value: T) async throws -> Response {
         try await send(method, path, json: try ControlJSON.encoder().encode(value))
+    }
+}
+
+/// One Server-Sent Event: its id, type and data.
+public struct ServerSentEvent: Equatable, Sendable {
+    public var id: String?
+    public var event: String?
+    public var data: String
+
+    /// Splits a text/event-stream into events as chunks arrive (comments are skipped).
+    public struct Parser: Sendable {
+        private var buffer = ""
+
+        public init() {}
+
+        public mutating func feed(_ text: String) -> [ServerSentEvent] {
+            buffer += text
+            var events: [ServerSentEvent] = []
+            while let end = buffer.range(of: "\n\n") {
+                let block = buffer[..<end.lowerBound]
+                buffer.removeSubrange(..<end.upperBound)
+                var event = ServerSentEvent(id: nil, event: nil, data: "")
+                var hasData = false
+                for line in block.split(separator: "\n", omittingEmptySubsequences: true) where !line.hasPrefix(":") {
+                    let parts = line.split(separator: ":", maxSplits: 1)
+                    let field = String(parts[0])
+                    let value = parts.count > 1 ? String(parts[1].drop { $0 == " " }) : ""
+                    switch field {
+                    case "id": event.id = value
+                    case "event": event.event = value
+                    case "data":
+                        event.data += (hasData ? "\n" : "") + value
+                        hasData = true
+                    default: break
+                    }
+                }
+                if hasData { events.append(event) }
+            }
+            return events
+        }
     }
 }

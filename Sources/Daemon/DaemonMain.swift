@@ -54,8 +54,11 @@ public enum DaemonMain {
         }
 
         let notifier = SystemdNotifier()
-        let queue = UploadQueue(catalog: catalog, targets: [LocalFolderTarget(root: config.library.path)], logger: Logger(label: "roomrecd.uploads"))
-        let daemon = RecorderDaemon(config: config, catalog: catalog, uploads: queue, logger: logger, notifier: notifier)
+        let events = EventHub()
+        let queue = UploadQueue(catalog: catalog, targets: [LocalFolderTarget(root: config.library.path)], events: events,
+                                logger: Logger(label: "roomrecd.uploads"))
+        let daemon = RecorderDaemon(config: config, configPath: configPath, catalog: catalog, uploads: queue, events: events,
+                                    logger: logger, notifier: notifier)
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP])
         let uploadTask = Task { await queue.run() }
         let (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
@@ -94,10 +97,22 @@ public enum DaemonMain {
             }
         }
 
+        let textfileTask = Task {
+            guard let path = config.control.metricsTextfile else { return }
+            while !Task.isCancelled {
+                MetricsTextfile.write(PrometheusText.render(await daemon.metrics()), to: path, logger: logger)
+                try? await Task.sleep(for: .seconds(15))
+            }
+        }
+
         var exitCode = ExitCode.success
         for await signal in signals.events {
             if signal == SIGHUP {
-                logger.notice("SIGHUP: configuration reload is not supported yet; restart the service to apply changes")
+                do {
+                    _ = try await daemon.reloadConfiguration(caller: Caller(uid: 0, gid: 0, pid: 0, role: .admin))
+                } catch {
+                    logger.error("SIGHUP: the configuration was not reloaded; nothing changed", metadata: ["error": "\(error.problem.detail)"])
+                }
                 continue
             }
             logger.notice("stopping", metadata: ["signal": "\(signal)"])
@@ -107,6 +122,7 @@ public enum DaemonMain {
         }
         if serverTask.isCancelled { exitCode = .failure }
         watchdogTask.cancel()
+        textfileTask.cancel()
         serverTask.cancel()
         uploadTask.cancel()
         await uploadTask.value
@@ -160,5 +176,25 @@ final class SignalWatcher {
             source.resume()
             return source
         }
+    }
+}
+
+/// Writes metrics for node_exporter's textfile collector: to a temporary file, then renamed, so the collector
+/// never reads half a file.
+enum MetricsTextfile {
+    static func write(_ text: String, to path: String, logger: Logger) {
+        let temporary = path + ".\(getpid()).tmp"
+        do {
+            try text.write(toFile: temporary, atomically: false, encoding: .utf8)
+            guard rename(temporary, path) == 0 else { throw FileSyncError(errno: errno) }
+        } catch {
+            unlink(temporary)
+            logger.warning("cannot write the metrics textfile", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+    }
+
+    private struct FileSyncError: Error, CustomStringConvertible {
+        let errno: Int32
+        var description: String { String(cString: strerror(errno)) }
     }
 }

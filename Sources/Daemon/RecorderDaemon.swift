@@ -12,11 +12,18 @@ import Uploads
 /// file finalized and queued for upload when it ends, and recovery of what a crash left behind.
 /// The control socket reaches it only through ``ControlService``.
 public actor RecorderDaemon: ControlService {
-    private let config: RoomRecorderConfig
+    private var config: RoomRecorderConfig
+    /// The file the configuration was read from, for reloads; nil when given in code.
+    private let configPath: String?
     private let catalog: CatalogDatabase
     private let uploads: UploadQueue
     private let logger: Logger
     private let notifier: SystemdNotifier
+    private let eventHub: EventHub
+    /// Video frames dropped by every recording since the daemon started.
+    private var droppedVideoFrames = 0
+    /// Recordings started since the daemon started.
+    private var recordingsStarted = 0
     private let startedAt = MonotonicInstant.now()
     private var active: ActiveRecording?
     private var lastEncoders = EncoderSummary(video: "libx264", audio: "aac")
@@ -33,13 +40,25 @@ public actor RecorderDaemon: ControlService {
         var earlyStopReason: String?
     }
 
-    public init(config: RoomRecorderConfig, catalog: CatalogDatabase, uploads: UploadQueue, logger: Logger,
-                notifier: SystemdNotifier = SystemdNotifier()) {
+    public init(config: RoomRecorderConfig, configPath: String? = nil, catalog: CatalogDatabase, uploads: UploadQueue, events: EventHub = EventHub(),
+                logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) {
         self.config = config
+        self.configPath = configPath
+        self.eventHub = events
         self.catalog = catalog
         self.uploads = uploads
         self.logger = logger
         self.notifier = notifier
+    }
+
+    /// Stores a recording's new state and tells event subscribers.
+    private func save(_ recording: Recording) {
+        do {
+            try catalog.update(recording)
+        } catch {
+            logger.error("cannot store a recording's state", metadata: ["recording": "\(recording.recordingId)", "error": "\(error)"])
+        }
+        eventHub.publish(.recording, recording: recording)
     }
 
     // MARK: ControlService
@@ -64,6 +83,8 @@ public actor RecorderDaemon: ControlService {
         } catch {
             throw .unavailable("the catalog cannot store a new recording: \(error)")
         }
+        eventHub.publish(.recording, recording: recording)
+        recordingsStarted += 1
         let pipeline: RecordingPipeline
         do {
             pipeline = try RecordingPipeline(
@@ -76,13 +97,13 @@ public actor RecorderDaemon: ControlService {
             recording.reason = "could not start: \(error)"
             recording.endDate = Date()
             recording.workingPath = nil
-            try? catalog.update(recording)
+            save(recording)
             logger.error("recording failed to start", metadata: ["recording": "\(id)", "error": "\(error)"])
             throw .unavailable("the recording could not start: \(error)")
         }
         lastEncoders = EncoderSummary(video: pipeline.encoderNames.video, audio: pipeline.encoderNames.audio)
         recording.status = .active
-        try? catalog.update(recording)
+        save(recording)
         active = ActiveRecording(recording: recording, pipeline: pipeline)
         pendingWork[id] = Task { [self] in
             let outcome = await pipeline.run()
@@ -106,7 +127,7 @@ public actor RecorderDaemon: ControlService {
             throw .conflict("recording \(current.recording.recordingId) is already \(current.recording.status.rawValue)")
         }
         current.recording.status = .ending
-        try? catalog.update(current.recording)
+        save(current.recording)
         active = current
         current.pipeline.stop()
         logger.notice("recording stopping", metadata: ["recording": "\(current.recording.recordingId)", "by": "\(caller)"])
@@ -153,11 +174,7 @@ public actor RecorderDaemon: ControlService {
     }
 
     public func status() async -> StatusReport {
-        var devices = [
-            DeviceInfo(kind: "camera", id: "synthetic", name: "Synthetic stage (1920×1080, 30 fps)", inUse: active != nil),
-            DeviceInfo(kind: "microphone", id: "synthetic", name: "Synthetic tone (48 kHz stereo)", inUse: active != nil),
-        ]
-        devices += DeviceInventory.cameras() + DeviceInventory.microphones()
+        let devices = await devices()
         return StatusReport(
             state: active == nil ? "idle" : "recording",
             version: RoomRecorderVersion.current,
@@ -169,6 +186,91 @@ public actor RecorderDaemon: ControlService {
             encoder: lastEncoders,
             disk: DiskSpace.of(config.recording.outputDirectory),
             queue: QueueSummary(counts: (try? catalog.queueCounts()) ?? [:]))
+    }
+
+    public func applyUploadAction(_ action: UploadAction, jobId: String, caller: Caller) async throws(ControlError) -> UploadJob {
+        let job = try await uploads.apply(action, toJob: jobId)
+        logger.notice("upload job changed", metadata: ["job": "\(jobId)", "action": "\(action.rawValue)", "by": "\(caller)"])
+        return job
+    }
+
+    public func devices() async -> [DeviceInfo] {
+        [
+            DeviceInfo(kind: "camera", id: "synthetic", name: "Synthetic stage (1920×1080, 30 fps)", inUse: active != nil),
+            DeviceInfo(kind: "microphone", id: "synthetic", name: "Synthetic tone (48 kHz stereo)", inUse: active != nil),
+        ] + DeviceInventory.cameras() + DeviceInventory.microphones()
+    }
+
+    public func health() async -> HealthReport {
+        var checks: [String: String] = [:]
+        do {
+            _ = try catalog.queueCounts()
+            checks["catalog"] = "ok"
+        } catch {
+            checks["catalog"] = "cannot read the catalog: \(error)"
+        }
+        checks["pipeline"] = isMakingProgress(within: 10) ? "ok" : "the recording has received no frame for 10 s"
+        if let disk = DiskSpace.of(config.recording.outputDirectory) {
+            checks["disk"] = disk.freeBytes > 1 << 30 ? "ok" : "less than 1 GiB free in \(disk.path)"
+        } else {
+            checks["disk"] = "cannot read the free space of \(config.recording.outputDirectory)"
+        }
+        return HealthReport(checks: checks)
+    }
+
+    public func reloadConfiguration(caller: Caller) async throws(ControlError) -> ReloadReport {
+        guard let configPath else { throw .conflict("this daemon was not started from a configuration file") }
+        let new: RoomRecorderConfig
+        do { new = try RoomRecorderConfig.load(path: configPath) } catch { throw .badRequest("\(error)") }
+        let old = config
+        var applied: [String] = []
+        var restartNeeded: [String] = []
+        func note<T: Equatable>(_ key: String, _ path: KeyPath<RoomRecorderConfig, T>, live: Bool) {
+            guard old[keyPath: path] != new[keyPath: path] else { return }
+            if live { applied.append(key) } else { restartNeeded.append(key) }
+        }
+        note("room", \.room, live: true)
+        note("capture", \.capture, live: true)
+        note("recording", \.recording, live: true)
+        note("library", \.library, live: true)
+        note("control", \.control, live: false)
+        note("daemon", \.daemon, live: false)
+        // What needs a restart keeps its old value until then; recording settings change between recordings.
+        config.room = new.room
+        config.capture = new.capture
+        config.library = new.library
+        // A recording in progress keeps the encoder it started with; the next one uses the new settings.
+        config.recording = new.recording
+        if old.library != new.library { await uploads.replaceTargets([LocalFolderTarget(root: new.library.path)]) }
+        logger.notice("configuration reloaded", metadata: ["applied": "\(applied)", "restartNeeded": "\(restartNeeded)", "by": "\(caller)"])
+        eventHub.publish(.config, message: "configuration reloaded; applied: \(applied.joined(separator: ", ")); needs a restart: \(restartNeeded.joined(separator: ", "))")
+        return ReloadReport(applied: applied, restartNeeded: restartNeeded)
+    }
+
+    public func events() async -> AsyncStream<ControlEvent> { eventHub.subscribe() }
+
+    public func metrics() async -> [Metric] {
+        let counts = (try? catalog.queueCounts()) ?? [:]
+        let statuses = (try? catalog.recordingCounts()) ?? [:]
+        var metrics = [
+            Metric("roomrec_build_info", .gauge, "Version of roomrecd.", samples: [(["version": RoomRecorderVersion.current], 1)]),
+            Metric("roomrec_uptime_seconds", .gauge, "Seconds since roomrecd started.", value: MonotonicInstant.now().seconds(since: startedAt)),
+            Metric("roomrec_recording_active", .gauge, "1 while a recording is in progress.", value: active == nil ? 0 : 1),
+            Metric("roomrec_recording_elapsed_seconds", .gauge, "Seconds since the recording in progress started.",
+                   value: active.map { MonotonicInstant.now().seconds(since: $0.pipeline.origin) } ?? 0),
+            Metric("roomrec_recordings_started_total", .counter, "Recordings started since roomrecd started.", value: Double(recordingsStarted)),
+            Metric("roomrec_video_frames_dropped_total", .counter, "Video frames dropped since roomrecd started.", value: Double(droppedVideoFrames)),
+            Metric("roomrec_recordings", .gauge, "Recordings in the catalog by status.",
+                   samples: RecordingState.allCases.map { (["status": $0.rawValue], Double(statuses[$0.rawValue] ?? 0)) }),
+            Metric("roomrec_upload_jobs", .gauge, "Upload jobs by state.",
+                   samples: UploadState.allCases.map { (["state": $0.rawValue], Double(counts[$0.rawValue] ?? 0)) }),
+            Metric("roomrec_event_subscribers", .gauge, "Clients following GET /v1/events.", value: Double(eventHub.subscriberCount)),
+        ]
+        if let disk = DiskSpace.of(config.recording.outputDirectory) {
+            metrics.append(Metric("roomrec_disk_free_bytes", .gauge, "Free bytes where recordings are written.",
+                                  samples: [(["path": disk.path], Double(disk.freeBytes))]))
+        }
+        return metrics
     }
 
     // MARK: Lifecycle
@@ -185,7 +287,7 @@ public actor RecorderDaemon: ControlService {
         if var current = active, current.recording.status == .active {
             current.earlyStopReason = reason
             current.recording.status = .ending
-            try? catalog.update(current.recording)
+            save(current.recording)
             active = current
             current.pipeline.stop()
         }
@@ -251,7 +353,9 @@ public actor RecorderDaemon: ControlService {
         } else {
             (status, reason) = (.complete, nil)
         }
+        droppedVideoFrames += outcome.droppedVideoFrames
         if outcome.droppedVideoFrames > 0 {
+            eventHub.publish(.warning, recording: recording, message: "\(outcome.droppedVideoFrames) video frames were dropped")
             logger.warning("video frames dropped", metadata: ["recording": "\(id)", "dropped": "\(outcome.droppedVideoFrames)", "written": "\(outcome.videoFrames)"])
         }
         await finalizeAndQueue(&recording, status: status, reason: reason)
@@ -268,7 +372,10 @@ public actor RecorderDaemon: ControlService {
         if recording.path == recording.workingPath {
             recording.path = Self.freePath(for: recording.filename, in: outputDirectory)
             recording.filename = (recording.path as NSString).lastPathComponent
-            try? catalog.update(recording)
+            // Not a change of state: stored for recovery, not announced.
+            do { try catalog.update(recording) } catch {
+                logger.error("cannot store the recording's final path", metadata: ["recording": "\(recording.recordingId)", "error": "\(error)"])
+            }
         }
         let working = recording.workingPath
         let destination = recording.path
@@ -311,6 +418,8 @@ public actor RecorderDaemon: ControlService {
                                 nextAttemptAt: now, totalBytes: done.finalized.size, createdAt: now, updatedAt: now)
             do {
                 try catalog.finish(recording, queueing: job)
+                eventHub.publish(.recording, recording: recording)
+                eventHub.publish(.upload, upload: job)
             } catch {
                 logger.critical("cannot store a finished recording; it is finalized again at the next start",
                                 metadata: ["recording": "\(recording.recordingId)", "error": "\(error)"])
@@ -327,7 +436,8 @@ public actor RecorderDaemon: ControlService {
             // Nothing left to retry from: stop looking for it at every start.
             if let working, !FileManager.default.fileExists(atPath: working) { recording.workingPath = nil }
             recording.reason = [reason, "the file could not be finalized: \(error)"].compactMap { $0 }.joined(separator: "; ")
-            try? catalog.update(recording)
+            save(recording)
+            eventHub.publish(.warning, recording: recording, message: "the recording could not be finalized: \(error)")
             logger.error("recording could not be finalized; its working file is kept and tried again at the next start",
                          metadata: ["recording": "\(recording.recordingId)", "error": "\(error)"])
         }

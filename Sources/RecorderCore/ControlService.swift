@@ -12,6 +12,67 @@ public protocol ControlService: Sendable {
     /// Deletes a finished recording's file, catalog entry and upload jobs (not what was delivered).
     func deleteRecording(id: String, caller: Caller) async throws(ControlError)
     func uploads() async throws(ControlError) -> [UploadJob]
+    func applyUploadAction(_ action: UploadAction, jobId: String, caller: Caller) async throws(ControlError) -> UploadJob
+    func devices() async -> [DeviceInfo]
+    func health() async -> HealthReport
+    /// Reads the configuration file again and applies what can change while running.
+    func reloadConfiguration(caller: Caller) async throws(ControlError) -> ReloadReport
+    /// Events from now on.
+    func events() async -> AsyncStream<ControlEvent>
+    func metrics() async -> [Metric]
+}
+
+/// `GET /v1/health`: whether the daemon can do its job, with the check that says why not.
+public struct HealthReport: Codable, Equatable, Sendable {
+    /// `ok` or `failing`.
+    public var status: String
+    /// Each check's result: `ok`, or what is wrong.
+    public var checks: [String: String]
+
+    public init(checks: [String: String]) {
+        self.checks = checks
+        status = checks.values.allSatisfy { $0 == "ok" } ? "ok" : "failing"
+    }
+}
+
+/// `POST /v1/config/reload`: what the new configuration changed.
+public struct ReloadReport: Codable, Equatable, Sendable {
+    /// Keys whose new values are in effect (for recordings: from the next one on).
+    public var applied: [String]
+    /// Keys whose new values need a restart of the service.
+    public var restartNeeded: [String]
+
+    public init(applied: [String], restartNeeded: [String]) {
+        self.applied = applied
+        self.restartNeeded = restartNeeded
+    }
+}
+
+/// One Prometheus metric with its samples.
+public struct Metric: Equatable, Sendable {
+    /// `gauge` or `counter`.
+    public enum Kind: String, Sendable { case gauge, counter }
+
+    public var name: String
+    public var help: String
+    public var kind: Kind
+    public var samples: [(labels: [String: String], value: Double)]
+
+    public init(_ name: String, _ kind: Kind, _ help: String, samples: [(labels: [String: String], value: Double)]) {
+        self.name = name
+        self.kind = kind
+        self.help = help
+        self.samples = samples
+    }
+
+    public init(_ name: String, _ kind: Kind, _ help: String, value: Double) {
+        self.init(name, kind, help, samples: [([:], value)])
+    }
+
+    public static func == (a: Metric, b: Metric) -> Bool {
+        a.name == b.name && a.kind == b.kind && a.help == b.help && a.samples.count == b.samples.count
+            && zip(a.samples, b.samples).allSatisfy { $0.labels == $1.labels && $0.value == $1.value }
+    }
 }
 
 /// Who is calling, from the socket's peer credentials, and the role that gives them.

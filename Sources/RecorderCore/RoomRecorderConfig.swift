@@ -55,6 +55,9 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         public var adminGroup = "roomrec-admin"
         /// Members of this group are operators: a room panel or teacher console.
         public var operatorGroup = "roomrec"
+        /// When set, the metrics of `GET /metrics` are also written to this file every 15 s, for node_exporter's
+        /// textfile collector (a fleet scrapes them without the socket being opened to it).
+        public var metricsTextfile: String?
     }
 
     /// The daemon itself.
@@ -136,6 +139,11 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         config.control.socketMode = parsed
         config.control.adminGroup = try control.nonEmptyString("admin_group", default: config.control.adminGroup)
         config.control.operatorGroup = try control.nonEmptyString("operator_group", default: config.control.operatorGroup)
+        if try control.string("metrics_textfile") != nil {
+            let path = try control.absolutePath("metrics_textfile", default: "")
+            guard path.hasSuffix(".prom") else { throw control.error("metrics_textfile", "node_exporter reads only files ending in .prom, got \"\(path)\"") }
+            config.control.metricsTextfile = path
+        }
         try control.rejectUnknownKeys()
 
         let daemon = try root.section("daemon")

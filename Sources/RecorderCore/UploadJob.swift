@@ -48,3 +48,26 @@ public struct UploadJob: Codable, Equatable, Sendable {
         self.updatedAt = updatedAt
     }
 }
+
+/// What a caller may ask of an upload job through the control socket.
+public enum UploadAction: String, Codable, Sendable, CaseIterable {
+    /// A failed or cancelled job goes back to the queue, its attempts counted afresh.
+    case retry
+    /// A queued or uploading job waits until resumed; an upload under way stops at its last checkpoint.
+    case pause
+    /// A paused job goes back to the queue and continues from its checkpoint.
+    case resume
+    /// A job that is not done is given up.
+    case cancel
+
+    /// The state `action` leads to from `state`, or nil when it does not apply.
+    public func nextState(from state: UploadState) -> UploadState? {
+        switch (self, state) {
+        case (.retry, .failed), (.retry, .cancelled): .queued
+        case (.pause, .queued), (.pause, .uploading): .paused
+        case (.resume, .paused): .queued
+        case (.cancel, .queued), (.cancel, .uploading), (.cancel, .paused), (.cancel, .failed): .cancelled
+        default: nil
+        }
+    }
+}

@@ -10,23 +10,66 @@ import RecorderCore
 /// go back to `queued` and resume from their last checkpoint.
 public actor UploadQueue {
     private let catalog: CatalogDatabase
-    private let targets: [String: any UploadTarget]
+    private var targets: [String: any UploadTarget]
     private let retry: RetryPolicy
     private let now: @Sendable () -> Date
     private let logger: Logger
+    private let events: EventHub?
     private let doorbell = Doorbell()
+    /// The job being delivered, and the task delivering it (cancelled to pause or cancel it).
+    private var running: (jobId: String, task: Task<Void, Never>)?
+    /// What a caller asked of the running job; read when its delivery stops.
+    private var requested: [String: UploadAction] = [:]
 
     public init(catalog: CatalogDatabase, targets: [any UploadTarget], retry: RetryPolicy = RetryPolicy(),
-                now: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
+                now: @escaping @Sendable () -> Date = Date.init, events: EventHub? = nil, logger: Logger) {
         self.catalog = catalog
         self.targets = Dictionary(uniqueKeysWithValues: targets.map { ($0.kind, $0) })
         self.retry = retry
         self.now = now
+        self.events = events
         self.logger = logger
     }
 
     /// Tells a running queue that a job was added.
     public func wake() async { await doorbell.ring() }
+
+    /// Replaces the targets (after a configuration reload); a delivery under way finishes on the old one.
+    public func replaceTargets(_ newTargets: [any UploadTarget]) {
+        targets = Dictionary(uniqueKeysWithValues: newTargets.map { ($0.kind, $0) })
+    }
+
+    /// Retries, pauses, resumes or cancels a job. A job being delivered is stopped at once and keeps its
+    /// checkpoint, so a resumed job goes on from there.
+    public func apply(_ action: UploadAction, toJob id: String) async throws(ControlError) -> UploadJob {
+        var job: UploadJob
+        do {
+            guard let found = try catalog.uploadJob(id: id) else { throw ControlError.notFound("no upload job \(id)") }
+            job = found
+        } catch let error as ControlError {
+            throw error
+        } catch {
+            throw .unavailable("the catalog cannot be read: \(error)")
+        }
+        guard let next = action.nextState(from: job.state) else {
+            throw .conflict("cannot \(action.rawValue) a job that is \(job.state.rawValue)")
+        }
+        if let running, running.jobId == id, job.state == .uploading {
+            requested[id] = action
+            running.task.cancel()
+            await running.task.value
+            return (try? catalog.uploadJob(id: id)) ?? job
+        }
+        job.state = next
+        job.updatedAt = now()
+        if action == .retry || action == .resume { job.nextAttemptAt = now() }
+        if action == .retry { job.attempts = 0 }
+        do { try catalog.update(job) } catch { throw .unavailable("the catalog cannot store the job: \(error)") }
+        logger.notice("upload job \(action.rawValue)", metadata: ["job": "\(id)", "state": "\(next.rawValue)"])
+        events?.publish(.upload, upload: job)
+        if next == .queued { await doorbell.ring() }
+        return job
+    }
 
     /// Processes jobs until the task is cancelled.
     public func run() async {
@@ -39,7 +82,11 @@ public actor UploadQueue {
         while !Task.isCancelled {
             do {
                 if let job = try catalog.claimNextJob(now: now()) {
-                    await process(job)
+                    events?.publish(.upload, upload: job)
+                    let task = Task { await process(job) }
+                    running = (job.jobId, task)
+                    await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+                    running = nil
                     continue
                 }
                 let wait = try catalog.nextDueDate().map { max(0, $0.timeIntervalSince(now())) } ?? 3600
@@ -62,6 +109,7 @@ public actor UploadQueue {
             let catalog = self.catalog
             let jobId = job.jobId
             let clock = now
+            let events = self.events
             let final = try await target.deliver(recording, from: UploadCheckpoint(remoteId: job.remoteId, bytesConfirmed: job.bytesConfirmed)) { checkpoint in
                 // Persist before the target goes on: a restart resumes from here.
                 guard var current = try catalog.uploadJob(id: jobId) else { return }
@@ -69,7 +117,9 @@ public actor UploadQueue {
                 current.bytesConfirmed = checkpoint.bytesConfirmed
                 current.updatedAt = clock()
                 try catalog.update(current)
+                events?.publish(.upload, upload: current)
             }
+            requested[job.jobId] = nil  // finished before a pause or cancel could stop it
             job = try catalog.uploadJob(id: job.jobId) ?? job
             job.state = .done
             job.remoteId = final.remoteId
@@ -77,16 +127,20 @@ public actor UploadQueue {
             job.lastError = nil
             job.updatedAt = now()
             try catalog.update(job)
+            events?.publish(.upload, upload: job)
             logger.notice("upload done", metadata: meta.merging(["remote": "\(final.remoteId ?? "")", "bytes": "\(final.bytesConfirmed)"]) { $1 })
         } catch {
             job = (try? catalog.uploadJob(id: job.jobId)) ?? job
             job.updatedAt = now()
-            if error is CancellationError {
-                // Stopped by a shutdown, not failed: back in the queue, and the attempt does not count.
-                job.state = .queued
+            let action = requested.removeValue(forKey: job.jobId)
+            if error is CancellationError || action != nil {
+                // Stopped, not failed: paused or cancelled as asked, else (a shutdown) back in the queue; the
+                // attempt does not count, and the checkpoint stays for a resume.
+                job.state = action.flatMap { $0.nextState(from: .uploading) } ?? .queued
                 job.attempts = max(0, job.attempts - 1)
-                logger.info("upload paused for shutdown; it resumes from its checkpoint", metadata: meta)
+                logger.info("upload stopped; it resumes from its checkpoint", metadata: meta.merging(["state": "\(job.state.rawValue)"]) { $1 })
                 do { try catalog.update(job) } catch { logger.error("cannot store the upload's state", metadata: ["error": "\(error)"]) }
+                events?.publish(.upload, upload: job)
                 return
             }
             job.lastError = "\(error)"
@@ -99,6 +153,7 @@ public actor UploadQueue {
                 logger.warning("upload attempt failed; will retry", metadata: meta.merging(["error": "\(error)", "retryAt": "\(job.nextAttemptAt)"]) { $1 })
             }
             do { try catalog.update(job) } catch { logger.error("cannot store the upload's state", metadata: ["error": "\(error)"]) }
+            events?.publish(.upload, upload: job)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RecorderCore
 
 /// Human formatting for roomrecctl's tables.
 enum Format {
@@ -25,5 +26,26 @@ enum Format {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         return formatter.string(from: date)
+    }
+
+    static func progress(_ done: Int64, of total: Int64) -> String {
+        guard total > 0 else { return "-" }
+        let fraction = min(1, Double(done) / Double(total))
+        let filled = Int((fraction * 10).rounded(.down))
+        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 10 - filled) + "] \(Int(fraction * 100))%"
+    }
+
+    static func event(_ event: ControlEvent) -> String {
+        let time = date(event.time)
+        switch event.type {
+        case .recording:
+            guard let r = event.recording else { return "\(time) recording" }
+            return "\(time) recording \(r.recordingId.prefix(8)) \(r.status.rawValue)  \(r.name)" + (r.reason.map { " (\($0))" } ?? "")
+        case .upload:
+            guard let j = event.upload else { return "\(time) upload" }
+            return "\(time) upload \(j.jobId.prefix(8)) \(j.state.rawValue) \(progress(j.bytesConfirmed, of: j.totalBytes))"
+        case .warning, .config:
+            return "\(time) \(event.type.rawValue): \(event.message ?? "")"
+        }
     }
 }

@@ -13,7 +13,7 @@ struct RoomRecCtl: AsyncParsableCommand {
         abstract: "Control the RoomRecorder daemon (roomrecd).",
         discussion: "Exit status: 0 done, 1 the daemon refused or failed the request, 2 wrong usage, 3 the daemon is not reachable.",
         version: RoomRecorderVersion.current,
-        subcommands: [Status.self, Start.self, Stop.self, Recordings.self, Queue.self],
+        subcommands: [Status.self, Start.self, Stop.self, Recordings.self, Queue.self, Devices.self, Events.self, Reload.self],
         defaultSubcommand: Status.self)
 
     /// Runs the command, mapping wrong usage to exit status 2 (ArgumentParser's own is 64).
@@ -225,20 +225,114 @@ extension RoomRecCtl {
     }
 
     struct Queue: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List upload jobs, newest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "The upload queue: list jobs, retry, pause, resume or cancel one.",
+            subcommands: [List.self, Retry.self, Pause.self, Resume.self, Cancel.self], defaultSubcommand: List.self)
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "ls", abstract: "List upload jobs, newest first.")
+            @OptionGroup var options: CommonOptions
+
+            func run() async throws {
+                try await options.call("GET", "/v1/uploads") { response in
+                    struct Jobs: Decodable { var uploads: [UploadJob] }
+                    let list = try response.decode(Jobs.self)
+                    guard !list.uploads.isEmpty else { return "The upload queue is empty." }
+                    return Format.table(header: ["JOB", "RECORDING", "TARGET", "STATE", "PROGRESS", "TRIES", "WHERE / LAST ERROR"], rows: list.uploads.map { j in
+                        [String(j.jobId.prefix(8)), String(j.recordingId.prefix(8)), j.target, j.state.rawValue,
+                         Format.progress(j.bytesConfirmed, of: j.totalBytes), "\(j.attempts)",
+                         j.state == .done ? (j.remoteId ?? "") : (j.lastError ?? "")]
+                    })
+                }
+            }
+        }
+
+        struct Retry: QueueAction { static let action = UploadAction.retry; @OptionGroup var options: CommonOptions; @Argument(help: "The job's id.") var job: String }
+        struct Pause: QueueAction { static let action = UploadAction.pause; @OptionGroup var options: CommonOptions; @Argument(help: "The job's id.") var job: String }
+        struct Resume: QueueAction { static let action = UploadAction.resume; @OptionGroup var options: CommonOptions; @Argument(help: "The job's id.") var job: String }
+        struct Cancel: QueueAction { static let action = UploadAction.cancel; @OptionGroup var options: CommonOptions; @Argument(help: "The job's id.") var job: String }
+    }
+
+    struct Devices: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List cameras and microphones.")
         @OptionGroup var options: CommonOptions
 
         func run() async throws {
-            try await options.call("GET", "/v1/uploads") { response in
-                struct List: Decodable { var uploads: [UploadJob] }
-                let list = try response.decode(List.self)
-                guard !list.uploads.isEmpty else { return "The upload queue is empty." }
-                return Format.table(header: ["JOB", "RECORDING", "TARGET", "STATE", "PROGRESS", "TRIES", "WHERE / LAST ERROR"], rows: list.uploads.map { j in
-                    let progress = j.totalBytes > 0 ? "\(Int(Double(j.bytesConfirmed) / Double(j.totalBytes) * 100))%" : "-"
-                    return [String(j.jobId.prefix(8)), String(j.recordingId.prefix(8)), j.target, j.state.rawValue, progress, "\(j.attempts)",
-                            j.state == .done ? (j.remoteId ?? "") : (j.lastError ?? "")]
+            try await options.call("GET", "/v1/devices") { response in
+                struct List: Decodable { var devices: [DeviceInfo] }
+                return Format.table(header: ["KIND", "ID", "NAME", "IN USE"], rows: try response.decode(List.self).devices.map {
+                    [$0.kind, $0.id, $0.name, $0.inUse ? "yes" : ""]
                 })
             }
+        }
+    }
+
+    struct Events: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Follow events: recording states, upload progress, warnings.")
+        @OptionGroup var options: CommonOptions
+        @Option(name: .long, help: "Stop after this many events.") var count: Int?
+
+        func run() async throws {
+            var seen = 0
+            let limit = count
+            let json = options.json
+            let status: Int
+            do {
+                status = try await options.client.follow("/v1/events") { event in
+                    // Written unbuffered, so a pipe sees each event as it happens.
+                    if json {
+                        FileHandle.standardOutput.write(Data((event.data + "\n").utf8))
+                    } else if let parsed = try? ControlJSON.decoder().decode(ControlEvent.self, from: Data(event.data.utf8)) {
+                        FileHandle.standardOutput.write(Data((Format.event(parsed) + "\n").utf8))
+                    }
+                    seen += 1
+                    return limit.map { seen < $0 } ?? true
+                }
+            } catch {
+                FileHandle.standardError.write(Data("roomrecctl: \(error)\n".utf8))
+                throw ExitCode(3)
+            }
+            guard status == 200 else {
+                FileHandle.standardError.write(Data("roomrecctl: the daemon refused to stream events (HTTP \(status))\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Reload: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Re-read the configuration file and apply what can change while running.")
+        @OptionGroup var options: CommonOptions
+
+        func run() async throws {
+            try await options.call("POST", "/v1/config/reload") { response in
+                let report = try response.decode(ReloadReport.self)
+                return "Applied: \(report.applied.isEmpty ? "nothing changed" : report.applied.joined(separator: ", "))"
+                    + (report.restartNeeded.isEmpty ? "" : "\nNeeds `systemctl restart roomrec`: \(report.restartNeeded.joined(separator: ", "))")
+            }
+        }
+    }
+}
+
+/// `roomrecctl queue retry|pause|resume|cancel JOB`: one upload action on one job.
+protocol QueueAction: AsyncParsableCommand {
+    static var action: UploadAction { get }
+    var options: CommonOptions { get }
+    var job: String { get }
+}
+
+extension QueueAction {
+    static var configuration: CommandConfiguration {
+        let help: [UploadAction: String] = [
+            .retry: "Queue a failed or cancelled job again.", .pause: "Hold a queued or running job at its last checkpoint.",
+            .resume: "Queue a paused job again; it goes on from its checkpoint.", .cancel: "Give a job up.",
+        ]
+        return CommandConfiguration(commandName: action.rawValue, abstract: help[action] ?? "")
+    }
+
+    func run() async throws {
+        try await options.call("POST", "/v1/uploads/\(job)/\(Self.action.rawValue)") { response in
+            let j = try response.decode(UploadJob.self)
+            return "Job \(j.jobId) is \(j.state.rawValue)"
         }
     }
 }

@@ -51,6 +51,15 @@ final class ControlServerTests: XCTestCase {
             return found
         }
         func uploads() async throws(ControlError) -> [UploadJob] { [] }
+        func applyUploadAction(_ action: UploadAction, jobId: String, caller: Caller) async throws(ControlError) -> UploadJob {
+            throw .notFound("no upload job \(jobId)")
+        }
+        func devices() async -> [DeviceInfo] { [] }
+        func health() async -> HealthReport { HealthReport(checks: ["catalog": "ok"]) }
+        func reloadConfiguration(caller: Caller) async throws(ControlError) -> ReloadReport { ReloadReport(applied: [], restartNeeded: []) }
+        nonisolated let hub = EventHub()
+        func events() async -> AsyncStream<ControlEvent> { hub.subscribe() }
+        func metrics() async -> [Metric] { [Metric("roomrec_test", .gauge, "A \"test\" metric.", samples: [(["path": "a\"b"], 1.5)])] }
     }
 
     private var directory: TemporaryDirectory!

@@ -143,4 +143,136 @@ final class ControlAPIEndToEndTests: XCTestCase {
         XCTAssertTrue(daemon.log().contains("uid=65534"), "state changes are logged with the caller's uid")
         try await daemon.stop()
     }
+
+    /// Collects what `GET /v1/events` streams.
+    actor EventLog {
+        private(set) var events: [ControlEvent] = []
+        func add(_ event: ControlEvent) { events.append(event) }
+    }
+
+    func testUploadActionsEventsMetricsHealthDevicesAndReload() async throws {
+        let daemon = try DaemonProcess(control: #"metrics_textfile = "/tmp/roomrec-test-\#(getpid()).prom""#)
+        let textfile = "/tmp/roomrec-test-\(getpid()).prom"
+        defer { unlink(textfile) }
+        try await daemon.start()
+        let client = daemon.client
+        let log = EventLog()
+        let follower = Task {
+            try await client.follow("/v1/events") { event in
+                if let parsed = try? ControlJSON.decoder().decode(ControlEvent.self, from: Data(event.data.utf8)) { await log.add(parsed) }
+                return true
+            }
+        }
+        defer { follower.cancel() }
+        try await Task.sleep(for: .milliseconds(300))
+
+        // The library folder is in the way: the upload fails and waits for its next attempt.
+        try FileManager.default.removeItem(atPath: daemon.libraryDirectory)
+        XCTAssertTrue(FileManager.default.createFile(atPath: daemon.libraryDirectory, contents: Data("not a folder".utf8)))
+        let recording = try await client.send("POST", "/v1/recordings").decode(Recording.self)
+        try await Task.sleep(for: .milliseconds(1200))
+        do { let value = try await client.send("POST", "/v1/recordings/current/stop").status; XCTAssertEqual(value, 202) }
+        var job = try await waitForJob(client) { $0.lastError != nil && $0.state == .queued }
+        XCTAssertEqual(job.recordingId, recording.recordingId)
+
+        func act(_ action: String, _ id: String) async throws -> ControlClient.Response {
+            try await client.send("POST", "/v1/uploads/\(id)/\(action)")
+        }
+        job = try await act("pause", job.jobId).decode(UploadJob.self)
+        XCTAssertEqual(job.state, .paused)
+        let again = try await act("pause", job.jobId)
+        XCTAssertEqual(again.status, 409)
+        XCTAssertTrue(again.problem?.detail.contains("paused") ?? false)
+        do { let value = try await act("resume", job.jobId).decode(UploadJob.self).state; XCTAssertEqual(value, .queued) }
+        let cancelled = try await act("cancel", job.jobId).decode(UploadJob.self)
+        XCTAssertEqual(cancelled.state, .cancelled)
+        do { let value = try await act("retry", "no-such-job").status; XCTAssertEqual(value, 404) }
+        do { let value = try await act("explode", job.jobId).status; XCTAssertEqual(value, 404) }
+
+        // With the folder back, a retry delivers it.
+        try FileManager.default.removeItem(atPath: daemon.libraryDirectory)
+        try FileManager.default.createDirectory(atPath: daemon.libraryDirectory, withIntermediateDirectories: true)
+        let retried = try await act("retry", job.jobId).decode(UploadJob.self)
+        XCTAssertEqual(retried.attempts, 0)
+        job = try await waitForJob(client) { $0.state == .done }
+
+        // Events told the whole story, in order.
+        try await Task.sleep(for: .milliseconds(300))
+        let events = await log.events
+        let states = events.compactMap { $0.recording?.recordingId == recording.recordingId && $0.type == .recording ? $0.recording?.status : nil }
+        XCTAssertEqual(Array(states.prefix(4)), [.starting, .active, .ending, .complete], "\(states)")
+        let uploadStates = events.compactMap { $0.upload?.state }
+        XCTAssertTrue(uploadStates.contains(.paused) && uploadStates.contains(.cancelled), "\(uploadStates)")
+        XCTAssertEqual(uploadStates.last, .done)
+        XCTAssertEqual(events.map(\.id), events.map(\.id).sorted(), "ids increase")
+
+        // Metrics, on the socket and in the textfile.
+        let metrics = try await client.send("GET", "/metrics")
+        XCTAssertEqual(metrics.status, 200)
+        XCTAssertEqual(metrics.header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8")
+        let text = String(decoding: metrics.body, as: UTF8.self)
+        for line in ["# TYPE roomrec_recording_active gauge", "roomrec_recording_active 0", "roomrec_upload_jobs{state=\"done\"} 1",
+                     "roomrec_recordings{status=\"complete\"} 1", "roomrec_recordings_started_total 1", "roomrec_build_info{version="] {
+            XCTAssertTrue(text.contains(line), "missing \(line) in:\n\(text)")
+        }
+        for _ in 0..<50 where !FileManager.default.fileExists(atPath: textfile) { try await Task.sleep(for: .milliseconds(100)) }
+        XCTAssertTrue((try? String(contentsOfFile: textfile, encoding: .utf8))?.contains("roomrec_uptime_seconds") ?? false)
+
+        // Health and devices.
+        let health = try await client.send("GET", "/v1/health")
+        XCTAssertEqual(health.status, 200)
+        XCTAssertEqual(try health.decode(HealthReport.self).checks["catalog"], "ok")
+        struct Devices: Decodable { var devices: [DeviceInfo] }
+        let devices = try await client.send("GET", "/v1/devices").decode(Devices.self).devices
+        XCTAssertTrue(devices.contains { $0.kind == "camera" && $0.id == "synthetic" })
+
+        // Reload: a good file applies; a bad one is refused naming the line, and changes nothing; SIGHUP reloads too.
+        let original = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
+        try original.replacingOccurrences(of: #"title = "Room 101""#, with: #"title = "Aula Magna""#)
+            .write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        let reload = try await client.send("POST", "/v1/config/reload")
+        XCTAssertEqual(reload.status, 200)
+        XCTAssertEqual(try reload.decode(ReloadReport.self).applied, ["room"])
+        do { let value = try await client.send("GET", "/v1/status").decode(StatusReport.self).room.title; XCTAssertEqual(value, "Aula Magna") }
+        try (original + "\n[room]\nbogus = 1\n").write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        let refused = try await client.send("POST", "/v1/config/reload")
+        XCTAssertEqual(refused.status, 400)
+        XCTAssertTrue(refused.problem?.detail.contains("roomrec.toml:") ?? false, refused.problem?.detail ?? "")
+        do { let value = try await client.send("GET", "/v1/status").decode(StatusReport.self).room.title; XCTAssertEqual(value, "Aula Magna") }
+        try original.replacingOccurrences(of: #"title = "Room 101""#, with: #"title = "Hall B""#)
+            .write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        try await daemon.signal(SIGHUP)
+        var title = ""
+        for _ in 0..<50 {
+            title = try await client.send("GET", "/v1/status").decode(StatusReport.self).room.title
+            if title == "Hall B" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        XCTAssertEqual(title, "Hall B")
+        try await daemon.stop()
+    }
+
+    func testRoomrecctlFollowsEvents() async throws {
+        let daemon = try DaemonProcess()
+        try await daemon.start()
+        let ctl = "\(DaemonProcess.binDirectory)/roomrecctl"
+        let socket = daemon.socketPath
+        let follower = Task.detached { try ProcessRunner.run(ctl, ["events", "--count", "2", "--socket", socket]) }
+        try await Task.sleep(for: .milliseconds(500))
+        _ = try await daemon.client.send("POST", "/v1/recordings", json: Data(#"{"title": "Followed"}"#.utf8))
+        let output = try await follower.value
+        XCTAssertEqual(output.status, 0, output.stderr)
+        XCTAssertTrue(output.stdout.contains("starting") && output.stdout.contains("active") && output.stdout.contains("Followed"), output.stdout)
+        try await daemon.stop()
+    }
+
+    private func waitForJob(_ client: ControlClient, _ condition: (UploadJob) -> Bool) async throws -> UploadJob {
+        var last: [UploadJob] = []
+        for _ in 0..<300 {
+            last = try await client.send("GET", "/v1/uploads").decode(UploadList.self).uploads
+            if let job = last.first, condition(job) { return job }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ProcessRunner.Failure(message: "the upload never reached the expected state: \(last)")
+    }
 }

@@ -90,6 +90,12 @@ public final class DaemonProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Sends `signal` to the running daemon.
+    public func signal(_ signal: Int32) async throws {
+        guard let process else { throw ProcessRunner.Failure(message: "roomrecd is not running") }
+        kill(process.processIdentifier, signal)
+    }
+
     public func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     deinit {
