@@ -42,7 +42,13 @@ public struct ControlServer: Sendable {
         let initializer: @Sendable (Channel) -> EventLoopFuture<(Caller, Connection)> = { channel in
             Self.peerCredentials(of: channel, access: access).flatMapThrowing { caller in
                 try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                return (caller, try Connection(wrappingChannelSynchronously: channel))
+                // A connection that neither sends nor receives for two minutes is closed (event streams send a
+                // keep-alive every 15 s).
+                try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(allTimeout: .seconds(120)), CloseOnIdle()])
+                // Half-closure lets a response end with a FIN after its last byte is flushed, instead of a close
+                // that could drop bytes still queued behind a full socket buffer.
+                return (caller, try Connection(wrappingChannelSynchronously: channel,
+                                               configuration: .init(isOutboundHalfClosureEnabled: true)))
             }
         }
         let server: NIOAsyncChannel<(Caller, Connection), Never>
@@ -102,8 +108,11 @@ public struct ControlServer: Sendable {
                         }
                         try await write(response, to: outbound, version: requestHead.version, keepAlive: requestHead.isKeepAlive,
                                         withBody: requestHead.method != .HEAD)
-                        if !requestHead.isKeepAlive { return }
                         head = nil
+                        if !requestHead.isKeepAlive {
+                            // Flush, send FIN, and wait for the client to close its side.
+                            outbound.finish()
+                        }
                     }
                 }
             }
@@ -161,4 +170,17 @@ public struct ControlServer: Sendable {
 public struct ControlServerError: Error, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Closes a connection when `IdleStateHandler` reports it idle.
+final class CloseOnIdle: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
 }
