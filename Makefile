@@ -2,6 +2,7 @@
 #   make demo     install what is missing, build, record 15 s of the synthetic stage and deliver it
 #   make test     build and run every test
 #   make run      the daemon in the foreground with a development config (out/dev)
+#   make fuzz     schemathesis against the live control socket (docs/control-api.yaml)
 #   make install  release build installed with its units, rules and example config (PREFIX, DESTDIR)
 
 PREFIX      ?= /usr/local
@@ -17,9 +18,9 @@ OUT         := $(CURDIR)/out
 # Debian 12 packages the build, the tests and the demo need.
 APT_PACKAGES := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev libswscale-dev \
 	libswresample-dev libv4l-dev libasound2-dev libsqlite3-dev libsystemd-dev ffmpeg fonts-dejavu-core \
-	systemd python3
+	systemd python3 python3-venv socat
 
-.PHONY: all deps build release test demo run install uninstall clean
+.PHONY: all deps build release test fuzz demo run install uninstall clean
 
 all: build
 
@@ -46,6 +47,11 @@ test: deps
 $(OUT)/%/roomrec.toml: config/dev.toml.in
 	@mkdir -p $(@D)
 	sed 's|@OUT@|$(@D)|g' $< > $@
+
+# Schemathesis against the live socket, every check, a bounded number of examples per operation (FUZZ_EXAMPLES).
+FUZZ_EXAMPLES ?= 25
+fuzz: build $(OUT)/fuzz/roomrec.toml
+	scripts/fuzz.sh "$$($(SWIFT) build --show-bin-path)" $(OUT)/fuzz $(FUZZ_EXAMPLES)
 
 demo: build $(OUT)/demo/roomrec.toml
 	scripts/demo.sh "$$($(SWIFT) build --show-bin-path)" $(OUT)/demo

@@ -36,7 +36,7 @@ public struct RecordingQuery: Equatable, Sendable {
             query.after = parsed
         }
         if let list = parameters["status"] {
-            for name in list.split(separator: ",") {
+            for name in list.split(separator: ",", omittingEmptySubsequences: false) {
                 guard let state = RecordingState(rawValue: String(name)) else {
                     throw .badRequest("status \"\(name)\" is not one of \(RecordingState.allCases.map(\.rawValue).joined(separator: ", "))")
                 }

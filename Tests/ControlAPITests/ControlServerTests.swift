@@ -10,6 +10,7 @@ import XCTest
 /// bodies, routing and peer credentials.
 final class ControlServerTests: XCTestCase {
     actor MemoryService: ControlService {
+        init() {}
         var current: Recording?
         var all: [Recording] = []
         var callers: [Caller] = []
