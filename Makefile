@@ -17,8 +17,8 @@ OUT         := $(CURDIR)/out
 
 # Debian 12 packages the build, the tests and the demo need.
 APT_PACKAGES := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev libswscale-dev \
-	libswresample-dev libv4l-dev libasound2-dev libsqlite3-dev libsystemd-dev ffmpeg fonts-dejavu-core \
-	systemd python3 python3-venv socat
+	libswresample-dev libv4l-dev libasound2-dev libsqlite3-dev libsystemd-dev zlib1g-dev ffmpeg fonts-dejavu-core \
+	systemd python3 python3-venv socat unzip
 
 .PHONY: all deps build release test fuzz demo run install uninstall clean
 

@@ -25,6 +25,7 @@ let package = Package(
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavfilter-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]),
         .systemLibrary(name: "CV4L2", path: "Sources/CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
         .systemLibrary(name: "CALSA", path: "Sources/CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
         .target(name: "RecorderCore", swiftSettings: strict),
@@ -34,7 +35,7 @@ let package = Package(
         .target(name: "Catalog", dependencies: ["RecorderCore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(name: "Uploads", dependencies: ["RecorderCore", "Catalog", "DurableFiles", .product(name: "Crypto", package: "swift-crypto"),
                                                 .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .target(name: "ControlAPI", dependencies: ["RecorderCore", .product(name: "NIOCore", package: "swift-nio"),
+        .target(name: "ControlAPI", dependencies: ["RecorderCore", "CZlib", .product(name: "NIOCore", package: "swift-nio"),
                                                    .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                                                    .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(name: "ControlClient", dependencies: ["RecorderCore", .product(name: "NIOCore", package: "swift-nio"),

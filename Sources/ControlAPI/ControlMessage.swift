@@ -42,6 +42,9 @@ public struct ControlResponse: Sendable {
         case file(path: String, offset: Int64, length: Int64)
         /// Chunks sent as they come, until the stream ends (Server-Sent Events).
         case stream(AsyncStream<Data>)
+        /// Bytes made while they are sent: the producer's `write` returns once the connection has taken them,
+        /// so a slow client slows the producer instead of filling memory.
+        case produce(@Sendable (_ write: @escaping @Sendable (Data) async throws -> Void) async throws -> Void)
     }
 
     public var status: Int

@@ -58,6 +58,34 @@ public enum ControlRoutes {
                 return .json(result, status: result.failed.isEmpty ? 200 : 400)
             }
         }
+        router.add("GET", "/v1/recordings/download", role: .operator) { request in
+            await respond { () throws(ControlError) in
+                var entries: [ZipStream.Entry] = []
+                var names: Set<String> = []
+                for id in try recordingIds(request.query) {
+                    let recording = try await service.recording(id: id)
+                    guard !recording.status.isInProgress, recording.workingPath == nil else {
+                        throw .conflict("recording \(id) is \(recording.status.rawValue); its file is not finished yet")
+                    }
+                    var info = stat()
+                    guard stat(recording.path, &info) == 0 else { throw .notFound("the file of recording \(id) is missing: \(recording.path)") }
+                    var name = recording.filename
+                    var n = 2
+                    while names.contains(name) { name = RecordingName.numbered(recording.filename, n); n += 1 }
+                    names.insert(name)
+                    entries.append(.init(name: name, path: recording.path, size: Int64(info.st_size),
+                                         modified: recording.endDate ?? recording.startDate))
+                }
+                let archive = entries
+                return ControlResponse(status: 200, headers: [("Content-Type", "application/zip"),
+                                                              ("Content-Disposition", "attachment; filename=\"recordings.zip\"")],
+                                       body: .produce { write in
+                    try await ZipStream.write(archive, read: { path, offset, length, sink in
+                        try await FileChunks.send(path: path, offset: offset, length: length) { try await sink(Data($0.readableBytesView)) }
+                    }, to: write)
+                })
+            }
+        }
         router.add("GET", "/v1/recordings/{id}/media", role: .operator) { request in
             await respond { () throws(ControlError) in
                 let recording = try await service.recording(id: request.pathParameters["id"] ?? "")

@@ -128,6 +128,7 @@ public struct ControlServer: Sendable {
         case .data(let data): headers.replaceOrAdd(name: "Content-Length", value: "\(data.count)")
         case .file(_, _, let length): headers.replaceOrAdd(name: "Content-Length", value: "\(length)")
         case .stream: headers.replaceOrAdd(name: "Cache-Control", value: "no-cache")  // chunked until the stream ends
+        case .produce: break  // chunked
         }
         headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
@@ -142,6 +143,15 @@ public struct ControlServer: Sendable {
                 }
             case .stream(let chunks):
                 for await chunk in chunks { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: chunk)))) }
+            case .produce(let producer):
+                do {
+                    try await producer { chunk in try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: chunk)))) }
+                } catch {
+                    // The status is sent already: end the connection without the last chunk, so the client sees
+                    // a truncated transfer rather than a complete-looking one.
+                    logger.error("a streamed response failed", metadata: ["error": "\(error)"])
+                    throw error
+                }
             }
         }
         try await outbound.write(.end(nil))

@@ -208,18 +208,29 @@ extension RoomRecCtl {
         }
 
         struct Download: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Copy a finished recording's MP4 from the daemon.")
+            static let configuration = CommandConfiguration(
+                abstract: "Copy finished recordings from the daemon: one as its MP4, several as one ZIP archive.")
             @OptionGroup var options: CommonOptions
-            @Argument(help: "The recording's id.") var id: String
-            @Option(name: .shortAndLong, help: "Where to write it (default: its file name, in this folder).") var output: String?
+            @Argument(help: "The recordings' ids.") var ids: [String]
+            @Option(name: .shortAndLong, help: "Where to write it (default: the file name, or recordings.zip, in this folder).") var output: String?
+
+            func validate() throws {
+                guard !ids.isEmpty else { throw ValidationError("name at least one recording id") }
+            }
 
             func run() async throws {
-                let recording = try await options.send("GET", "/v1/recordings/\(id)")
-                let name = try recording.decode(Recording.self).filename
-                let media = try await options.send("GET", "/v1/recordings/\(id)/media")
-                let destination = output ?? name
-                try media.body.write(to: URL(fileURLWithPath: destination), options: .atomic)
-                print("Wrote \(destination) (\(Format.bytes(Int64(media.body.count))))")
+                let destination: String
+                let body: Data
+                if ids.count == 1 {
+                    let recording = try await options.send("GET", "/v1/recordings/\(ids[0])")
+                    destination = try output ?? recording.decode(Recording.self).filename
+                    body = try await options.send("GET", "/v1/recordings/\(ids[0])/media").body
+                } else {
+                    destination = output ?? "recordings.zip"
+                    body = try await options.send("GET", "/v1/recordings/download?recordingIds=\(ids.joined(separator: ","))").body
+                }
+                try body.write(to: URL(fileURLWithPath: destination), options: .atomic)
+                print("Wrote \(destination) (\(Format.bytes(Int64(body.count))))")
             }
         }
     }

@@ -81,6 +81,24 @@ final class ControlAPIEndToEndTests: XCTestCase {
         XCTAssertEqual(outside.status, 416)
         XCTAssertEqual(outside.header("Content-Range"), "bytes */\(bytes.count)")
 
+        // Several recordings as one ZIP archive, checked by Python's zipfile (CRC-32 of every entry).
+        let zip = try await client.send("GET", "/v1/recordings/download?recordingIds=\(made[0].recordingId),\(made[1].recordingId)")
+        XCTAssertEqual(zip.status, 200)
+        XCTAssertEqual(zip.header("Content-Type"), "application/zip")
+        let zipPath = "\(daemon.root.path)/download.zip"
+        try zip.body.write(to: URL(fileURLWithPath: zipPath))
+        let check = try ProcessRunner.run("/usr/bin/env", ["python3", "-c", """
+            import sys, zipfile
+            z = zipfile.ZipFile(sys.argv[1])
+            assert z.testzip() is None, "bad CRC"
+            for name, path in zip(sys.argv[2::2], sys.argv[3::2]):
+                assert z.read(name) == open(path, "rb").read(), name
+            print(len(z.namelist()))
+            """, zipPath, made[0].filename, made[0].path, made[1].filename, made[1].path])
+        XCTAssertEqual(check.status, 0, check.stderr)
+        XCTAssertEqual(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "2")
+        do { let status = try await client.send("GET", "/v1/recordings/download?recordingIds=missing").status; XCTAssertEqual(status, 404) }
+
         // Stopping by id: 404 for an unknown id, 409 for one that is not in progress.
         do { let status = try await client.send("POST", "/v1/recordings/nope/stop").status; XCTAssertEqual(status, 404) }
         do { let status = try await client.send("POST", "/v1/recordings/\(recording.recordingId)/stop").status; XCTAssertEqual(status, 409) }

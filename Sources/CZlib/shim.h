@@ -1,0 +1,3 @@
+// zlib, for CRC-32 of files streamed into ZIP archives.
+#pragma once
+#include <zlib.h>
