@@ -135,6 +135,15 @@ final class ControlServerTests: XCTestCase {
         XCTAssertTrue(recordings.isEmpty)
     }
 
+    func testAnOversizedBodyIs413AndChangesNothing() async throws {
+        let body = Data(#"{"title": ""#.utf8) + Data(repeating: UInt8(ascii: "a"), count: ControlServer.maxBodyBytes) + Data(#""}"#.utf8)
+        let response = try await client.send("POST", "/v1/recordings", json: body)
+        XCTAssertEqual(response.status, 413)
+        XCTAssertEqual(response.problem?.status, 413)
+        let recordings = await service.all
+        XCTAssertTrue(recordings.isEmpty)
+    }
+
     func testUnknownPathsAre404AndWrongMethods405() async throws {
         let missing = try await client.send("GET", "/v1/nothing-here")
         XCTAssertEqual(missing.status, 404)
