@@ -44,9 +44,9 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
 
-$(OUT)/%/roomrec.toml: config/dev.toml.in
+out/%/roomrec.toml $(OUT)/%/roomrec.toml: config/dev.toml.in
 	@mkdir -p $(@D)
-	sed 's|@OUT@|$(@D)|g' $< > $@
+	sed 's|@OUT@|$(abspath $(@D))|g' $< > $@
 
 # Schemathesis against the live socket, every check, a bounded number of examples per operation (FUZZ_EXAMPLES).
 FUZZ_EXAMPLES ?= 25

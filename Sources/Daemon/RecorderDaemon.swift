@@ -24,6 +24,8 @@ public actor RecorderDaemon: ControlService {
     private var droppedVideoFrames = 0
     /// Recordings started since the daemon started.
     private var recordingsStarted = 0
+    /// The attached cameras and microphones, and when they were last listed.
+    private var inventory: (read: MonotonicInstant, devices: [DeviceInfo])?
     private let startedAt = MonotonicInstant.now()
     private var active: ActiveRecording?
     private var lastEncoders = EncoderSummary(video: "libx264", audio: "aac")
@@ -195,10 +197,15 @@ public actor RecorderDaemon: ControlService {
     }
 
     public func devices() async -> [DeviceInfo] {
-        [
+        // Probing every /dev/video* node and sound card on each status call would cost milliseconds while the
+        // encoder keeps the cores busy; the inventory is read again after a few seconds.
+        if inventory == nil || MonotonicInstant.now().seconds(since: inventory!.read) > 5 {
+            inventory = (MonotonicInstant.now(), DeviceInventory.cameras() + DeviceInventory.microphones())
+        }
+        return [
             DeviceInfo(kind: "camera", id: "synthetic", name: "Synthetic stage (1920×1080, 30 fps)", inUse: active != nil),
             DeviceInfo(kind: "microphone", id: "synthetic", name: "Synthetic tone (48 kHz stereo)", inUse: active != nil),
-        ] + DeviceInventory.cameras() + DeviceInventory.microphones()
+        ] + inventory!.devices
     }
 
     public func health() async -> HealthReport {
