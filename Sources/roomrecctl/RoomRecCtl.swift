@@ -55,6 +55,17 @@ struct CommonOptions: ParsableArguments {
         print(json ? String(decoding: response.body, as: UTF8.self) : try render(response), terminator: json ? "" : "\n")
     }
 
+    /// Redraws the view of a GET every second until interrupted (`--watch`).
+    func watch(_ path: String, render: (ControlClient.Response) throws -> String) async throws {
+        while true {
+            let response = try await send("GET", path)
+            let view = json ? String(decoding: response.body, as: UTF8.self) : try render(response)
+            // Home the cursor and clear the screen, then draw.
+            FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + view + "\n\n" + Format.date(Date()) + "  (Ctrl-C to stop)\n").utf8))
+            try await Task.sleep(for: .seconds(1))
+        }
+    }
+
     /// Sends a request and returns a successful response; reports a failure and exits 1 (refused) or 3 (unreachable).
     func send(_ method: String, _ path: String, body: Data? = nil) async throws -> ControlClient.Response {
         let response: ControlClient.Response
@@ -82,30 +93,33 @@ extension RoomRecCtl {
         static let configuration = CommandConfiguration(abstract: "Show what the daemon is doing.")
         @OptionGroup var options: CommonOptions
 
+        @Flag(name: .long, help: "Redraw every second, with the recording's timer and the uploads' progress.") var watch = false
+
         func run() async throws {
-            try await options.call("GET", "/v1/status") { response in
-                let s = try response.decode(StatusReport.self)
-                var rows: [[String]] = [
-                    ["State", s.state],
-                    ["Room", "\(s.room.title) (\(s.room.id), \(s.room.type.rawValue))"],
-                ]
-                if let current = s.current {
-                    rows.append(["Recording", "\(current.name) [\(current.status.rawValue)]"])
-                    rows.append(["Elapsed", Format.duration(s.elapsedSeconds ?? 0)])
-                }
-                rows.append(["Encoder", "\(s.encoder.video) / \(s.encoder.audio)"])
-                for device in s.devices {
-                    rows.append([device.kind.capitalized, "\(device.name) (\(device.id))\(device.inUse ? " in use" : "")"])
-                }
-                if let disk = s.disk {
-                    rows.append(["Disk", "\(Format.bytes(disk.freeBytes)) free of \(Format.bytes(disk.totalBytes)) (\(disk.path))"])
-                }
-                let queue = s.queue.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-                rows.append(["Uploads", queue.isEmpty ? "none" : queue])
-                rows.append(["Uptime", Format.duration(s.uptimeSeconds)])
-                rows.append(["Version", s.version])
-                return Format.table(header: nil, rows: rows)
+            if watch { try await options.watch("/v1/status", render: Self.render) } else { try await options.call("GET", "/v1/status", render: Self.render) }
+        }
+
+        static func render(_ response: ControlClient.Response) throws -> String {
+            let s = try response.decode(StatusReport.self)
+            var rows: [[String]] = [
+                ["State", s.state],
+                ["Room", "\(s.room.title) (\(s.room.id), \(s.room.type.rawValue))"],
+            ]
+            if let current = s.current {
+                rows.append(["Recording", "● REC \(Format.duration(s.elapsedSeconds ?? 0))  \(current.name) [\(current.status.rawValue)]"])
             }
+            rows.append(["Encoder", "\(s.encoder.video) / \(s.encoder.audio)"])
+            for device in s.devices {
+                rows.append([device.kind.capitalized, "\(device.name) (\(device.id))\(device.inUse ? " in use" : "")"])
+            }
+            if let disk = s.disk {
+                rows.append(["Disk", "\(Format.bytes(disk.freeBytes)) free of \(Format.bytes(disk.totalBytes)) (\(disk.path))"])
+            }
+            let queue = s.queue.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            rows.append(["Uploads", queue.isEmpty ? "none" : queue])
+            rows.append(["Uptime", Format.duration(s.uptimeSeconds)])
+            rows.append(["Version", s.version])
+            return Format.table(header: nil, rows: rows)
         }
     }
 
@@ -243,18 +257,21 @@ extension RoomRecCtl {
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(commandName: "ls", abstract: "List upload jobs, newest first.")
             @OptionGroup var options: CommonOptions
+            @Flag(name: .long, help: "Redraw every second with each job's progress.") var watch = false
 
             func run() async throws {
-                try await options.call("GET", "/v1/uploads") { response in
-                    struct Jobs: Decodable { var uploads: [UploadJob] }
-                    let list = try response.decode(Jobs.self)
-                    guard !list.uploads.isEmpty else { return "The upload queue is empty." }
-                    return Format.table(header: ["JOB", "RECORDING", "TARGET", "STATE", "PROGRESS", "TRIES", "WHERE / LAST ERROR"], rows: list.uploads.map { j in
-                        [String(j.jobId.prefix(8)), String(j.recordingId.prefix(8)), j.target, j.state.rawValue,
-                         Format.progress(j.bytesConfirmed, of: j.totalBytes), "\(j.attempts)",
-                         j.state == .done ? (j.remoteId ?? "") : (j.lastError ?? "")]
-                    })
-                }
+                if watch { try await options.watch("/v1/uploads", render: Self.render) } else { try await options.call("GET", "/v1/uploads", render: Self.render) }
+            }
+
+            static func render(_ response: ControlClient.Response) throws -> String {
+                struct Jobs: Decodable { var uploads: [UploadJob] }
+                let list = try response.decode(Jobs.self)
+                guard !list.uploads.isEmpty else { return "The upload queue is empty." }
+                return Format.table(header: ["JOB", "RECORDING", "TARGET", "STATE", "PROGRESS", "TRIES", "WHERE / LAST ERROR"], rows: list.uploads.map { j in
+                    [String(j.jobId.prefix(8)), String(j.recordingId.prefix(8)), j.target, j.state.rawValue,
+                     Format.progress(j.bytesConfirmed, of: j.totalBytes), "\(j.attempts)",
+                     j.state == .done ? (j.remoteId ?? "") : (j.lastError ?? "")]
+                })
             }
         }
 
