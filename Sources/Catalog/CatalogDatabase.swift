@@ -65,7 +65,34 @@ public final class CatalogDatabase: Sendable {
             }
             try db.create(index: "uploadJob_runnable", on: "uploadJob", columns: ["state", "priority", "createdAt"])
         }
+        migrator.registerMigration("v2: bookings") { db in
+            try db.create(table: "booking") { t in
+                t.primaryKey("bookingId", .text)
+                t.column("title", .text).notNull()
+                t.column("start", .datetime).notNull()
+                t.column("end", .datetime).notNull()
+                t.column("createdBy", .text)
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.create(index: "booking_end", on: "booking", columns: ["end"])
+        }
         return migrator
+    }
+
+    // MARK: Bookings
+
+    public func insert(_ booking: Booking) throws {
+        try pool.write { db in try booking.insert(db) }
+    }
+
+    /// Bookings that have not ended by `now`, earliest first.
+    public func bookings(endingAfter now: Date) throws -> [Booking] {
+        try pool.read { db in try Booking.filter(Column("end") > now).order(Column("start"), Column("createdAt")).fetchAll(db) }
+    }
+
+    @discardableResult
+    public func deleteBooking(id: String) throws -> Bool {
+        try pool.write { db in try Booking.deleteOne(db, key: id) }
     }
 
     // MARK: Recordings
@@ -205,4 +232,8 @@ extension Recording: FetchableRecord, PersistableRecord {
 
 extension UploadJob: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "uploadJob"
+}
+
+extension Booking: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "booking"
 }

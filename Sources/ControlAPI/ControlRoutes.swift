@@ -109,6 +109,23 @@ public enum ControlRoutes {
             }
         }
 
+        // Bookings
+        router.add("GET", "/v1/schedule", role: .operator) { _ in
+            await respond { () throws(ControlError) in .json(BookingList(bookings: try await service.schedule())) }
+        }
+        router.add("POST", "/v1/schedule", role: .operator) { request in
+            await respond { () throws(ControlError) in
+                let booking = try await service.addBooking(try decodeBookingRequest(request.body), caller: request.caller)
+                return .json(booking, status: 201, headers: [("Location", "/v1/schedule/\(booking.bookingId)")])
+            }
+        }
+        router.add("DELETE", "/v1/schedule/{id}", role: .operator) { request in
+            await respond { () throws(ControlError) in
+                try await service.removeBooking(id: request.pathParameters["id"] ?? "", caller: request.caller)
+                return ControlResponse(status: 204)
+            }
+        }
+
         // The room computer
         router.add("GET", "/v1/devices", role: .viewer) { _ in
             .json(DeviceList(devices: await service.devices()))
@@ -131,6 +148,52 @@ public enum ControlRoutes {
                             body: Data(PrometheusText.render(await service.metrics()).utf8))
         }
         return router
+    }
+
+    /// `GET /v1/schedule` body.
+    public struct BookingList: Codable, Sendable {
+        public var bookings: [Booking]
+    }
+
+    /// Reads a booking request strictly: a JSON object with only `title`, `start`, `end` (ISO 8601) and
+    /// `durationMinutes`, each of its type; an empty body books the default time frame.
+    static func decodeBookingRequest(_ body: Data) throws(ControlError) -> BookingRequest {
+        guard !body.isEmpty else { return BookingRequest() }
+        guard let object = try? JSONSerialization.jsonObject(with: body), let fields = object as? [String: Any] else {
+            throw .badRequest("the body must be a JSON object, e.g. {\"title\": \"Physics 101\", \"durationMinutes\": 90}")
+        }
+        let known: Set<String> = ["title", "start", "end", "durationMinutes"]
+        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
+            throw .badRequest("unknown field \"\(unknown)\"; the fields are \(known.sorted().joined(separator: ", "))")
+        }
+        if let null = fields.keys.sorted().first(where: { fields[$0] is NSNull }) {
+            throw .badRequest("\"\(null)\" must not be null; leave it out for its default")
+        }
+        // Typed by JSONDecoder, which refuses `true` or 1.5 where a whole number belongs.
+        struct Fields: Decodable {
+            var title: String?
+            var start: String?
+            var end: String?
+            var durationMinutes: Int?
+        }
+        let decoded: Fields
+        do {
+            decoded = try JSONDecoder().decode(Fields.self, from: body)
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
+            let field = context.codingPath.first?.stringValue ?? "body"
+            throw .badRequest("\"\(field)\" must be \(field == "durationMinutes" ? "a whole number" : "a string")")
+        } catch {
+            throw .badRequest("the body cannot be read: \(error)")
+        }
+        var request = BookingRequest(title: decoded.title, durationMinutes: decoded.durationMinutes)
+        for (key, text) in [("start", decoded.start), ("end", decoded.end)] {
+            guard let text else { continue }
+            guard let date = ISO8601.date(text) else {
+                throw .badRequest("\"\(key)\" must be an ISO 8601 date-time such as 2026-09-01T08:15:00+02:00")
+            }
+            if key == "start" { request.start = date } else { request.end = date }
+        }
+        return request
     }
 
     /// `GET /v1/devices` body.

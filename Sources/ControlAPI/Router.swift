@@ -28,9 +28,11 @@ public struct Router: Sendable {
     public func handle(_ request: ControlRequest) async -> ControlResponse {
         let segments = request.path.split(separator: "/")
         var allowed: [String] = []
-        // Literal segments win over placeholders: `/v1/recordings/current/stop` before `/v1/recordings/{id}/stop`.
-        let candidates = routes.compactMap { route in Self.match(route.segments, segments).map { (route, $0) } }
-            .sorted { Self.literalCount($0.0.segments) > Self.literalCount($1.0.segments) }
+        // Literal segments win over placeholders: `/v1/recordings/current/stop` is not `/v1/recordings/{id}/stop`
+        // with the id "current". Only the most literal pattern that matches the path is considered.
+        let matches = routes.compactMap { route in Self.match(route.segments, segments).map { (route, $0) } }
+        let best = matches.map { Self.literalCount($0.0.segments) }.max()
+        let candidates = matches.filter { Self.literalCount($0.0.segments) == best }
         for (route, parameters) in candidates {
             guard route.method == request.method else {
                 allowed.append(route.method)

@@ -97,6 +97,7 @@ public enum DaemonMain {
             }
         }
 
+        let schedulerTask = Task { await daemon.runScheduler() }
         let textfileTask = Task {
             guard let path = config.control.metricsTextfile else { return }
             while !Task.isCancelled {
@@ -117,6 +118,7 @@ public enum DaemonMain {
             }
             logger.notice("stopping", metadata: ["signal": "\(signal)"])
             notifier.stopping(status: "Finishing the recording in progress")
+            schedulerTask.cancel()
             await daemon.shutdown(reason: "roomrecd was stopped (signal \(signal)) while recording")
             break
         }

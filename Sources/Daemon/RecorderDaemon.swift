@@ -24,6 +24,12 @@ public actor RecorderDaemon: ControlService {
     private var droppedVideoFrames = 0
     /// Recordings started since the daemon started.
     private var recordingsStarted = 0
+    /// The bookings that have not ended, as the catalog holds them.
+    private var planner = BookingPlanner(bookings: [])
+    /// A block whose recording an operator stopped: it is not started again.
+    private var dismissedBlockStart: Date?
+    /// When the schedule last failed to start a recording, so it retries after a pause rather than at once.
+    private var lastScheduledStartFailure: Date?
     /// The attached cameras and microphones, and when they were last listed.
     private var inventory: (read: MonotonicInstant, devices: [DeviceInfo])?
     private let startedAt = MonotonicInstant.now()
@@ -40,6 +46,8 @@ public actor RecorderDaemon: ControlService {
         let pipeline: RecordingPipeline
         /// Why it is being stopped early (nil: asked to stop by a caller, or not stopping).
         var earlyStopReason: String?
+        /// The booked block it records (started by it, or a manual recording it adopted); nil for a manual one.
+        var block: BookingPlanner.Block?
     }
 
     public init(config: RoomRecorderConfig, configPath: String? = nil, catalog: CatalogDatabase, uploads: UploadQueue, events: EventHub = EventHub(),
@@ -66,6 +74,10 @@ public actor RecorderDaemon: ControlService {
     // MARK: ControlService
 
     public func startRecording(_ request: StartRecordingRequest, caller: Caller) async throws(ControlError) -> Recording {
+        try await startRecording(request, initiator: UserNames.name(ofUID: caller.uid))
+    }
+
+    private func startRecording(_ request: StartRecordingRequest, initiator: String, block: BookingPlanner.Block? = nil) async throws(ControlError) -> Recording {
         if let active {
             throw .conflict("recording \(active.recording.recordingId) is already \(active.recording.status.rawValue); stop it first")
         }
@@ -74,7 +86,6 @@ public actor RecorderDaemon: ControlService {
         let id = UUID().uuidString.lowercased()
         let title = request.title ?? config.room.title
         let name = RecordingName(startedAt: now, title: title, timeZone: .current)
-        let initiator = UserNames.name(ofUID: caller.uid)
         var recording = Recording(
             recordingId: id, roomId: config.room.id, title: title, name: name.displayName, filename: name.fileName,
             status: .starting, owner: config.room.type.recordingOwner(roomOwner: config.room.owner, initiator: initiator),
@@ -106,7 +117,7 @@ public actor RecorderDaemon: ControlService {
         lastEncoders = EncoderSummary(video: pipeline.encoderNames.video, audio: pipeline.encoderNames.audio)
         recording.status = .active
         save(recording)
-        active = ActiveRecording(recording: recording, pipeline: pipeline)
+        active = ActiveRecording(recording: recording, pipeline: pipeline, block: block)
         pendingWork[id] = Task { [self] in
             let outcome = await pipeline.run()
             await pipelineEnded(id: id, outcome: outcome)
@@ -132,6 +143,8 @@ public actor RecorderDaemon: ControlService {
         save(current.recording)
         active = current
         current.pipeline.stop()
+        // Stopped by hand during a booking: the rest of the booking is not recorded again.
+        if let block = current.block { dismissedBlockStart = block.start }
         logger.notice("recording stopping", metadata: ["recording": "\(current.recording.recordingId)", "by": "\(caller)"])
         return current.recording
     }
@@ -278,6 +291,98 @@ public actor RecorderDaemon: ControlService {
                                   samples: [(["path": disk.path], Double(disk.freeBytes))]))
         }
         return metrics
+    }
+
+    public func schedule() async throws(ControlError) -> [Booking] {
+        do { return try catalog.bookings(endingAfter: Date()) } catch { throw .unavailable("the catalog cannot be read: \(error)") }
+    }
+
+    public func addBooking(_ request: BookingRequest, caller: Caller) async throws(ControlError) -> Booking {
+        let now = Date()
+        let frame = Booking.defaultFrame(after: now)
+        let start = request.start ?? frame.start
+        let end: Date
+        switch (request.end, request.durationMinutes) {
+        case (_?, _?): throw .badRequest("give \"end\" or \"durationMinutes\", not both")
+        case (let given?, nil): end = given
+        case (nil, let minutes?):
+            guard (1...24 * 60).contains(minutes) else { throw .badRequest("\"durationMinutes\" must be from 1 to 1440 (a recording lasts at most 24 hours)") }
+            end = start.addingTimeInterval(TimeInterval(minutes * 60))
+        case (nil, nil): end = request.start == nil ? frame.end : start.addingTimeInterval(3600)
+        }
+        guard end > start else { throw .badRequest("\"end\" must be after \"start\"") }
+        guard end > now else { throw .badRequest("the booking is over already (it ends \(ISO8601DateFormatter().string(from: end)))") }
+        guard end.timeIntervalSince(start) <= 24 * 3600 else { throw .badRequest("a booking lasts at most 24 hours") }
+        let title = request.title?.trimmingCharacters(in: .whitespacesAndNewlines) ?? config.room.title
+        guard !title.isEmpty, title.count <= 200 else { throw .badRequest("\"title\" must be 1 to 200 characters") }
+        let booking = Booking(bookingId: UUID().uuidString.lowercased(), title: title, start: start, end: end,
+                              createdBy: UserNames.name(ofUID: caller.uid), createdAt: now)
+        do { try catalog.insert(booking) } catch { throw .unavailable("the catalog cannot store the booking: \(error)") }
+        reloadBookings()
+        logger.notice("booking added", metadata: ["booking": "\(booking.bookingId)", "title": "\(title)", "start": "\(start)", "end": "\(end)", "by": "\(caller)"])
+        await runSchedule(now: Date())
+        return booking
+    }
+
+    public func removeBooking(id: String, caller: Caller) async throws(ControlError) {
+        let removed: Bool
+        do { removed = try catalog.deleteBooking(id: id) } catch { throw .unavailable("the catalog cannot delete the booking: \(error)") }
+        guard removed else { throw .notFound("no booking \(id)") }
+        reloadBookings()
+        logger.notice("booking removed", metadata: ["booking": "\(id)", "by": "\(caller)"])
+        await runSchedule(now: Date())
+    }
+
+    private func reloadBookings() {
+        do {
+            planner = BookingPlanner(bookings: try catalog.bookings(endingAfter: Date()))
+        } catch {
+            logger.error("cannot read the bookings", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Runs the schedule until the task is cancelled, looking at it four times a second (and at once after a
+    /// booking is added or removed), so a booked recording starts and stops within a second of its times.
+    public func runScheduler() async {
+        reloadBookings()
+        while !Task.isCancelled {
+            await runSchedule(now: Date())
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    /// Brings the recording in line with the bookings at `now`: starts the block that should be recording,
+    /// adopts a manual recording that a block starts during, and stops a block's recording when it ends. A
+    /// manual recording outside any block is left alone.
+    func runSchedule(now: Date) async {
+        guard !shuttingDown else { return }
+        let block = planner.block(at: now)
+        if var current = active {
+            guard current.recording.status == .active else { return }
+            if let block, current.block == nil || current.block?.start == block.start {
+                if current.block == nil {
+                    logger.notice("a booking adopts the recording in progress", metadata: ["recording": "\(current.recording.recordingId)", "block": "\(block.title)"])
+                }
+                current.block = block
+                active = current
+            } else if let owned = current.block, block == nil || block?.start != owned.start {
+                logger.notice("the booked time is over; stopping", metadata: ["recording": "\(current.recording.recordingId)"])
+                _ = try? await stopRecording(id: current.recording.recordingId, caller: Caller(uid: 0, gid: 0, pid: 0, role: .admin))
+                dismissedBlockStart = nil
+            }
+            return
+        }
+        guard let block, dismissedBlockStart != block.start else { return }
+        if let failed = lastScheduledStartFailure, now.timeIntervalSince(failed) < 10 { return }
+        do {
+            let recording = try await startRecording(StartRecordingRequest(title: block.title), initiator: "schedule", block: block)
+            logger.notice("booked recording started", metadata: ["recording": "\(recording.recordingId)", "bookings": "\(block.bookingIds)"])
+            lastScheduledStartFailure = nil
+        } catch {
+            lastScheduledStartFailure = now
+            eventHub.publish(.warning, message: "the booked recording \"\(block.title)\" could not start: \(error.problem.detail)")
+            logger.error("a booked recording could not start", metadata: ["title": "\(block.title)", "error": "\(error.problem.detail)"])
+        }
     }
 
     // MARK: Lifecycle

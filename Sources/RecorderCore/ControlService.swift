@@ -20,6 +20,11 @@ public protocol ControlService: Sendable {
     /// Events from now on.
     func events() async -> AsyncStream<ControlEvent>
     func metrics() async -> [Metric]
+    /// Bookings that have not ended, earliest first.
+    func schedule() async throws(ControlError) -> [Booking]
+    func addBooking(_ request: BookingRequest, caller: Caller) async throws(ControlError) -> Booking
+    /// Removes a booking; a recording it started stops when no other booking covers the time.
+    func removeBooking(id: String, caller: Caller) async throws(ControlError)
 }
 
 /// `GET /v1/health`: whether the daemon can do its job, with the check that says why not.

@@ -51,9 +51,7 @@ public struct RecordingQuery: Equatable, Sendable {
 
     private static func date(_ parameters: [String: String], _ name: String) throws(ControlError) -> Date? {
         guard let text = parameters[name] else { return nil }
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let date = ISO8601DateFormatter().date(from: text) ?? withFraction.date(from: text) else {
+        guard let date = ISO8601.date(text) else {
             throw .badRequest("\(name) must be an ISO 8601 date-time such as 2026-09-01T08:00:00Z, got \"\(text)\"")
         }
         return date

@@ -48,4 +48,12 @@ enum Format {
             return "\(time) \(event.type.rawValue): \(event.message ?? "")"
         }
     }
+
+    /// An ISO 8601 date-time, or HH:MM today in local time.
+    static func parseTime(_ text: String) -> Date? {
+        if let date = ISO8601.date(text) { return date }
+        let parts = text.split(separator: ":").compactMap { Int($0) }
+        guard parts.count == 2, (0..<24).contains(parts[0]), (0..<60).contains(parts[1]) else { return nil }
+        return Calendar.current.date(bySettingHour: parts[0], minute: parts[1], second: 0, of: Date())
+    }
 }

@@ -60,6 +60,11 @@ final class ControlServerTests: XCTestCase {
         func reloadConfiguration(caller: Caller) async throws(ControlError) -> ReloadReport { ReloadReport(applied: [], restartNeeded: []) }
         nonisolated let hub = EventHub()
         func events() async -> AsyncStream<ControlEvent> { hub.subscribe() }
+        func schedule() async throws(ControlError) -> [Booking] { [] }
+        func addBooking(_ request: BookingRequest, caller: Caller) async throws(ControlError) -> Booking {
+            Booking(bookingId: "b", title: request.title ?? "R", start: Date(), end: Date() + 60, createdBy: nil, createdAt: Date())
+        }
+        func removeBooking(id: String, caller: Caller) async throws(ControlError) { throw .notFound("no booking \(id)") }
         func metrics() async -> [Metric] { [Metric("roomrec_test", .gauge, "A \"test\" metric.", samples: [(["path": "a\"b"], 1.5)])] }
     }
 

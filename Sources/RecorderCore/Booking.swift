@@ -1,0 +1,93 @@
+import Foundation
+
+/// A time frame booked for recording through the control socket (`roomrecctl schedule add`).
+public struct Booking: Codable, Equatable, Sendable {
+    public var bookingId: String
+    /// The meeting title its recording is named after.
+    public var title: String
+    public var start: Date
+    public var end: Date
+    /// Who booked it.
+    public var createdBy: String?
+    public var createdAt: Date
+
+    public init(bookingId: String, title: String, start: Date, end: Date, createdBy: String?, createdAt: Date) {
+        self.bookingId = bookingId
+        self.title = title
+        self.start = start
+        self.end = end
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+    }
+
+    /// The default time frame of a new booking, as the room platform sets a room's availability: one hour,
+    /// starting at the next quarter hour.
+    public static func defaultFrame(after now: Date, calendar: Calendar = .current) -> (start: Date, end: Date) {
+        let minute = calendar.component(.minute, from: now)
+        let second = calendar.component(.second, from: now)
+        let nanosecond = calendar.component(.nanosecond, from: now)
+        let toNext = (15 - minute % 15) * 60 - second
+        var start = now.addingTimeInterval(TimeInterval(toNext) - Double(nanosecond) / 1e9)
+        if start <= now { start.addTimeInterval(15 * 60) }
+        return (start, start.addingTimeInterval(3600))
+    }
+}
+
+/// `POST /v1/schedule` body: every field optional.
+public struct BookingRequest: Codable, Equatable, Sendable {
+    public var title: String?
+    public var start: Date?
+    public var end: Date?
+    /// Instead of `end`: how long, in minutes.
+    public var durationMinutes: Int?
+
+    public init(title: String? = nil, start: Date? = nil, end: Date? = nil, durationMinutes: Int? = nil) {
+        self.title = title
+        self.start = start
+        self.end = end
+        self.durationMinutes = durationMinutes
+    }
+}
+
+/// Decides from the bookings what should be recorded at a given instant. Overlapping or touching bookings are
+/// merged into one block, recorded once under the title of the block's first booking, so nothing is recorded
+/// twice.
+public struct BookingPlanner: Sendable {
+    /// One stretch of time that should be recorded without a break.
+    public struct Block: Equatable, Sendable {
+        public var start: Date
+        public var end: Date
+        public var title: String
+        /// The bookings merged into it, earliest first.
+        public var bookingIds: [String]
+    }
+
+    public var bookings: [Booking]
+
+    public init(bookings: [Booking]) { self.bookings = bookings }
+
+    /// The merged blocks, in time order.
+    public var blocks: [Block] {
+        var result: [Block] = []
+        for booking in bookings.sorted(by: { ($0.start, $0.createdAt) < ($1.start, $1.createdAt) }) where booking.end > booking.start {
+            if var last = result.last, booking.start <= last.end {
+                last.end = max(last.end, booking.end)
+                last.bookingIds.append(booking.bookingId)
+                result[result.count - 1] = last
+            } else {
+                result.append(Block(start: booking.start, end: booking.end, title: booking.title, bookingIds: [booking.bookingId]))
+            }
+        }
+        return result
+    }
+
+    /// The block that covers `now`, if any.
+    public func block(at now: Date) -> Block? {
+        blocks.first { $0.start <= now && now < $0.end }
+    }
+
+    /// When the answer of ``block(at:)`` next changes after `now`: the next start or end of a block.
+    public func nextChange(after now: Date) -> Date? {
+        blocks.flatMap { [$0.start, $0.end] }.filter { $0 > now }.min()
+    }
+}

@@ -1,0 +1,103 @@
+import ControlClient
+import Foundation
+import RecorderCore
+import TestSupport
+import XCTest
+
+/// Bookings through the control socket start and stop real recordings on time.
+final class ScheduleEndToEndTests: XCTestCase {
+    struct Bookings: Decodable { var bookings: [Booking] }
+    struct UploadList: Decodable { var uploads: [UploadJob] }
+
+    private func body(_ fields: [String: Any]) throws -> Data { try JSONSerialization.data(withJSONObject: fields) }
+    private func iso(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: date)
+    }
+
+    func testABookingRecordsFromItsStartToItsEndWithItsTitle() async throws {
+        let daemon = try DaemonProcess()
+        try await daemon.start()
+        let client = daemon.client
+        let start = Date().addingTimeInterval(2)
+        let end = start.addingTimeInterval(3)
+        let added = try await client.send("POST", "/v1/schedule", json: try body(["title": "Booked lecture", "start": iso(start), "end": iso(end)]))
+        XCTAssertEqual(added.status, 201, String(decoding: added.body, as: UTF8.self))
+        let booking = try added.decode(Booking.self)
+        XCTAssertEqual(added.header("Location"), "/v1/schedule/\(booking.bookingId)")
+        let listed = try await client.send("GET", "/v1/schedule").decode(Bookings.self).bookings
+        XCTAssertEqual(listed.map(\.bookingId), [booking.bookingId])
+
+        // Watch the state and note when recording began and ended.
+        var began: Date?
+        var ended: Date?
+        while Date() < end.addingTimeInterval(3), ended == nil {
+            let state = try await client.send("GET", "/v1/status").decode(StatusReport.self).state
+            if state == "recording", began == nil { began = Date() }
+            if state == "idle", began != nil { ended = Date() }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let recordingBegan = try XCTUnwrap(began, "the booking never started a recording")
+        let recordingEnded = try XCTUnwrap(ended, "the booking's recording never stopped")
+        XCTAssertEqual(recordingBegan.timeIntervalSince(start), 0, accuracy: 1, "started on time")
+        XCTAssertEqual(recordingEnded.timeIntervalSince(end), 0, accuracy: 1.5, "stopped on time (and finalized)")
+
+        struct Page: Decodable { var recordings: [Recording] }
+        let page = try await client.send("GET", "/v1/recordings").decode(Page.self)
+        let recording = try XCTUnwrap(page.recordings.first)
+        XCTAssertTrue(recording.name.hasSuffix(" - Booked lecture"), recording.name)
+        XCTAssertEqual(recording.initiator, "schedule")
+        XCTAssertEqual(recording.status, .complete)
+        XCTAssertEqual(recording.duration ?? 0, 3, accuracy: 0.7)
+        try await daemon.stop()
+    }
+
+    func testABookingAdoptsAManualRecordingAndStopsItAtItsEnd() async throws {
+        let daemon = try DaemonProcess()
+        try await daemon.start()
+        let client = daemon.client
+        let manual = try await client.send("POST", "/v1/recordings", json: try body(["title": "Started by hand"])).decode(Recording.self)
+        let added = try await client.send("POST", "/v1/schedule", json: try body(["start": iso(Date()), "end": iso(Date().addingTimeInterval(2))]))
+        XCTAssertEqual(added.status, 201)
+        var state = "recording"
+        for _ in 0..<60 where state == "recording" {
+            try await Task.sleep(for: .milliseconds(100))
+            state = try await client.send("GET", "/v1/status").decode(StatusReport.self).state
+        }
+        XCTAssertEqual(state, "idle", "the adopted recording stops when the booking ends")
+        struct Page: Decodable { var recordings: [Recording] }
+        let recordings = try await client.send("GET", "/v1/recordings").decode(Page.self).recordings
+        XCTAssertEqual(recordings.map(\.recordingId), [manual.recordingId], "one recording, not two")
+        try await daemon.stop()
+    }
+
+    func testBookingsAreValidatedAndRemoved() async throws {
+        let daemon = try DaemonProcess()
+        try await daemon.start()
+        let client = daemon.client
+        let bad: [[String: Any]] = [
+            ["durationMinutes": true], ["durationMinutes": 0], ["durationMinutes": 10, "end": iso(Date() + 3600)],
+            ["start": "tomorrow"], ["start": iso(Date() - 7200), "end": iso(Date() - 3600)], ["start": iso(Date() + 600), "end": iso(Date() + 60)],
+            ["title": 5], ["title": "   "], ["room": "x"],
+        ]
+        for fields in bad {
+            let response = try await client.send("POST", "/v1/schedule", json: try body(fields))
+            XCTAssertEqual(response.status, 400, "\(fields)")
+        }
+        let empty = try await client.send("GET", "/v1/schedule").decode(Bookings.self).bookings
+        XCTAssertTrue(empty.isEmpty, "refused bookings change nothing")
+
+        // The default frame: an hour from the next quarter hour, titled after the room.
+        let defaulted = try await client.send("POST", "/v1/schedule").decode(Booking.self)
+        XCTAssertEqual(defaulted.end.timeIntervalSince(defaulted.start), 3600)
+        XCTAssertEqual(Calendar.current.component(.minute, from: defaulted.start) % 15, 0)
+        XCTAssertGreaterThan(defaulted.start, Date())
+        XCTAssertEqual(defaulted.title, "Room 101")
+        let ctl = try ProcessRunner.run("\(DaemonProcess.binDirectory)/roomrecctl", ["schedule", "ls", "--socket", daemon.socketPath])
+        XCTAssertTrue(ctl.stdout.contains("Room 101"), ctl.stdout)
+        do { let status = try await client.send("DELETE", "/v1/schedule/\(defaulted.bookingId)").status; XCTAssertEqual(status, 204) }
+        do { let status = try await client.send("DELETE", "/v1/schedule/\(defaulted.bookingId)").status; XCTAssertEqual(status, 404) }
+        try await daemon.stop()
+    }
+}
