@@ -20,7 +20,7 @@ APT_PACKAGES := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavu
 	libswresample-dev libv4l-dev libasound2-dev libsqlite3-dev libsystemd-dev zlib1g-dev ffmpeg fonts-dejavu-core \
 	systemd python3 python3-venv socat unzip
 
-.PHONY: all deps build release test fuzz demo run install uninstall clean
+.PHONY: all deps test-peers build release test fuzz demo run install uninstall clean
 
 all: build
 
@@ -39,10 +39,19 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
+# The real servers the tests talk to that Debian does not package: moto's S3-compatible server and boto3 (PyPI),
+# in a virtual environment of their own.
+TEST_VENV := $(OUT)/test-venv
+test-peers: $(TEST_VENV)/.installed
+$(TEST_VENV)/.installed:
+	python3 -m venv $(TEST_VENV)
+	$(TEST_VENV)/bin/pip install --quiet --disable-pip-version-check "moto[server]==5.2.1"
+	touch $@
+
 # XCTest only (no Swift Testing suites), so the run closes on XCTest's summary line.
-test: deps
+test: deps test-peers
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --disable-swift-testing
+	ROOMREC_TEST_VENV=$(TEST_VENV) $(SWIFT) test --skip-build --disable-swift-testing
 
 out/%/roomrec.toml $(OUT)/%/roomrec.toml: config/dev.toml.in
 	@mkdir -p $(@D)

@@ -55,8 +55,15 @@ public enum DaemonMain {
 
         let notifier = SystemdNotifier()
         let events = EventHub()
-        let queue = UploadQueue(catalog: catalog, targets: [LocalFolderTarget(root: config.library.path)], events: events,
-                                logger: Logger(label: "roomrecd.uploads"))
+        let targets: [any UploadTarget]
+        do {
+            targets = try UploadTargets.make(config.library)
+        } catch {
+            FileHandle.standardError.write(Data("roomrecd: \(error)\n".utf8))
+            logger.critical("the media library cannot be used", metadata: ["error": "\(error)"])
+            return .badConfig
+        }
+        let queue = UploadQueue(catalog: catalog, targets: targets, events: events, logger: Logger(label: "roomrecd.uploads"))
         let daemon = RecorderDaemon(config: config, configPath: configPath, catalog: catalog, uploads: queue, events: events,
                                     logger: logger, notifier: notifier)
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP])

@@ -255,13 +255,20 @@ public actor RecorderDaemon: ControlService {
         note("library", \.library, live: true)
         note("control", \.control, live: false)
         note("daemon", \.daemon, live: false)
+        // A new media library must be usable (credentials readable) before anything changes.
+        var newTargets: [any UploadTarget]?
+        if old.library != new.library {
+            do { newTargets = try UploadTargets.make(new.library) } catch {
+                throw .badRequest("the new media library cannot be used: \(error); nothing was changed")
+            }
+        }
         // What needs a restart keeps its old value until then; recording settings change between recordings.
         config.room = new.room
         config.capture = new.capture
         config.library = new.library
         // A recording in progress keeps the encoder it started with; the next one uses the new settings.
         config.recording = new.recording
-        if old.library != new.library { await uploads.replaceTargets([LocalFolderTarget(root: new.library.path)]) }
+        if let newTargets { await uploads.replaceTargets(newTargets) }
         logger.notice("configuration reloaded", metadata: ["applied": "\(applied)", "restartNeeded": "\(restartNeeded)", "by": "\(caller)"])
         eventHub.publish(.config, message: "configuration reloaded; applied: \(applied.joined(separator: ", ")); needs a restart: \(restartNeeded.joined(separator: ", "))")
         return ReloadReport(applied: applied, restartNeeded: restartNeeded)

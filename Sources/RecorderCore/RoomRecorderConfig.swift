@@ -41,6 +41,23 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         public var target = LibraryTarget.folder
         /// For the `folder` target: files land in `<path>/<room id>/Recordings/`.
         public var path = "/var/lib/roomrec/library"
+        /// For the `s3` target.
+        public var s3: S3? = nil
+    }
+
+    /// An S3 bucket (AWS or S3-compatible) as the media library.
+    public struct S3: Equatable, Sendable {
+        /// `https://s3.<region>.amazonaws.com` for AWS, or the store's own URL.
+        public var endpoint: String
+        public var region: String
+        public var bucket: String
+        /// Path-style (`host/bucket/key`) or virtual-hosted (`bucket.host/key`) addressing.
+        public var pathStyle: Bool
+        public var partSizeBytes: Int
+        /// `{room}`, `{filename}`, `{id}`, `{date}`.
+        public var keyTemplate: String
+        /// A file readable only by the service user, or `$CREDENTIALS_DIRECTORY/<name>` from `LoadCredential=`.
+        public var credentialsFile: String
     }
 
     /// The control socket and who may do what through it.
@@ -123,6 +140,10 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         let library = try root.section("library")
         config.library.target = try library.choice("target", default: config.library.target)
         config.library.path = try library.absolutePath("path", default: config.library.path)
+        let s3 = try library.section("s3")
+        if config.library.target == .s3 || !s3.table.keys.isEmpty {
+            config.library.s3 = try parseS3(s3)
+        }
         try library.rejectUnknownKeys()
 
         let control = try root.section("control")
@@ -156,6 +177,35 @@ public struct RoomRecorderConfig: Equatable, Sendable {
     }
 }
 
+extension RoomRecorderConfig {
+    fileprivate static func parseS3(_ s3: ConfigReader) throws(ConfigError) -> S3 {
+        guard let bucket = try s3.string("bucket"), !bucket.isEmpty else {
+            throw s3.error("bucket", "the s3 target needs a bucket ([library.s3] bucket = \"…\")")
+        }
+        let region = try s3.nonEmptyString("region", default: "us-east-1")
+        let endpoint = try s3.string("endpoint")
+        let url = endpoint ?? "https://s3.\(region).amazonaws.com"
+        guard let parsed = URL(string: url), parsed.scheme == "https" || parsed.scheme == "http", parsed.host != nil else {
+            throw s3.error("endpoint", "expected an http:// or https:// URL, got \"\(url)\"")
+        }
+        let addressing = try s3.string("addressing", default: endpoint == nil ? "virtual" : "path")
+        guard addressing == "path" || addressing == "virtual" else {
+            throw s3.error("addressing", "expected \"path\" or \"virtual\", got \"\(addressing)\"")
+        }
+        let partSize = try s3.integer("part_size_mb", default: 16, range: 5...5120)
+        let template = try s3.nonEmptyString("key_template", default: "{room}/Recordings/{filename}")
+        guard template.contains("{filename}") || template.contains("{id}") else {
+            throw s3.error("key_template", "must contain {filename} or {id}, so that recordings do not overwrite each other")
+        }
+        guard let credentials = try s3.string("credentials_file"), credentials.hasPrefix("/") || credentials.hasPrefix("$CREDENTIALS_DIRECTORY/") else {
+            throw s3.error("credentials_file", "the s3 target needs an absolute credentials_file (or $CREDENTIALS_DIRECTORY/<name> with LoadCredential=)")
+        }
+        try s3.rejectUnknownKeys()
+        return S3(endpoint: url, region: region, bucket: bucket, pathStyle: addressing == "path", partSizeBytes: partSize << 20,
+                  keyTemplate: template, credentialsFile: credentials)
+    }
+}
+
 /// A capture source kind. Only the synthetic stage exists until V4L2/ALSA capture lands.
 public enum CaptureSource: String, Sendable, CaseIterable {
     case synthetic
@@ -165,6 +215,8 @@ public enum CaptureSource: String, Sendable, CaseIterable {
 public enum LibraryTarget: String, Sendable, CaseIterable {
     /// A local (or mounted) folder.
     case folder
+    /// An S3 bucket: AWS S3 or an S3-compatible store ([library.s3]).
+    case s3
 }
 
 /// libx264 speed presets, fastest first.

@@ -60,6 +60,11 @@ public struct LocalFolderTarget: UploadTarget {
         throw PermanentUploadError("no free file name for \(fileName) in \(folder)")
     }
 
+    /// Removes the partial copy of a cancelled job.
+    public func abort(_ checkpoint: UploadCheckpoint) async throws {
+        if let partial = checkpoint.remoteId, partial.hasSuffix(".partial") { unlink(partial) }
+    }
+
     /// Copies `source` into `partial` from byte `offset` on, fsyncing and reporting after every chunk.
     private func copy(from source: String, to partial: String, resumingAt offset: inout Int64,
                       report: (Int64) async throws -> Void) async throws {

@@ -60,6 +60,7 @@ public actor UploadQueue {
             await running.task.value
             return (try? catalog.uploadJob(id: id)) ?? job
         }
+        if next == .cancelled { await abortRemote(job) }
         job.state = next
         job.updatedAt = now()
         if action == .retry || action == .resume { job.nextAttemptAt = now() }
@@ -95,6 +96,16 @@ public actor UploadQueue {
                 logger.error("upload queue: catalog error", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
             }
+        }
+    }
+
+    /// Frees what a cancelled job left on its target; a failure is logged, the cancel stands.
+    private func abortRemote(_ job: UploadJob) async {
+        guard let target = targets[job.target] else { return }
+        do {
+            try await target.abort(UploadCheckpoint(remoteId: job.remoteId, bytesConfirmed: job.bytesConfirmed))
+        } catch {
+            logger.warning("could not free a cancelled upload on its target", metadata: ["job": "\(job.jobId)", "error": "\(error)"])
         }
     }
 
@@ -137,6 +148,7 @@ public actor UploadQueue {
                 // Stopped, not failed: paused or cancelled as asked, else (a shutdown) back in the queue; the
                 // attempt does not count, and the checkpoint stays for a resume.
                 job.state = action.flatMap { $0.nextState(from: .uploading) } ?? .queued
+                if job.state == .cancelled { await abortRemote(job) }
                 job.attempts = max(0, job.attempts - 1)
                 logger.info("upload stopped; it resumes from its checkpoint", metadata: meta.merging(["state": "\(job.state.rawValue)"]) { $1 })
                 do { try catalog.update(job) } catch { logger.error("cannot store the upload's state", metadata: ["error": "\(error)"]) }

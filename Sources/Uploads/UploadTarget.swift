@@ -26,6 +26,13 @@ public protocol UploadTarget: Sendable {
     /// object. Must never create a second object for one recording, whatever checkpoint it is resumed from.
     func deliver(_ recording: Recording, from checkpoint: UploadCheckpoint,
                  report: @Sendable (UploadCheckpoint) async throws -> Void) async throws -> UploadCheckpoint
+
+    /// Gives up what a cancelled job left on the target (an unfinished multipart upload, a partial file).
+    func abort(_ checkpoint: UploadCheckpoint) async throws
+}
+
+extension UploadTarget {
+    public func abort(_ checkpoint: UploadCheckpoint) async throws {}
 }
 
 /// A delivery that failed in a way a retry cannot fix (the file is gone, the content does not match).

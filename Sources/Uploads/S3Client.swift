@@ -1,0 +1,234 @@
+import Crypto
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// The S3 operations a resumable multipart upload needs, signed with ``SigV4Signer``, over URLSession (HTTP or
+/// HTTPS). Works with AWS S3 and S3-compatible stores (MinIO, Ceph RGW, …), path-style or virtual-hosted.
+public struct S3Client: Sendable {
+    /// Where the bucket is and how to address it.
+    public struct Endpoint: Equatable, Sendable {
+        /// e.g. `https://s3.eu-central-1.amazonaws.com` or `http://127.0.0.1:9000`.
+        public var url: URL
+        public var bucket: String
+        /// `https://host/bucket/key` when true, `https://bucket.host/key` when false.
+        public var pathStyle: Bool
+
+        public init(url: URL, bucket: String, pathStyle: Bool) {
+            self.url = url
+            self.bucket = bucket
+            self.pathStyle = pathStyle
+        }
+    }
+
+    /// An error answer: its HTTP status and S3's `<Code>` and `<Message>`.
+    public struct ServiceError: Error, CustomStringConvertible {
+        public var status: Int
+        public var code: String
+        public var message: String
+        public var retryAfter: TimeInterval?
+
+        /// 5xx, 408 and 429 may pass; other 4xx will not.
+        public var isTransient: Bool { status >= 500 || status == 408 || status == 429 || code == "RequestTimeout" || code == "SlowDown" }
+        public var description: String { "S3 \(status) \(code): \(message)" }
+    }
+
+    /// A part S3 holds of an unfinished upload.
+    public struct Part: Equatable, Sendable {
+        public var number: Int
+        public var etag: String
+        public var size: Int64
+    }
+
+    public let endpoint: Endpoint
+    public let signer: SigV4Signer
+    private let session: URLSession
+
+    public init(endpoint: Endpoint, signer: SigV4Signer, timeout: TimeInterval = 120) {
+        self.endpoint = endpoint
+        self.signer = signer
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.httpMaximumConnectionsPerHost = 4
+        session = URLSession(configuration: configuration)
+    }
+
+    // MARK: Operations
+
+    /// Starts a multipart upload; returns its upload id. `metadata` becomes `x-amz-meta-*`.
+    public func createMultipartUpload(key: String, contentType: String, metadata: [String: String]) async throws -> String {
+        var headers = ["Content-Type": contentType]
+        for (name, value) in metadata { headers["x-amz-meta-\(name)"] = Self.headerSafe(value) }
+        let (_, body) = try await send("POST", key: key, query: [("uploads", "")], headers: headers)
+        guard let id = XMLFields.values(named: "UploadId", in: body).first else {
+            throw ServiceError(status: 200, code: "MalformedResponse", message: "no UploadId in the answer to CreateMultipartUpload")
+        }
+        return id
+    }
+
+    /// Uploads one part, with its MD5 for the server to check, and checks the ETag it answers.
+    public func uploadPart(key: String, uploadId: String, number: Int, data: Data) async throws -> String {
+        let md5 = Data(Insecure.MD5.hash(data: data))
+        let (headers, _) = try await send("PUT", key: key, query: [("partNumber", "\(number)"), ("uploadId", uploadId)],
+                                          headers: ["Content-MD5": md5.base64EncodedString(), "Content-Type": "application/octet-stream"], body: data)
+        guard let etag = headers["etag"] else { throw ServiceError(status: 200, code: "MalformedResponse", message: "no ETag for part \(number)") }
+        let expected = SigV4Signer.hex(md5)
+        let answered = etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        // Plain S3 ETags are the part's MD5; encrypted buckets answer something else, which the Content-MD5 check covers.
+        if answered.count == 32, answered.lowercased() != expected {
+            throw ServiceError(status: 200, code: "BadDigest", message: "part \(number): the server holds MD5 \(answered), we sent \(expected)")
+        }
+        return etag
+    }
+
+    /// The parts an unfinished upload holds, in order; nil when the upload does not exist (completed or aborted).
+    public func listParts(key: String, uploadId: String) async throws -> [Part]? {
+        var parts: [Part] = []
+        var marker = "0"
+        while true {
+            let body: Data
+            do {
+                (_, body) = try await send("GET", key: key, query: [("part-number-marker", marker), ("uploadId", uploadId)])
+            } catch let error as ServiceError where error.code == "NoSuchUpload" || error.status == 404 {
+                return nil
+            }
+            let numbers = XMLFields.values(named: "PartNumber", in: body).compactMap(Int.init)
+            let etags = XMLFields.values(named: "ETag", in: body)
+            let sizes = XMLFields.values(named: "Size", in: body).compactMap(Int64.init)
+            guard numbers.count == etags.count, numbers.count == sizes.count else {
+                throw ServiceError(status: 200, code: "MalformedResponse", message: "ListParts answered \(numbers.count) parts with \(etags.count) ETags")
+            }
+            parts += zip(numbers, zip(etags, sizes)).map { Part(number: $0.0, etag: $0.1.0, size: $0.1.1) }
+            guard XMLFields.values(named: "IsTruncated", in: body).first == "true",
+                  let next = XMLFields.values(named: "NextPartNumberMarker", in: body).first else { break }
+            marker = next
+        }
+        return parts.sorted { $0.number < $1.number }
+    }
+
+    public func completeMultipartUpload(key: String, uploadId: String, parts: [Part]) async throws {
+        let xml = "<CompleteMultipartUpload>" + parts.map {
+            "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(XMLFields.escape($0.etag))</ETag></Part>"
+        }.joined() + "</CompleteMultipartUpload>"
+        let (_, body) = try await send("POST", key: key, query: [("uploadId", uploadId)], headers: ["Content-Type": "application/xml"],
+                                       body: Data(xml.utf8))
+        // S3 may answer 200 with an error document when it fails late.
+        if let code = XMLFields.values(named: "Code", in: body).first {
+            throw ServiceError(status: 200, code: code, message: XMLFields.values(named: "Message", in: body).first ?? "")
+        }
+    }
+
+    public func abortMultipartUpload(key: String, uploadId: String) async throws {
+        _ = try await send("DELETE", key: key, query: [("uploadId", uploadId)])
+    }
+
+    /// The object's `x-amz-meta-*` metadata (names without the prefix), or nil when there is no such object.
+    public func headObject(key: String) async throws -> [String: String]? {
+        do {
+            let (headers, _) = try await send("HEAD", key: key)
+            var metadata: [String: String] = [:]
+            for (name, value) in headers where name.hasPrefix("x-amz-meta-") { metadata[String(name.dropFirst("x-amz-meta-".count))] = value }
+            return metadata
+        } catch let error as ServiceError where error.status == 404 {
+            return nil
+        }
+    }
+
+    // MARK: Requests
+
+    func url(key: String, query: [(String, String)]) -> URL {
+        var components = URLComponents(url: endpoint.url, resolvingAgainstBaseURL: false)!
+        let encodedKey = key.split(separator: "/", omittingEmptySubsequences: false).map { SigV4Signer.uriEncode(String($0)) }.joined(separator: "/")
+        let base = components.percentEncodedPath.hasSuffix("/") ? String(components.percentEncodedPath.dropLast()) : components.percentEncodedPath
+        if endpoint.pathStyle {
+            components.percentEncodedPath = "\(base)/\(SigV4Signer.uriEncode(endpoint.bucket))/\(encodedKey)"
+        } else {
+            components.host = "\(endpoint.bucket).\(components.host ?? "")"
+            components.percentEncodedPath = "\(base)/\(encodedKey)"
+        }
+        components.percentEncodedQuery = query.isEmpty ? nil
+            : query.map { $0.1.isEmpty && $0.0 == "uploads" ? "uploads" : "\(SigV4Signer.uriEncode($0.0))=\(SigV4Signer.uriEncode($0.1))" }.joined(separator: "&")
+        return components.url!
+    }
+
+    /// Sends a signed request; returns the answer's headers (lower-case names) and body, or throws its error.
+    func send(_ method: String, key: String, query: [(String, String)] = [], headers: [String: String] = [:],
+              body: Data = Data()) async throws -> ([String: String], Data) {
+        let url = url(key: key, query: query)
+        var host = url.host ?? ""
+        if let port = url.port, !((url.scheme == "http" && port == 80) || (url.scheme == "https" && port == 443)) { host += ":\(port)" }
+        let payloadHash = SigV4Signer.payloadHash(body)
+        var all = headers
+        all["Host"] = host
+        all["x-amz-content-sha256"] = payloadHash
+        let signed = signer.sign(method: method, url: url, headers: all, payloadHash: payloadHash, date: Date())
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        for (name, value) in all.merging(signed, uniquingKeysWith: { $1 }) where name != "Host" {
+            request.setValue(value, forHTTPHeaderField: name)
+        }
+        let (data, response) = method == "GET" || method == "HEAD" || method == "DELETE"
+            ? try await session.data(for: request)
+            : try await session.upload(for: request, from: body)
+        guard let http = response as? HTTPURLResponse else {
+            throw ServiceError(status: 0, code: "NoResponse", message: "no HTTP response from \(url.host ?? "")")
+        }
+        var answered: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            if let name = name as? String, let value = value as? String { answered[name.lowercased()] = value }
+        }
+        guard (200..<300).contains(http.statusCode) else {
+            throw ServiceError(status: http.statusCode,
+                               code: XMLFields.values(named: "Code", in: data).first ?? (http.statusCode == 404 ? "NotFound" : "HTTP\(http.statusCode)"),
+                               message: XMLFields.values(named: "Message", in: data).first ?? HTTPURLResponse.localizedString(forStatusCode: http.statusCode),
+                               retryAfter: answered["retry-after"].flatMap(TimeInterval.init))
+        }
+        return (answered, data)
+    }
+
+    /// Metadata values travel in HTTP headers: ASCII only, no line breaks.
+    static func headerSafe(_ value: String) -> String {
+        String(value.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value != 0x7F ? Character($0) : "_" })
+    }
+}
+
+/// Picks the text of elements by name out of S3's small XML answers.
+enum XMLFields {
+    static func values(named name: String, in data: Data) -> [String] {
+        guard !data.isEmpty else { return [] }
+        let collector = Collector(name: name)
+        let parser = XMLParser(data: data)
+        parser.delegate = collector
+        _ = parser.parse()
+        return collector.values
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    private final class Collector: NSObject, XMLParserDelegate {
+        let name: String
+        var values: [String] = []
+        private var current: String?
+
+        init(name: String) { self.name = name }
+
+        func parser(_ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?,
+                    attributes: [String: String] = [:]) {
+            if element == name { current = "" }
+        }
+
+        func parser(_ parser: XMLParser, foundCharacters string: String) { current? += string }
+
+        func parser(_ parser: XMLParser, didEndElement element: String, namespaceURI: String?, qualifiedName: String?) {
+            if element == name, let value = current { values.append(value) }
+            if element == name { current = nil }
+        }
+    }
+}

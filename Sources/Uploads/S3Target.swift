@@ -1,0 +1,145 @@
+import DurableFiles
+import Foundation
+import RecorderCore
+
+/// Delivers recordings to an S3 bucket (AWS S3 or any S3-compatible store) as resumable multipart uploads.
+///
+/// The upload id is reported (and so stored by the queue) before any part is sent; after a restart the parts
+/// S3 already holds are listed with ListParts and only the rest are sent; a finished object is recognised by
+/// its `sha256` metadata, so a crash at any instant never makes a second object nor sends a confirmed part again.
+public struct S3Target: UploadTarget {
+    public let kind = "s3"
+    public let client: S3Client
+    /// Bytes per part (S3 wants at least 5 MiB for every part but the last).
+    public let partSize: Int
+    /// e.g. `{room}/Recordings/{filename}`; also `{id}` and `{date}` (YYYY-MM-DD of the start).
+    public let keyTemplate: String
+
+    public init(client: S3Client, partSize: Int = 16 << 20, keyTemplate: String = "{room}/Recordings/{filename}") {
+        self.client = client
+        self.partSize = partSize
+        self.keyTemplate = keyTemplate
+    }
+
+    /// The object key of a recording.
+    public func key(for recording: Recording) -> String {
+        let date = String(ISO8601DateFormatter().string(from: recording.startDate).prefix(10))
+        return keyTemplate.replacingOccurrences(of: "{room}", with: recording.roomId)
+            .replacingOccurrences(of: "{filename}", with: recording.filename)
+            .replacingOccurrences(of: "{id}", with: recording.recordingId)
+            .replacingOccurrences(of: "{date}", with: date)
+    }
+
+    /// `s3://bucket/key`, the remote id of a delivered object.
+    func objectURI(_ key: String) -> String { "s3://\(client.endpoint.bucket)/\(key)" }
+
+    public func deliver(_ recording: Recording, from checkpoint: UploadCheckpoint,
+                        report: @Sendable (UploadCheckpoint) async throws -> Void) async throws -> UploadCheckpoint {
+        guard let digest = recording.sha256 else { throw PermanentUploadError("recording \(recording.recordingId) has no SHA-256") }
+        let size: Int64
+        do {
+            size = (try FileManager.default.attributesOfItem(atPath: recording.path)[.size] as? NSNumber)?.int64Value ?? 0
+        } catch {
+            throw PermanentUploadError("the recording's file is missing: \(recording.path)")
+        }
+        do {
+            return try await upload(recording, size: size, digest: digest, from: checkpoint, report: report)
+        } catch let error as S3Client.ServiceError where !error.isTransient {
+            throw PermanentUploadError(error.description)
+        }
+    }
+
+    private func upload(_ recording: Recording, size: Int64, digest: String, from checkpoint: UploadCheckpoint,
+                        report: @Sendable (UploadCheckpoint) async throws -> Void) async throws -> UploadCheckpoint {
+        var key = key(for: recording)
+        var uploadId: String?
+        var parts: [S3Client.Part] = []
+
+        if let remote = checkpoint.remoteId, remote.hasPrefix("s3://") {
+            // Reported done before: check it is still there.
+            let doneKey = String(remote.dropFirst("s3://\(client.endpoint.bucket)/".count))
+            if try await client.headObject(key: doneKey)?["sha256"] == digest { return UploadCheckpoint(remoteId: remote, bytesConfirmed: size) }
+        } else if let remote = checkpoint.remoteId, let started = Self.parseUpload(remote) {
+            key = started.key
+            if let listed = try await client.listParts(key: key, uploadId: started.uploadId) {
+                uploadId = started.uploadId
+                parts = Self.confirmedPrefix(listed, partSize: partSize, fileSize: size)
+            } else if try await client.headObject(key: key)?["sha256"] == digest {
+                // Completed just before a crash.
+                return UploadCheckpoint(remoteId: objectURI(key), bytesConfirmed: size)
+            }
+        }
+
+        if uploadId == nil {
+            // An object of the same name: this recording delivered before, or someone else's file to keep.
+            var n = 1
+            while let metadata = try await client.headObject(key: key) {
+                if metadata["sha256"] == digest { return UploadCheckpoint(remoteId: objectURI(key), bytesConfirmed: size) }
+                n += 1
+                key = RecordingName.numbered(self.key(for: recording), n)
+            }
+            let id = try await client.createMultipartUpload(key: key, contentType: "video/mp4", metadata: metadata(recording, digest: digest, size: size))
+            uploadId = id
+            // Stored before any content is sent: a restart resumes this upload instead of starting another.
+            try await report(UploadCheckpoint(remoteId: Self.uploadMarker(uploadId: id, key: key), bytesConfirmed: 0))
+        }
+        let id = uploadId!
+        let marker = Self.uploadMarker(uploadId: id, key: key)
+
+        let partCount = max(1, Int((size + Int64(partSize) - 1) / Int64(partSize)))
+        var confirmed = parts.reduce(Int64(0)) { $0 + $1.size }
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: recording.path))
+        defer { try? handle.close() }
+        for number in stride(from: parts.count + 1, through: partCount, by: 1) {
+            try Task.checkCancellation()
+            let offset = Int64(number - 1) * Int64(partSize)
+            let length = Int(min(Int64(partSize), size - offset))
+            let data = try await BlockingIO.run { () -> Data in
+                try handle.seek(toOffset: UInt64(offset))
+                return try handle.read(upToCount: length) ?? Data()
+            }
+            guard data.count == length else { throw PermanentUploadError("the recording's file changed while it was uploaded") }
+            let etag = try await client.uploadPart(key: key, uploadId: id, number: number, data: data)
+            parts.append(S3Client.Part(number: number, etag: etag, size: Int64(length)))
+            confirmed += Int64(length)
+            try await report(UploadCheckpoint(remoteId: marker, bytesConfirmed: confirmed))
+        }
+        try await client.completeMultipartUpload(key: key, uploadId: id, parts: parts)
+        guard try await client.headObject(key: key)?["sha256"] == digest else {
+            throw UploadError("the object \(objectURI(key)) does not carry the recording's SHA-256 after completing")
+        }
+        return UploadCheckpoint(remoteId: objectURI(key), bytesConfirmed: size)
+    }
+
+    /// Gives up an unfinished upload (a cancelled job), so the store frees its parts.
+    public func abort(_ checkpoint: UploadCheckpoint) async throws {
+        guard let remote = checkpoint.remoteId, let started = Self.parseUpload(remote) else { return }
+        try await client.abortMultipartUpload(key: started.key, uploadId: started.uploadId)
+    }
+
+    private func metadata(_ recording: Recording, digest: String, size: Int64) -> [String: String] {
+        var metadata = ["room": recording.roomId, "title": recording.title, "recording-id": recording.recordingId,
+                        "start": ISO8601DateFormatter().string(from: recording.startDate), "sha256": digest, "size": "\(size)"]
+        if let duration = recording.duration { metadata["duration"] = String(format: "%.3f", duration) }
+        if let owner = recording.owner { metadata["owner"] = owner }
+        return metadata
+    }
+
+    /// The parts that can be kept: numbered from 1 without a gap, each of the size this upload gives it.
+    static func confirmedPrefix(_ parts: [S3Client.Part], partSize: Int, fileSize: Int64) -> [S3Client.Part] {
+        var kept: [S3Client.Part] = []
+        for part in parts {
+            let offset = Int64(part.number - 1) * Int64(partSize)
+            guard part.number == kept.count + 1, part.size == min(Int64(partSize), fileSize - offset) else { break }
+            kept.append(part)
+        }
+        return kept
+    }
+
+    static func uploadMarker(uploadId: String, key: String) -> String { "s3-upload:\(uploadId)|\(key)" }
+
+    static func parseUpload(_ remote: String) -> (uploadId: String, key: String)? {
+        guard remote.hasPrefix("s3-upload:"), let bar = remote.firstIndex(of: "|") else { return nil }
+        return (String(remote[remote.index(remote.startIndex, offsetBy: "s3-upload:".count)..<bar]), String(remote[remote.index(after: bar)...]))
+    }
+}

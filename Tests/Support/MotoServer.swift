@@ -1,0 +1,79 @@
+import Foundation
+
+/// A real S3-compatible server for tests: moto's standalone server (`moto_server`, from PyPI, installed by
+/// `make test-peers` into out/test-venv) on 127.0.0.1, and boto3 from the same environment as an independent
+/// client to check what arrived.
+public final class MotoServer: @unchecked Sendable {
+    /// The Python environment holding moto and boto3: `$ROOMREC_TEST_VENV`, else `<repo>/out/test-venv`.
+    public static var venv: String {
+        if let venv = ProcessInfo.processInfo.environment["ROOMREC_TEST_VENV"] { return venv }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../out/test-venv").standardized.path
+    }
+
+    public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: "\(venv)/bin/moto_server") }
+
+    public let port: Int
+    public var endpoint: String { "http://127.0.0.1:\(port)" }
+    private let process = Process()
+
+    public init() throws {
+        port = Int.random(in: 20_000..<40_000)
+        process.executableURL = URL(fileURLWithPath: "\(Self.venv)/bin/moto_server")
+        process.arguments = ["-H", "127.0.0.1", "-p", "\(port)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<100 {
+            if (try? python("import urllib.request; urllib.request.urlopen('\(endpoint)/moto-api/')").status) == 0 { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw ProcessRunner.Failure(message: "moto_server did not start on port \(port)")
+    }
+
+    deinit {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// Runs Python code in the test environment with a boto3 client `s3` for this server in scope.
+    @discardableResult
+    public func boto(_ code: String, _ arguments: [String] = []) throws -> ProcessRunner.Output {
+        let prelude = """
+            import boto3, hashlib, json, sys
+            s3 = boto3.client("s3", endpoint_url="\(endpoint)", region_name="us-east-1",
+                              aws_access_key_id="AKIDTEST", aws_secret_access_key="SECRETTEST")
+
+            """
+        let output = try python(prelude + code, arguments)
+        guard output.status == 0 else { throw ProcessRunner.Failure(message: "boto3 failed: \(output.stderr)") }
+        return output
+    }
+
+    public func createBucket(_ name: String) throws { try boto("s3.create_bucket(Bucket=sys.argv[1])", [name]) }
+
+    /// An object's size, SHA-256 and metadata, as boto3 reads them.
+    public func object(bucket: String, key: String) throws -> (size: Int, sha256: String, metadata: [String: String]) {
+        let output = try boto("""
+            o = s3.get_object(Bucket=sys.argv[1], Key=sys.argv[2])
+            body = o["Body"].read()
+            print(json.dumps({"size": len(body), "sha256": hashlib.sha256(body).hexdigest(), "metadata": o["Metadata"]}))
+            """, [bucket, key])
+        let json = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as! [String: Any]
+        return (json["size"] as! Int, json["sha256"] as! String, json["metadata"] as! [String: String])
+    }
+
+    /// Keys in the bucket, and multipart uploads still open in it.
+    public func contents(bucket: String) throws -> (keys: [String], openUploads: Int) {
+        let output = try boto("""
+            keys = [o["Key"] for o in s3.list_objects_v2(Bucket=sys.argv[1]).get("Contents", [])]
+            uploads = s3.list_multipart_uploads(Bucket=sys.argv[1]).get("Uploads", [])
+            print(json.dumps({"keys": keys, "uploads": len(uploads)}))
+            """, [bucket])
+        let json = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as! [String: Any]
+        return (json["keys"] as! [String], json["uploads"] as! Int)
+    }
+
+    private func python(_ code: String, _ arguments: [String] = []) throws -> ProcessRunner.Output {
+        try ProcessRunner.run("\(Self.venv)/bin/python", ["-c", code] + arguments)
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import RecorderCore
+import TestSupport
+import Uploads
+import XCTest
+
+/// The S3 target against a real S3-compatible server (moto), checked with boto3.
+final class S3TargetTests: XCTestCase {
+    private var server: MotoServer!
+    private var directory: TemporaryDirectory!
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(MotoServer.isInstalled, "run `make test-peers` (moto and boto3 in out/test-venv)")
+        server = try MotoServer()
+        directory = try TemporaryDirectory()
+        try server.createBucket("recordings")
+    }
+
+    private func target(bucket: String = "recordings", pathStyle: Bool = true) -> S3Target {
+        let client = S3Client(endpoint: .init(url: URL(string: server.endpoint)!, bucket: bucket, pathStyle: pathStyle),
+                              signer: SigV4Signer(credentials: .init(accessKeyId: "AKIDTEST", secretAccessKey: "SECRETTEST"), region: "us-east-1"))
+        return S3Target(client: client, partSize: 5 << 20)
+    }
+
+    func testUploadsInPartsWithItsMetadata() async throws {
+        var recording = try LocalFolderTargetTests.recording(in: directory, bytes: 12 << 20)
+        recording.title = "Physics 101: Optics"
+        recording.owner = "channel-owner"
+        let reports = Reports()
+        let final = try await target().deliver(recording, from: UploadCheckpoint()) { await reports.add($0) }
+        let key = "room-101/Recordings/\(recording.filename)"
+        XCTAssertEqual(final, UploadCheckpoint(remoteId: "s3://recordings/\(key)", bytesConfirmed: 12 << 20))
+        let checkpoints = await reports.all
+        XCTAssertEqual(checkpoints.map(\.bytesConfirmed), [0, 5 << 20, 10 << 20, 12 << 20], "the upload id is stored before any part")
+        XCTAssertTrue(checkpoints[0].remoteId?.hasPrefix("s3-upload:") ?? false)
+
+        let object = try server.object(bucket: "recordings", key: key)
+        XCTAssertEqual(object.size, 12 << 20)
+        XCTAssertEqual(object.sha256, recording.sha256)
+        XCTAssertEqual(object.metadata["sha256"], recording.sha256)
+        XCTAssertEqual(object.metadata["room"], "room-101")
+        XCTAssertEqual(object.metadata["title"], "Physics 101: Optics")
+        XCTAssertEqual(object.metadata["owner"], "channel-owner")
+        XCTAssertEqual(object.metadata["recording-id"], recording.recordingId)
+        XCTAssertEqual(try server.contents(bucket: "recordings").openUploads, 0)
+    }
+
+    func testAnInterruptedUploadResumesFromThePartsTheServerHolds() async throws {
+        let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 12 << 20)
+        let first = Reports()
+        do {
+            _ = try await target().deliver(recording, from: UploadCheckpoint()) { checkpoint in
+                await first.add(checkpoint)
+                if checkpoint.bytesConfirmed >= 5 << 20 { throw CancellationError() }
+            }
+            XCTFail("the first attempt should have been interrupted")
+        } catch is CancellationError {}
+        let stored = try await XCTUnwrapAsync(await first.all.last)
+        XCTAssertEqual(stored.bytesConfirmed, 5 << 20)
+
+        // Resumed from the stored checkpoint, as after a restart: part 1 is not sent again.
+        let second = Reports()
+        let final = try await target().deliver(recording, from: stored) { await second.add($0) }
+        let resumed = await second.all.map(\.bytesConfirmed)
+        XCTAssertEqual(resumed, [10 << 20, 12 << 20])
+        let contents = try server.contents(bucket: "recordings")
+        XCTAssertEqual(contents.keys, ["room-101/Recordings/\(recording.filename)"], "one object")
+        XCTAssertEqual(contents.openUploads, 0)
+        XCTAssertEqual(try server.object(bucket: "recordings", key: contents.keys[0]).sha256, recording.sha256)
+        XCTAssertEqual(final.remoteId, "s3://recordings/\(contents.keys[0])")
+    }
+
+    func testAnUploadThatCompletedBeforeACrashIsNotMadeAgain() async throws {
+        let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 1 << 20)
+        let first = Reports()
+        _ = try await target().deliver(recording, from: UploadCheckpoint()) { await first.add($0) }
+        // The queue died before storing `done`: it still holds the upload marker, or nothing at all.
+        let marker = try await XCTUnwrapAsync(await first.all.first)
+        for checkpoint in [marker, UploadCheckpoint()] {
+            let again = Reports()
+            let final = try await target().deliver(recording, from: checkpoint) { await again.add($0) }
+            let sent = await again.all
+            XCTAssertTrue(sent.isEmpty, "nothing is sent again")
+            XCTAssertEqual(final.remoteId, "s3://recordings/room-101/Recordings/\(recording.filename)")
+        }
+        XCTAssertEqual(try server.contents(bucket: "recordings").keys.count, 1)
+    }
+
+    func testAnotherObjectOfTheSameNameIsKept() async throws {
+        let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 1000)
+        let key = "room-101/Recordings/\(recording.filename)"
+        try server.boto("s3.put_object(Bucket='recordings', Key=sys.argv[1], Body=b'someone else')", [key])
+        let final = try await target().deliver(recording, from: UploadCheckpoint()) { _ in }
+        XCTAssertEqual(final.remoteId, "s3://recordings/room-101/Recordings/Rec - 2026-11-23 14-05-09 - T (2).mp4")
+        XCTAssertEqual(try server.object(bucket: "recordings", key: key).size, "someone else".utf8.count)
+    }
+
+    func testVirtualHostedAddressingNamesTheBucketInTheHost() {
+        let client = S3Client(endpoint: .init(url: URL(string: "https://s3.eu-central-1.amazonaws.com")!, bucket: "lecture-rec", pathStyle: false),
+                              signer: SigV4Signer(credentials: .init(accessKeyId: "a", secretAccessKey: "b"), region: "eu-central-1"))
+        let target = S3Target(client: client)
+        XCTAssertEqual(target.client.endpoint.bucket, "lecture-rec")
+        XCTAssertEqual(target.key(for: try! LocalFolderTargetTests.recording(in: directory, bytes: 1)), "room-101/Recordings/Rec - 2026-11-23 14-05-09 - T.mp4")
+    }
+
+    func testAMissingBucketIsAPermanentErrorWithTheServersMessage() async throws {
+        let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 1000)
+        do {
+            _ = try await target(bucket: "no-such-bucket").deliver(recording, from: UploadCheckpoint()) { _ in }
+            XCTFail("expected an error")
+        } catch let error as PermanentUploadError {
+            XCTAssertTrue(error.message.contains("NoSuchBucket"), error.message)
+        }
+    }
+
+    func testCancellingAbortsTheMultipartUpload() async throws {
+        let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 11 << 20)
+        let reports = Reports()
+        do {
+            _ = try await target().deliver(recording, from: UploadCheckpoint()) { checkpoint in
+                await reports.add(checkpoint)
+                if checkpoint.bytesConfirmed > 0 { throw CancellationError() }
+            }
+        } catch is CancellationError {}
+        XCTAssertEqual(try server.contents(bucket: "recordings").openUploads, 1)
+        try await target().abort(try await XCTUnwrapAsync(await reports.all.last))
+        XCTAssertEqual(try server.contents(bucket: "recordings").openUploads, 0)
+    }
+}
