@@ -89,6 +89,7 @@ final class ControlServerTests: XCTestCase {
     override func tearDown() async throws {
         serverTask.cancel()
         _ = await serverTask.result
+        directory = nil  // XCTest keeps test case objects until the run ends
     }
 
     func testSocketFileHasTheConfiguredMode() throws {

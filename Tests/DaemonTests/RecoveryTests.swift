@@ -25,6 +25,13 @@ final class RecoveryTests: XCTestCase {
         daemon = RecorderDaemon(config: config, catalog: catalog, uploads: queue, logger: Logger(label: "test"))
     }
 
+    override func tearDown() {
+        // XCTest keeps test case objects until the run ends: let the catalog and the files go now.
+        daemon = nil
+        catalog = nil
+        directory = nil
+    }
+
     /// A recording row as the daemon stores it while recording, with its fragmented file written.
     private func interruptedRecording(_ id: String, seconds: Double = 2) throws -> Recording {
         let working = RecorderDaemon.workingPath(id: id, in: config.recording.outputDirectory)

@@ -21,7 +21,9 @@ public final class DaemonProcess: @unchecked Sendable {
     private var process: Process?
 
     /// Writes a configuration for a room `roomId` whose files all live in a new temporary directory.
-    public init(roomId: String = "room-101", title: String = "Room 101", preset: String = "superfast", control: String = "") throws {
+    /// `library` replaces the `[library]` section (for another target); `recording` adds keys to `[recording]`.
+    public init(roomId: String = "room-101", title: String = "Room 101", preset: String = "superfast", control: String = "",
+                library: String? = nil, recording: String = "") throws {
         root = try TemporaryDirectory(prefix: "rrd")
         configPath = "\(root.path)/roomrec.toml"
         logPath = "\(root.path)/roomrecd.log"
@@ -35,9 +37,9 @@ public final class DaemonProcess: @unchecked Sendable {
             [recording]
             output_dir = "\(outputDirectory)"
             video_preset = "\(preset)"
+            \(recording)
 
-            [library]
-            path = "\(libraryDirectory)"
+            \(library ?? "[library]\npath = \"\(libraryDirectory)\"")
 
             [control]
             socket = "\(socketPath)"

@@ -30,10 +30,14 @@ public final class MotoServer: @unchecked Sendable {
         throw ProcessRunner.Failure(message: "moto_server did not start on port \(port)")
     }
 
-    deinit {
-        process.terminate()
+    /// Stops the server (its state is disposable: SIGKILL, as moto's development server may not stop on SIGTERM).
+    public func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
+
+    deinit { stop() }
 
     /// Runs Python code in the test environment with a boto3 client `s3` for this server in scope.
     @discardableResult

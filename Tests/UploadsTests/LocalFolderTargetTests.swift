@@ -9,7 +9,9 @@ final class LocalFolderTargetTests: XCTestCase {
     static func recording(in dir: TemporaryDirectory, bytes: Int, id: String = "rec-1") throws -> Recording {
         let path = "\(dir.path)/source-\(id).mp4"
         var generator = SystemRandomNumberGenerator()
-        let data = Data((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        var words = [UInt64](repeating: 0, count: (bytes + 7) / 8)
+        for index in words.indices { words[index] = generator.next() }
+        let data = words.withUnsafeBytes { Data($0.prefix(bytes)) }
         try data.write(to: URL(fileURLWithPath: path))
         return Recording(recordingId: id, roomId: "room-101", title: "T", name: "Rec - 2026-11-23 14:05:09 - T",
                          filename: "Rec - 2026-11-23 14-05-09 - T.mp4", status: .complete, owner: nil, initiator: nil,

@@ -16,6 +16,13 @@ final class S3TargetTests: XCTestCase {
         try server.createBucket("recordings")
     }
 
+    /// XCTest keeps every test case object until the run ends: release the server and the files now.
+    override func tearDown() {
+        server?.stop()
+        server = nil
+        directory = nil
+    }
+
     private func target(bucket: String = "recordings", pathStyle: Bool = true) -> S3Target {
         let client = S3Client(endpoint: .init(url: URL(string: server.endpoint)!, bucket: bucket, pathStyle: pathStyle),
                               signer: SigV4Signer(credentials: .init(accessKeyId: "AKIDTEST", secretAccessKey: "SECRETTEST"), region: "us-east-1"))
