@@ -55,17 +55,19 @@ public enum DaemonMain {
 
         let notifier = SystemdNotifier()
         let events = EventHub()
+        // One bucket for every upload, kept across reloads of the library.
+        let throttle = config.uploads.maxBytesPerSecond > 0 ? Throttle(bytesPerSecond: config.uploads.maxBytesPerSecond) : nil
         let targets: [any UploadTarget]
         do {
-            targets = try UploadTargets.make(config.library)
+            targets = try UploadTargets.make(config.library, throttle: throttle)
         } catch {
             FileHandle.standardError.write(Data("roomrecd: \(error)\n".utf8))
             logger.critical("the media library cannot be used", metadata: ["error": "\(error)"])
             return .badConfig
         }
         let queue = UploadQueue(catalog: catalog, targets: targets, events: events, logger: Logger(label: "roomrecd.uploads"))
-        let daemon = RecorderDaemon(config: config, configPath: configPath, catalog: catalog, uploads: queue, events: events,
-                                    logger: logger, notifier: notifier)
+        let daemon = RecorderDaemon(config: config, configPath: configPath, catalog: catalog, uploads: queue, throttle: throttle,
+                                    events: events, logger: logger, notifier: notifier)
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP])
         let uploadTask = Task { await queue.run() }
         let (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)

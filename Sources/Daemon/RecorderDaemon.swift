@@ -17,6 +17,7 @@ public actor RecorderDaemon: ControlService {
     private let configPath: String?
     private let catalog: CatalogDatabase
     private let uploads: UploadQueue
+    private let throttle: Throttle?
     private let logger: Logger
     private let notifier: SystemdNotifier
     private let eventHub: EventHub
@@ -50,8 +51,9 @@ public actor RecorderDaemon: ControlService {
         var block: BookingPlanner.Block?
     }
 
-    public init(config: RoomRecorderConfig, configPath: String? = nil, catalog: CatalogDatabase, uploads: UploadQueue, events: EventHub = EventHub(),
-                logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) {
+    public init(config: RoomRecorderConfig, configPath: String? = nil, catalog: CatalogDatabase, uploads: UploadQueue, throttle: Throttle? = nil,
+                events: EventHub = EventHub(), logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) {
+        self.throttle = throttle
         self.config = config
         self.configPath = configPath
         self.eventHub = events
@@ -255,10 +257,11 @@ public actor RecorderDaemon: ControlService {
         note("library", \.library, live: true)
         note("control", \.control, live: false)
         note("daemon", \.daemon, live: false)
+        note("uploads", \.uploads, live: false)
         // A new media library must be usable (credentials readable) before anything changes.
         var newTargets: [any UploadTarget]?
         if old.library != new.library {
-            do { newTargets = try UploadTargets.make(new.library) } catch {
+            do { newTargets = try UploadTargets.make(new.library, throttle: throttle) } catch {
                 throw .badRequest("the new media library cannot be used: \(error); nothing was changed")
             }
         }

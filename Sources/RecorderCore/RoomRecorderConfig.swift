@@ -60,6 +60,12 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         public var credentialsFile: String
     }
 
+    /// How uploads use the network.
+    public struct Uploads: Equatable, Sendable {
+        /// A limit for all uploads together, in bytes per second; 0 for none.
+        public var maxBytesPerSecond = 0
+    }
+
     /// The control socket and who may do what through it.
     public struct Control: Equatable, Sendable {
         public var socketPath = "/run/roomrec/control.sock"
@@ -88,6 +94,7 @@ public struct RoomRecorderConfig: Equatable, Sendable {
     public var capture = Capture()
     public var recording = Recording()
     public var library = Library()
+    public var uploads = Uploads()
     public var control = Control()
     public var daemon = Daemon()
 
@@ -145,6 +152,13 @@ public struct RoomRecorderConfig: Equatable, Sendable {
             config.library.s3 = try parseS3(s3)
         }
         try library.rejectUnknownKeys()
+
+        let uploads = try root.section("uploads")
+        config.uploads.maxBytesPerSecond = try uploads.integer("max_bytes_per_second", default: 0, range: 0...(1 << 40))
+        guard config.uploads.maxBytesPerSecond == 0 || config.uploads.maxBytesPerSecond >= 16 << 10 else {
+            throw uploads.error("max_bytes_per_second", "must be 0 (no limit) or at least 16384 bytes per second")
+        }
+        try uploads.rejectUnknownKeys()
 
         let control = try root.section("control")
         config.control.socketPath = try control.absolutePath("socket", default: config.control.socketPath)

@@ -10,10 +10,13 @@ public struct LocalFolderTarget: UploadTarget {
     public let root: String
     /// Bytes copied between checkpoints.
     public let chunkSize: Int
+    /// The queue's bandwidth limit, if any.
+    public let throttle: Throttle?
 
-    public init(root: String, chunkSize: Int = 16 << 20) {
+    public init(root: String, chunkSize: Int = 16 << 20, throttle: Throttle? = nil) {
         self.root = root
         self.chunkSize = chunkSize
+        self.throttle = throttle
     }
 
     public func deliver(_ recording: Recording, from checkpoint: UploadCheckpoint,
@@ -82,11 +85,14 @@ public struct LocalFolderTarget: UploadTarget {
         try output.truncate(atOffset: UInt64(offset))
         try input.seek(toOffset: UInt64(offset))
         try output.seek(toOffset: UInt64(offset))
-        let chunkSize = self.chunkSize
+        // Paced copies move in slices of at most 1 MiB, so the limit holds over short spans too.
+        let chunkSize = throttle == nil ? self.chunkSize : min(self.chunkSize, 1 << 20)
         while true {
             try Task.checkCancellation()
+            let chunk = try await BlockingIO.run { try input.read(upToCount: chunkSize) ?? Data() }
+            guard !chunk.isEmpty else { return }
+            try await throttle?.take(chunk.count)
             let copied = try await BlockingIO.run { () -> Int in
-                guard let chunk = try input.read(upToCount: chunkSize), !chunk.isEmpty else { return 0 }
                 try output.write(contentsOf: chunk)
                 try output.synchronize()
                 return chunk.count

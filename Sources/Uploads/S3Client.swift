@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import RecorderCore
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -26,7 +27,7 @@ public struct S3Client: Sendable {
     }
 
     /// An error answer: its HTTP status and S3's `<Code>` and `<Message>`.
-    public struct ServiceError: Error, CustomStringConvertible {
+    public struct ServiceError: RetryAfterError, CustomStringConvertible {
         public var status: Int
         public var code: String
         public var message: String

@@ -1,6 +1,9 @@
 import DurableFiles
 import Foundation
 import RecorderCore
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Delivers recordings to an S3 bucket (AWS S3 or any S3-compatible store) as resumable multipart uploads.
 ///
@@ -15,10 +18,14 @@ public struct S3Target: UploadTarget {
     /// e.g. `{room}/Recordings/{filename}`; also `{id}` and `{date}` (YYYY-MM-DD of the start).
     public let keyTemplate: String
 
-    public init(client: S3Client, partSize: Int = 16 << 20, keyTemplate: String = "{room}/Recordings/{filename}") {
+    /// The queue's bandwidth limit, if any.
+    public let throttle: Throttle?
+
+    public init(client: S3Client, partSize: Int = 16 << 20, keyTemplate: String = "{room}/Recordings/{filename}", throttle: Throttle? = nil) {
         self.client = client
         self.partSize = partSize
         self.keyTemplate = keyTemplate
+        self.throttle = throttle
     }
 
     /// The object key of a recording.
@@ -45,7 +52,11 @@ public struct S3Target: UploadTarget {
         do {
             return try await upload(recording, size: size, digest: digest, from: checkpoint, report: report)
         } catch let error as S3Client.ServiceError where !error.isTransient {
+            // 4xx other than 408 and 429: retrying will not help; the job fails with the server's message.
             throw PermanentUploadError(error.description)
+        } catch let error as URLError {
+            // Timeouts, resets, refused connections, DNS failures: the network may come back.
+            throw UploadError("network: \(error.localizedDescription) (\(error.code.rawValue))")
         }
     }
 
@@ -99,6 +110,7 @@ public struct S3Target: UploadTarget {
                 return try handle.read(upToCount: length) ?? Data()
             }
             guard data.count == length else { throw PermanentUploadError("the recording's file changed while it was uploaded") }
+            try await throttle?.take(length)
             let etag = try await client.uploadPart(key: key, uploadId: id, number: number, data: data)
             parts.append(S3Client.Part(number: number, etag: etag, size: Int64(length)))
             confirmed += Int64(length)

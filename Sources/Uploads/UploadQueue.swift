@@ -161,7 +161,7 @@ public actor UploadQueue {
                 logger.error("upload failed for good", metadata: meta.merging(["error": "\(error)"]) { $1 })
             } else {
                 job.state = .queued
-                job.nextAttemptAt = now().addingTimeInterval(retry.delay(afterFailures: job.attempts))
+                job.nextAttemptAt = now().addingTimeInterval(retry.delay(afterFailures: job.attempts, retryAfter: (error as? RetryAfterError)?.retryAfter))
                 logger.warning("upload attempt failed; will retry", metadata: meta.merging(["error": "\(error)", "retryAt": "\(job.nextAttemptAt)"]) { $1 })
             }
             do { try catalog.update(job) } catch { logger.error("cannot store the upload's state", metadata: ["error": "\(error)"]) }

@@ -39,12 +39,20 @@ final class RecordingRulesTests: XCTestCase {
         XCTAssertNil(RoomType.channel.recordingOwner(roomOwner: nil, initiator: "teacher"))
     }
 
-    func testRetryBacksOffExponentiallyUpToTheCap() {
-        let policy = RetryPolicy(base: 5, maximum: 600)
-        XCTAssertEqual(policy.delay(afterFailures: 1), 5)
-        XCTAssertEqual(policy.delay(afterFailures: 2), 10)
-        XCTAssertEqual(policy.delay(afterFailures: 4), 40)
-        XCTAssertEqual(policy.delay(afterFailures: 20), 600)
-        XCTAssertEqual(policy.delay(afterFailures: 1000), 600)
+    func testRetryBacksOffExponentiallyWithFullJitterUpToTheCap() {
+        let highest = RetryPolicy(base: 2, maximum: 900) { $0 }
+        XCTAssertEqual(highest.delay(afterFailures: 1), 2)
+        XCTAssertEqual(highest.delay(afterFailures: 2), 4)
+        XCTAssertEqual(highest.delay(afterFailures: 5), 32)
+        XCTAssertEqual(highest.delay(afterFailures: 20), 900)
+        XCTAssertEqual(highest.delay(afterFailures: 10_000), 900)
+        let lowest = RetryPolicy(base: 2, maximum: 900) { _ in 0 }
+        XCTAssertEqual(lowest.delay(afterFailures: 8), 0, "full jitter reaches down to zero")
+        XCTAssertEqual(lowest.delay(afterFailures: 8, retryAfter: 120), 120, "Retry-After is a floor")
+        XCTAssertEqual(lowest.delay(afterFailures: 8, retryAfter: 86_400), 900, "but not above the cap")
+        let real = RetryPolicy()
+        let delays = (0..<200).map { _ in real.delay(afterFailures: 4) }
+        XCTAssertTrue(delays.allSatisfy { (0...16).contains($0) })
+        XCTAssertGreaterThan(Set(delays).count, 100, "jittered")
     }
 }

@@ -45,7 +45,7 @@ final class UploadQueueTests: XCTestCase {
                             totalBytes: 50_000, createdAt: clock.now, updatedAt: clock.now)
         try catalog.finish(recording, queueing: job)
         let target = FlakyFolderTarget(inner: LocalFolderTarget(root: "\(dir.path)/library"), attempts: Counter(), failures: 1)
-        let queue = UploadQueue(catalog: catalog, targets: [target], retry: RetryPolicy(base: 30, maximum: 600),
+        let queue = UploadQueue(catalog: catalog, targets: [target], retry: RetryPolicy(base: 30, maximum: 600) { $0 },
                                 now: { clock.now }, logger: Logger(label: "test"))
         let runner = Task { await queue.run() }
         defer { runner.cancel() }
