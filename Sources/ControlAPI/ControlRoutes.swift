@@ -100,6 +100,22 @@ public enum ControlRoutes {
         router.add("GET", "/v1/uploads", role: .operator) { _ in
             await respond { () throws(ControlError) in .json(UploadList(uploads: try await service.uploads())) }
         }
+        router.add("GET", "/v1/uploads/{id}", role: .operator) { request in
+            await respond { () throws(ControlError) in .json(try await service.upload(id: request.pathParameters["id"] ?? "")) }
+        }
+        router.add("DELETE", "/v1/uploads/{id}", role: .operator) { request in
+            await respond { () throws(ControlError) in
+                .json(try await service.applyUploadAction(.cancel, jobId: request.pathParameters["id"] ?? "", caller: request.caller))
+            }
+        }
+        for (path, paused) in [("/v1/uploads/pause", true), ("/v1/uploads/resume", false)] {
+            router.add("POST", path, role: .operator) { request in
+                await respond { () throws(ControlError) in
+                    try requireEmptyBody(request.body)
+                    return .json(QueueState(paused: await service.pauseUploads(paused, caller: request.caller)))
+                }
+            }
+        }
         for action in UploadAction.allCases {
             router.add("POST", "/v1/uploads/{id}/\(action.rawValue)", role: .operator) { request in
                 await respond { () throws(ControlError) in
@@ -148,6 +164,11 @@ public enum ControlRoutes {
                             body: Data(PrometheusText.render(await service.metrics()).utf8))
         }
         return router
+    }
+
+    /// `POST /v1/uploads/pause` and `/resume` body.
+    public struct QueueState: Codable, Sendable {
+        public var paused: Bool
     }
 
     /// `GET /v1/schedule` body.

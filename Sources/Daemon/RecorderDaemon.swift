@@ -211,6 +211,17 @@ public actor RecorderDaemon: ControlService {
         return job
     }
 
+    public func upload(id: String) async throws(ControlError) -> UploadJobDetail {
+        try await uploads.detail(of: id)
+    }
+
+    public func pauseUploads(_ paused: Bool, caller: Caller) async -> Bool {
+        if paused { await uploads.pauseAll() } else { await uploads.resumeAll() }
+        logger.notice(paused ? "upload queue paused" : "upload queue resumed", metadata: ["by": "\(caller)"])
+        eventHub.publish(.config, message: paused ? "the upload queue is paused" : "the upload queue is running")
+        return await uploads.isPaused
+    }
+
     public func devices() async -> [DeviceInfo] {
         // Probing every /dev/video* node and sound card on each status call would cost milliseconds while the
         // encoder keeps the cores busy; the inventory is read again after a few seconds.
@@ -280,6 +291,7 @@ public actor RecorderDaemon: ControlService {
     public func events() async -> AsyncStream<ControlEvent> { eventHub.subscribe() }
 
     public func metrics() async -> [Metric] {
+        let failures = await uploads.failures
         let counts = (try? catalog.queueCounts()) ?? [:]
         let statuses = (try? catalog.recordingCounts()) ?? [:]
         var metrics = [
@@ -295,6 +307,12 @@ public actor RecorderDaemon: ControlService {
             Metric("roomrec_upload_jobs", .gauge, "Upload jobs by state.",
                    samples: UploadState.allCases.map { (["state": $0.rawValue], Double(counts[$0.rawValue] ?? 0)) }),
             Metric("roomrec_event_subscribers", .gauge, "Clients following GET /v1/events.", value: Double(eventHub.subscriberCount)),
+            Metric("roomrec_upload_bytes_total", .counter, "Bytes the media library confirmed since roomrecd started.",
+                   value: Double(await uploads.bytesUploaded)),
+            Metric("roomrec_upload_failures_total", .counter, "Failed upload attempts since roomrecd started, by kind.",
+                   samples: ["transient", "permanent"].map { (["kind": $0], Double(failures[$0] ?? 0)) }),
+            Metric("roomrec_upload_oldest_queued_seconds", .gauge, "Age of the oldest job waiting to upload.", value: await uploads.oldestQueuedAge()),
+            Metric("roomrec_upload_queue_paused", .gauge, "1 while the whole upload queue is paused.", value: await uploads.isPaused ? 1 : 0),
         ]
         if let disk = DiskSpace.of(config.recording.outputDirectory) {
             metrics.append(Metric("roomrec_disk_free_bytes", .gauge, "Free bytes where recordings are written.",

@@ -13,6 +13,9 @@ public protocol ControlService: Sendable {
     func deleteRecording(id: String, caller: Caller) async throws(ControlError)
     func uploads() async throws(ControlError) -> [UploadJob]
     func applyUploadAction(_ action: UploadAction, jobId: String, caller: Caller) async throws(ControlError) -> UploadJob
+    func upload(id: String) async throws(ControlError) -> UploadJobDetail
+    /// Pauses (true) or resumes (false) the whole queue; returns whether it is paused.
+    func pauseUploads(_ paused: Bool, caller: Caller) async -> Bool
     func devices() async -> [DeviceInfo]
     func health() async -> HealthReport
     /// Reads the configuration file again and applies what can change while running.

@@ -71,3 +71,35 @@ public enum UploadAction: String, Codable, Sendable, CaseIterable {
         }
     }
 }
+
+/// `GET /v1/uploads/{id}`: a job with how fast it is moving and when it should be done.
+public struct UploadJobDetail: Codable, Equatable, Sendable {
+    public var job: UploadJob
+    /// Bytes per second over the current attempt, while it uploads.
+    public var rateBytesPerSecond: Double?
+    /// Seconds until done at that rate.
+    public var etaSeconds: Double?
+
+    public init(job: UploadJob, rateBytesPerSecond: Double?, etaSeconds: Double?) {
+        self.job = job
+        self.rateBytesPerSecond = rateBytesPerSecond
+        self.etaSeconds = etaSeconds
+    }
+
+    private enum Extra: String, CodingKey { case rateBytesPerSecond, etaSeconds }
+
+    public init(from decoder: Decoder) throws {
+        job = try UploadJob(from: decoder)
+        let extra = try decoder.container(keyedBy: Extra.self)
+        rateBytesPerSecond = try extra.decodeIfPresent(Double.self, forKey: .rateBytesPerSecond)
+        etaSeconds = try extra.decodeIfPresent(Double.self, forKey: .etaSeconds)
+    }
+
+    /// The job's fields and the two figures side by side in one object.
+    public func encode(to encoder: Encoder) throws {
+        try job.encode(to: encoder)
+        var extra = encoder.container(keyedBy: Extra.self)
+        try extra.encodeIfPresent(rateBytesPerSecond, forKey: .rateBytesPerSecond)
+        try extra.encodeIfPresent(etaSeconds, forKey: .etaSeconds)
+    }
+}

@@ -20,6 +20,13 @@ public actor UploadQueue {
     private var running: (jobId: String, task: Task<Void, Never>)?
     /// What a caller asked of the running job; read when its delivery stops.
     private var requested: [String: UploadAction] = [:]
+    /// While set, no job is started (a whole-queue pause, until resumed or the daemon restarts).
+    public private(set) var isPaused = false
+    /// Where the running attempt started: when, and from which byte, for its rate.
+    private var attemptStart: (jobId: String, at: Date, bytes: Int64)?
+    /// Bytes confirmed by targets since the daemon started, and failed attempts by kind.
+    public private(set) var bytesUploaded: Int64 = 0
+    public private(set) var failures: [String: Int] = [:]
 
     public init(catalog: CatalogDatabase, targets: [any UploadTarget], retry: RetryPolicy = RetryPolicy(),
                 now: @escaping @Sendable () -> Date = Date.init, events: EventHub? = nil, logger: Logger) {
@@ -82,7 +89,12 @@ public actor UploadQueue {
         }
         while !Task.isCancelled {
             do {
+                if isPaused {
+                    await doorbell.wait(seconds: 3600)
+                    continue
+                }
                 if let job = try catalog.claimNextJob(now: now()) {
+                    attemptStart = (job.jobId, now(), job.bytesConfirmed)
                     events?.publish(.upload, upload: job)
                     let task = Task { await process(job) }
                     running = (job.jobId, task)
@@ -97,6 +109,44 @@ public actor UploadQueue {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
+    }
+
+    /// Stops starting jobs; the one running stops at its last checkpoint and waits in the queue.
+    public func pauseAll() async {
+        isPaused = true
+        if let running {
+            running.task.cancel()
+            await running.task.value
+        }
+        logger.notice("upload queue paused")
+    }
+
+    /// Starts jobs again.
+    public func resumeAll() async {
+        isPaused = false
+        logger.notice("upload queue resumed")
+        await doorbell.ring()
+    }
+
+    /// A job with its rate and time to completion while it uploads.
+    public func detail(of id: String) throws(ControlError) -> UploadJobDetail {
+        let found: UploadJob?
+        do { found = try catalog.uploadJob(id: id) } catch { throw .unavailable("the catalog cannot be read: \(error)") }
+        guard let job = found else { throw .notFound("no upload job \(id)") }
+        guard job.state == .uploading, let start = attemptStart, start.jobId == id else {
+            return UploadJobDetail(job: job, rateBytesPerSecond: nil, etaSeconds: nil)
+        }
+        let seconds = now().timeIntervalSince(start.at)
+        let sent = job.bytesConfirmed - start.bytes
+        guard seconds > 0.5, sent > 0 else { return UploadJobDetail(job: job, rateBytesPerSecond: nil, etaSeconds: nil) }
+        let rate = Double(sent) / seconds
+        return UploadJobDetail(job: job, rateBytesPerSecond: rate, etaSeconds: Double(job.totalBytes - job.bytesConfirmed) / rate)
+    }
+
+    /// The age of the oldest job waiting in the queue, in seconds (0 when none waits).
+    public func oldestQueuedAge() -> TimeInterval {
+        let jobs = (try? catalog.uploadJobs()) ?? []
+        return jobs.filter { $0.state == .queued || $0.state == .paused }.map { now().timeIntervalSince($0.createdAt) }.max() ?? 0
     }
 
     /// Frees what a cancelled job left on its target; a failure is logged, the cancel stands.
@@ -132,6 +182,7 @@ public actor UploadQueue {
             }
             requested[job.jobId] = nil  // finished before a pause or cancel could stop it
             job = try catalog.uploadJob(id: job.jobId) ?? job
+            bytesUploaded += max(0, final.bytesConfirmed - claimed.bytesConfirmed)
             job.state = .done
             job.remoteId = final.remoteId
             job.bytesConfirmed = final.bytesConfirmed
@@ -156,6 +207,8 @@ public actor UploadQueue {
                 return
             }
             job.lastError = "\(error)"
+            bytesUploaded += max(0, job.bytesConfirmed - claimed.bytesConfirmed)
+            failures[error is PermanentUploadError ? "permanent" : "transient", default: 0] += 1
             if error is PermanentUploadError {
                 job.state = .failed
                 logger.error("upload failed for good", metadata: meta.merging(["error": "\(error)"]) { $1 })

@@ -276,8 +276,18 @@ extension RoomRecCtl {
         }
 
         struct Retry: QueueAction { static let action = UploadAction.retry; @OptionGroup var options: CommonOptions; @Argument(help: "The job's id.") var job: String }
-        struct Pause: QueueAction { static let action = UploadAction.pause; @OptionGroup var options: CommonOptions; @Argument(help: "The job's id.") var job: String }
-        struct Resume: QueueAction { static let action = UploadAction.resume; @OptionGroup var options: CommonOptions; @Argument(help: "The job's id.") var job: String }
+        struct Pause: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Hold a job at its last checkpoint, or the whole queue without a job.")
+            @OptionGroup var options: CommonOptions
+            @Argument(help: "The job's id (none: the whole queue).") var job: String?
+            func run() async throws { try await options.queueState(job, action: .pause) }
+        }
+        struct Resume: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Queue a paused job again, or run the whole queue without a job.")
+            @OptionGroup var options: CommonOptions
+            @Argument(help: "The job's id (none: the whole queue).") var job: String?
+            func run() async throws { try await options.queueState(job, action: .resume) }
+        }
         struct Cancel: QueueAction { static let action = UploadAction.cancel; @OptionGroup var options: CommonOptions; @Argument(help: "The job's id.") var job: String }
     }
 
@@ -418,6 +428,23 @@ extension QueueAction {
 
     func run() async throws {
         try await options.call("POST", "/v1/uploads/\(job)/\(Self.action.rawValue)") { response in
+            let j = try response.decode(UploadJob.self)
+            return "Job \(j.jobId) is \(j.state.rawValue)"
+        }
+    }
+}
+
+extension CommonOptions {
+    /// `queue pause|resume [JOB]`: one job, or the whole queue.
+    func queueState(_ job: String?, action: UploadAction) async throws {
+        guard let job else {
+            try await call("POST", "/v1/uploads/\(action.rawValue)") { response in
+                struct State: Decodable { var paused: Bool }
+                return try response.decode(State.self).paused ? "The upload queue is paused." : "The upload queue is running."
+            }
+            return
+        }
+        try await call("POST", "/v1/uploads/\(job)/\(action.rawValue)") { response in
             let j = try response.decode(UploadJob.self)
             return "Job \(j.jobId) is \(j.state.rawValue)"
         }

@@ -56,6 +56,8 @@ final class ControlServerTests: XCTestCase {
             throw .notFound("no upload job \(jobId)")
         }
         func devices() async -> [DeviceInfo] { [] }
+        func upload(id: String) async throws(ControlError) -> UploadJobDetail { throw .notFound("no upload job \(id)") }
+        func pauseUploads(_ paused: Bool, caller: Caller) async -> Bool { paused }
         func health() async -> HealthReport { HealthReport(checks: ["catalog": "ok"]) }
         func reloadConfiguration(caller: Caller) async throws(ControlError) -> ReloadReport { ReloadReport(applied: [], restartNeeded: []) }
         nonisolated let hub = EventHub()

@@ -207,12 +207,28 @@ final class ControlAPIEndToEndTests: XCTestCase {
         do { let value = try await act("retry", "no-such-job").status; XCTAssertEqual(value, 404) }
         do { let value = try await act("explode", job.jobId).status; XCTAssertEqual(value, 404) }
 
-        // With the folder back, a retry delivers it.
+        let detail = try await client.send("GET", "/v1/uploads/\(job.jobId)")
+        XCTAssertEqual(detail.status, 200)
+        XCTAssertEqual(try detail.decode(UploadJobDetail.self).job.state, .cancelled)
+        do { let status = try await client.send("GET", "/v1/uploads/nope").status; XCTAssertEqual(status, 404) }
+
+        // With the folder back and the whole queue paused, a retry waits until the queue runs again.
         try FileManager.default.removeItem(atPath: daemon.libraryDirectory)
         try FileManager.default.createDirectory(atPath: daemon.libraryDirectory, withIntermediateDirectories: true)
+        let paused = try await client.send("POST", "/v1/uploads/pause")
+        XCTAssertEqual(String(decoding: paused.body, as: UTF8.self).contains("true"), true)
         let retried = try await act("retry", job.jobId).decode(UploadJob.self)
-        XCTAssertEqual(retried.attempts, 0)
+        XCTAssertEqual(retried.attempts, 0, "a retry counts attempts afresh")
+        try await Task.sleep(for: .seconds(1))
+        do { let state = try await client.send("GET", "/v1/uploads/\(job.jobId)").decode(UploadJobDetail.self).job.state; XCTAssertEqual(state, .queued) }
+        _ = try await client.send("POST", "/v1/uploads/resume")
         job = try await waitForJob(client) { $0.state == .done }
+        let deleteDone = try await client.send("DELETE", "/v1/uploads/\(job.jobId)")
+        XCTAssertEqual(deleteDone.status, 409, "a delivered job cannot be cancelled")
+        let metricsAfter = String(decoding: try await client.send("GET", "/metrics").body, as: UTF8.self)
+        XCTAssertTrue(metricsAfter.contains("roomrec_upload_failures_total{kind=\"transient\"}"), metricsAfter)
+        XCTAssertTrue(metricsAfter.contains("roomrec_upload_queue_paused 0"), metricsAfter)
+        XCTAssertFalse(metricsAfter.contains("roomrec_upload_bytes_total 0\n"), metricsAfter)
 
         // Events told the whole story, in order.
         try await Task.sleep(for: .milliseconds(300))
