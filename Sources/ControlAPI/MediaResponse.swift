@@ -8,7 +8,8 @@ enum MediaResponse {
         var info = stat()
         guard stat(path, &info) == 0 else { throw .notFound("the recording's file is missing: \(path)") }
         let size = Int64(info.st_size)
-        let disposition = "inline; filename*=UTF-8''\(fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "recording.mp4")"
+        let asciiSafe = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+        let disposition = "inline; filename*=UTF-8''\(fileName.addingPercentEncoding(withAllowedCharacters: asciiSafe) ?? "recording.mp4")"
         var headers = [("Content-Type", "video/mp4"), ("Accept-Ranges", "bytes"), ("Content-Disposition", disposition)]
         guard let range else {
             return ControlResponse(status: 200, headers: headers, body: .file(path: path, offset: 0, length: size))
@@ -21,6 +22,7 @@ enum MediaResponse {
             (first, last) = (a, b)
         case .unsatisfiable:
             headers.append(("Content-Range", "bytes */\(size)"))
+            headers.removeAll { $0.0 == "Content-Type" }
             return ControlResponse(status: 416, headers: headers + [("Content-Type", "application/problem+json")],
                                    body: .data(ControlResponse.problem(Problem(status: 416, title: "Range Not Satisfiable",
                                                                                 detail: "\(range) lies outside the file's \(size) bytes")).data))

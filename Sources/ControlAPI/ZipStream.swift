@@ -143,7 +143,8 @@ struct ZipStream {
     static func dosDateTime(_ date: Date) -> (UInt16, UInt16) {
         let c = Calendar.current.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
         let time = UInt16((c.hour ?? 0) << 11 | (c.minute ?? 0) << 5 | (c.second ?? 0) / 2)
-        let day = UInt16(max(0, (c.year ?? 1980) - 1980) << 9 | (c.month ?? 1) << 5 | (c.day ?? 1))
+        let year = min(max(0, (c.year ?? 1980) - 1980), 127)  // DOS dates span 1980-2107
+        let day = UInt16(year << 9 | (c.month ?? 1) << 5 | (c.day ?? 1))
         return (time, day)
     }
 

@@ -27,8 +27,8 @@ public actor RecorderDaemon: ControlService {
     private var recordingsStarted = 0
     /// The bookings that have not ended, as the catalog holds them.
     private var planner = BookingPlanner(bookings: [])
-    /// A block whose recording an operator stopped: it is not started again.
-    private var dismissedBlockStart: Date?
+    /// The bookings of a block whose recording an operator stopped: that block is not started again.
+    private var dismissedBookings: Set<String> = []
     /// When the schedule last failed to start a recording, so it retries after a pause rather than at once.
     private var lastScheduledStartFailure: Date?
     /// The attached cameras and microphones, and when they were last listed.
@@ -146,7 +146,7 @@ public actor RecorderDaemon: ControlService {
         active = current
         current.pipeline.stop()
         // Stopped by hand during a booking: the rest of the booking is not recorded again.
-        if let block = current.block { dismissedBlockStart = block.start }
+        if let block = current.block { dismissedBookings.formUnion(block.bookingIds) }
         logger.notice("recording stopping", metadata: ["recording": "\(current.recording.recordingId)", "by": "\(caller)"])
         return current.recording
     }
@@ -270,11 +270,10 @@ public actor RecorderDaemon: ControlService {
         note("daemon", \.daemon, live: false)
         note("uploads", \.uploads, live: false)
         // A new media library must be usable (credentials readable) before anything changes.
-        var newTargets: [any UploadTarget]?
-        if old.library != new.library {
-            do { newTargets = try UploadTargets.make(new.library, throttle: throttle) } catch {
-                throw .badRequest("the new media library cannot be used: \(error); nothing was changed")
-            }
+        // Rebuilt on every reload, so replaced credentials are read again.
+        let newTargets: [any UploadTarget]
+        do { newTargets = try UploadTargets.make(new.library, throttle: throttle) } catch {
+            throw .badRequest("the media library cannot be used: \(error); nothing was changed")
         }
         // What needs a restart keeps its old value until then; recording settings change between recordings.
         config.room = new.room
@@ -282,7 +281,7 @@ public actor RecorderDaemon: ControlService {
         config.library = new.library
         // A recording in progress keeps the encoder it started with; the next one uses the new settings.
         config.recording = new.recording
-        if let newTargets { await uploads.replaceTargets(newTargets) }
+        await uploads.replaceTargets(newTargets)
         logger.notice("configuration reloaded", metadata: ["applied": "\(applied)", "restartNeeded": "\(restartNeeded)", "by": "\(caller)"])
         eventHub.publish(.config, message: "configuration reloaded; applied: \(applied.joined(separator: ", ")); needs a restart: \(restartNeeded.joined(separator: ", "))")
         return ReloadReport(applied: applied, restartNeeded: restartNeeded)
@@ -385,22 +384,25 @@ public actor RecorderDaemon: ControlService {
     func runSchedule(now: Date) async {
         guard !shuttingDown else { return }
         let block = planner.block(at: now)
+        // A block is the same while it shares a booking with the one the recording follows, even if a booking
+        // added or removed since has moved its start or end.
+        func same(_ a: BookingPlanner.Block, _ b: BookingPlanner.Block) -> Bool { !Set(a.bookingIds).isDisjoint(with: b.bookingIds) }
         if var current = active {
             guard current.recording.status == .active else { return }
-            if let block, current.block == nil || current.block?.start == block.start {
+            if let block, current.block.map({ same($0, block) }) ?? true {
                 if current.block == nil {
                     logger.notice("a booking adopts the recording in progress", metadata: ["recording": "\(current.recording.recordingId)", "block": "\(block.title)"])
                 }
                 current.block = block
                 active = current
-            } else if let owned = current.block, block == nil || block?.start != owned.start {
+            } else if let owned = current.block {
                 logger.notice("the booked time is over; stopping", metadata: ["recording": "\(current.recording.recordingId)"])
                 _ = try? await stopRecording(id: current.recording.recordingId, caller: Caller(uid: 0, gid: 0, pid: 0, role: .admin))
-                dismissedBlockStart = nil
+                dismissedBookings.subtract(owned.bookingIds)
             }
             return
         }
-        guard let block, dismissedBlockStart != block.start else { return }
+        guard let block, dismissedBookings.isDisjoint(with: block.bookingIds) else { return }
         if let failed = lastScheduledStartFailure, now.timeIntervalSince(failed) < 10 { return }
         do {
             let recording = try await startRecording(StartRecordingRequest(title: block.title), initiator: "schedule", block: block)
@@ -494,6 +496,8 @@ public actor RecorderDaemon: ControlService {
             (status, reason) = (.complete, nil)
         }
         droppedVideoFrames += outcome.droppedVideoFrames
+        // A booked recording that failed at once must not be restarted four times a second.
+        if current.block != nil, outcome.failure != nil { lastScheduledStartFailure = Date() }
         if outcome.droppedVideoFrames > 0 {
             eventHub.publish(.warning, recording: recording, message: "\(outcome.droppedVideoFrames) video frames were dropped")
             logger.warning("video frames dropped", metadata: ["recording": "\(id)", "dropped": "\(outcome.droppedVideoFrames)", "written": "\(outcome.videoFrames)"])

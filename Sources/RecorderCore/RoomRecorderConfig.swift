@@ -206,7 +206,8 @@ extension RoomRecorderConfig {
         guard addressing == "path" || addressing == "virtual" else {
             throw s3.error("addressing", "expected \"path\" or \"virtual\", got \"\(addressing)\"")
         }
-        let partSize = try s3.integer("part_size_mb", default: 16, range: 5...5120)
+        // A part is held in memory while it is sent: at most 128 MiB, so a room computer's memory stays small.
+        let partSize = try s3.integer("part_size_mb", default: 16, range: 5...128)
         let template = try s3.nonEmptyString("key_template", default: "{room}/Recordings/{filename}")
         guard template.contains("{filename}") || template.contains("{id}") else {
             throw s3.error("key_template", "must contain {filename} or {id}, so that recordings do not overwrite each other")

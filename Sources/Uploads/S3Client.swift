@@ -33,8 +33,15 @@ public struct S3Client: Sendable {
         public var message: String
         public var retryAfter: TimeInterval?
 
-        /// 5xx, 408 and 429 may pass; other 4xx will not.
-        public var isTransient: Bool { status >= 500 || status == 408 || status == 429 || code == "RequestTimeout" || code == "SlowDown" }
+        /// 5xx, 408, 429 and the codes S3 documents as worth retrying may pass; other 4xx will not.
+        public var isTransient: Bool {
+            status >= 500 || status == 408 || status == 429 || status == 0 || Self.transientCodes.contains(code)
+        }
+
+        static let transientCodes: Set<String> = [
+            "RequestTimeout", "SlowDown", "InternalError", "ServiceUnavailable", "OperationAborted", "RequestTimeTooSkewed",
+            "NoSuchUpload", "NoResponse", "MalformedResponse", "BadDigest",
+        ]
         public var description: String { "S3 \(status) \(code): \(message)" }
     }
 
@@ -79,8 +86,11 @@ public struct S3Client: Sendable {
         guard let etag = headers["etag"] else { throw ServiceError(status: 200, code: "MalformedResponse", message: "no ETag for part \(number)") }
         let expected = SigV4Signer.hex(md5)
         let answered = etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-        // Plain S3 ETags are the part's MD5; encrypted buckets answer something else, which the Content-MD5 check covers.
-        if answered.count == 32, answered.lowercased() != expected {
+        // The server checked Content-MD5. Where the ETag is the part's MD5 (no encryption, or SSE-S3) it is checked
+        // again here; with SSE-KMS or SSE-C the ETag is something else.
+        let encryption = headers["x-amz-server-side-encryption"]
+        let plainETag = (encryption == nil || encryption == "AES256") && headers["x-amz-server-side-encryption-customer-algorithm"] == nil
+        if plainETag, answered.count == 32, answered.lowercased() != expected {
             throw ServiceError(status: 200, code: "BadDigest", message: "part \(number): the server holds MD5 \(answered), we sent \(expected)")
         }
         return etag
@@ -127,16 +137,25 @@ public struct S3Client: Sendable {
         _ = try await send("DELETE", key: key, query: [("uploadId", uploadId)])
     }
 
-    /// The object's `x-amz-meta-*` metadata (names without the prefix), or nil when there is no such object.
+    /// The object's `x-amz-meta-*` metadata (names without the prefix), or nil when there is no such object (or
+    /// when the key may not list the bucket, in which case S3 answers 403 for a missing object).
     public func headObject(key: String) async throws -> [String: String]? {
         do {
             let (headers, _) = try await send("HEAD", key: key)
             var metadata: [String: String] = [:]
             for (name, value) in headers where name.hasPrefix("x-amz-meta-") { metadata[String(name.dropFirst("x-amz-meta-".count))] = value }
             return metadata
-        } catch let error as ServiceError where error.status == 404 {
+        } catch let error as ServiceError where error.status == 404 || error.status == 403 {
             return nil
         }
+    }
+
+    /// Upload ids of the unfinished multipart uploads of exactly `key`.
+    public func multipartUploads(key: String) async throws -> [String] {
+        let (_, body) = try await send("GET", key: "", query: [("prefix", key), ("uploads", "")])
+        let keys = XMLFields.values(named: "Key", in: body)
+        let ids = XMLFields.values(named: "UploadId", in: body)
+        return zip(keys, ids).filter { $0.0 == key }.map(\.1)
     }
 
     // MARK: Requests
@@ -146,7 +165,7 @@ public struct S3Client: Sendable {
         let encodedKey = key.split(separator: "/", omittingEmptySubsequences: false).map { SigV4Signer.uriEncode(String($0)) }.joined(separator: "/")
         let base = components.percentEncodedPath.hasSuffix("/") ? String(components.percentEncodedPath.dropLast()) : components.percentEncodedPath
         if endpoint.pathStyle {
-            components.percentEncodedPath = "\(base)/\(SigV4Signer.uriEncode(endpoint.bucket))/\(encodedKey)"
+            components.percentEncodedPath = "\(base)/\(SigV4Signer.uriEncode(endpoint.bucket))" + (key.isEmpty ? "" : "/\(encodedKey)")
         } else {
             components.host = "\(endpoint.bucket).\(components.host ?? "")"
             components.percentEncodedPath = "\(base)/\(encodedKey)"

@@ -55,6 +55,8 @@ public struct S3Target: UploadTarget {
             // 4xx other than 408 and 429: retrying will not help; the job fails with the server's message.
             throw PermanentUploadError(error.description)
         } catch let error as URLError {
+            // A request cut off because the job was paused, cancelled or the daemon is stopping: not a failure.
+            if error.code == .cancelled || Task.isCancelled { throw CancellationError() }
             // Timeouts, resets, refused connections, DNS failures: the network may come back.
             throw UploadError("network: \(error.localizedDescription) (\(error.code.rawValue))")
         }
@@ -88,6 +90,10 @@ public struct S3Target: UploadTarget {
                 if metadata["sha256"] == digest { return UploadCheckpoint(remoteId: objectURI(key), bytesConfirmed: size) }
                 n += 1
                 key = RecordingName.numbered(self.key(for: recording), n)
+            }
+            // An upload made before a crash that came before its checkpoint was stored: free it, then start anew.
+            for orphan in try await client.multipartUploads(key: key) {
+                try? await client.abortMultipartUpload(key: key, uploadId: orphan)
             }
             let id = try await client.createMultipartUpload(key: key, contentType: "video/mp4", metadata: metadata(recording, digest: digest, size: size))
             uploadId = id

@@ -67,12 +67,13 @@ public actor UploadQueue {
             await running.task.value
             return (try? catalog.uploadJob(id: id)) ?? job
         }
-        if next == .cancelled { await abortRemote(job) }
         job.state = next
         job.updatedAt = now()
         if action == .retry || action == .resume { job.nextAttemptAt = now() }
         if action == .retry { job.attempts = 0 }
+        // Stored before anything is awaited, so the queue cannot claim a job that is being cancelled.
         do { try catalog.update(job) } catch { throw .unavailable("the catalog cannot store the job: \(error)") }
+        if next == .cancelled { abortRemote(job) }
         logger.notice("upload job \(action.rawValue)", metadata: ["job": "\(id)", "state": "\(next.rawValue)"])
         events?.publish(.upload, upload: job)
         if next == .queued { await doorbell.ring() }
@@ -149,13 +150,17 @@ public actor UploadQueue {
         return jobs.filter { $0.state == .queued || $0.state == .paused }.map { now().timeIntervalSince($0.createdAt) }.max() ?? 0
     }
 
-    /// Frees what a cancelled job left on its target; a failure is logged, the cancel stands.
-    private func abortRemote(_ job: UploadJob) async {
+    /// Frees what a cancelled job left on its target, in a task of its own (not cancelled with the delivery that
+    /// was stopped); a failure is logged, the cancel stands.
+    private func abortRemote(_ job: UploadJob) {
         guard let target = targets[job.target] else { return }
-        do {
-            try await target.abort(UploadCheckpoint(remoteId: job.remoteId, bytesConfirmed: job.bytesConfirmed))
-        } catch {
-            logger.warning("could not free a cancelled upload on its target", metadata: ["job": "\(job.jobId)", "error": "\(error)"])
+        let logger = self.logger
+        Task.detached {
+            do {
+                try await target.abort(UploadCheckpoint(remoteId: job.remoteId, bytesConfirmed: job.bytesConfirmed))
+            } catch {
+                logger.warning("could not free a cancelled upload on its target", metadata: ["job": "\(job.jobId)", "error": "\(error)"])
+            }
         }
     }
 
@@ -199,7 +204,7 @@ public actor UploadQueue {
                 // Stopped, not failed: paused or cancelled as asked, else (a shutdown) back in the queue; the
                 // attempt does not count, and the checkpoint stays for a resume.
                 job.state = action.flatMap { $0.nextState(from: .uploading) } ?? .queued
-                if job.state == .cancelled { await abortRemote(job) }
+                if job.state == .cancelled { abortRemote(job) }
                 job.attempts = max(0, job.attempts - 1)
                 logger.info("upload stopped; it resumes from its checkpoint", metadata: meta.merging(["state": "\(job.state.rawValue)"]) { $1 })
                 do { try catalog.update(job) } catch { logger.error("cannot store the upload's state", metadata: ["error": "\(error)"]) }

@@ -93,6 +93,17 @@ final class S3TargetTests: XCTestCase {
         XCTAssertEqual(try server.contents(bucket: "recordings").keys.count, 1)
     }
 
+    func testAnUploadOrphanedBeforeItsCheckpointIsFreed() async throws {
+        let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 1000)
+        // A crash came between CreateMultipartUpload and storing its id.
+        try server.boto("s3.create_multipart_upload(Bucket='recordings', Key=sys.argv[1])", ["room-101/Recordings/\(recording.filename)"])
+        XCTAssertEqual(try server.contents(bucket: "recordings").openUploads, 1)
+        _ = try await target().deliver(recording, from: UploadCheckpoint()) { _ in }
+        let contents = try server.contents(bucket: "recordings")
+        XCTAssertEqual(contents.openUploads, 0, "the orphan was aborted")
+        XCTAssertEqual(contents.keys.count, 1)
+    }
+
     func testAnotherObjectOfTheSameNameIsKept() async throws {
         let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 1000)
         let key = "room-101/Recordings/\(recording.filename)"
