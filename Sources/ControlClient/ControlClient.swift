@@ -36,11 +36,10 @@ public struct ControlClient: Sendable {
 
     typealias Connection = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
-    /// Sends one request and returns the whole response.
-    public func send(_ method: String, _ path: String, json body: Data? = nil, headers extra: [(String, String)] = []) async throws -> Response {
-        let connection: Connection
+    /// A new HTTP/1.1 connection to the socket.
+    private func connect() async throws -> Connection {
         do {
-            connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(unixDomainSocketPath: socketPath) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
@@ -50,6 +49,11 @@ public struct ControlClient: Sendable {
         } catch {
             throw ConnectionError(socketPath: socketPath, underlying: "\(error)")
         }
+    }
+
+    /// Sends one request and returns the whole response.
+    public func send(_ method: String, _ path: String, json body: Data? = nil, headers extra: [(String, String)] = []) async throws -> Response {
+        let connection = try await connect()
         return try await connection.executeThenClose { inbound, outbound in
             var headers = HTTPHeaders()
             headers.add(name: "Host", value: "roomrecd")
@@ -88,18 +92,7 @@ public struct ControlClient: Sendable {
     /// returns false or the daemon ends the stream. Returns the response's status (the events only when 200).
     @discardableResult
     public func follow(_ path: String, _ handle: @escaping (ServerSentEvent) async throws -> Bool) async throws -> Int {
-        let connection: Connection
-        do {
-            connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(unixDomainSocketPath: socketPath) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        return try Connection(wrappingChannelSynchronously: channel)
-                    }
-                }
-        } catch {
-            throw ConnectionError(socketPath: socketPath, underlying: "\(error)")
-        }
+        let connection = try await connect()
         return try await connection.executeThenClose { inbound, outbound in
             var headers = HTTPHeaders()
             headers.add(name: "Host", value: "roomrecd")

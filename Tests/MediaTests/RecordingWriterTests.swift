@@ -24,15 +24,7 @@ final class RecordingWriterTests: XCTestCase {
         XCTAssertEqual(result.duration, 3, accuracy: 0.4)
         if let keep = ProcessInfo.processInfo.environment["ROOMREC_KEEP"] { try? FileManager.default.copyItem(atPath: final, toPath: keep) }
         let probe = try FFprobe.run(final)
-        XCTAssertEqual(probe.video?.width, 1920)
-        XCTAssertEqual(probe.video?.height, 1080)
-        XCTAssertEqual(probe.video?.profile, "High")
-        XCTAssertEqual(probe.video?.frameRate, 30)
-        XCTAssertEqual(probe.video?.averageFrameRate ?? 0, 30, accuracy: 0.3)
-        XCTAssertEqual(probe.audio?.codecName, "aac")
-        XCTAssertEqual(probe.audio?.profile, "LC")
-        XCTAssertEqual(probe.audio?.sampleRate, 48_000)
-        XCTAssertEqual(probe.audio?.channels, 2)
+        XCTAssertEqual(probe.recordingMismatches, [], "1080p30 H.264 High with AAC-LC 48 kHz stereo")
         XCTAssertTrue(try FFprobe.moovPrecedesMdat(final), "faststart: the index must come before the media data")
         XCTAssertFalse(FileManager.default.fileExists(atPath: final + ".finalizing"))
     }

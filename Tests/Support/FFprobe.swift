@@ -53,6 +53,26 @@ public struct FFprobe: Sendable {
         return parts[0] / parts[1]
     }
 
+    /// What differs from a RoomRecorder recording: H.264 High 1920×1080 at 30 fps, AAC-LC 48 kHz stereo.
+    /// Empty when the file is one.
+    public var recordingMismatches: [String] {
+        var problems: [String] = []
+        func check<T: Equatable>(_ what: String, _ value: T?, _ expected: T) {
+            if value != expected { problems.append("\(what) is \(value.map { "\($0)" } ?? "missing"), not \(expected)") }
+        }
+        check("video codec", video?.codecName, "h264")
+        check("video profile", video?.profile, "High")
+        check("width", video?.width, 1920)
+        check("height", video?.height, 1080)
+        check("frame rate", video?.frameRate, 30)
+        if abs((video?.averageFrameRate ?? 0) - 30) > 0.3 { problems.append("average frame rate is \(video?.averageFrameRate ?? 0)") }
+        check("audio codec", audio?.codecName, "aac")
+        check("audio profile", audio?.profile, "LC")
+        check("sample rate", audio?.sampleRate, 48_000)
+        check("channels", audio?.channels, 2)
+        return problems
+    }
+
     /// Whether the file's top-level `moov` box comes before its first `mdat` (an MP4 written with faststart).
     public static func moovPrecedesMdat(_ path: String) throws -> Bool {
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
