@@ -8,8 +8,9 @@ import Synchronization
 /// of every second is white and its beep starts on the same instant, so a test can measure A/V sync.
 ///
 /// Frames are produced in real time on the caller's thread and stamped with their ideal capture instants
-/// (`origin + n / fps`); a frame that is produced more than two frame intervals late is dropped, as a camera
-/// would drop it, so a slow encoder never stretches the timeline.
+/// (`origin + n / fps`). Like a camera with a ring of eight buffers, it rides out a short stall; a frame more than
+/// eight frame intervals late is dropped, as the camera would drop it, so a slow encoder never stretches the
+/// timeline.
 public final class SyntheticStageSource {
     /// What the synthetic stage looks and sounds like.
     public struct Settings: Sendable {
@@ -26,8 +27,10 @@ public final class SyntheticStageSource {
     }
 
     public let settings: Settings
-    /// Video frames dropped because they were due more than two intervals ago.
+    /// Video frames dropped because they were due more than ``bufferedFrames`` intervals ago.
     public private(set) var droppedVideoFrames = 0
+    /// How many frames late a frame may be before it is dropped (a UVC camera's usual buffer ring).
+    public static let bufferedFrames = 8
 
     public init(settings: Settings = Settings()) { self.settings = settings }
 
@@ -57,7 +60,7 @@ public final class SyntheticStageSource {
             Self.sleep(until: due)
             if videoDue <= audioDue {
                 let frame = try pictures.nextFrame(capturedAt: videoDue)
-                if MonotonicInstant.now().seconds(since: videoDue) > 2 * frameInterval {
+                if MonotonicInstant.now().seconds(since: videoDue) > Double(Self.bufferedFrames) * frameInterval {
                     droppedVideoFrames += 1
                 } else {
                     try sink.consume(video: frame)

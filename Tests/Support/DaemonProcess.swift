@@ -22,7 +22,7 @@ public final class DaemonProcess: @unchecked Sendable {
 
     /// Writes a configuration for a room `roomId` whose files all live in a new temporary directory.
     /// `library` replaces the `[library]` section (for another target); `recording` adds keys to `[recording]`.
-    public init(roomId: String = "room-101", title: String = "Room 101", preset: String = "superfast", control: String = "",
+    public init(roomId: String = "room-101", title: String = "Room 101", preset: String = "ultrafast", control: String = "",
                 library: String? = nil, recording: String = "") throws {
         root = try TemporaryDirectory(prefix: "rrd")
         configPath = "\(root.path)/roomrec.toml"
