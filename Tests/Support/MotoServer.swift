@@ -81,3 +81,34 @@ public final class MotoServer: @unchecked Sendable {
         try ProcessRunner.run("\(Self.venv)/bin/python", ["-c", code] + arguments)
     }
 }
+
+/// `Tests/Peers/fault_proxy.py` in front of a server: requests pass, or are reset, lost, delayed or answered
+/// 500/503, following a plan, one entry per request.
+public final class FaultProxy: @unchecked Sendable {
+    public let port: Int
+    public var endpoint: String { "http://127.0.0.1:\(port)" }
+    private let process = Process()
+    private let output = Pipe()
+
+    public init(upstreamPort: Int, plan: [String]) throws {
+        port = Int.random(in: 40_000..<50_000)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Peers/fault_proxy.py").standardized.path
+        process.executableURL = URL(fileURLWithPath: "\(MotoServer.venv)/bin/python")
+        process.arguments = [script, "\(port)", "\(upstreamPort)", plan.joined(separator: ",")]
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The first line says it listens.
+        _ = output.fileHandleForReading.availableData
+    }
+
+    /// Stops the proxy and returns what it did with each request ("N MODE METHOD PATH").
+    public func stop() -> [String] {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return text.split(separator: "\n").map(String.init).filter { $0 != "listening" }
+    }
+
+    deinit { _ = stop() }
+}

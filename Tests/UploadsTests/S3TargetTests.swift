@@ -1,4 +1,6 @@
+import Catalog
 import Foundation
+import Logging
 import RecorderCore
 import TestSupport
 import Uploads
@@ -143,5 +145,46 @@ final class S3TargetTests: XCTestCase {
         XCTAssertEqual(try server.contents(bucket: "recordings").openUploads, 1)
         try await target().abort(try await XCTUnwrapAsync(await reports.all.last))
         XCTAssertEqual(try server.contents(bucket: "recordings").openUploads, 0)
+    }
+}
+
+/// The whole queue against S3 through a proxy that resets, loses, delays and refuses requests.
+final class S3FaultTests: XCTestCase {
+    func testUploadsCompleteThroughFaultsWithoutDuplicates() async throws {
+        try XCTSkipUnless(MotoServer.isInstalled, "run `make test-peers` (moto and boto3 in out/test-venv)")
+        let server = try MotoServer()
+        defer { server.stop() }
+        try server.createBucket("recordings")
+        // Request 0 is the HEAD before the upload, 1 lists orphans, 2 creates it, then parts 1-3, then complete.
+        let proxy = try FaultProxy(upstreamPort: server.port, plan: ["pass", "503", "pass", "pass", "reset", "lost", "pass", "delay", "500", "pass"])
+        let directory = try TemporaryDirectory()
+        let catalog = try CatalogDatabase(path: "\(directory.path)/c.sqlite")
+        let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 12 << 20)
+        try catalog.insert(recording)
+        let now = Date()
+        try catalog.finish(recording, queueing: UploadJob(jobId: "j", recordingId: recording.recordingId, target: "s3", nextAttemptAt: now,
+                                                          totalBytes: 12 << 20, createdAt: now, updatedAt: now))
+        let client = S3Client(endpoint: .init(url: URL(string: proxy.endpoint)!, bucket: "recordings", pathStyle: true),
+                              signer: SigV4Signer(credentials: .init(accessKeyId: "AKIDTEST", secretAccessKey: "SECRETTEST"), region: "us-east-1"),
+                              timeout: 3)
+        let queue = UploadQueue(catalog: catalog, targets: [S3Target(client: client, partSize: 5 << 20)],
+                                retry: RetryPolicy(base: 0.2, maximum: 1), logger: Logger(label: "test"))
+        let runner = Task { await queue.run() }
+        defer { runner.cancel() }
+        var job = try XCTUnwrap(catalog.uploadJob(id: "j"))
+        for _ in 0..<600 where job.state != .done && job.state != .failed {
+            try await Task.sleep(for: .milliseconds(100))
+            job = try XCTUnwrap(catalog.uploadJob(id: "j"))
+        }
+        let log = proxy.stop()
+        XCTAssertEqual(job.state, .done, "job: \(job); proxy: \(log)")
+        XCTAssertGreaterThan(job.attempts, 1, "the faults cost attempts")
+        for fault in ["503", "reset", "lost", "delay", "500"] {
+            XCTAssertTrue(log.contains { $0.split(separator: " ").dropFirst().first.map(String.init) == fault }, "\(fault) was never injected: \(log)")
+        }
+        let contents = try server.contents(bucket: "recordings")
+        XCTAssertEqual(contents.keys, ["room-101/Recordings/\(recording.filename)"], "one object")
+        XCTAssertEqual(contents.openUploads, 0, "no multipart upload left behind")
+        XCTAssertEqual(try server.object(bucket: "recordings", key: contents.keys[0]).sha256, recording.sha256)
     }
 }
