@@ -76,7 +76,21 @@ public final class CatalogDatabase: Sendable {
             }
             try db.create(index: "booking_end", on: "booking", columns: ["end"])
         }
+        migrator.registerMigration("v3: local file retention") { db in
+            try db.alter(table: "recording") { t in t.add(column: "localRemovedAt", .datetime) }
+        }
         return migrator
+    }
+
+    /// Local files of recordings not yet removed, with when their delivery was confirmed (nil: not confirmed).
+    public func localFiles() throws -> [(recording: Recording, confirmedAt: Date?)] {
+        try pool.read { db in
+            let recordings = try Recording.filter(Column("localRemovedAt") == nil && Column("workingPath") == nil && Column("size") != nil)
+                .fetchAll(db)
+            let done = try UploadJob.filter(Column("state") == UploadState.done.rawValue).fetchAll(db)
+            let confirmed = Dictionary(done.map { ($0.recordingId, $0.updatedAt) }, uniquingKeysWith: max)
+            return recordings.filter { !$0.status.isInProgress }.map { ($0, confirmed[$0.recordingId]) }
+        }
     }
 
     // MARK: Bookings

@@ -92,6 +92,9 @@ public enum ControlRoutes {
                 guard !recording.status.isInProgress, recording.workingPath == nil else {
                     throw .conflict("recording \(recording.recordingId) is \(recording.status.rawValue); its file is not finished yet")
                 }
+                if let removed = recording.localRemovedAt {
+                    throw .notFound("the local copy was removed on \(ISO8601DateFormatter().string(from: removed)) after delivery; it is in the media library")
+                }
                 return try MediaResponse.file(at: recording.path, range: request.header("Range"), fileName: recording.filename)
             }
         }

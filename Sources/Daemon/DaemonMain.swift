@@ -107,6 +107,7 @@ public enum DaemonMain {
         }
 
         let schedulerTask = Task { await daemon.runScheduler() }
+        let retentionTask = Task { await daemon.runRetention() }
         let textfileTask = Task {
             guard let path = config.control.metricsTextfile else { return }
             while !Task.isCancelled {
@@ -128,6 +129,7 @@ public enum DaemonMain {
             logger.notice("stopping", metadata: ["signal": "\(signal)"])
             notifier.stopping(status: "Finishing the recording in progress")
             schedulerTask.cancel()
+            retentionTask.cancel()
             await daemon.shutdown(reason: "roomrecd was stopped (signal \(signal)) while recording")
             break
         }

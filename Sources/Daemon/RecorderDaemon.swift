@@ -415,6 +415,40 @@ public actor RecorderDaemon: ControlService {
         }
     }
 
+    /// Removes local files of delivered recordings whose retention has passed, or earlier, oldest first, while
+    /// free space is under the configured minimum. Undelivered files are never touched.
+    func enforceRetention(now: Date = Date()) {
+        let policy = RetentionPolicy(retentionDays: config.uploads.retentionDays, minimumFreeBytes: config.uploads.minimumFreeBytes)
+        let files: [(recording: Recording, confirmedAt: Date?)]
+        do { files = try catalog.localFiles() } catch {
+            logger.error("cannot read the local files", metadata: ["error": "\(error)"])
+            return
+        }
+        let free = DiskSpace.of(config.recording.outputDirectory)?.freeBytes ?? .max
+        let removable = policy.filesToRemove(files.map { .init(recordingId: $0.recording.recordingId, size: $0.recording.size ?? 0, confirmedAt: $0.confirmedAt) },
+                                             now: now, freeBytes: free)
+        for id in removable {
+            guard var recording = files.first(where: { $0.recording.recordingId == id })?.recording else { continue }
+            guard unlink(recording.path) == 0 || errno == ENOENT else {
+                logger.error("cannot remove a delivered recording's local file", metadata: ["recording": "\(id)", "error": "\(String(cString: strerror(errno)))"])
+                continue
+            }
+            recording.localRemovedAt = now
+            save(recording)
+            logger.notice("removed the local copy of a delivered recording", metadata: [
+                "recording": "\(id)", "file": "\(recording.path)", "reason": "\(free < config.uploads.minimumFreeBytes ? "low disk" : "retention")",
+            ])
+        }
+    }
+
+    /// Runs ``enforceRetention(now:)`` now and every ten minutes until the task is cancelled.
+    public func runRetention() async {
+        while !Task.isCancelled {
+            enforceRetention()
+            try? await Task.sleep(for: .seconds(600))
+        }
+    }
+
     // MARK: Lifecycle
 
     /// Whether the recording pipeline (if any) delivered a frame in the last `seconds`.

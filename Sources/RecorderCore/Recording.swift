@@ -50,6 +50,8 @@ public struct Recording: Codable, Equatable, Sendable {
     public var path: String
     /// The fragmented MP4 written while recording, until the finalized file and its upload job are stored.
     public var workingPath: String?
+    /// When the local file was removed after its delivery (retention or low disk).
+    public var localRemovedAt: Date?
 
     public init(recordingId: String, roomId: String, title: String, name: String, filename: String, status: RecordingState,
                 reason: String? = nil, owner: String?, initiator: String?, startDate: Date, endDate: Date? = nil,

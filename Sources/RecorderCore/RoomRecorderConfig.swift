@@ -64,6 +64,10 @@ public struct RoomRecorderConfig: Equatable, Sendable {
     public struct Uploads: Equatable, Sendable {
         /// A limit for all uploads together, in bytes per second; 0 for none.
         public var maxBytesPerSecond = 0
+        /// Days a delivered recording stays on this computer before its local file is removed.
+        public var retentionDays = 30
+        /// Free space to keep where recordings are written: below it, delivered files go early, oldest first.
+        public var minimumFreeBytes: Int64 = 10 << 30
     }
 
     /// The control socket and who may do what through it.
@@ -158,6 +162,8 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         guard config.uploads.maxBytesPerSecond == 0 || config.uploads.maxBytesPerSecond >= 16 << 10 else {
             throw uploads.error("max_bytes_per_second", "must be 0 (no limit) or at least 16384 bytes per second")
         }
+        config.uploads.retentionDays = try uploads.integer("retention_days", default: 30, range: 0...3650)
+        config.uploads.minimumFreeBytes = Int64(try uploads.integer("min_free_gb", default: 10, range: 0...100_000)) << 30
         try uploads.rejectUnknownKeys()
 
         let control = try root.section("control")

@@ -123,6 +123,31 @@ final class RecoveryTests: XCTestCase {
         XCTAssertTrue(try catalog.unfinishedRecordings().isEmpty, "nothing is left to try again")
     }
 
+    func testDeliveredFilesGoAfterTheirRetentionAndUndeliveredOnesStay() async throws {
+        config.uploads.retentionDays = 1
+        config.uploads.minimumFreeBytes = 0
+        let queue = UploadQueue(catalog: catalog, targets: [], logger: Logger(label: "test"))
+        let daemon = RecorderDaemon(config: config, catalog: catalog, uploads: queue, logger: Logger(label: "test"))
+        var paths: [String: String] = [:]
+        for id in ["delivered", "pending"] {
+            let path = "\(config.recording.outputDirectory)/\(id).mp4"
+            try Data(count: 1000).write(to: URL(fileURLWithPath: path))
+            paths[id] = path
+            let recording = Recording(recordingId: id, roomId: "room", title: "T", name: "n", filename: "\(id).mp4", status: .complete,
+                                      owner: nil, initiator: nil, startDate: Date(), size: 1000, sha256: "x", path: path)
+            try catalog.insert(recording)
+            let confirmed = Date().addingTimeInterval(-2 * 86_400)
+            try catalog.finish(recording, queueing: UploadJob(jobId: "job-\(id)", recordingId: id, target: "folder",
+                                                             state: id == "delivered" ? .done : .failed, nextAttemptAt: confirmed,
+                                                             totalBytes: 1000, createdAt: confirmed, updatedAt: confirmed))
+        }
+        await daemon.enforceRetention()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: paths["delivered"]!))
+        XCTAssertNotNil(try catalog.recording(id: "delivered")?.localRemovedAt)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: paths["pending"]!), "a file whose upload is not confirmed stays")
+        XCTAssertNil(try catalog.recording(id: "pending")?.localRemovedAt)
+    }
+
     func testNoRecordingStartsOnceShuttingDown() async throws {
         await daemon.shutdown(reason: "test")
         do {
