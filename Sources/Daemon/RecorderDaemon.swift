@@ -576,9 +576,8 @@ public actor RecorderDaemon: ControlService {
                 guard FileManager.default.fileExists(atPath: destination) else {
                     throw FinalizeError("no file was written (\(working ?? destination))")
                 }
-                let size = (try FileManager.default.attributesOfItem(atPath: destination)[.size] as? NSNumber)?.int64Value ?? 0
                 let duration = try MP4Finalizer.duration(of: destination)
-                return (MP4Finalizer.Result(duration: duration, size: size), try FileDigest.sha256(path: destination))
+                return (MP4Finalizer.Result(duration: duration, size: try FileSync.size(of: destination)), try FileDigest.sha256(path: destination))
             })
         } catch {
             result = .failure(error)

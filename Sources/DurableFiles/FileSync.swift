@@ -63,6 +63,13 @@ public enum FileSync {
         return true
     }
 
+    /// The size in bytes of the file at `path` (stat(2)).
+    public static func size(of path: String) throws -> Int64 {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw Failure(operation: "stat", path: path, code: errno) }
+        return Int64(info.st_size)
+    }
+
     /// rename(2), then fsync of the destination's directory.
     public static func rename(_ source: String, to destination: String) throws {
         guard Foundation.rename(source, destination) == 0 else { throw Failure(operation: "rename", path: source, code: errno) }

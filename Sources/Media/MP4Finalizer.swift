@@ -29,8 +29,7 @@ public enum MP4Finalizer {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
         }
-        let size = (try FileManager.default.attributesOfItem(atPath: destination)[.size] as? NSNumber)?.int64Value ?? 0
-        return Result(duration: duration, size: size)
+        return Result(duration: duration, size: try FileSync.size(of: destination))
     }
 
     /// The duration of a finished media file, in seconds.

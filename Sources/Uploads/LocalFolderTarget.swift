@@ -31,7 +31,7 @@ public struct LocalFolderTarget: UploadTarget {
         // Delivered before a crash, between the rename and the queue's update: the same file is already there.
         if let remote = checkpoint.remoteId, !remote.hasSuffix(".partial"), FileManager.default.fileExists(atPath: remote),
            try await BlockingIO.run({ try FileDigest.sha256(path: remote) }) == expectedDigest {
-            return UploadCheckpoint(remoteId: remote, bytesConfirmed: try fileSize(remote))
+            return UploadCheckpoint(remoteId: remote, bytesConfirmed: try FileSync.size(of: remote))
         }
 
         let partial = "\(folder)/.\(recording.recordingId).partial"
@@ -101,10 +101,6 @@ public struct LocalFolderTarget: UploadTarget {
             offset += Int64(copied)
             try await report(offset)
         }
-    }
-
-    private func fileSize(_ path: String) throws -> Int64 {
-        (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
     }
 }
 

@@ -45,7 +45,7 @@ public struct S3Target: UploadTarget {
         guard let digest = recording.sha256 else { throw PermanentUploadError("recording \(recording.recordingId) has no SHA-256") }
         let size: Int64
         do {
-            size = (try FileManager.default.attributesOfItem(atPath: recording.path)[.size] as? NSNumber)?.int64Value ?? 0
+            size = try FileSync.size(of: recording.path)
         } catch {
             throw PermanentUploadError("the recording's file is missing: \(recording.path)")
         }
