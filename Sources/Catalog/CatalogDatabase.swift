@@ -123,11 +123,6 @@ public final class CatalogDatabase: Sendable {
         try pool.read { db in try Recording.fetchOne(db, key: id) }
     }
 
-    /// All recordings, newest first.
-    public func recordings() throws -> [Recording] {
-        try pool.read { db in try Recording.order(Column("startDate").desc).fetchAll(db) }
-    }
-
     /// One page of recordings, newest first; up to `maxItems + 1`, so the caller can tell a further page.
     public func recordings(matching query: RecordingQuery) throws -> [Recording] {
         var request = Recording.all()

@@ -33,12 +33,6 @@ public struct FFmpegError: Error, Equatable, Sendable, CustomStringConvertible {
 public enum FFmpegLibrary {
     /// Keeps FFmpeg's own logging to errors only; RoomRecorder reports through its own log.
     public static func quietLogging() { av_log_set_level(AV_LOG_ERROR) }
-
-    /// The linked libavcodec version, e.g. "59.37.100".
-    public static var avcodecVersion: String {
-        let v = avcodec_version()
-        return "\(v >> 16).\((v >> 8) & 0xFF).\(v & 0xFF)"
-    }
 }
 
 #if canImport(Glibc)

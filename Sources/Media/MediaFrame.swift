@@ -33,8 +33,6 @@ public final class MediaFrame: @unchecked Sendable {
         return frame
     }
 
-    public var width: Int { Int(pointer.pointee.width) }
-    public var height: Int { Int(pointer.pointee.height) }
     public var sampleCount: Int { Int(pointer.pointee.nb_samples) }
 
     /// The samples of one channel of a planar float frame, for writing.
