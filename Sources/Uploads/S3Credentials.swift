@@ -10,22 +10,9 @@ public enum S3Credentials {
     }
 
     public static func load(_ configured: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SigV4Signer.Credentials {
-        var path = configured
-        let fromSystemd = configured.hasPrefix("$CREDENTIALS_DIRECTORY/")
-        if fromSystemd {
-            guard let directory = environment["CREDENTIALS_DIRECTORY"] else {
-                throw Failure(description: "\(configured): $CREDENTIALS_DIRECTORY is not set (add LoadCredential= to the service)")
-            }
-            path = directory + "/" + configured.dropFirst("$CREDENTIALS_DIRECTORY/".count)
-        }
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw Failure(description: "cannot read the S3 credentials file \(path): \(String(cString: strerror(errno)))") }
-        if !fromSystemd, info.st_mode & 0o077 != 0 {
-            throw Failure(description: "the S3 credentials file \(path) may be read by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
-        }
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw Failure(description: "cannot read the S3 credentials file \(path): \(error.localizedDescription)")
+        let (text, path): (String, String)
+        do { (text, path) = try SecretFile.read(configured, what: "S3 credentials", environment: environment) } catch {
+            throw Failure(description: "\(error)")
         }
         var values: [String: String] = [:]
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

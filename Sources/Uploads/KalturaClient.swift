@@ -1,0 +1,131 @@
+import Foundation
+import RecorderCore
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Calls the Kaltura API v3: `POST <service url>/api_v3/service/<service>/action/<action>` with the parameters as
+/// `multipart/form-data` fields (nested objects flattened as `entry:name`), answered as JSON (`format=1`).
+/// An answer that is a `KalturaAPIException` object becomes an ``APIError``.
+public struct KalturaClient: Sendable {
+    /// A `KalturaAPIException` answer, or an HTTP error status.
+    public struct APIError: RetryAfterError, CustomStringConvertible {
+        /// Kaltura's error code, e.g. `ENTRY_ID_NOT_FOUND`; `HTTP<status>` for an HTTP error.
+        public var code: String
+        public var message: String
+        /// The HTTP status (200 for an exception object).
+        public var status: Int
+        public var retryAfter: TimeInterval?
+
+        /// Errors a later attempt may not see: the server's own failures, and HTTP 5xx, 408 and 429.
+        public var isTransient: Bool {
+            status >= 500 || status == 408 || status == 429 || Self.transientCodes.contains(code)
+        }
+
+        /// The session expired or is not valid any more: start a new one and try again.
+        public var isSessionError: Bool { code == "INVALID_KS" || code == "EXPIRED_KS" || code == "MISSING_KS" }
+
+        // "INTERNAL_SERVERL_ERROR" is spelled so by Kaltura.
+        static let transientCodes: Set<String> = ["INTERNAL_SERVERL_ERROR", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "MalformedResponse"]
+
+        public var description: String { "Kaltura \(code): \(message)" }
+    }
+
+    /// A file part of a call (`uploadToken.upload`'s `fileData`).
+    public struct FilePart: Sendable {
+        public var field: String
+        public var filename: String
+        public var data: Data
+
+        public init(field: String, filename: String, data: Data) {
+            self.field = field
+            self.filename = filename
+            self.data = data
+        }
+    }
+
+    public let serviceURL: URL
+    private let session: URLSession
+
+    public init(serviceURL: URL, timeout: TimeInterval = 120) {
+        self.serviceURL = serviceURL
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        session = URLSession(configuration: configuration)
+    }
+
+    /// Calls `service.action` with `fields` (and `ks`, when given) and decodes the answer as `Result`.
+    public func call<Result: Decodable>(_ service: String, _ action: String, ks: String?, _ fields: [(String, String)],
+                                        file: FilePart? = nil, as type: Result.Type = Result.self) async throws -> Result {
+        let data = try await send(service, action, ks: ks, fields, file: file)
+        do {
+            return try JSONDecoder().decode(Result.self, from: data)
+        } catch {
+            throw APIError(code: "MalformedResponse", message: "\(service).\(action) answered what is not a \(Result.self): \(error)", status: 200)
+        }
+    }
+
+    /// Calls an action whose answer carries nothing needed (`null` for `delete`).
+    public func call(_ service: String, _ action: String, ks: String?, _ fields: [(String, String)]) async throws {
+        _ = try await send(service, action, ks: ks, fields, file: nil)
+    }
+
+    private func send(_ service: String, _ action: String, ks: String?, _ fields: [(String, String)], file: FilePart?) async throws -> Data {
+        var form = MultipartForm()
+        form.add("format", "1")
+        if let ks { form.add("ks", ks) }
+        for (name, value) in fields { form.add(name, value) }
+        if let file { form.addFile(file.field, filename: file.filename, data: file.data) }
+        let body = form.finish()
+
+        var request = URLRequest(url: serviceURL.appendingPathComponent("api_v3/service/\(service)/action/\(action)"))
+        request.httpMethod = "POST"
+        request.setValue(form.contentType, forHTTPHeaderField: "Content-Type")
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        let (data, response) = try await session.upload(for: request, from: body)
+        guard let http = response as? HTTPURLResponse else {
+            throw APIError(code: "NoResponse", message: "no HTTP response from \(serviceURL.host ?? "")", status: 0)
+        }
+        guard (200..<300).contains(http.statusCode) else {
+            let retryAfter = (http.value(forHTTPHeaderField: "Retry-After")).flatMap(TimeInterval.init)
+            throw APIError(code: "HTTP\(http.statusCode)", message: "\(service).\(action): HTTP \(http.statusCode) "
+                           + HTTPURLResponse.localizedString(forStatusCode: http.statusCode), status: http.statusCode, retryAfter: retryAfter)
+        }
+        if let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String: Any],
+           object["objectType"] as? String == "KalturaAPIException" {
+            throw APIError(code: object["code"] as? String ?? "UNKNOWN", message: object["message"] as? String ?? "", status: 200)
+        }
+        return data
+    }
+}
+
+/// A `multipart/form-data` body (RFC 7578).
+struct MultipartForm {
+    let boundary = "roomrec-" + UUID().uuidString
+    private var body = Data()
+
+    var contentType: String { "multipart/form-data; boundary=\(boundary)" }
+
+    mutating func add(_ name: String, _ value: String) {
+        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(Self.quoted(name))\"\r\n\r\n".utf8))
+        body.append(Data(value.utf8))
+        body.append(Data("\r\n".utf8))
+    }
+
+    mutating func addFile(_ name: String, filename: String, data: Data) {
+        body.append(Data(("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(Self.quoted(name))\"; filename=\"\(Self.quoted(filename))\"\r\n"
+                          + "Content-Type: application/octet-stream\r\n\r\n").utf8))
+        body.append(data)
+        body.append(Data("\r\n".utf8))
+    }
+
+    mutating func finish() -> Data {
+        body.append(Data("--\(boundary)--\r\n".utf8))
+        return body
+    }
+
+    /// Field names and file names go in a quoted string: no quotes or line breaks.
+    private static func quoted(_ text: String) -> String {
+        String(text.unicodeScalars.map { $0 == "\"" || $0 == "\r" || $0 == "\n" ? "_" : Character($0) })
+    }
+}

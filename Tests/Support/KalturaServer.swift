@@ -1,0 +1,102 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `Tests/Peers/kaltura_server.py` on 127.0.0.1: the subset of the Kaltura API v3 the Kaltura target uses, with
+/// Kaltura's request and answer formats and errors. Partner 1234, app token `0_apptoken` / `a3f1c0de`,
+/// categories 77 and 78.
+public final class KalturaServer: @unchecked Sendable {
+    public static let partnerId = 1234
+    public static let appTokenId = "0_apptoken"
+    public static let appToken = "a3f1c0de"
+
+    /// What the server holds, read through its test-only `/_test/state`.
+    public struct State: Decodable {
+        public struct Entry: Decodable {
+            public var id: String
+            public var name: String
+            public var description: String
+            public var referenceId: String?
+            public var userId: String
+            public var status: Int
+        }
+        public struct Token: Decodable {
+            public var id: String
+            public var status: Int
+            public var uploadedFileSize: Double
+        }
+        public struct CategoryEntry: Decodable {
+            public var categoryId: Int
+            public var entryId: String
+        }
+        public var entries: [Entry]
+        public var tokens: [Token]
+        public var categoryEntries: [CategoryEntry]
+        /// Every API call, as `service.action` in lower case, in order.
+        public var calls: [String]
+    }
+
+    public let port: Int
+    public var serviceURL: String { "http://127.0.0.1:\(port)" }
+    /// Where an entry's content lands: `<storage>/entries/<entry id>`.
+    public let storage: TemporaryDirectory
+    private let process = Process()
+    private let output = Pipe()
+
+    /// - Parameters:
+    ///   - ksExpiry: seconds a session started from the app token lasts.
+    ///   - hashType: the app token's hash type.
+    public init(ksExpiry: Int = 86400, hashType: String = "SHA256") throws {
+        port = Int.random(in: 20_000..<40_000)
+        storage = try TemporaryDirectory(prefix: "kaltura")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Peers/kaltura_server.py").standardized.path
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [script, "\(port)", storage.path, "--ks-expiry", "\(ksExpiry)", "--hash-type", hashType]
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The first line says it listens.
+        _ = output.fileHandleForReading.availableData
+    }
+
+    public func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+
+    public func state() throws -> State {
+        try JSONDecoder().decode(State.self, from: fetch(URLRequest(url: URL(string: "\(serviceURL)/_test/state")!)))
+    }
+
+    /// Makes the next `count` API calls answer the `KalturaAPIException` `code` (or, for digits, that HTTP status).
+    public func failNext(_ code: String, count: Int = 1) throws {
+        var request = URLRequest(url: URL(string: "\(serviceURL)/_test/fail?code=\(code)&count=\(count)")!)
+        request.httpMethod = "POST"
+        _ = try fetch(request)
+    }
+
+    private func fetch(_ request: URLRequest) throws -> Data {
+        let done = DispatchSemaphore(value: 0)
+        let answer = Answer()
+        URLSession.shared.dataTask(with: request) { data, _, error in
+            answer.data = data
+            answer.error = error
+            done.signal()
+        }.resume()
+        done.wait()
+        if let error = answer.error { throw error }
+        return answer.data ?? Data()
+    }
+
+    private final class Answer: @unchecked Sendable {
+        var data: Data?
+        var error: Error?
+    }
+
+    /// The path of an entry's content.
+    public func contentPath(of entryId: String) -> String { "\(storage.path)/entries/\(entryId)" }
+}
