@@ -65,7 +65,8 @@ public enum DaemonMain {
             logger.critical("the media library cannot be used", metadata: ["error": "\(error)"])
             return .badConfig
         }
-        let queue = UploadQueue(catalog: catalog, targets: targets, events: events, logger: Logger(label: "roomrecd.uploads"))
+        let queue = UploadQueue(catalog: catalog, targets: targets, workers: config.uploads.workers, windows: config.uploads.windows,
+                                events: events, logger: Logger(label: "roomrecd.uploads"))
         let daemon = RecorderDaemon(config: config, configPath: configPath, catalog: catalog, uploads: queue, throttle: throttle,
                                     events: events, logger: logger, notifier: notifier)
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP])

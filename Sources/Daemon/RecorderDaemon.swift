@@ -120,6 +120,7 @@ public actor RecorderDaemon: ControlService {
         recording.status = .active
         save(recording)
         active = ActiveRecording(recording: recording, pipeline: pipeline, block: block)
+        if !config.uploads.whileRecording { await uploads.hold(Self.recordingHold) }
         pendingWork[id] = Task { [self] in
             let outcome = await pipeline.run()
             await pipelineEnded(id: id, outcome: outcome)
@@ -202,7 +203,7 @@ public actor RecorderDaemon: ControlService {
             devices: devices,
             encoder: lastEncoders,
             disk: DiskSpace.of(config.recording.outputDirectory),
-            queue: QueueSummary(counts: (try? catalog.queueCounts()) ?? [:]))
+            queue: QueueSummary(counts: (try? catalog.queueCounts()) ?? [:], heldReason: await uploads.closedReason()))
     }
 
     public func applyUploadAction(_ action: UploadAction, jobId: String, caller: Caller) async throws(ControlError) -> UploadJob {
@@ -518,6 +519,7 @@ public actor RecorderDaemon: ControlService {
     private func pipelineEnded(id: String, outcome: RecordingPipeline.Outcome) async {
         guard let current = active, current.recording.recordingId == id else { return }
         active = nil
+        await uploads.release(Self.recordingHold)
         var recording = current.recording
         recording.endDate = Date()
         let status: RecordingState
@@ -621,6 +623,9 @@ public actor RecorderDaemon: ControlService {
     }
 
     /// The hidden fragmented MP4 a recording is written to.
+    /// The hold on uploads while a recording runs, when `[uploads] while_recording = false`.
+    static let recordingHold = "a recording is running (while_recording = false)"
+
     static func workingPath(id: String, in folder: String) -> String { "\(folder)/.\(id).recording.mp4" }
 
     /// `<folder>/<fileName>`, numbered when that name is taken.

@@ -63,6 +63,31 @@ struct ConfigReader {
         }
     }
 
+    func boolean(_ key: String, default value: Bool) throws(ConfigError) -> Bool {
+        consumed.keys.insert(key)
+        switch table[key]?.value {
+        case nil: return value
+        case .boolean(let b)?: return b
+        case let other?: throw error(key, "expected true or false, found a \(other.typeName)")
+        }
+    }
+
+    /// An array of strings; nil when the key is absent.
+    func strings(_ key: String) throws(ConfigError) -> [String]? {
+        consumed.keys.insert(key)
+        switch table[key]?.value {
+        case nil: return nil
+        case .array(let items)?:
+            var strings: [String] = []
+            for item in items {
+                guard case .string(let s) = item else { throw error(key, "expected an array of strings, found a \(item.typeName) in it") }
+                strings.append(s)
+            }
+            return strings
+        case let other?: throw error(key, "expected an array of strings, found a \(other.typeName)")
+        }
+    }
+
     func choice<T: RawRepresentable & CaseIterable>(_ key: String, default value: T) throws(ConfigError) -> T where T.RawValue == String {
         guard let raw = try string(key) else { return value }
         guard let v = T(rawValue: raw) else {

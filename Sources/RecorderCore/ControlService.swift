@@ -243,8 +243,13 @@ public struct DiskSummary: Codable, Equatable, Sendable {
 /// Upload jobs by state.
 public struct QueueSummary: Codable, Equatable, Sendable {
     public var counts: [String: Int]
+    /// Why no upload runs now (paused, outside the upload windows, a recording is running); nil while they may.
+    public var heldReason: String?
 
-    public init(counts: [String: Int]) { self.counts = counts }
+    public init(counts: [String: Int], heldReason: String? = nil) {
+        self.counts = counts
+        self.heldReason = heldReason
+    }
 }
 
 /// The JSON coding every party of the control API uses: ISO 8601 dates, sorted keys.

@@ -43,6 +43,27 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         public var path = "/var/lib/roomrec/library"
         /// For the `s3` target.
         public var s3: S3? = nil
+        /// For the `kaltura` target.
+        public var kaltura: Kaltura? = nil
+    }
+
+    /// A Kaltura partner as the media library: entries made with a session from an app token.
+    public struct Kaltura: Equatable, Sendable {
+        /// e.g. `https://www.kaltura.com`; the API is under `<service_url>/api_v3/`.
+        public var serviceURL: String
+        public var partnerId: Int
+        /// The app token's id; its token is read from `appTokenFile`.
+        public var appTokenId: String
+        /// A file readable only by the service user, or `$CREDENTIALS_DIRECTORY/<name>` from `LoadCredential=`.
+        public var appTokenFile: String
+        /// The app token's hash type: `SHA1` (Kaltura's default), `SHA256`, `SHA512` or `MD5`.
+        public var appTokenHashType: String
+        /// The user the session acts as, when the app token does not fix one.
+        public var sessionUserId: String?
+        /// The room's Recordings category, which every entry is added to.
+        public var categoryId: Int?
+        /// Bytes per `uploadToken.upload` call.
+        public var chunkSizeBytes: Int
     }
 
     /// An S3 bucket (AWS or S3-compatible) as the media library.
@@ -68,6 +89,12 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         public var retentionDays = 30
         /// Free space to keep where recordings are written: below it, delivered files go early, oldest first.
         public var minimumFreeBytes: Int64 = 10 << 30
+        /// Uploads run at the same time, at most.
+        public var workers = 1
+        /// When uploads may use the network (local time); none: any time.
+        public var windows = UploadWindows()
+        /// Whether uploads run while a recording is made (false keeps the network and disk for the recording).
+        public var whileRecording = true
     }
 
     /// The control socket and who may do what through it.
@@ -152,8 +179,18 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         config.library.target = try library.choice("target", default: config.library.target)
         config.library.path = try library.absolutePath("path", default: config.library.path)
         let s3 = try library.section("s3")
+        let kaltura = try library.section("kaltura")
+        if config.library.target == .kaltura, kaltura.table.keys.isEmpty {
+            throw library.error("target", "target = \"kaltura\" needs a [library.kaltura] section (partner_id, app_token_id, app_token_file)")
+        }
+        if config.library.target == .s3, s3.table.keys.isEmpty {
+            throw library.error("target", "target = \"s3\" needs a [library.s3] section (bucket, credentials_file)")
+        }
         if config.library.target == .s3 || !s3.table.keys.isEmpty {
             config.library.s3 = try parseS3(s3)
+        }
+        if config.library.target == .kaltura || !kaltura.table.keys.isEmpty {
+            config.library.kaltura = try parseKaltura(kaltura)
         }
         try library.rejectUnknownKeys()
 
@@ -164,6 +201,16 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         }
         config.uploads.retentionDays = try uploads.integer("retention_days", default: 30, range: 0...3650)
         config.uploads.minimumFreeBytes = Int64(try uploads.integer("min_free_gb", default: 10, range: 0...100_000)) << 30
+        config.uploads.workers = try uploads.integer("workers", default: 1, range: 1...8)
+        var windows: [UploadWindows.Window] = []
+        for text in try uploads.strings("windows") ?? [] {
+            guard let window = UploadWindows.Window(text) else {
+                throw uploads.error("windows", "expected times of day as \"HH:MM-HH:MM\" (e.g. \"18:00-07:00\"), got \"\(text)\"")
+            }
+            windows.append(window)
+        }
+        config.uploads.windows = UploadWindows(windows)
+        config.uploads.whileRecording = try uploads.boolean("while_recording", default: true)
         try uploads.rejectUnknownKeys()
 
         let control = try root.section("control")
@@ -227,6 +274,36 @@ extension RoomRecorderConfig {
     }
 }
 
+extension RoomRecorderConfig {
+    fileprivate static func parseKaltura(_ kaltura: ConfigReader) throws(ConfigError) -> Kaltura {
+        let url = try kaltura.nonEmptyString("service_url", default: "https://www.kaltura.com")
+        guard let parsed = URL(string: url), parsed.scheme == "https" || parsed.scheme == "http", parsed.host != nil else {
+            throw kaltura.error("service_url", "expected an http:// or https:// URL, got \"\(url)\"")
+        }
+        guard kaltura.table["partner_id"] != nil else {
+            throw kaltura.error("partner_id", "the kaltura target needs the partner id ([library.kaltura] partner_id = 1234567)")
+        }
+        let partnerId = try kaltura.integer("partner_id", default: 0, range: 1...Int(Int32.max))
+        guard let tokenId = try kaltura.string("app_token_id"), !tokenId.isEmpty else {
+            throw kaltura.error("app_token_id", "the kaltura target needs an app token (appToken.add), not an admin secret: app_token_id = \"0_…\"")
+        }
+        guard let tokenFile = try kaltura.string("app_token_file"), tokenFile.hasPrefix("/") || tokenFile.hasPrefix("$CREDENTIALS_DIRECTORY/") else {
+            throw kaltura.error("app_token_file", "the kaltura target needs an absolute app_token_file holding the token (or $CREDENTIALS_DIRECTORY/<name> with LoadCredential=)")
+        }
+        let hashType = try kaltura.string("app_token_hash_type", default: "SHA1").uppercased()
+        guard ["SHA1", "SHA256", "SHA512", "MD5"].contains(hashType) else {
+            throw kaltura.error("app_token_hash_type", "expected the app token's hashType: SHA1, SHA256, SHA512 or MD5, got \"\(hashType)\"")
+        }
+        let userId = try kaltura.string("session_user_id")
+        let category = try kaltura.table["category_id"] == nil ? nil : kaltura.integer("category_id", default: 0, range: 1...Int(Int32.max))
+        // A chunk is held in memory while it is sent.
+        let chunk = try kaltura.integer("chunk_size_mb", default: 10, range: 1...100)
+        try kaltura.rejectUnknownKeys()
+        return Kaltura(serviceURL: url, partnerId: partnerId, appTokenId: tokenId, appTokenFile: tokenFile, appTokenHashType: hashType,
+                       sessionUserId: userId.flatMap { $0.isEmpty ? nil : $0 }, categoryId: category, chunkSizeBytes: chunk << 20)
+    }
+}
+
 /// A capture source kind. Only the synthetic stage exists until V4L2/ALSA capture lands.
 public enum CaptureSource: String, Sendable, CaseIterable {
     case synthetic
@@ -238,6 +315,8 @@ public enum LibraryTarget: String, Sendable, CaseIterable {
     case folder
     /// An S3 bucket: AWS S3 or an S3-compatible store ([library.s3]).
     case s3
+    /// A Kaltura partner's media library ([library.kaltura]).
+    case kaltura
 }
 
 /// libx264 speed presets, fastest first.

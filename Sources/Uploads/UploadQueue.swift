@@ -3,11 +3,14 @@ import Foundation
 import Logging
 import RecorderCore
 
-/// Runs the durable upload queue: takes due jobs from the catalog one at a time, hands each to its target,
-/// stores every checkpoint the target reports, and reschedules failures with back-off.
+/// Runs the durable upload queue: takes due jobs from the catalog (by priority, then age) with up to
+/// `workers` at a time, hands each to its target, stores every checkpoint the target reports, and reschedules
+/// failures with back-off.
 ///
 /// All state lives in the catalog, so the queue can be killed at any instant: on start, jobs left `uploading`
-/// go back to `queued` and resume from their last checkpoint.
+/// go back to `queued` and resume from their last checkpoint. Outside the upload windows, while a hold is set
+/// (a recording is made and uploads must wait) and while paused, no job runs: the ones running stop at their
+/// last checkpoint and wait in the queue.
 public actor UploadQueue {
     private let catalog: CatalogDatabase
     private var targets: [String: any UploadTarget]
@@ -16,23 +19,32 @@ public actor UploadQueue {
     private let logger: Logger
     private let events: EventHub?
     private let doorbell = Doorbell()
-    /// The job being delivered, and the task delivering it (cancelled to pause or cancel it).
-    private var running: (jobId: String, task: Task<Void, Never>)?
-    /// What a caller asked of the running job; read when its delivery stops.
+    /// Jobs delivered at the same time, at most.
+    private let workers: Int
+    /// When uploads may use the network.
+    private let windows: UploadWindows
+    /// The jobs being delivered, and the tasks delivering them (cancelled to pause or cancel one).
+    private var running: [String: Task<Void, Never>] = [:]
+    /// What a caller asked of a running job; read when its delivery stops.
     private var requested: [String: UploadAction] = [:]
     /// While set, no job is started (a whole-queue pause, until resumed or the daemon restarts).
     public private(set) var isPaused = false
-    /// Where the running attempt started: when, and from which byte, for its rate.
-    private var attemptStart: (jobId: String, at: Date, bytes: Int64)?
+    /// Reasons given to ``hold(_:)`` and not yet released.
+    private var holds: Set<String> = []
+    /// Where each running attempt started: when, and from which byte, for its rate.
+    private var attemptStarts: [String: (at: Date, bytes: Int64)] = [:]
     /// Bytes confirmed by targets since the daemon started, and failed attempts by kind.
     public private(set) var bytesUploaded: Int64 = 0
     public private(set) var failures: [String: Int] = [:]
 
-    public init(catalog: CatalogDatabase, targets: [any UploadTarget], retry: RetryPolicy = RetryPolicy(),
-                now: @escaping @Sendable () -> Date = Date.init, events: EventHub? = nil, logger: Logger) {
+    public init(catalog: CatalogDatabase, targets: [any UploadTarget], retry: RetryPolicy = RetryPolicy(), workers: Int = 1,
+                windows: UploadWindows = UploadWindows(), now: @escaping @Sendable () -> Date = Date.init, events: EventHub? = nil,
+                logger: Logger) {
         self.catalog = catalog
         self.targets = Dictionary(uniqueKeysWithValues: targets.map { ($0.kind, $0) })
         self.retry = retry
+        self.workers = max(1, workers)
+        self.windows = windows
         self.now = now
         self.events = events
         self.logger = logger
@@ -44,6 +56,29 @@ public actor UploadQueue {
     /// Replaces the targets (after a configuration reload); a delivery under way finishes on the old one.
     public func replaceTargets(_ newTargets: [any UploadTarget]) {
         targets = Dictionary(uniqueKeysWithValues: newTargets.map { ($0.kind, $0) })
+    }
+
+    /// Why no job may run now, if none may.
+    public func closedReason() -> String? {
+        if isPaused { return "paused" }
+        if let hold = holds.sorted().first { return hold }
+        if !windows.isOpen(at: now()) { return "outside the upload windows (\(windows.windows.map(\.description).joined(separator: ", ")))" }
+        return nil
+    }
+
+    /// Stops uploads for `reason` (e.g. "a recording is running") until it is released; running jobs stop at
+    /// their last checkpoint (they are told to at once; they wait in the queue a moment later).
+    public func hold(_ reason: String) {
+        guard holds.insert(reason).inserted else { return }
+        logger.notice("uploads held", metadata: ["reason": "\(reason)"])
+        for task in running.values { task.cancel() }
+    }
+
+    /// Releases a hold.
+    public func release(_ reason: String) async {
+        guard holds.remove(reason) != nil else { return }
+        logger.notice("uploads released", metadata: ["reason": "\(reason)"])
+        await doorbell.ring()
     }
 
     /// Retries, pauses, resumes or cancels a job. A job being delivered is stopped at once and keeps its
@@ -61,10 +96,10 @@ public actor UploadQueue {
         guard let next = action.nextState(from: job.state) else {
             throw .conflict("cannot \(action.rawValue) a job that is \(job.state.rawValue)")
         }
-        if let running, running.jobId == id, job.state == .uploading {
+        if let task = running[id], job.state == .uploading {
             requested[id] = action
-            running.task.cancel()
-            await running.task.value
+            task.cancel()
+            await task.value
             return (try? catalog.uploadJob(id: id)) ?? job
         }
         job.state = next
@@ -80,7 +115,7 @@ public actor UploadQueue {
         return job
     }
 
-    /// Processes jobs until the task is cancelled.
+    /// Processes jobs until the task is cancelled; then stops the running ones at their last checkpoint.
     public func run() async {
         do {
             let requeued = try catalog.requeueInterruptedJobs(now: now())
@@ -90,35 +125,54 @@ public actor UploadQueue {
         }
         while !Task.isCancelled {
             do {
-                if isPaused {
-                    await doorbell.wait(seconds: 3600)
+                let instant = now()
+                let windowChange = windows.nextChange(after: instant).map { max(1, $0.timeIntervalSince(instant)) }
+                if closedReason() != nil {
+                    await stopRunning()
+                    await doorbell.wait(seconds: isPaused || !holds.isEmpty ? 3600 : windowChange ?? 3600)
                     continue
                 }
-                if let job = try catalog.claimNextJob(now: now()) {
-                    attemptStart = (job.jobId, now(), job.bytesConfirmed)
-                    events?.publish(.upload, upload: job)
-                    let task = Task { await process(job) }
-                    running = (job.jobId, task)
-                    await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
-                    running = nil
+                if running.count < workers, let job = try catalog.claimNextJob(now: instant) {
+                    start(job)
                     continue
                 }
-                let wait = try catalog.nextDueDate().map { max(0, $0.timeIntervalSince(now())) } ?? 3600
+                var wait = windowChange ?? 3600
+                if running.count < workers, let due = try catalog.nextDueDate() { wait = min(wait, max(0, due.timeIntervalSince(instant))) }
                 await doorbell.wait(seconds: wait)
             } catch {
                 logger.error("upload queue: catalog error", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
             }
         }
+        await stopRunning()
     }
 
-    /// Stops starting jobs; the one running stops at its last checkpoint and waits in the queue.
+    private func start(_ job: UploadJob) {
+        attemptStarts[job.jobId] = (now(), job.bytesConfirmed)
+        events?.publish(.upload, upload: job)
+        running[job.jobId] = Task {
+            await self.process(job)
+            await self.finished(job.jobId)
+        }
+    }
+
+    private func finished(_ jobId: String) async {
+        running[jobId] = nil
+        attemptStarts[jobId] = nil
+        await doorbell.ring()
+    }
+
+    /// Stops every running delivery at its last checkpoint; the jobs wait in the queue.
+    private func stopRunning() async {
+        let tasks = Array(running.values)
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+    }
+
+    /// Stops starting jobs; the ones running stop at their last checkpoint and wait in the queue.
     public func pauseAll() async {
         isPaused = true
-        if let running {
-            running.task.cancel()
-            await running.task.value
-        }
+        await stopRunning()
         logger.notice("upload queue paused")
     }
 
@@ -134,7 +188,7 @@ public actor UploadQueue {
         let found: UploadJob?
         do { found = try catalog.uploadJob(id: id) } catch { throw .unavailable("the catalog cannot be read: \(error)") }
         guard let job = found else { throw .notFound("no upload job \(id)") }
-        guard job.state == .uploading, let start = attemptStart, start.jobId == id else {
+        guard job.state == .uploading, let start = attemptStarts[id] else {
             return UploadJobDetail(job: job, rateBytesPerSecond: nil, etaSeconds: nil)
         }
         let seconds = now().timeIntervalSince(start.at)

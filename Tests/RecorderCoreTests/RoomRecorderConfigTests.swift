@@ -70,6 +70,14 @@ final class RoomRecorderConfigTests: XCTestCase {
             ("room = \"x\"", 1, "room", "expected a table"),
             ("[room]\ntitle = \"\"", 2, "room.title", "must not be empty"),
             ("[room\nid = \"x\"", 1, nil, "TOML syntax error"),
+            ("[uploads]\nwindows = [\"18:00-7\"]", 2, "uploads.windows", "HH:MM-HH:MM"),
+            ("[uploads]\nwindows = \"18:00-07:00\"", 2, "uploads.windows", "expected an array of strings"),
+            ("[uploads]\nwhile_recording = \"no\"", 2, "uploads.while_recording", "expected true or false"),
+            ("[library]\ntarget = \"kaltura\"", 2, "library.target", "needs a [library.kaltura] section"),
+            ("[library.kaltura]\napp_token_id = \"0_x\"", 1, "library.kaltura.partner_id", "partner id"),
+            ("[library.kaltura]\npartner_id = 1\napp_token_id = \"0_x\"\napp_token_file = \"token\"", 4, "library.kaltura.app_token_file", "absolute"),
+            ("[library.kaltura]\npartner_id = 1\napp_token_id = \"0_x\"\napp_token_file = \"/t\"\napp_token_hash_type = \"sha3\"", 5,
+             "library.kaltura.app_token_hash_type", "SHA1, SHA256"),
         ]
         for (text, line, key, fragment) in cases {
             XCTAssertThrowsError(try RoomRecorderConfig.parse(text, file: "/etc/roomrec/roomrec.toml"), text) { error in
@@ -81,6 +89,34 @@ final class RoomRecorderConfigTests: XCTestCase {
                 XCTAssertTrue(error.description.hasPrefix("/etc/roomrec/roomrec.toml:"), error.description)
             }
         }
+    }
+
+    func testUploadsAndTheKalturaLibrary() throws {
+        let config = try RoomRecorderConfig.parse("""
+            [library]
+            target = "kaltura"
+            [library.kaltura]
+            service_url = "https://kaltura.example.edu"
+            partner_id = 2503211
+            app_token_id = "0_ab12cd34"
+            app_token_file = "$CREDENTIALS_DIRECTORY/kaltura"
+            app_token_hash_type = "sha256"
+            category_id = 9876
+            chunk_size_mb = 4
+            [uploads]
+            workers = 2
+            windows = ["18:00-07:00", "12:00-13:30"]
+            while_recording = false
+            """, file: "kaltura.toml")
+        let kaltura = try XCTUnwrap(config.library.kaltura)
+        XCTAssertEqual(config.library.target, .kaltura)
+        XCTAssertEqual(kaltura.partnerId, 2503211)
+        XCTAssertEqual(kaltura.appTokenHashType, "SHA256")
+        XCTAssertEqual(kaltura.categoryId, 9876)
+        XCTAssertEqual(kaltura.chunkSizeBytes, 4 << 20)
+        XCTAssertEqual(config.uploads.workers, 2)
+        XCTAssertEqual(config.uploads.windows.windows.map(\.description), ["18:00-07:00", "12:00-13:30"])
+        XCTAssertFalse(config.uploads.whileRecording)
     }
 
     func testAMissingFileSaysSo() {

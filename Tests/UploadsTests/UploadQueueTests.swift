@@ -98,6 +98,111 @@ final class UploadQueueTests: XCTestCase {
         XCTAssertTrue(failed.lastError!.contains("missing"))
     }
 
+    /// A target that reports a first checkpoint, then takes `seconds` (or until it is stopped) to finish, and
+    /// counts how many deliveries run at once and where each started.
+    struct SlowTarget: UploadTarget {
+        let kind = "folder"
+        let seconds: Double
+        let tracker: Tracker
+
+        func deliver(_ recording: Recording, from checkpoint: UploadCheckpoint,
+                     report: @Sendable (UploadCheckpoint) async throws -> Void) async throws -> UploadCheckpoint {
+            await tracker.enter(from: checkpoint.bytesConfirmed)
+            do {
+                try await report(UploadCheckpoint(remoteId: "slow:\(recording.recordingId)", bytesConfirmed: max(checkpoint.bytesConfirmed, 1000)))
+                try await Task.sleep(for: .seconds(checkpoint.bytesConfirmed > 0 ? 0 : seconds))
+            } catch {
+                await tracker.leave()
+                throw error
+            }
+            await tracker.leave()
+            return UploadCheckpoint(remoteId: "slow:\(recording.recordingId)", bytesConfirmed: recording.size ?? 0)
+        }
+    }
+
+    actor Tracker {
+        private(set) var current = 0
+        private(set) var most = 0
+        private(set) var starts: [Int64] = []
+        func enter(from offset: Int64) {
+            current += 1
+            most = max(most, current)
+            starts.append(offset)
+        }
+        func leave() { current -= 1 }
+    }
+
+    private func queued(_ count: Int, in dir: TemporaryDirectory, catalog: CatalogDatabase, at now: Date) throws {
+        for index in 1...count {
+            let recording = try LocalFolderTargetTests.recording(in: dir, bytes: 2000, id: "rec-\(index)")
+            try catalog.insert(recording)
+            try catalog.finish(recording, queueing: UploadJob(jobId: "job-\(index)", recordingId: recording.recordingId, target: "folder",
+                                                              nextAttemptAt: now, totalBytes: 2000, createdAt: now.addingTimeInterval(Double(index)),
+                                                              updatedAt: now))
+        }
+    }
+
+    func testWorkersDeliverThatManyJobsAtOnce() async throws {
+        let dir = try TemporaryDirectory()
+        let catalog = try CatalogDatabase(path: "\(dir.path)/c.sqlite")
+        try queued(3, in: dir, catalog: catalog, at: Date())
+        let tracker = Tracker()
+        let queue = UploadQueue(catalog: catalog, targets: [SlowTarget(seconds: 0.5, tracker: tracker)], workers: 2, logger: Logger(label: "test"))
+        let runner = Task { await queue.run() }
+        defer { runner.cancel() }
+        for id in ["job-1", "job-2", "job-3"] { _ = try await waitFor(catalog, id) { $0.state == .done } }
+        let most = await tracker.most
+        XCTAssertEqual(most, 2, "two workers, three jobs")
+    }
+
+    func testNoJobRunsOutsideTheUploadWindowsAndOneStartsWhenAWindowOpens() async throws {
+        let dir = try TemporaryDirectory()
+        let catalog = try CatalogDatabase(path: "\(dir.path)/c.sqlite")
+        let noon = ISO8601.date("2026-11-23T12:00:00Z")!
+        let clock = TestClock(noon)
+        try queued(1, in: dir, catalog: catalog, at: noon)
+        let windows = UploadWindows([UploadWindows.Window("18:00-07:00")!], timeZone: TimeZone(identifier: "UTC")!)
+        let tracker = Tracker()
+        let queue = UploadQueue(catalog: catalog, targets: [SlowTarget(seconds: 0, tracker: tracker)], windows: windows,
+                                now: { clock.now }, logger: Logger(label: "test"))
+        let runner = Task { await queue.run() }
+        defer { runner.cancel() }
+        try await Task.sleep(for: .milliseconds(300))
+        XCTAssertEqual(try catalog.uploadJob(id: "job-1")?.state, .queued)
+        let reason = await queue.closedReason()
+        XCTAssertEqual(reason, "outside the upload windows (18:00-07:00)")
+
+        clock.advance(6 * 3600)
+        await queue.wake()
+        _ = try await waitFor(catalog, "job-1") { $0.state == .done }
+        let open = await queue.closedReason()
+        XCTAssertNil(open)
+    }
+
+    func testAHoldStopsARunningJobAtItsCheckpointAndItResumesFromThereOnRelease() async throws {
+        let dir = try TemporaryDirectory()
+        let catalog = try CatalogDatabase(path: "\(dir.path)/c.sqlite")
+        try queued(1, in: dir, catalog: catalog, at: Date())
+        let tracker = Tracker()
+        let queue = UploadQueue(catalog: catalog, targets: [SlowTarget(seconds: 30, tracker: tracker)], logger: Logger(label: "test"))
+        let runner = Task { await queue.run() }
+        defer { runner.cancel() }
+        _ = try await waitFor(catalog, "job-1") { $0.state == .uploading && $0.bytesConfirmed == 1000 }
+
+        await queue.hold("a recording is running")
+        let held = try await waitFor(catalog, "job-1") { $0.state == .queued }
+        XCTAssertEqual(held.bytesConfirmed, 1000, "the checkpoint stays")
+        XCTAssertEqual(held.attempts, 0, "a hold is not a failed attempt")
+        XCTAssertNil(held.lastError)
+        try await Task.sleep(for: .milliseconds(200))
+        XCTAssertEqual(try catalog.uploadJob(id: "job-1")?.state, .queued, "nothing starts while held")
+
+        await queue.release("a recording is running")
+        _ = try await waitFor(catalog, "job-1") { $0.state == .done }
+        let starts = await tracker.starts
+        XCTAssertEqual(starts, [0, 1000], "resumed from the checkpoint")
+    }
+
     /// Polls the catalog until the job satisfies `condition` (10 s at most).
     private func waitFor(_ catalog: CatalogDatabase, _ id: String, _ condition: (UploadJob) -> Bool) async throws -> UploadJob {
         for _ in 0..<200 {
