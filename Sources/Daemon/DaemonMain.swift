@@ -66,7 +66,7 @@ public enum DaemonMain {
             return .badConfig
         }
         let queue = UploadQueue(catalog: catalog, targets: targets, workers: config.uploads.workers, windows: config.uploads.windows,
-                                events: events, logger: Logger(label: "roomrecd.uploads"))
+                                pauseFlag: "\(config.daemon.stateDirectory)/uploads-paused", events: events, logger: Logger(label: "roomrecd.uploads"))
         let daemon = RecorderDaemon(config: config, configPath: configPath, catalog: catalog, uploads: queue, throttle: throttle,
                                     events: events, logger: logger, notifier: notifier)
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP])

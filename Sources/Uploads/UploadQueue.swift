@@ -1,4 +1,5 @@
 import Catalog
+import DurableFiles
 import Foundation
 import Logging
 import RecorderCore
@@ -27,8 +28,10 @@ public actor UploadQueue {
     private var running: [String: Task<Void, Never>] = [:]
     /// What a caller asked of a running job; read when its delivery stops.
     private var requested: [String: UploadAction] = [:]
-    /// While set, no job is started (a whole-queue pause, until resumed or the daemon restarts).
+    /// While set, no job is started (a whole-queue pause, until resumed; kept across restarts in `pauseFlag`).
     public private(set) var isPaused = false
+    /// A file that exists while the whole queue is paused, so a pause outlives a restart or a power loss.
+    private let pauseFlag: String?
     /// Reasons given to ``hold(_:)`` and not yet released.
     private var holds: Set<String> = []
     /// Where each running attempt started: when, and from which byte, for its rate.
@@ -38,8 +41,10 @@ public actor UploadQueue {
     public private(set) var failures: [String: Int] = [:]
 
     public init(catalog: CatalogDatabase, targets: [any UploadTarget], retry: RetryPolicy = RetryPolicy(), workers: Int = 1,
-                windows: UploadWindows = UploadWindows(), now: @escaping @Sendable () -> Date = Date.init, events: EventHub? = nil,
-                logger: Logger) {
+                windows: UploadWindows = UploadWindows(), pauseFlag: String? = nil, now: @escaping @Sendable () -> Date = Date.init,
+                events: EventHub? = nil, logger: Logger) {
+        self.pauseFlag = pauseFlag
+        self.isPaused = pauseFlag.map { FileManager.default.fileExists(atPath: $0) } ?? false
         self.catalog = catalog
         self.targets = Dictionary(uniqueKeysWithValues: targets.map { ($0.kind, $0) })
         self.retry = retry
@@ -172,6 +177,7 @@ public actor UploadQueue {
     /// Stops starting jobs; the ones running stop at their last checkpoint and wait in the queue.
     public func pauseAll() async {
         isPaused = true
+        storePause()
         await stopRunning()
         logger.notice("upload queue paused")
     }
@@ -179,8 +185,26 @@ public actor UploadQueue {
     /// Starts jobs again.
     public func resumeAll() async {
         isPaused = false
+        storePause()
         logger.notice("upload queue resumed")
         await doorbell.ring()
+    }
+
+    private func storePause() {
+        guard let pauseFlag else { return }
+        do {
+            if isPaused {
+                guard FileManager.default.createFile(atPath: pauseFlag, contents: Data("paused through the control socket\n".utf8)) else {
+                    throw UploadError("cannot create \(pauseFlag)")
+                }
+                try FileSync.fsyncFile(at: pauseFlag)
+            } else if unlink(pauseFlag) != 0, errno != ENOENT {
+                throw UploadError("cannot remove \(pauseFlag): \(String(cString: strerror(errno)))")
+            }
+            try FileSync.fsyncDirectory(at: (pauseFlag as NSString).deletingLastPathComponent)
+        } catch {
+            logger.error("the queue's pause is not stored; a restart may not keep it", metadata: ["error": "\(error)"])
+        }
     }
 
     /// A job with its rate and time to completion while it uploads.

@@ -217,6 +217,9 @@ final class ControlAPIEndToEndTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: daemon.libraryDirectory, withIntermediateDirectories: true)
         let paused = try await client.send("POST", "/v1/uploads/pause")
         XCTAssertEqual(String(decoding: paused.body, as: UTF8.self).contains("true"), true)
+        let held = try await client.send("GET", "/v1/status").decode(StatusReport.self).queue.heldReason
+        XCTAssertEqual(held, "paused", "status says why uploads wait")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(daemon.stateDirectory)/uploads-paused"), "the pause outlives a restart")
         let retried = try await act("retry", job.jobId).decode(UploadJob.self)
         XCTAssertEqual(retried.attempts, 0, "a retry counts attempts afresh")
         try await Task.sleep(for: .seconds(1))

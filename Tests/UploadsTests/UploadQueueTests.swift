@@ -203,6 +203,21 @@ final class UploadQueueTests: XCTestCase {
         XCTAssertEqual(starts, [0, 1000], "resumed from the checkpoint")
     }
 
+    func testAWholeQueuePauseIsKeptAcrossARestart() async throws {
+        let dir = try TemporaryDirectory()
+        let catalog = try CatalogDatabase(path: "\(dir.path)/c.sqlite")
+        let flag = "\(dir.path)/uploads-paused"
+        let first = UploadQueue(catalog: catalog, targets: [], pauseFlag: flag, logger: Logger(label: "test"))
+        await first.pauseAll()
+        let restarted = UploadQueue(catalog: catalog, targets: [], pauseFlag: flag, logger: Logger(label: "test"))
+        let paused = await restarted.isPaused
+        XCTAssertTrue(paused)
+        await restarted.resumeAll()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: flag))
+        let again = await UploadQueue(catalog: catalog, targets: [], pauseFlag: flag, logger: Logger(label: "test")).isPaused
+        XCTAssertFalse(again)
+    }
+
     /// Polls the catalog until the job satisfies `condition` (10 s at most).
     private func waitFor(_ catalog: CatalogDatabase, _ id: String, _ condition: (UploadJob) -> Bool) async throws -> UploadJob {
         for _ in 0..<200 {

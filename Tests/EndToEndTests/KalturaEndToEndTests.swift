@@ -1,0 +1,94 @@
+import ControlClient
+import Foundation
+import RecorderCore
+import TestSupport
+import Uploads
+import XCTest
+
+/// `roomrecd` delivering to the Kaltura API test server, including a SIGKILL in the middle of an upload.
+final class KalturaEndToEndTests: XCTestCase {
+    struct UploadList: Decodable { var uploads: [UploadJob] }
+
+    private var keep: [TemporaryDirectory] = []
+
+    /// XCTest keeps every test case object until the run ends: remove the files now.
+    override func tearDown() { keep.removeAll() }
+
+    private func daemon(with server: KalturaServer) throws -> DaemonProcess {
+        let root = try TemporaryDirectory(prefix: "rrk")
+        keep.append(root)
+        let tokenFile = "\(root.path)/kaltura-app-token"
+        try "\(KalturaServer.appToken)\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        chmod(tokenFile, 0o600)
+        return try DaemonProcess(library: """
+            [library]
+            target = "kaltura"
+            path = "\(root.path)/library"
+
+            [library.kaltura]
+            service_url = "\(server.serviceURL)"
+            partner_id = \(KalturaServer.partnerId)
+            app_token_id = "\(KalturaServer.appTokenId)"
+            app_token_file = "\(tokenFile)"
+            app_token_hash_type = "SHA256"
+            category_id = 77
+            chunk_size_mb = 1
+
+            [uploads]
+            # Slow enough to be killed in the middle.
+            max_bytes_per_second = 4194304
+            """, recording: "video_bitrate_kbps = 20000")
+    }
+
+    private func job(_ daemon: DaemonProcess) async throws -> UploadJob? {
+        try await daemon.client.send("GET", "/v1/uploads").decode(UploadList.self).uploads.first
+    }
+
+    func testARecordingBecomesOneEntryInTheRecordingsCategoryAndSurvivesAKillMidUpload() async throws {
+        let server = try KalturaServer()
+        let daemon = try daemon(with: server)
+        try await daemon.start()
+        let recording = try await daemon.client.send("POST", "/v1/recordings", json: Data(#"{"title": "Hybrid seminar"}"#.utf8)).decode(Recording.self)
+        try await Task.sleep(for: .seconds(5))
+        _ = try await daemon.client.send("POST", "/v1/recordings/current/stop")
+
+        var killedAt: Int64?
+        for _ in 0..<1000 {
+            if let job = try await job(daemon), job.state == .uploading, job.bytesConfirmed >= 2 << 20 {
+                killedAt = job.bytesConfirmed
+                _ = try await daemon.stop(signal: SIGKILL)
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let confirmed = try XCTUnwrap(killedAt, "the upload never reached its third chunk; \(daemon.log())")
+
+        try await daemon.start()
+        var done: UploadJob?
+        for _ in 0..<600 {
+            if let job = try await job(daemon), job.state == .done { done = job; break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let job = try XCTUnwrap(done, "the upload did not finish after the restart; \(daemon.log())")
+        let resumedFrom = daemon.log().components(separatedBy: "\n").last { $0.contains("upload started") }
+        XCTAssertFalse(resumedFrom?.contains("from=0 ") ?? true, "the restart resumes from the confirmed offset: \(resumedFrom ?? "")")
+
+        let stored = try await daemon.client.send("GET", "/v1/recordings/\(recording.recordingId)").decode(Recording.self)
+        let state = try server.state()
+        XCTAssertEqual(state.entries.count, 1, "exactly one entry")
+        let entry = state.entries[0]
+        XCTAssertEqual(job.remoteId, "kaltura:\(entry.id)")
+        XCTAssertEqual(entry.referenceId, recording.recordingId)
+        XCTAssertEqual(entry.userId, "channel-owner")
+        XCTAssertEqual(entry.name, stored.name)
+        XCTAssertTrue(entry.name.hasPrefix("Rec - ") && entry.name.hasSuffix(" - Hybrid seminar"), entry.name)
+        XCTAssertEqual(entry.status, 2)
+        XCTAssertEqual(try FileDigest.sha256(path: server.contentPath(of: entry.id)), stored.sha256, "the same bytes")
+        XCTAssertEqual(state.categoryEntries.map(\.entryId), [entry.id])
+        let chunks = Int((stored.size! + (1 << 20) - 1) >> 20)
+        let sent = state.calls.filter { $0 == "uploadtoken.upload" }.count
+        XCTAssertLessThanOrEqual(sent, chunks + 1, "confirmed chunks are not sent again (at most the one cut off by the kill)")
+        XCTAssertGreaterThan(confirmed, 0)
+        try await daemon.stop()
+    }
+}
