@@ -20,6 +20,7 @@ public enum DaemonMain {
     }
 
     public static func run(configPath: String) async -> ExitCode {
+        ProcessMemory.returnLargeBuffersToTheKernel()
         let config: RoomRecorderConfig
         do {
             config = try RoomRecorderConfig.load(path: configPath)

@@ -10,7 +10,7 @@ enum UploadTargets {
         if let s3 = library.s3 {
             let credentials = try S3Credentials.load(s3.credentialsFile)
             let client = S3Client(endpoint: .init(url: URL(string: s3.endpoint)!, bucket: s3.bucket, pathStyle: s3.pathStyle),
-                                  signer: SigV4Signer(credentials: credentials, region: s3.region))
+                                  signer: SigV4Signer(credentials: credentials, region: s3.region), checksums: s3.checksums)
             targets.append(S3Target(client: client, partSize: s3.partSizeBytes, keyTemplate: s3.keyTemplate, throttle: throttle))
         }
         if let kaltura = library.kaltura {

@@ -79,6 +79,8 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         public var keyTemplate: String
         /// A file readable only by the service user, or `$CREDENTIALS_DIRECTORY/<name>` from `LoadCredential=`.
         public var credentialsFile: String
+        /// S3's additional checksums (SHA-256 per part, checked and kept by the store); off for stores too old to know them.
+        public var checksums: Bool
     }
 
     /// How uploads use the network.
@@ -268,9 +270,10 @@ extension RoomRecorderConfig {
         guard let credentials = try s3.string("credentials_file"), credentials.hasPrefix("/") || credentials.hasPrefix("$CREDENTIALS_DIRECTORY/") else {
             throw s3.error("credentials_file", "the s3 target needs an absolute credentials_file (or $CREDENTIALS_DIRECTORY/<name> with LoadCredential=)")
         }
+        let checksums = try s3.boolean("checksums", default: true)
         try s3.rejectUnknownKeys()
         return S3(endpoint: url, region: region, bucket: bucket, pathStyle: addressing == "path", partSizeBytes: partSize << 20,
-                  keyTemplate: template, credentialsFile: credentials)
+                  keyTemplate: template, credentialsFile: credentials, checksums: checksums)
     }
 }
 

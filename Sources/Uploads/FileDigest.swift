@@ -16,6 +16,30 @@ public enum FileDigest {
         return hex(hasher.finalize())
     }
 
+    /// SHA-256 of `length` bytes of the file at `path` from `offset`.
+    public static func sha256Digest(path: String, offset: Int64, length: Int64) throws -> Data {
+        try digest(SHA256.self, path: path, offset: offset, length: length)
+    }
+
+    /// MD5 of `length` bytes of the file at `path` from `offset` (what S3 makes the ETag of an unencrypted part).
+    public static func md5Digest(path: String, offset: Int64, length: Int64) throws -> Data {
+        try digest(Insecure.MD5.self, path: path, offset: offset, length: length)
+    }
+
+    private static func digest<H: HashFunction>(_ function: H.Type, path: String, offset: Int64, length: Int64) throws -> Data {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        var hasher = H()
+        var left = length
+        while left > 0, let chunk = try handle.read(upToCount: Int(min(Int64(1 << 20), left))), !chunk.isEmpty {
+            hasher.update(data: chunk)
+            left -= Int64(chunk.count)
+        }
+        guard left == 0 else { throw PermanentUploadError("\(path) is shorter than \(offset + length) bytes") }
+        return Data(hasher.finalize())
+    }
+
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
         digest.map { String(format: "%02x", $0) }.joined()
     }

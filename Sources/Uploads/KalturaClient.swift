@@ -1,8 +1,5 @@
 import Foundation
 import RecorderCore
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Calls the Kaltura API v3: `POST <service url>/api_v3/service/<service>/action/<action>` with the parameters as
 /// `multipart/form-data` fields (nested objects flattened as `entry:name`), answered as JSON (`format=1`).
@@ -31,27 +28,33 @@ public struct KalturaClient: Sendable {
         public var description: String { "Kaltura \(code): \(message)" }
     }
 
-    /// A file part of a call (`uploadToken.upload`'s `fileData`).
+    /// A file part of a call (`uploadToken.upload`'s `fileData`): a range of a file, read as it is sent.
     public struct FilePart: Sendable {
         public var field: String
         public var filename: String
-        public var data: Data
+        public var path: String
+        public var offset: Int64
+        public var length: Int64
+        /// The bandwidth limit its bytes are taken from.
+        public var throttle: Throttle?
 
-        public init(field: String, filename: String, data: Data) {
+        public init(field: String, filename: String, path: String, offset: Int64, length: Int64, throttle: Throttle? = nil) {
+            self.throttle = throttle
             self.field = field
             self.filename = filename
-            self.data = data
+            self.path = path
+            self.offset = offset
+            self.length = length
         }
     }
 
     public let serviceURL: URL
-    private let session: URLSession
+    private let transport: HTTPTransport
 
+    /// - Parameter timeout: seconds to wait for an answer once a request is sent.
     public init(serviceURL: URL, timeout: TimeInterval = 120) {
         self.serviceURL = serviceURL
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        session = URLSession(configuration: configuration)
+        transport = HTTPTransport(timeout: timeout)
     }
 
     /// Calls `service.action` with `fields` (and `ks`, when given) and decodes the answer as `Result`.
@@ -75,22 +78,16 @@ public struct KalturaClient: Sendable {
         form.add("format", "1")
         if let ks { form.add("ks", ks) }
         for (name, value) in fields { form.add(name, value) }
-        if let file { form.addFile(file.field, filename: file.filename, data: file.data) }
-        let body = form.finish()
+        if let file { form.addFile(file.field, filename: file.filename, content: .file(path: file.path, offset: file.offset, length: file.length)) }
 
-        var request = URLRequest(url: serviceURL.appendingPathComponent("api_v3/service/\(service)/action/\(action)"))
-        request.httpMethod = "POST"
-        request.setValue(form.contentType, forHTTPHeaderField: "Content-Type")
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        let (data, response) = try await session.upload(for: request, from: body)
-        guard let http = response as? HTTPURLResponse else {
-            throw APIError(code: "NoResponse", message: "no HTTP response from \(serviceURL.host ?? "")", status: 0)
+        let url = serviceURL.appendingPathComponent("api_v3/service/\(service)/action/\(action)")
+        let response = try await transport.send("POST", url: url, headers: ["Content-Type": form.contentType, "Accept": "application/json"],
+                                                body: form.finish(), throttle: file?.throttle)
+        guard (200..<300).contains(response.status) else {
+            throw APIError(code: "HTTP\(response.status)", message: "\(service).\(action): HTTP \(response.status)", status: response.status,
+                           retryAfter: response.headers["retry-after"].flatMap(TimeInterval.init))
         }
-        guard (200..<300).contains(http.statusCode) else {
-            let retryAfter = (http.value(forHTTPHeaderField: "Retry-After")).flatMap(TimeInterval.init)
-            throw APIError(code: "HTTP\(http.statusCode)", message: "\(service).\(action): HTTP \(http.statusCode) "
-                           + HTTPURLResponse.localizedString(forStatusCode: http.statusCode), status: http.statusCode, retryAfter: retryAfter)
-        }
+        let data = response.body
         if let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String: Any],
            object["objectType"] as? String == "KalturaAPIException" {
             throw APIError(code: object["code"] as? String ?? "UNKNOWN", message: object["message"] as? String ?? "", status: 200)
@@ -99,29 +96,30 @@ public struct KalturaClient: Sendable {
     }
 }
 
-/// A `multipart/form-data` body (RFC 7578).
+/// A `multipart/form-data` body (RFC 7578) whose file content is streamed, not held in memory.
 struct MultipartForm {
     let boundary = "roomrec-" + UUID().uuidString
-    private var body = Data()
+    private var parts: [HTTPTransport.BodyPart] = []
+    private var text = Data()
 
     var contentType: String { "multipart/form-data; boundary=\(boundary)" }
 
     mutating func add(_ name: String, _ value: String) {
-        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(Self.quoted(name))\"\r\n\r\n".utf8))
-        body.append(Data(value.utf8))
-        body.append(Data("\r\n".utf8))
+        text.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(Self.quoted(name))\"\r\n\r\n".utf8))
+        text.append(Data(value.utf8))
+        text.append(Data("\r\n".utf8))
     }
 
-    mutating func addFile(_ name: String, filename: String, data: Data) {
-        body.append(Data(("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(Self.quoted(name))\"; filename=\"\(Self.quoted(filename))\"\r\n"
+    mutating func addFile(_ name: String, filename: String, content: HTTPTransport.BodyPart) {
+        text.append(Data(("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(Self.quoted(name))\"; filename=\"\(Self.quoted(filename))\"\r\n"
                           + "Content-Type: application/octet-stream\r\n\r\n").utf8))
-        body.append(data)
-        body.append(Data("\r\n".utf8))
+        parts += [.bytes(text), content]
+        text = Data("\r\n".utf8)
     }
 
-    mutating func finish() -> Data {
-        body.append(Data("--\(boundary)--\r\n".utf8))
-        return body
+    mutating func finish() -> [HTTPTransport.BodyPart] {
+        text.append(Data("--\(boundary)--\r\n".utf8))
+        return parts + [.bytes(text)]
     }
 
     /// Field names and file names go in a quoted string: no quotes or line breaks.

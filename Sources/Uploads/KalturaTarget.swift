@@ -1,9 +1,6 @@
 import DurableFiles
 import Foundation
 import RecorderCore
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Delivers recordings to a Kaltura media library: an entry first (`media.add`, its `referenceId` the recording's
 /// id, its owner the recording's owner), then the file in chunks through an upload token (`uploadToken.add` with
@@ -94,9 +91,8 @@ public struct KalturaTarget: UploadTarget {
         } catch let error as KalturaClient.APIError where !error.isTransient {
             // Refused for a reason a retry will not change (no such category, no permission, bad app token).
             throw PermanentUploadError(error.description)
-        } catch let error as URLError {
-            if error.code == .cancelled || Task.isCancelled { throw CancellationError() }
-            throw UploadError("network: \(error.localizedDescription) (\(error.code.rawValue))")
+        } catch let error as HTTPTransport.NetworkError {
+            throw UploadError("network: \(error)")
         }
     }
 
@@ -167,23 +163,17 @@ public struct KalturaTarget: UploadTarget {
     /// Sends the file from `offset` in chunks, checking after each that the server holds exactly what was sent.
     private func sendChunks(of recording: Recording, size: Int64, token: String, from start: Int64, progress: Progress,
                             report: @Sendable (UploadCheckpoint) async throws -> Void) async throws {
-        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: recording.path))
-        defer { try? handle.close() }
         var offset = start
         if offset > 0 { try await report(UploadCheckpoint(remoteId: progress.remoteId, bytesConfirmed: offset)) }
         repeat {
             try Task.checkCancellation()
             let length = Int(min(Int64(chunkSize), size - offset))
-            let data = try await BlockingIO.run { [offset] () -> Data in
-                try handle.seek(toOffset: UInt64(offset))
-                return try handle.read(upToCount: length) ?? Data()
-            }
-            guard data.count == length else { throw PermanentUploadError("the recording's file changed while it was uploaded") }
-            try await throttle?.take(length)
             let final = offset + Int64(length) == size
             let answer = try await call("uploadToken", "upload", [
                 ("uploadTokenId", token), ("resume", offset > 0 ? "1" : "0"), ("resumeAt", "\(offset)"), ("finalChunk", final ? "1" : "0"),
-            ], file: .init(field: "fileData", filename: "\(recording.recordingId).mp4", data: data), as: UploadToken.self)
+            ], file: .init(field: "fileData", filename: "\(recording.recordingId).mp4", path: recording.path, offset: offset, length: Int64(length),
+                                            throttle: throttle),
+               as: UploadToken.self)
             let held = Int64(answer.uploadedFileSize ?? -1)
             guard held == offset + Int64(length) else {
                 throw UploadError("uploadToken.upload: the server holds \(held) bytes after the chunk at \(offset), expected \(offset + Int64(length))")

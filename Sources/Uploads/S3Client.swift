@@ -1,15 +1,12 @@
-import Crypto
+import DurableFiles
 import Foundation
 import RecorderCore
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
 
-/// The S3 operations a resumable multipart upload needs, signed with ``SigV4Signer``, over URLSession (HTTP or
-/// HTTPS). Works with AWS S3 and S3-compatible stores (MinIO, Ceph RGW, …), path-style or virtual-hosted.
+/// The S3 operations a resumable multipart upload needs, signed with ``SigV4Signer``, over ``HTTPTransport`` (HTTP
+/// or HTTPS). Works with AWS S3 and S3-compatible stores (MinIO, Ceph RGW, …), path-style or virtual-hosted.
 public struct S3Client: Sendable {
     /// Where the bucket is and how to address it.
     public struct Endpoint: Equatable, Sendable {
@@ -40,7 +37,7 @@ public struct S3Client: Sendable {
 
         static let transientCodes: Set<String> = [
             "RequestTimeout", "SlowDown", "InternalError", "ServiceUnavailable", "OperationAborted", "RequestTimeTooSkewed",
-            "NoSuchUpload", "NoResponse", "MalformedResponse", "BadDigest",
+            "NoSuchUpload", "NoResponse", "MalformedResponse", "BadDigest", "XAmzContentSHA256Mismatch",
         ]
         public var description: String { "S3 \(status) \(code): \(message)" }
     }
@@ -50,19 +47,24 @@ public struct S3Client: Sendable {
         public var number: Int
         public var etag: String
         public var size: Int64
+        /// The part's SHA-256 (base64), as the store checked and keeps it; nil without checksums.
+        public var checksum: String? = nil
     }
 
     public let endpoint: Endpoint
     public let signer: SigV4Signer
-    private let session: URLSession
+    /// Whether uploads carry S3's additional checksums (`x-amz-checksum-algorithm: SHA256`): the store checks
+    /// each part against its SHA-256, keeps it, and lists it, so a resumed upload can check the parts it keeps.
+    /// Off only for stores too old to know them.
+    public let checksums: Bool
+    private let transport: HTTPTransport
 
-    public init(endpoint: Endpoint, signer: SigV4Signer, timeout: TimeInterval = 120) {
+    /// - Parameter timeout: seconds to wait for an answer once a request is sent.
+    public init(endpoint: Endpoint, signer: SigV4Signer, checksums: Bool = true, timeout: TimeInterval = 120) {
         self.endpoint = endpoint
         self.signer = signer
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.httpMaximumConnectionsPerHost = 4
-        session = URLSession(configuration: configuration)
+        self.checksums = checksums
+        transport = HTTPTransport(timeout: timeout)
     }
 
     // MARK: Operations
@@ -70,6 +72,7 @@ public struct S3Client: Sendable {
     /// Starts a multipart upload; returns its upload id. `metadata` becomes `x-amz-meta-*`.
     public func createMultipartUpload(key: String, contentType: String, metadata: [String: String]) async throws -> String {
         var headers = ["Content-Type": contentType]
+        if checksums { headers["x-amz-checksum-algorithm"] = "SHA256" }
         for (name, value) in metadata { headers["x-amz-meta-\(name)"] = Self.headerSafe(value) }
         let (_, body) = try await send("POST", key: key, query: [("uploads", "")], headers: headers)
         guard let id = XMLFields.values(named: "UploadId", in: body).first else {
@@ -78,22 +81,24 @@ public struct S3Client: Sendable {
         return id
     }
 
-    /// Uploads one part, with its MD5 for the server to check, and checks the ETag it answers.
-    public func uploadPart(key: String, uploadId: String, number: Int, data: Data) async throws -> String {
-        let md5 = Data(Insecure.MD5.hash(data: data))
-        let (headers, _) = try await send("PUT", key: key, query: [("partNumber", "\(number)"), ("uploadId", uploadId)],
-                                          headers: ["Content-MD5": md5.base64EncodedString(), "Content-Type": "application/octet-stream"], body: data)
-        guard let etag = headers["etag"] else { throw ServiceError(status: 200, code: "MalformedResponse", message: "no ETag for part \(number)") }
-        let expected = SigV4Signer.hex(md5)
-        let answered = etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-        // The server checked Content-MD5. Where the ETag is the part's MD5 (no encryption, or SSE-S3) it is checked
-        // again here; with SSE-KMS or SSE-C the ETag is something else.
-        let encryption = headers["x-amz-server-side-encryption"]
-        let plainETag = (encryption == nil || encryption == "AES256") && headers["x-amz-server-side-encryption-customer-algorithm"] == nil
-        if plainETag, answered.count == 32, answered.lowercased() != expected {
-            throw ServiceError(status: 200, code: "BadDigest", message: "part \(number): the server holds MD5 \(answered), we sent \(expected)")
+    /// Uploads one part: `length` bytes of the file at `path` from `offset`, read as they are sent. Its SHA-256 is
+    /// signed (`x-amz-content-sha256`) and, with ``checksums``, sent as `x-amz-checksum-sha256` too: the store
+    /// refuses a part damaged on the way (`XAmzContentSHA256Mismatch`, `BadDigest`), and the checksum it answers
+    /// is compared with ours.
+    public func uploadPart(key: String, uploadId: String, number: Int, path: String, offset: Int64, length: Int64,
+                           throttle: Throttle? = nil) async throws -> Part {
+        let digest = try await BlockingIO.run { try FileDigest.sha256Digest(path: path, offset: offset, length: length) }
+        let checksum = digest.base64EncodedString()
+        var headers = ["Content-Type": "application/octet-stream"]
+        if checksums { headers["x-amz-checksum-sha256"] = checksum }
+        let (answered, _) = try await send("PUT", key: key, query: [("partNumber", "\(number)"), ("uploadId", uploadId)], headers: headers,
+                                           parts: [.file(path: path, offset: offset, length: length)], payloadHash: FileDigest.hex(digest),
+                                           throttle: throttle)
+        guard let etag = answered["etag"] else { throw ServiceError(status: 200, code: "MalformedResponse", message: "no ETag for part \(number)") }
+        if checksums, let stored = answered["x-amz-checksum-sha256"], stored != checksum {
+            throw ServiceError(status: 200, code: "BadDigest", message: "part \(number): the store holds SHA-256 \(stored), we sent \(checksum)")
         }
-        return etag
+        return Part(number: number, etag: etag, size: length, checksum: checksums ? checksum : nil)
     }
 
     /// The parts an unfinished upload holds, in order; nil when the upload does not exist (completed or aborted).
@@ -113,7 +118,12 @@ public struct S3Client: Sendable {
             guard numbers.count == etags.count, numbers.count == sizes.count else {
                 throw ServiceError(status: 200, code: "MalformedResponse", message: "ListParts answered \(numbers.count) parts with \(etags.count) ETags")
             }
-            parts += zip(numbers, zip(etags, sizes)).map { Part(number: $0.0, etag: $0.1.0, size: $0.1.1) }
+            // Every part of an upload with checksums has one; otherwise none is listed.
+            let checksums = XMLFields.values(named: "ChecksumSHA256", in: body)
+            for index in numbers.indices {
+                parts.append(Part(number: numbers[index], etag: etags[index], size: sizes[index],
+                                  checksum: checksums.count == numbers.count ? checksums[index] : nil))
+            }
             guard XMLFields.values(named: "IsTruncated", in: body).first == "true",
                   let next = XMLFields.values(named: "NextPartNumberMarker", in: body).first else { break }
             marker = next
@@ -123,7 +133,8 @@ public struct S3Client: Sendable {
 
     public func completeMultipartUpload(key: String, uploadId: String, parts: [Part]) async throws {
         let xml = "<CompleteMultipartUpload>" + parts.map {
-            "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(XMLFields.escape($0.etag))</ETag></Part>"
+            "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(XMLFields.escape($0.etag))</ETag>"
+                + ($0.checksum.map { "<ChecksumSHA256>\($0)</ChecksumSHA256>" } ?? "") + "</Part>"
         }.joined() + "</CompleteMultipartUpload>"
         let (_, body) = try await send("POST", key: key, query: [("uploadId", uploadId)], headers: ["Content-Type": "application/xml"],
                                        body: Data(xml.utf8))
@@ -178,36 +189,30 @@ public struct S3Client: Sendable {
     /// Sends a signed request; returns the answer's headers (lower-case names) and body, or throws its error.
     func send(_ method: String, key: String, query: [(String, String)] = [], headers: [String: String] = [:],
               body: Data = Data()) async throws -> ([String: String], Data) {
+        try await send(method, key: key, query: query, headers: headers, parts: body.isEmpty ? [] : [.bytes(body)],
+                       payloadHash: SigV4Signer.payloadHash(body))
+    }
+
+    /// Sends a signed request whose body is `parts`, of SHA-256 `payloadHash`.
+    func send(_ method: String, key: String, query: [(String, String)], headers: [String: String], parts: [HTTPTransport.BodyPart],
+              payloadHash: String, throttle: Throttle? = nil) async throws -> ([String: String], Data) {
         let url = url(key: key, query: query)
         var host = url.host ?? ""
         if let port = url.port, !((url.scheme == "http" && port == 80) || (url.scheme == "https" && port == 443)) { host += ":\(port)" }
-        let payloadHash = SigV4Signer.payloadHash(body)
         var all = headers
         all["Host"] = host
         all["x-amz-content-sha256"] = payloadHash
         let signed = signer.sign(method: method, url: url, headers: all, payloadHash: payloadHash, date: Date())
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        for (name, value) in all.merging(signed, uniquingKeysWith: { $1 }) where name != "Host" {
-            request.setValue(value, forHTTPHeaderField: name)
+        let response = try await transport.send(method, url: url, headers: all.merging(signed, uniquingKeysWith: { $1 }), body: parts,
+                                                throttle: throttle)
+        guard (200..<300).contains(response.status) else {
+            let data = response.body
+            throw ServiceError(status: response.status,
+                               code: XMLFields.values(named: "Code", in: data).first ?? (response.status == 404 ? "NotFound" : "HTTP\(response.status)"),
+                               message: XMLFields.values(named: "Message", in: data).first ?? "HTTP \(response.status)",
+                               retryAfter: response.headers["retry-after"].flatMap(TimeInterval.init))
         }
-        let (data, response) = method == "GET" || method == "HEAD" || method == "DELETE"
-            ? try await session.data(for: request)
-            : try await session.upload(for: request, from: body)
-        guard let http = response as? HTTPURLResponse else {
-            throw ServiceError(status: 0, code: "NoResponse", message: "no HTTP response from \(url.host ?? "")")
-        }
-        var answered: [String: String] = [:]
-        for (name, value) in http.allHeaderFields {
-            if let name = name as? String, let value = value as? String { answered[name.lowercased()] = value }
-        }
-        guard (200..<300).contains(http.statusCode) else {
-            throw ServiceError(status: http.statusCode,
-                               code: XMLFields.values(named: "Code", in: data).first ?? (http.statusCode == 404 ? "NotFound" : "HTTP\(http.statusCode)"),
-                               message: XMLFields.values(named: "Message", in: data).first ?? HTTPURLResponse.localizedString(forStatusCode: http.statusCode),
-                               retryAfter: answered["retry-after"].flatMap(TimeInterval.init))
-        }
-        return (answered, data)
+        return (response.headers, response.body)
     }
 
     /// Metadata values travel in HTTP headers: ASCII only, no line breaks.

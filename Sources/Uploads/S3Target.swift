@@ -1,9 +1,6 @@
 import DurableFiles
 import Foundation
 import RecorderCore
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Delivers recordings to an S3 bucket (AWS S3 or any S3-compatible store) as resumable multipart uploads.
 ///
@@ -20,10 +17,15 @@ public struct S3Target: UploadTarget {
 
     /// The queue's bandwidth limit, if any.
     public let throttle: Throttle?
+    /// Parts sent at the same time (each on its own connection): the next part is hashed while one is on the
+    /// wire, and a long link is kept full. Parts are streamed from the file, so this costs no memory.
+    public let partsInFlight: Int
 
-    public init(client: S3Client, partSize: Int = 16 << 20, keyTemplate: String = "{room}/Recordings/{filename}", throttle: Throttle? = nil) {
+    public init(client: S3Client, partSize: Int = 16 << 20, keyTemplate: String = "{room}/Recordings/{filename}", throttle: Throttle? = nil,
+                partsInFlight: Int = 4) {
         self.client = client
         self.partSize = partSize
+        self.partsInFlight = max(1, partsInFlight)
         self.keyTemplate = keyTemplate
         self.throttle = throttle
     }
@@ -54,11 +56,9 @@ public struct S3Target: UploadTarget {
         } catch let error as S3Client.ServiceError where !error.isTransient {
             // 4xx other than 408 and 429: retrying will not help; the job fails with the server's message.
             throw PermanentUploadError(error.description)
-        } catch let error as URLError {
-            // A request cut off because the job was paused, cancelled or the daemon is stopping: not a failure.
-            if error.code == .cancelled || Task.isCancelled { throw CancellationError() }
+        } catch let error as HTTPTransport.NetworkError {
             // Timeouts, resets, refused connections, DNS failures: the network may come back.
-            throw UploadError("network: \(error.localizedDescription) (\(error.code.rawValue))")
+            throw UploadError("network: \(error)")
         }
     }
 
@@ -76,7 +76,7 @@ public struct S3Target: UploadTarget {
             key = started.key
             if let listed = try await client.listParts(key: key, uploadId: started.uploadId) {
                 uploadId = started.uploadId
-                parts = Self.confirmedPrefix(listed, partSize: partSize, fileSize: size)
+                parts = try await Self.confirmedPrefix(listed, partSize: partSize, fileSize: size, path: recording.path)
             } else if try await client.headObject(key: key)?["sha256"] == digest {
                 // Completed just before a crash.
                 return UploadCheckpoint(remoteId: objectURI(key), bytesConfirmed: size)
@@ -104,24 +104,44 @@ public struct S3Target: UploadTarget {
         let marker = Self.uploadMarker(uploadId: id, key: key)
 
         let partCount = max(1, Int((size + Int64(partSize) - 1) / Int64(partSize)))
+        var sent = Dictionary(uniqueKeysWithValues: parts.map { ($0.number, $0) })
+        var prefix = parts.count  // parts 1...prefix are all confirmed
         var confirmed = parts.reduce(Int64(0)) { $0 + $1.size }
-        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: recording.path))
-        defer { try? handle.close() }
-        for number in stride(from: parts.count + 1, through: partCount, by: 1) {
-            try Task.checkCancellation()
-            let offset = Int64(number - 1) * Int64(partSize)
-            let length = Int(min(Int64(partSize), size - offset))
-            let data = try await BlockingIO.run { () -> Data in
-                try handle.seek(toOffset: UInt64(offset))
-                return try handle.read(upToCount: length) ?? Data()
+        let client = self.client
+        let objectKey = key
+        try await withThrowingTaskGroup(of: S3Client.Part.self) { group in
+            var next = prefix + 1
+            var inFlight = 0
+            while next <= partCount || inFlight > 0 {
+                // Up to `partsInFlight` parts on the wire at once, each read from the file as it is sent.
+                while inFlight < partsInFlight, next <= partCount {
+                    try Task.checkCancellation()
+                    let number = next
+                    let offset = Int64(number - 1) * Int64(partSize)
+                    let length = Int(min(Int64(partSize), size - offset))
+                    let path = recording.path
+                    let throttle = self.throttle
+                    group.addTask {
+                        try await client.uploadPart(key: objectKey, uploadId: id, number: number, path: path, offset: offset,
+                                                    length: Int64(length), throttle: throttle)
+                    }
+                    next += 1
+                    inFlight += 1
+                }
+                guard let part = try await group.next() else { break }
+                inFlight -= 1
+                sent[part.number] = part
+                // The checkpoint is the unbroken run of parts from 1: that is what a resume keeps (ListParts).
+                var advanced = false
+                while let confirmedPart = sent[prefix + 1] {
+                    prefix += 1
+                    confirmed += confirmedPart.size
+                    advanced = true
+                }
+                if advanced { try await report(UploadCheckpoint(remoteId: marker, bytesConfirmed: confirmed)) }
             }
-            guard data.count == length else { throw PermanentUploadError("the recording's file changed while it was uploaded") }
-            try await throttle?.take(length)
-            let etag = try await client.uploadPart(key: key, uploadId: id, number: number, data: data)
-            parts.append(S3Client.Part(number: number, etag: etag, size: Int64(length)))
-            confirmed += Int64(length)
-            try await report(UploadCheckpoint(remoteId: marker, bytesConfirmed: confirmed))
         }
+        parts = (1...partCount).compactMap { sent[$0] }
         try await client.completeMultipartUpload(key: key, uploadId: id, parts: parts)
         guard try await client.headObject(key: key)?["sha256"] == digest else {
             throw UploadError("the object \(objectURI(key)) does not carry the recording's SHA-256 after completing")
@@ -143,15 +163,31 @@ public struct S3Target: UploadTarget {
         return metadata
     }
 
-    /// The parts that can be kept: numbered from 1 without a gap, each of the size this upload gives it.
-    static func confirmedPrefix(_ parts: [S3Client.Part], partSize: Int, fileSize: Int64) -> [S3Client.Part] {
+    /// The parts that can be kept: numbered from 1 without a gap, each of the size this upload gives it, and with
+    /// the content of that part of the file: its SHA-256 where the store lists one (uploads with checksums), else
+    /// its MD5 where the ETag is one.
+    static func confirmedPrefix(_ parts: [S3Client.Part], partSize: Int, fileSize: Int64, path: String) async throws -> [S3Client.Part] {
         var kept: [S3Client.Part] = []
         for part in parts {
             let offset = Int64(part.number - 1) * Int64(partSize)
             guard part.number == kept.count + 1, part.size == min(Int64(partSize), fileSize - offset) else { break }
+            if let checksum = part.checksum {
+                let local = try await BlockingIO.run { try FileDigest.sha256Digest(path: path, offset: offset, length: part.size) }
+                guard local.base64EncodedString() == checksum else { break }
+            } else if let md5 = Self.plainETag(part.etag) {
+                // A store that lists no checksum: an unencrypted part's ETag is its MD5.
+                let local = try await BlockingIO.run { try FileDigest.md5Digest(path: path, offset: offset, length: part.size) }
+                guard FileDigest.hex(local) == md5 else { break }
+            }
             kept.append(part)
         }
         return kept
+    }
+
+    /// The MD5 an ETag holds (32 hex digits, quoted), if it is one.
+    static func plainETag(_ etag: String) -> String? {
+        let bare = etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
+        return bare.count == 32 && bare.allSatisfy(\.isHexDigit) ? bare : nil
     }
 
     static func uploadMarker(uploadId: String, key: String) -> String { "s3-upload:\(uploadId)|\(key)" }

@@ -23,11 +23,26 @@ public final class MotoServer: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        for _ in 0..<100 {
-            if (try? python("import urllib.request; urllib.request.urlopen('\(endpoint)/moto-api/')").status) == 0 { return }
+        // Python takes seconds to import moto on a loaded machine: wait up to 60 s for the port to answer.
+        for _ in 0..<600 {
+            if Self.accepts(port: port) { return }
             Thread.sleep(forTimeInterval: 0.1)
         }
         throw ProcessRunner.Failure(message: "moto_server did not start on port \(port)")
+    }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
     }
 
     /// Stops the server (its state is disposable: SIGKILL, as moto's development server may not stop on SIGTERM).

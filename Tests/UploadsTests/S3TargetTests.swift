@@ -25,10 +25,10 @@ final class S3TargetTests: XCTestCase {
         directory = nil
     }
 
-    private func target(bucket: String = "recordings", pathStyle: Bool = true) -> S3Target {
+    private func target(bucket: String = "recordings", pathStyle: Bool = true, partsInFlight: Int = 2) -> S3Target {
         let client = S3Client(endpoint: .init(url: URL(string: server.endpoint)!, bucket: bucket, pathStyle: pathStyle),
                               signer: SigV4Signer(credentials: .init(accessKeyId: "AKIDTEST", secretAccessKey: "SECRETTEST"), region: "us-east-1"))
-        return S3Target(client: client, partSize: 5 << 20)
+        return S3Target(client: client, partSize: 5 << 20, partsInFlight: partsInFlight)
     }
 
     func testUploadsInPartsWithItsMetadata() async throws {
@@ -40,7 +40,12 @@ final class S3TargetTests: XCTestCase {
         let key = "room-101/Recordings/\(recording.filename)"
         XCTAssertEqual(final, UploadCheckpoint(remoteId: "s3://recordings/\(key)", bytesConfirmed: 12 << 20))
         let checkpoints = await reports.all
-        XCTAssertEqual(checkpoints.map(\.bytesConfirmed), [0, 5 << 20, 10 << 20, 12 << 20], "the upload id is stored before any part")
+        // Two parts are on the wire at once: the checkpoint is the unbroken run of confirmed parts from the first.
+        let confirmed = checkpoints.map(\.bytesConfirmed)
+        XCTAssertEqual(confirmed.first, 0, "the upload id is stored before any part")
+        XCTAssertEqual(confirmed.last, 12 << 20)
+        XCTAssertEqual(confirmed, confirmed.sorted())
+        XCTAssertTrue(Set(confirmed).isSubset(of: [0, 5 << 20, 10 << 20, 12 << 20]), "\(confirmed)")
         XCTAssertTrue(checkpoints[0].remoteId?.hasPrefix("s3-upload:") ?? false)
 
         let object = try server.object(bucket: "recordings", key: key)
@@ -54,11 +59,35 @@ final class S3TargetTests: XCTestCase {
         XCTAssertEqual(try server.contents(bucket: "recordings").openUploads, 0)
     }
 
+    func testAResumedUploadSendsAgainAPartTheStoreHoldsDifferently() async throws {
+        let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 12 << 20)
+        let first = Reports()
+        do {
+            _ = try await target(partsInFlight: 1).deliver(recording, from: UploadCheckpoint()) { checkpoint in
+                await first.add(checkpoint)
+                if checkpoint.bytesConfirmed >= 5 << 20 { throw CancellationError() }
+            }
+        } catch is CancellationError {}
+        // The first part of the file changes under the upload (same size): the stored part no longer matches it.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: recording.path))
+        try handle.seek(toOffset: 1000)
+        try handle.write(contentsOf: Data([0x42, 0x42, 0x42]))
+        try handle.close()
+        let stored = try await XCTUnwrapAsync(await first.all.last)
+        let second = Reports()
+        _ = try await target(partsInFlight: 1).deliver(recording, from: stored) { await second.add($0) }
+        let resumed = await second.all.map(\.bytesConfirmed)
+        XCTAssertEqual(resumed, [5 << 20, 10 << 20, 12 << 20], "part 1 is checked against what the store lists (its checksum, or here, moto listing none, its ETag) and sent again")
+        let key = "room-101/Recordings/\(recording.filename)"
+        XCTAssertEqual(try server.object(bucket: "recordings", key: key).sha256, try FileDigest.sha256(path: recording.path))
+    }
+
     func testAnInterruptedUploadResumesFromThePartsTheServerHolds() async throws {
         let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 12 << 20)
         let first = Reports()
         do {
-            _ = try await target().deliver(recording, from: UploadCheckpoint()) { checkpoint in
+            // One part at a time, so the interruption falls after exactly one part.
+            _ = try await target(partsInFlight: 1).deliver(recording, from: UploadCheckpoint()) { checkpoint in
                 await first.add(checkpoint)
                 if checkpoint.bytesConfirmed >= 5 << 20 { throw CancellationError() }
             }
@@ -69,7 +98,7 @@ final class S3TargetTests: XCTestCase {
 
         // Resumed from the stored checkpoint, as after a restart: part 1 is not sent again.
         let second = Reports()
-        let final = try await target().deliver(recording, from: stored) { await second.add($0) }
+        let final = try await target(partsInFlight: 1).deliver(recording, from: stored) { await second.add($0) }
         let resumed = await second.all.map(\.bytesConfirmed)
         XCTAssertEqual(resumed, [10 << 20, 12 << 20])
         let contents = try server.contents(bucket: "recordings")

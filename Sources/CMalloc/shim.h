@@ -1,0 +1,3 @@
+// glibc malloc tuning (mallopt).
+#pragma once
+#include <malloc.h>
