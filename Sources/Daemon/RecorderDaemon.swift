@@ -27,6 +27,8 @@ public actor RecorderDaemon: ControlService {
     private var recordingsStarted = 0
     /// The bookings that have not ended, as the catalog holds them.
     private var planner = BookingPlanner(bookings: [])
+    /// When the planner's bookings were last read.
+    private var bookingsReadAt = MonotonicInstant.now()
     /// The bookings of a block whose recording an operator stopped: that block is not started again.
     private var dismissedBookings: Set<String> = []
     /// When the schedule last failed to start a recording, so it retries after a pause rather than at once.
@@ -270,6 +272,7 @@ public actor RecorderDaemon: ControlService {
         note("control", \.control, live: false)
         note("daemon", \.daemon, live: false)
         note("uploads", \.uploads, live: false)
+        note("schedule", \.schedule, live: true)
         // A new media library must be usable (credentials readable) before anything changes.
         // Rebuilt on every reload, so replaced credentials are read again.
         let newTargets: [any UploadTarget]
@@ -282,6 +285,8 @@ public actor RecorderDaemon: ControlService {
         config.library = new.library
         // A recording in progress keeps the encoder it started with; the next one uses the new settings.
         config.recording = new.recording
+        config.schedule = new.schedule
+        reloadBookings()
         await uploads.replaceTargets(newTargets)
         logger.notice("configuration reloaded", metadata: ["applied": "\(applied)", "restartNeeded": "\(restartNeeded)", "by": "\(caller)"])
         eventHub.publish(.config, message: "configuration reloaded; applied: \(applied.joined(separator: ", ")); needs a restart: \(restartNeeded.joined(separator: ", "))")
@@ -321,8 +326,12 @@ public actor RecorderDaemon: ControlService {
         return metrics
     }
 
+    /// Bookings that have not ended, and the timetable's classes of the next seven days, earliest first.
     public func schedule() async throws(ControlError) -> [Booking] {
-        do { return try catalog.bookings(endingAfter: Date()) } catch { throw .unavailable("the catalog cannot be read: \(error)") }
+        let now = Date()
+        let booked: [Booking]
+        do { booked = try catalog.bookings(endingAfter: now) } catch { throw .unavailable("the catalog cannot be read: \(error)") }
+        return (booked + config.schedule.timetable.bookings(from: now, to: now.addingTimeInterval(7 * 86400))).sorted { $0.start < $1.start }
     }
 
     public func addBooking(_ request: BookingRequest, caller: Caller) async throws(ControlError) -> Booking {
@@ -353,6 +362,9 @@ public actor RecorderDaemon: ControlService {
     }
 
     public func removeBooking(id: String, caller: Caller) async throws(ControlError) {
+        if id.hasPrefix(Timetable.bookingPrefix) {
+            throw .conflict("\(id) is a class of the timetable in the configuration; add its date to [schedule] exceptions, or stop its recording")
+        }
         let removed: Bool
         do { removed = try catalog.deleteBooking(id: id) } catch { throw .unavailable("the catalog cannot delete the booking: \(error)") }
         guard removed else { throw .notFound("no booking \(id)") }
@@ -361,19 +373,25 @@ public actor RecorderDaemon: ControlService {
         await runSchedule(now: Date())
     }
 
+    /// Reads the bookings again, with the timetable's classes from a day ago to eight days ahead.
     private func reloadBookings() {
+        let now = Date()
         do {
-            planner = BookingPlanner(bookings: try catalog.bookings(endingAfter: Date()))
+            let classes = config.schedule.timetable.bookings(from: now.addingTimeInterval(-86400), to: now.addingTimeInterval(8 * 86400))
+            planner = BookingPlanner(bookings: try catalog.bookings(endingAfter: now) + classes)
+            bookingsReadAt = MonotonicInstant.now()
         } catch {
             logger.error("cannot read the bookings", metadata: ["error": "\(error)"])
         }
     }
 
     /// Runs the schedule until the task is cancelled, looking at it four times a second (and at once after a
-    /// booking is added or removed), so a booked recording starts and stops within a second of its times.
+    /// booking is added or removed), so a booked recording starts and stops within a second of its times. The
+    /// timetable's classes are read again every hour, so the eight days ahead keep moving.
     public func runScheduler() async {
         reloadBookings()
         while !Task.isCancelled {
+            if MonotonicInstant.now().seconds(since: bookingsReadAt) > 3600 { reloadBookings() }
             await runSchedule(now: Date())
             try? await Task.sleep(for: .milliseconds(250))
         }

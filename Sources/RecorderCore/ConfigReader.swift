@@ -88,6 +88,56 @@ struct ConfigReader {
         }
     }
 
+    /// An array of tables (`[[key]]`), each read on its own; empty when the key is absent.
+    func tables(_ key: String) throws(ConfigError) -> [ConfigReader] {
+        consumed.keys.insert(key)
+        switch table[key]?.value {
+        case nil: return []
+        case .array(let items)?:
+            var readers: [ConfigReader] = []
+            for (index, item) in items.enumerated() {
+                guard case .table(let child) = item else { throw error(key, "expected [[\(path(key))]] tables, found a \(item.typeName)") }
+                readers.append(ConfigReader(file: file, table: child, prefix: "\(path(key))[\(index + 1)]"))
+            }
+            return readers
+        case let other?: throw error(key, "expected [[\(path(key))]] tables, found a \(other.typeName)")
+        }
+    }
+
+    /// A calendar date, written `2026-09-01` (a TOML date) or `"2026-09-01"`; nil when the key is absent.
+    func day(_ key: String) throws(ConfigError) -> String? {
+        consumed.keys.insert(key)
+        let text: String
+        switch table[key]?.value {
+        case nil: return nil
+        case .string(let s)?: text = s
+        case .dateTime(let s)?: text = s
+        case let other?: throw error(key, "expected a date such as 2026-09-01, found a \(other.typeName)")
+        }
+        guard Timetable.isDay(text) else { throw error(key, "expected a date such as 2026-09-01, got \"\(text)\"") }
+        return text
+    }
+
+    /// An array of calendar dates (each as ``day(_:)`` reads one).
+    func days(_ key: String) throws(ConfigError) -> [String] {
+        consumed.keys.insert(key)
+        switch table[key]?.value {
+        case nil: return []
+        case .array(let items)?:
+            var days: [String] = []
+            for item in items {
+                switch item {
+                case .string(let s), .dateTime(let s):
+                    guard Timetable.isDay(s) else { throw error(key, "expected dates such as 2026-12-24, got \"\(s)\"") }
+                    days.append(s)
+                default: throw error(key, "expected dates such as 2026-12-24, found a \(item.typeName) in it")
+                }
+            }
+            return days
+        case let other?: throw error(key, "expected an array of dates, found a \(other.typeName)")
+        }
+    }
+
     func choice<T: RawRepresentable & CaseIterable>(_ key: String, default value: T) throws(ConfigError) -> T where T.RawValue == String {
         guard let raw = try string(key) else { return value }
         guard let v = T(rawValue: raw) else {

@@ -99,6 +99,12 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         public var whileRecording = true
     }
 
+    /// What is recorded without anyone asking: the class timetable.
+    public struct Schedule: Equatable, Sendable {
+        /// No classes; a minute of pre-roll and two of post-roll for those a configuration adds.
+        public var timetable = Timetable(preRollMinutes: 1, postRollMinutes: 2)
+    }
+
     /// The control socket and who may do what through it.
     public struct Control: Equatable, Sendable {
         public var socketPath = "/run/roomrec/control.sock"
@@ -128,6 +134,7 @@ public struct RoomRecorderConfig: Equatable, Sendable {
     public var recording = Recording()
     public var library = Library()
     public var uploads = Uploads()
+    public var schedule = Schedule()
     public var control = Control()
     public var daemon = Daemon()
 
@@ -215,6 +222,8 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         config.uploads.whileRecording = try uploads.boolean("while_recording", default: true)
         try uploads.rejectUnknownKeys()
 
+        config.schedule = try parseSchedule(try root.section("schedule"))
+
         let control = try root.section("control")
         config.control.socketPath = try control.absolutePath("socket", default: config.control.socketPath)
         guard config.control.socketPath.utf8.count < 108 else {
@@ -278,6 +287,48 @@ extension RoomRecorderConfig {
 }
 
 extension RoomRecorderConfig {
+    fileprivate static func parseSchedule(_ schedule: ConfigReader) throws(ConfigError) -> Schedule {
+        var timetable = Schedule().timetable
+        if let zone = try schedule.string("time_zone") {
+            guard let timeZone = TimeZone(identifier: zone) else {
+                throw schedule.error("time_zone", "expected an IANA time zone such as \"Europe/Berlin\", got \"\(zone)\"")
+            }
+            timetable.timeZone = timeZone
+        }
+        timetable.termStart = try schedule.day("term_start")
+        timetable.termEnd = try schedule.day("term_end")
+        if let start = timetable.termStart, let end = timetable.termEnd, end < start {
+            throw schedule.error("term_end", "the term ends (\(end)) before it starts (\(start))")
+        }
+        timetable.exceptions = Set(try schedule.days("exceptions"))
+        timetable.preRollMinutes = try schedule.integer("pre_roll_minutes", default: timetable.preRollMinutes, range: 0...60)
+        timetable.postRollMinutes = try schedule.integer("post_roll_minutes", default: timetable.postRollMinutes, range: 0...120)
+        for slot in try schedule.tables("class") {
+            guard let title = try slot.string("title"), !title.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw slot.error("title", "a class needs a title (its recordings are named after it)")
+            }
+            let names = try slot.strings("days") ?? []
+            var weekdays: Set<Int> = []
+            for name in names {
+                guard let day = Timetable.weekdayNames[name.lowercased()] else {
+                    throw slot.error("days", "expected days as \"mon\" … \"sun\", got \"\(name)\"")
+                }
+                weekdays.insert(day)
+            }
+            guard !weekdays.isEmpty else { throw slot.error("days", "a class needs the days it takes place on, e.g. days = [\"mon\", \"wed\"]") }
+            guard let startText = try slot.string("start"), let start = WallClock.minutes(startText) else {
+                throw slot.error("start", "expected the start as \"HH:MM\"")
+            }
+            guard let endText = try slot.string("end"), let end = WallClock.minutes(endText), end > start else {
+                throw slot.error("end", "expected the end as \"HH:MM\", after the start")
+            }
+            try slot.rejectUnknownKeys()
+            timetable.slots.append(Timetable.Slot(title: title, weekdays: weekdays, start: start, end: end))
+        }
+        try schedule.rejectUnknownKeys()
+        return Schedule(timetable: timetable)
+    }
+
     fileprivate static func parseKaltura(_ kaltura: ConfigReader) throws(ConfigError) -> Kaltura {
         let url = try kaltura.nonEmptyString("service_url", default: "https://www.kaltura.com")
         guard let parsed = URL(string: url), parsed.scheme == "https" || parsed.scheme == "http", parsed.host != nil else {

@@ -13,21 +13,13 @@ public struct UploadWindows: Equatable, Sendable {
         /// Parses `HH:MM-HH:MM`.
         public init?(_ text: String) {
             let halves = text.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard halves.count == 2, let start = Self.minutes(halves[0]), let end = Self.minutes(halves[1]), start != end else { return nil }
+            guard halves.count == 2, let start = WallClock.minutes(halves[0]), let end = WallClock.minutes(halves[1]), start != end else { return nil }
             self.start = start
             self.end = end
         }
 
         func contains(minute: Int) -> Bool {
             start < end ? (start <= minute && minute < end) : (minute >= start || minute < end)
-        }
-
-        private static func minutes(_ text: String) -> Int? {
-            let parts = text.split(separator: ":")
-            guard parts.count == 2, parts[0].count <= 2, parts[1].count == 2,
-                  let hour = Int(parts[0]), let minute = Int(parts[1]), (0...24).contains(hour), (0..<60).contains(minute),
-                  hour * 60 + minute <= 24 * 60 else { return nil }
-            return hour * 60 + minute
         }
 
         public var description: String {
@@ -43,11 +35,7 @@ public struct UploadWindows: Equatable, Sendable {
         self.timeZone = timeZone
     }
 
-    private var calendar: Calendar {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        return calendar
-    }
+    private var calendar: Calendar { WallClock.calendar(timeZone) }
 
     /// Whether uploads may run at `date`.
     public func isOpen(at date: Date) -> Bool {
@@ -68,11 +56,7 @@ public struct UploadWindows: Equatable, Sendable {
             guard let day = calendar.date(byAdding: .day, value: dayOffset, to: today) else { continue }
             for window in windows {
                 for minute in [window.start, window.end] {
-                    // Wall-clock times, so a DST change moves them with the clock; 24:00 is the next midnight.
-                    let boundary = minute == 24 * 60
-                        ? calendar.date(byAdding: .day, value: 1, to: day)
-                        : calendar.date(bySettingHour: minute / 60, minute: minute % 60, second: 0, of: day)
-                    if let boundary, boundary > date {
+                    if let boundary = WallClock.date(minutes: minute, on: day, calendar), boundary > date {
                         boundaries.append(boundary)
                     }
                 }

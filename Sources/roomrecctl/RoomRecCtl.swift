@@ -116,7 +116,7 @@ extension RoomRecCtl {
                 rows.append(["Disk", "\(Format.bytes(disk.freeBytes)) free of \(Format.bytes(disk.totalBytes)) (\(disk.path))"])
             }
             let queue = s.queue.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-            rows.append(["Uploads", queue.isEmpty ? "none" : queue])
+            rows.append(["Uploads", (queue.isEmpty ? "none" : queue) + (s.queue.heldReason.map { "; waiting: \($0)" } ?? "")])
             rows.append(["Uptime", Format.duration(s.uptimeSeconds)])
             rows.append(["Version", s.version])
             return Format.table(header: nil, rows: rows)

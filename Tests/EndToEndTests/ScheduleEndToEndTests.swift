@@ -53,6 +53,51 @@ final class ScheduleEndToEndTests: XCTestCase {
         try await daemon.stop()
     }
 
+    func testATimetableClassRecordsOnItsOwnAndStaysStoppedWhenStoppedByHand() async throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let now = Date()
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .weekday], from: now)
+        let start = parts.hour! * 60 + parts.minute!
+        let end = min(start + 3, 24 * 60)
+        let day = String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+        let weekday = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"][parts.weekday! - 1]
+        let daemon = try DaemonProcess(sections: """
+            [schedule]
+            time_zone = "UTC"
+            pre_roll_minutes = 0
+            post_roll_minutes = 0
+            [[schedule.class]]
+            title = "Timetabled seminar"
+            days = ["\(weekday)"]
+            start = "\(String(format: "%02d:%02d", start / 60, start % 60))"
+            end = "\(String(format: "%02d:%02d", end / 60, end % 60))"
+            """)
+        try await daemon.start()
+        let client = daemon.client
+        var status = try await client.send("GET", "/v1/status").decode(StatusReport.self)
+        for _ in 0..<30 where status.state != "recording" {
+            try await Task.sleep(for: .milliseconds(100))
+            status = try await client.send("GET", "/v1/status").decode(StatusReport.self)
+        }
+        let current = try XCTUnwrap(status.current, "the class did not start a recording; \(daemon.log())")
+        XCTAssertTrue(current.name.hasSuffix(" - Timetabled seminar"), current.name)
+        XCTAssertEqual(current.initiator, "schedule")
+
+        let listed = try await client.send("GET", "/v1/schedule").decode(Bookings.self).bookings
+        XCTAssertEqual(listed.first?.bookingId, "timetable-\(day)-1")
+        XCTAssertEqual(listed.first?.createdBy, "timetable")
+        let removal = try await client.send("DELETE", "/v1/schedule/timetable-\(day)-1")
+        XCTAssertEqual(removal.status, 409, "a timetable class is changed in the configuration")
+        XCTAssertTrue(removal.problem?.detail.contains("exceptions") ?? false)
+
+        _ = try await client.send("POST", "/v1/recordings/current/stop")
+        try await Task.sleep(for: .seconds(2))
+        let after = try await client.send("GET", "/v1/status").decode(StatusReport.self)
+        XCTAssertEqual(after.state, "idle", "a class stopped by hand is not started again")
+        try await daemon.stop()
+    }
+
     func testABookingAdoptsAManualRecordingAndStopsItAtItsEnd() async throws {
         let daemon = try DaemonProcess()
         try await daemon.start()

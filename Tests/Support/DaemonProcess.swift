@@ -23,7 +23,7 @@ public final class DaemonProcess: @unchecked Sendable {
     /// Writes a configuration for a room `roomId` whose files all live in a new temporary directory.
     /// `library` replaces the `[library]` section (for another target); `recording` adds keys to `[recording]`.
     public init(roomId: String = "room-101", title: String = "Room 101", preset: String = "ultrafast", control: String = "",
-                library: String? = nil, recording: String = "") throws {
+                library: String? = nil, recording: String = "", sections: String = "") throws {
         root = try TemporaryDirectory(prefix: "rrd")
         configPath = "\(root.path)/roomrec.toml"
         logPath = "\(root.path)/roomrecd.log"
@@ -48,6 +48,8 @@ public final class DaemonProcess: @unchecked Sendable {
             [daemon]
             state_dir = "\(stateDirectory)"
             log_level = "debug"
+
+            \(sections)
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
