@@ -49,6 +49,8 @@ public actor RecorderDaemon: ControlService {
         let pipeline: RecordingPipeline
         /// Why it is being stopped early (nil: asked to stop by a caller, or not stopping).
         var earlyStopReason: String?
+        /// Stopped at the duration cap: it ends `limit_reached`, and its booking goes on in a new part.
+        var reachedLimit = false
         /// The booked block it records (started by it, or a manual recording it adopted); nil for a manual one.
         var block: BookingPlanner.Block?
     }
@@ -392,9 +394,30 @@ public actor RecorderDaemon: ControlService {
         reloadBookings()
         while !Task.isCancelled {
             if MonotonicInstant.now().seconds(since: bookingsReadAt) > 3600 { reloadBookings() }
+            enforceDurationCap()
             await runSchedule(now: Date())
             try? await Task.sleep(for: .milliseconds(250))
         }
+    }
+
+    /// Stops the recording in progress when it reaches `[recording] max_duration` (24 hours by default), as
+    /// `limit_reached`. Its booked block is not dismissed, so the scheduler starts the next part at its next look.
+    func enforceDurationCap() {
+        guard var current = active, current.recording.status == .active,
+              MonotonicInstant.now().seconds(since: current.pipeline.origin) >= config.recording.maxDuration else { return }
+        current.reachedLimit = true
+        current.recording.status = .ending
+        save(current.recording)
+        active = current
+        current.pipeline.stop()
+        logger.notice("recording reached its duration limit", metadata: ["recording": "\(current.recording.recordingId)",
+                                                                          "limit": "\(Self.hours(config.recording.maxDuration))"])
+    }
+
+    /// "24 h", "90 min" or "45 s".
+    static func hours(_ seconds: TimeInterval) -> String {
+        seconds >= 3600 && seconds.truncatingRemainder(dividingBy: 3600) == 0 ? "\(Int(seconds / 3600)) h"
+            : seconds >= 60 && seconds.truncatingRemainder(dividingBy: 60) == 0 ? "\(Int(seconds / 60)) min" : "\(Int(seconds)) s"
     }
 
     /// Brings the recording in line with the bookings at `now`: starts the block that should be recording,
@@ -537,13 +560,18 @@ public actor RecorderDaemon: ControlService {
     private func pipelineEnded(id: String, outcome: RecordingPipeline.Outcome) async {
         guard let current = active, current.recording.recordingId == id else { return }
         active = nil
-        await uploads.release(Self.recordingHold)
+        // A booking that outlasts the duration cap goes on in a new part at once, before this one is finalized.
+        if current.reachedLimit, current.block != nil { await runSchedule(now: Date()) }
+        if active == nil { await uploads.release(Self.recordingHold) }
         var recording = current.recording
         recording.endDate = Date()
         let status: RecordingState
         let reason: String?
         if let failure = outcome.failure {
             (status, reason) = (.aborted, failure)
+        } else if current.reachedLimit {
+            (status, reason) = (.limitReached, "reached the limit of one recording (\(Self.hours(config.recording.maxDuration)))"
+                                + (current.block == nil ? "" : "; the booking goes on in a new recording"))
         } else if let early = current.earlyStopReason {
             (status, reason) = (.aborted, early)
         } else {

@@ -34,6 +34,9 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         public var videoPreset = X264Preset.veryfast
         public var videoBitrateKbps = 6000
         public var audioBitrateKbps = 160
+        /// One recording lasts at most this long (the room platform's 24 hours, or less): at the cap it is
+        /// finalized as `limit_reached`, and a booking or class still running goes on in a new part.
+        public var maxDuration: TimeInterval = 24 * 3600
     }
 
     /// Where finished recordings are delivered.
@@ -182,6 +185,12 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         config.recording.videoPreset = try recording.choice("video_preset", default: config.recording.videoPreset)
         config.recording.videoBitrateKbps = try recording.integer("video_bitrate_kbps", default: config.recording.videoBitrateKbps, range: 500...50_000)
         config.recording.audioBitrateKbps = try recording.integer("audio_bitrate_kbps", default: config.recording.audioBitrateKbps, range: 64...320)
+        if let text = try recording.string("max_duration") {
+            guard let seconds = Self.duration(text), (10...24 * 3600).contains(seconds) else {
+                throw recording.error("max_duration", "expected a duration from \"10s\" to \"24h\" (such as \"12h\" or \"90m\"), got \"\(text)\"")
+            }
+            config.recording.maxDuration = seconds
+        }
         try recording.rejectUnknownKeys()
 
         let library = try root.section("library")
@@ -287,6 +296,20 @@ extension RoomRecorderConfig {
 }
 
 extension RoomRecorderConfig {
+    /// Seconds in `90s`, `45m`, `12h` or `1h30m`.
+    static func duration(_ text: String) -> TimeInterval? {
+        guard text.range(of: #"^(\d+h)?(\d+m)?(\d+s)?$"#, options: .regularExpression) != nil, !text.isEmpty else { return nil }
+        var total = 0.0
+        var number = ""
+        for character in text {
+            if character.isNumber { number.append(character); continue }
+            guard let value = Double(number) else { return nil }
+            total += value * (character == "h" ? 3600 : character == "m" ? 60 : 1)
+            number = ""
+        }
+        return total
+    }
+
     fileprivate static func parseSchedule(_ schedule: ConfigReader) throws(ConfigError) -> Schedule {
         var timetable = Schedule().timetable
         if let zone = try schedule.string("time_zone") {

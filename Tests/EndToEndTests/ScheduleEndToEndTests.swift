@@ -98,6 +98,32 @@ final class ScheduleEndToEndTests: XCTestCase {
         try await daemon.stop()
     }
 
+    func testABookingLongerThanTheDurationCapIsRecordedInPartsWithoutAGap() async throws {
+        let daemon = try DaemonProcess(recording: "max_duration = \"10s\"")
+        try await daemon.start()
+        let client = daemon.client
+        let start = Date().addingTimeInterval(1)
+        let end = start.addingTimeInterval(14)
+        let added = try await client.send("POST", "/v1/schedule", json: try body(["title": "Long lecture", "start": iso(start), "end": iso(end)]))
+        XCTAssertEqual(added.status, 201)
+        struct Page: Decodable { var recordings: [Recording] }
+        var parts: [Recording] = []
+        for _ in 0..<300 {
+            parts = try await client.send("GET", "/v1/recordings").decode(Page.self).recordings.reversed()
+            if parts.count == 2, parts.allSatisfy({ !$0.status.isInProgress }), Date() > end { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        XCTAssertEqual(parts.map(\.status), [.limitReached, .complete], "\(parts.map { ($0.status, $0.reason ?? "") })")
+        guard parts.count == 2 else { return }
+        XCTAssertEqual(parts[0].duration ?? 0, 10, accuracy: 0.7, "the first part ends at the cap")
+        XCTAssertTrue(parts[0].reason?.contains("10 s") ?? false, parts[0].reason ?? "")
+        let gap = parts[1].startDate.timeIntervalSince(parts[0].endDate!)
+        XCTAssertLessThan(gap, 1, "the next part starts within a second")
+        XCTAssertTrue(parts.allSatisfy { $0.name.hasSuffix(" - Long lecture") && $0.initiator == "schedule" })
+        XCTAssertEqual(parts[1].endDate!.timeIntervalSince(end), 0, accuracy: 1.5, "the last part ends with the booking")
+        try await daemon.stop()
+    }
+
     func testABookingAdoptsAManualRecordingAndStopsItAtItsEnd() async throws {
         let daemon = try DaemonProcess()
         try await daemon.start()

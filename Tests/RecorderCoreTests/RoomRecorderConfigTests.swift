@@ -71,6 +71,8 @@ final class RoomRecorderConfigTests: XCTestCase {
             ("[room]\ntitle = \"\"", 2, "room.title", "must not be empty"),
             ("[room\nid = \"x\"", 1, nil, "TOML syntax error"),
             ("[uploads]\nwindows = [\"18:00-7\"]", 2, "uploads.windows", "HH:MM-HH:MM"),
+            ("[recording]\nmax_duration = \"25h\"", 2, "recording.max_duration", "to \"24h\""),
+            ("[recording]\nmax_duration = \"12 hours\"", 2, "recording.max_duration", "such as \"12h\""),
             ("[uploads]\nwindows = \"18:00-07:00\"", 2, "uploads.windows", "expected an array of strings"),
             ("[uploads]\nwhile_recording = \"no\"", 2, "uploads.while_recording", "expected true or false"),
             ("[library]\ntarget = \"kaltura\"", 2, "library.target", "needs a [library.kaltura] section"),
@@ -117,6 +119,14 @@ final class RoomRecorderConfigTests: XCTestCase {
         XCTAssertEqual(config.uploads.workers, 2)
         XCTAssertEqual(config.uploads.windows.windows.map(\.description), ["18:00-07:00", "12:00-13:30"])
         XCTAssertFalse(config.uploads.whileRecording)
+    }
+
+    func testTheDurationCap() throws {
+        XCTAssertEqual(RoomRecorderConfig().recording.maxDuration, 86400, "the room platform's 24 hours")
+        for (text, seconds) in [("12h", 43200.0), ("90m", 5400), ("1h30m", 5400), ("45s", 45)] {
+            let config = try RoomRecorderConfig.parse("[recording]\nmax_duration = \"\(text)\"", file: "cap.toml")
+            XCTAssertEqual(config.recording.maxDuration, seconds, text)
+        }
     }
 
     func testAMissingFileSaysSo() {
