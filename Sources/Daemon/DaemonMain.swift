@@ -109,6 +109,7 @@ public enum DaemonMain {
         }
 
         let schedulerTask = Task { await daemon.runScheduler() }
+        let calendarTask = Task { await daemon.runCalendarFeed() }
         let retentionTask = Task { await daemon.runRetention() }
         let textfileTask = Task {
             guard let path = config.control.metricsTextfile else { return }
@@ -131,6 +132,7 @@ public enum DaemonMain {
             logger.notice("stopping", metadata: ["signal": "\(signal)"])
             notifier.stopping(status: "Finishing the recording in progress")
             schedulerTask.cancel()
+            calendarTask.cancel()
             retentionTask.cancel()
             await daemon.shutdown(reason: "roomrecd was stopped (signal \(signal)) while recording")
             break

@@ -29,6 +29,8 @@ public actor RecorderDaemon: ControlService {
     private var planner = BookingPlanner(bookings: [])
     /// When the planner's bookings were last read.
     private var bookingsReadAt = MonotonicInstant.now()
+    /// The last good copy of the calendar feed, if one is configured.
+    private var calendar: ICalendar?
     /// The bookings of a block whose recording an operator stopped: that block is not started again.
     private var dismissedBookings: Set<String> = []
     /// When the schedule last failed to start a recording, so it retries after a pause rather than at once.
@@ -333,7 +335,9 @@ public actor RecorderDaemon: ControlService {
         let now = Date()
         let booked: [Booking]
         do { booked = try catalog.bookings(endingAfter: now) } catch { throw .unavailable("the catalog cannot be read: \(error)") }
-        return (booked + config.schedule.timetable.bookings(from: now, to: now.addingTimeInterval(7 * 86400))).sorted { $0.start < $1.start }
+        let week = now.addingTimeInterval(7 * 86400)
+        return (booked + config.schedule.timetable.bookings(from: now, to: week) + (calendar?.bookings(from: now, to: week) ?? []))
+            .sorted { $0.start < $1.start }
     }
 
     public func addBooking(_ request: BookingRequest, caller: Caller) async throws(ControlError) -> Booking {
@@ -367,6 +371,9 @@ public actor RecorderDaemon: ControlService {
         if id.hasPrefix(Timetable.bookingPrefix) {
             throw .conflict("\(id) is a class of the timetable in the configuration; add its date to [schedule] exceptions, or stop its recording")
         }
+        if id.hasPrefix("ical-") {
+            throw .conflict("\(id) comes from the calendar feed; cancel it there, or stop its recording")
+        }
         let removed: Bool
         do { removed = try catalog.deleteBooking(id: id) } catch { throw .unavailable("the catalog cannot delete the booking: \(error)") }
         guard removed else { throw .notFound("no booking \(id)") }
@@ -379,8 +386,9 @@ public actor RecorderDaemon: ControlService {
     private func reloadBookings() {
         let now = Date()
         do {
-            let classes = config.schedule.timetable.bookings(from: now.addingTimeInterval(-86400), to: now.addingTimeInterval(8 * 86400))
-            planner = BookingPlanner(bookings: try catalog.bookings(endingAfter: now) + classes)
+            let from = now.addingTimeInterval(-86400), to = now.addingTimeInterval(8 * 86400)
+            let planned = config.schedule.timetable.bookings(from: from, to: to) + (calendar?.bookings(from: from, to: to) ?? [])
+            planner = BookingPlanner(bookings: try catalog.bookings(endingAfter: now) + planned)
             bookingsReadAt = MonotonicInstant.now()
         } catch {
             logger.error("cannot read the bookings", metadata: ["error": "\(error)"])
@@ -397,6 +405,50 @@ public actor RecorderDaemon: ControlService {
             enforceDurationCap()
             await runSchedule(now: Date())
             try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    /// Polls the calendar feed of `[schedule] calendar_url` until the task is cancelled, starting from the copy on
+    /// disk, so a restart without network keeps the last known schedule. A failure is logged and announced once
+    /// per outage; the last good feed stays in force.
+    public func runCalendarFeed() async {
+        var feed: CalendarFeed?
+        var failing = false
+        while !Task.isCancelled {
+            guard let text = config.schedule.calendarURL, let url = URL(string: text) else {
+                if calendar != nil { calendar = nil; reloadBookings() }
+                feed = nil
+                try? await Task.sleep(for: .seconds(5))
+                continue
+            }
+            if feed?.url != url {
+                feed = CalendarFeed(url: url, stateDirectory: config.daemon.stateDirectory, timeZone: config.schedule.timetable.timeZone)
+                calendar = feed!.cached()
+                if calendar != nil { logger.info("calendar feed: using the copy on disk until the server answers", metadata: ["url": "\(text)"]) }
+                reloadBookings()
+            }
+            let (fetched, outcome) = await feed!.fetch()
+            switch outcome {
+            case .updated(let events):
+                if failing { logger.notice("calendar feed reachable again", metadata: ["url": "\(text)"]) }
+                failing = false
+                if let fetched, fetched != calendar {
+                    calendar = fetched
+                    reloadBookings()
+                    logger.notice("calendar feed updated", metadata: ["url": "\(text)", "events": "\(events)"])
+                    eventHub.publish(.config, message: "the calendar feed was updated (\(events) events)")
+                }
+            case .unchanged:
+                failing = false
+            case .failed(let reason):
+                if !failing {
+                    logger.warning("calendar feed could not be read; the last known schedule stays", metadata: ["url": "\(text)", "error": "\(reason)"])
+                    eventHub.publish(.warning, message: "the calendar feed could not be read (\(reason)); the last known schedule stays in force")
+                }
+                failing = true
+            }
+            await runSchedule(now: Date())
+            try? await Task.sleep(for: .seconds(config.schedule.calendarPoll))
         }
     }
 

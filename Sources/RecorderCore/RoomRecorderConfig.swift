@@ -106,6 +106,9 @@ public struct RoomRecorderConfig: Equatable, Sendable {
     public struct Schedule: Equatable, Sendable {
         /// No classes; a minute of pre-roll and two of post-roll for those a configuration adds.
         public var timetable = Timetable(preRollMinutes: 1, postRollMinutes: 2)
+        /// An iCalendar feed of this room's recordings (a capture agent's calendar), polled every `calendarPoll`.
+        public var calendarURL: String?
+        public var calendarPoll: TimeInterval = 300
     }
 
     /// The control socket and who may do what through it.
@@ -348,8 +351,16 @@ extension RoomRecorderConfig {
             try slot.rejectUnknownKeys()
             timetable.slots.append(Timetable.Slot(title: title, weekdays: weekdays, start: start, end: end))
         }
+        var result = Schedule(timetable: timetable)
+        if let url = try schedule.string("calendar_url") {
+            guard let parsed = URL(string: url), parsed.scheme == "https" || parsed.scheme == "http", parsed.host != nil else {
+                throw schedule.error("calendar_url", "expected the feed's http:// or https:// URL, got \"\(url)\"")
+            }
+            result.calendarURL = url
+        }
+        result.calendarPoll = TimeInterval(try schedule.integer("calendar_poll_seconds", default: 300, range: 1...86400))
         try schedule.rejectUnknownKeys()
-        return Schedule(timetable: timetable)
+        return result
     }
 
     fileprivate static func parseKaltura(_ kaltura: ConfigReader) throws(ConfigError) -> Kaltura {

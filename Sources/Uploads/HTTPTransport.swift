@@ -43,6 +43,9 @@ public final class HTTPTransport: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(Int64(min(timeout, 30))), read: .milliseconds(Int64(timeout * 1000)))
         configuration.httpVersion = .http1Only
+        // A refused or unreachable server fails the request at once: the upload queue's back-off (and the
+        // calendar's next poll) decide when to try again, not a retry loop hidden in the client.
+        configuration.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 

@@ -124,6 +124,66 @@ final class ScheduleEndToEndTests: XCTestCase {
         try await daemon.stop()
     }
 
+    func testACalendarFeedEventIsRecordedAndTheFeedOutlivesANetworkOutageAndARestart() async throws {
+        let web = try TemporaryDirectory(prefix: "feed")
+        let stamp: (Date) -> String = { date in
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+            return formatter.string(from: date)
+        }
+        let now = Date()
+        try [
+            "BEGIN:VCALENDAR", "VERSION:2.0", "BEGIN:VEVENT", "UID:lecture-1@example.edu",
+            "DTSTART:\(stamp(now.addingTimeInterval(-60)))", "DTEND:\(stamp(now.addingTimeInterval(300)))",
+            "SUMMARY:Feed lecture", "END:VEVENT", "END:VCALENDAR", "",
+        ].joined(separator: "\r\n").write(toFile: "\(web.path)/room.ics", atomically: true, encoding: .utf8)
+        let port = Int.random(in: 41_000..<49_000)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", web.path]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        // SIGKILL: a child of the test process inherits its blocked SIGTERM.
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        try await Task.sleep(for: .milliseconds(500))
+
+        let daemon = try DaemonProcess(sections: """
+            [schedule]
+            calendar_url = "http://127.0.0.1:\(port)/room.ics"
+            calendar_poll_seconds = 1
+            """)
+        try await daemon.start()
+        let current = try await waitForRecording(daemon)
+        XCTAssertTrue(current?.name.hasSuffix(" - Feed lecture") ?? false, "\(String(describing: current?.name)); \(daemon.log())")
+        XCTAssertEqual(current?.initiator, "schedule")
+        let listed = try await daemon.client.send("GET", "/v1/schedule").decode(Bookings.self).bookings
+        XCTAssertEqual(listed.map(\.createdBy), ["calendar"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(daemon.stateDirectory)/calendar.ics"), "the feed is kept on disk")
+
+        // The network goes, then the daemon restarts: the copy on disk keeps the class recorded.
+        kill(server.processIdentifier, SIGKILL)
+        server.waitUntilExit()
+        _ = try await daemon.stop()
+        try await daemon.start()
+        let again = try await waitForRecording(daemon)
+        XCTAssertTrue(again?.name.hasSuffix(" - Feed lecture") ?? false, "recorded from the cached feed; \(daemon.log())")
+        for _ in 0..<50 where !daemon.log().contains("calendar feed could not be read") { try await Task.sleep(for: .milliseconds(100)) }
+        XCTAssertTrue(daemon.log().contains("calendar feed could not be read"), "the outage is logged; \(daemon.log())")
+        try await daemon.stop()
+    }
+
+    private func waitForRecording(_ daemon: DaemonProcess) async throws -> Recording? {
+        for _ in 0..<50 {
+            let status = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self)
+            if let current = status.current { return current }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
+    }
+
     func testABookingAdoptsAManualRecordingAndStopsItAtItsEnd() async throws {
         let daemon = try DaemonProcess()
         try await daemon.start()
