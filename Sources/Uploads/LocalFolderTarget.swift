@@ -103,10 +103,3 @@ public struct LocalFolderTarget: UploadTarget {
         }
     }
 }
-
-/// A failed delivery that a later attempt may get through.
-public struct UploadError: Error, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}

@@ -35,6 +35,13 @@ extension UploadTarget {
     public func abort(_ checkpoint: UploadCheckpoint) async throws {}
 }
 
+/// A failed delivery that a later attempt may get through (the network, the server's own failures).
+public struct UploadError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
 /// A delivery that failed in a way a retry cannot fix (the file is gone, the content does not match).
 public struct PermanentUploadError: Error, CustomStringConvertible {
     public let message: String

@@ -124,6 +124,46 @@ final class ScheduleEndToEndTests: XCTestCase {
         try await daemon.stop()
     }
 
+    func testAClassInterruptedByACrashIsRecoveredAndGoesOnInANewPart() async throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.hour, .minute, .weekday], from: Date())
+        let start = parts.hour! * 60 + parts.minute!
+        let end = min(start + 3, 24 * 60)
+        let daemon = try DaemonProcess(sections: """
+            [schedule]
+            time_zone = "UTC"
+            pre_roll_minutes = 0
+            post_roll_minutes = 0
+            [[schedule.class]]
+            title = "Crash course"
+            days = ["\(["sun", "mon", "tue", "wed", "thu", "fri", "sat"][parts.weekday! - 1])"]
+            start = "\(String(format: "%02d:%02d", start / 60, start % 60))"
+            end = "\(String(format: "%02d:%02d", end / 60, end % 60))"
+            """)
+        try await daemon.start()
+        let running = try await waitForRecording(daemon)
+        let first = try XCTUnwrap(running, daemon.log())
+        try await Task.sleep(for: .seconds(3))
+        _ = try await daemon.stop(signal: SIGKILL)
+
+        try await daemon.start()
+        let resumed = try await waitForRecording(daemon)
+        let second = try XCTUnwrap(resumed, "the class goes on after the restart; \(daemon.log())")
+        XCTAssertNotEqual(second.recordingId, first.recordingId, "a new part")
+        XCTAssertTrue(second.name.hasSuffix(" - Crash course"), second.name)
+        var recovered: Recording?
+        for _ in 0..<100 {
+            recovered = try await daemon.client.send("GET", "/v1/recordings/\(first.recordingId)").decode(Recording.self)
+            if recovered?.status == .recovered { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        XCTAssertEqual(recovered?.status, .recovered, "the part cut by the crash is made playable and kept")
+        XCTAssertEqual(recovered?.duration ?? 0, 3, accuracy: 1.5, "it covers what was recorded up to its last fragment")
+        XCTAssertNotNil(recovered?.endDate)
+        try await daemon.stop()
+    }
+
     func testACalendarFeedEventIsRecordedAndTheFeedOutlivesANetworkOutageAndARestart() async throws {
         let web = try TemporaryDirectory(prefix: "feed")
         let stamp: (Date) -> String = { date in
