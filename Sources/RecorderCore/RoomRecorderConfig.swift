@@ -282,7 +282,7 @@ extension RoomRecorderConfig {
         guard addressing == "path" || addressing == "virtual" else {
             throw s3.error("addressing", "expected \"path\" or \"virtual\", got \"\(addressing)\"")
         }
-        // A part is held in memory while it is sent: at most 128 MiB, so a room computer's memory stays small.
+        // Parts are streamed from the file; S3 wants at least 5 MiB for all but the last, and 10,000 parts at most.
         let partSize = try s3.integer("part_size_mb", default: 16, range: 5...128)
         let template = try s3.nonEmptyString("key_template", default: "{room}/Recordings/{filename}")
         guard template.contains("{filename}") || template.contains("{id}") else {
@@ -384,7 +384,7 @@ extension RoomRecorderConfig {
         }
         let userId = try kaltura.string("session_user_id")
         let category = try kaltura.table["category_id"] == nil ? nil : kaltura.integer("category_id", default: 0, range: 1...Int(Int32.max))
-        // A chunk is held in memory while it is sent.
+        // Chunks are streamed from the file; a smaller one loses less to an interrupted request.
         let chunk = try kaltura.integer("chunk_size_mb", default: 10, range: 1...100)
         try kaltura.rejectUnknownKeys()
         return Kaltura(serviceURL: url, partnerId: partnerId, appTokenId: tokenId, appTokenFile: tokenFile, appTokenHashType: hashType,

@@ -64,6 +64,8 @@ public struct S3Target: UploadTarget {
 
     private func upload(_ recording: Recording, size: Int64, digest: String, from checkpoint: UploadCheckpoint,
                         report: @Sendable (UploadCheckpoint) async throws -> Void) async throws -> UploadCheckpoint {
+        // Fixed by the file's size, so a resumed upload cuts the file as the first attempt did.
+        let partSize = Self.partSize(forFileOf: size, preferred: self.partSize)
         var key = key(for: recording)
         var uploadId: String?
         var parts: [S3Client.Part] = []
@@ -182,6 +184,13 @@ public struct S3Target: UploadTarget {
             kept.append(part)
         }
         return kept
+    }
+
+    /// The configured part size, or larger for a file that would need more than S3's 10,000 parts (a whole MiB).
+    public static func partSize(forFileOf size: Int64, preferred: Int) -> Int {
+        let smallest = (size + 9_999) / 10_000
+        guard smallest > Int64(preferred) else { return preferred }
+        return Int(((smallest + (1 << 20) - 1) >> 20) << 20)
     }
 
     /// The MD5 an ETag holds (32 hex digits, quoted), if it is one.

@@ -217,3 +217,15 @@ final class S3FaultTests: XCTestCase {
         XCTAssertEqual(try server.object(bucket: "recordings", key: contents.keys[0]).sha256, recording.sha256)
     }
 }
+
+/// How a file is cut into parts.
+final class S3PartSizeTests: XCTestCase {
+    func testALargeFileGetsPartsLargeEnoughForS3sTenThousandPartLimit() {
+        XCTAssertEqual(S3Target.partSize(forFileOf: 65 << 30, preferred: 16 << 20), 16 << 20, "24 h at 6 Mbit/s fits in 16 MiB parts")
+        let large: Int64 = 300 << 30  // 24 h at about 30 Mbit/s
+        let size = S3Target.partSize(forFileOf: large, preferred: 16 << 20)
+        XCTAssertEqual(size % (1 << 20), 0)
+        XCTAssertLessThanOrEqual((large + Int64(size) - 1) / Int64(size), 10_000)
+        XCTAssertGreaterThan(size, 16 << 20)
+    }
+}
