@@ -28,9 +28,11 @@ public final class HTTPTransport: Sendable {
         public var body: Data
     }
 
-    /// A request that got no answer: refused, reset, timed out, a name that did not resolve. Worth a retry.
+    /// A request that got no answer: refused, reset, timed out, a name that did not resolve. Worth a retry: the
+    /// upload queue retries every error but a ``PermanentUploadError``.
     public struct NetworkError: Error, CustomStringConvertible {
-        public let description: String
+        public let reason: String
+        public var description: String { "network: \(reason)" }
     }
 
     /// Bytes read from a file at a time while a body is sent.
@@ -80,7 +82,7 @@ public final class HTTPTransport: Sendable {
             throw error
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            throw NetworkError(description: "\(method) \(url.host ?? ""): \(error)")
+            throw NetworkError(reason: "\(method) \(url.host ?? ""): \(error)")
         }
     }
 

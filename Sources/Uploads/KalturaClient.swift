@@ -68,9 +68,9 @@ public struct KalturaClient: Sendable {
         }
     }
 
-    /// Calls an action whose answer carries nothing needed (`null` for `delete`).
-    public func call(_ service: String, _ action: String, ks: String?, _ fields: [(String, String)]) async throws {
-        _ = try await send(service, action, ks: ks, fields, file: nil)
+    /// The answer of an action when nothing in it is needed (`null` for `delete`, the object `add` made).
+    public struct Nothing: Decodable, Sendable {
+        public init(from decoder: any Decoder) {}
     }
 
     private func send(_ service: String, _ action: String, ks: String?, _ fields: [(String, String)], file: FilePart?) async throws -> Data {

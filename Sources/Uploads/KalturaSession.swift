@@ -12,10 +12,10 @@ public actor KalturaSession {
         func hex(_ text: String) -> String {
             let data = Data(text.utf8)
             switch self {
-            case .sha1: return Insecure.SHA1.hash(data: data).map { String(format: "%02x", $0) }.joined()
-            case .sha256: return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-            case .sha512: return SHA512.hash(data: data).map { String(format: "%02x", $0) }.joined()
-            case .md5: return Insecure.MD5.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            case .sha1: return FileDigest.hex(Insecure.SHA1.hash(data: data))
+            case .sha256: return FileDigest.hex(SHA256.hash(data: data))
+            case .sha512: return FileDigest.hex(SHA512.hash(data: data))
+            case .md5: return FileDigest.hex(Insecure.MD5.hash(data: data))
             }
         }
     }

@@ -1,4 +1,3 @@
-import DurableFiles
 import Foundation
 import RecorderCore
 
@@ -80,19 +79,12 @@ public struct KalturaTarget: UploadTarget {
 
     public func deliver(_ recording: Recording, from checkpoint: UploadCheckpoint,
                         report: @Sendable (UploadCheckpoint) async throws -> Void) async throws -> UploadCheckpoint {
-        let size: Int64
-        do {
-            size = try FileSync.size(of: recording.path)
-        } catch {
-            throw PermanentUploadError("the recording's file is missing: \(recording.path)")
-        }
+        let size = try fileSize(of: recording)
         do {
             return try await upload(recording, size: size, from: checkpoint, report: report)
         } catch let error as KalturaClient.APIError where !error.isTransient {
             // Refused for a reason a retry will not change (no such category, no permission, bad app token).
             throw PermanentUploadError(error.description)
-        } catch let error as HTTPTransport.NetworkError {
-            throw UploadError("network: \(error)")
         }
     }
 
@@ -242,13 +234,8 @@ public struct KalturaTarget: UploadTarget {
         }
     }
 
+    /// A call whose answer is not needed.
     private func call(_ service: String, _ action: String, _ fields: [(String, String)]) async throws {
-        let ks = try await session.ks()
-        do {
-            try await client.call(service, action, ks: ks, fields)
-        } catch let error as KalturaClient.APIError where error.isSessionError {
-            await session.invalidate(ks)
-            try await client.call(service, action, ks: try await session.ks(), fields)
-        }
+        _ = try await call(service, action, fields, as: KalturaClient.Nothing.self)
     }
 }

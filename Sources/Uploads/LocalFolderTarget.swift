@@ -24,9 +24,7 @@ public struct LocalFolderTarget: UploadTarget {
         let folder = "\(root)/\(recording.roomId)/Recordings"
         try FileSync.createDirectory(folder)
         guard let expectedDigest = recording.sha256 else { throw PermanentUploadError("recording \(recording.recordingId) has no SHA-256") }
-        guard FileManager.default.fileExists(atPath: recording.path) else {
-            throw PermanentUploadError("the recording's file is missing: \(recording.path)")
-        }
+        _ = try fileSize(of: recording)
 
         // Delivered before a crash, between the rename and the queue's update: the same file is already there.
         if let remote = checkpoint.remoteId, !remote.hasSuffix(".partial"), FileManager.default.fileExists(atPath: remote),

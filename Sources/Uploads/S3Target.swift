@@ -45,20 +45,12 @@ public struct S3Target: UploadTarget {
     public func deliver(_ recording: Recording, from checkpoint: UploadCheckpoint,
                         report: @Sendable (UploadCheckpoint) async throws -> Void) async throws -> UploadCheckpoint {
         guard let digest = recording.sha256 else { throw PermanentUploadError("recording \(recording.recordingId) has no SHA-256") }
-        let size: Int64
-        do {
-            size = try FileSync.size(of: recording.path)
-        } catch {
-            throw PermanentUploadError("the recording's file is missing: \(recording.path)")
-        }
+        let size = try fileSize(of: recording)
         do {
             return try await upload(recording, size: size, digest: digest, from: checkpoint, report: report)
         } catch let error as S3Client.ServiceError where !error.isTransient {
             // 4xx other than 408 and 429: retrying will not help; the job fails with the server's message.
             throw PermanentUploadError(error.description)
-        } catch let error as HTTPTransport.NetworkError {
-            // Timeouts, resets, refused connections, DNS failures: the network may come back.
-            throw UploadError("network: \(error)")
         }
     }
 

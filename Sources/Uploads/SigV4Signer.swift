@@ -41,12 +41,12 @@ public struct SigV4Signer: Sendable {
         let scope = "\(day)/\(region)/\(service)/aws4_request"
 
         let canonical = canonicalRequest(method: method, url: url, headers: all, payloadHash: payloadHash)
-        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, Self.hex(SHA256.hash(data: Data(canonical.request.utf8)))].joined(separator: "\n")
+        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, FileDigest.hex(SHA256.hash(data: Data(canonical.request.utf8)))].joined(separator: "\n")
         var key = SymmetricKey(data: Data("AWS4\(credentials.secretAccessKey)".utf8))
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
         }
-        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key))
+        let signature = FileDigest.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key))
         var added = ["Authorization": "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyId)/\(scope), SignedHeaders=\(canonical.signedHeaders), Signature=\(signature)"]
         if !headers.keys.contains(where: { $0.lowercased() == "x-amz-date" }) { added["X-Amz-Date"] = stamp }
         if let token = credentials.sessionToken { added["X-Amz-Security-Token"] = token }
@@ -107,8 +107,6 @@ public struct SigV4Signer: Sendable {
         return formatter.string(from: date)
     }
 
-    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 { bytes.map { String(format: "%02x", $0) }.joined() }
-
     /// Hex SHA-256 of `data`, for `x-amz-content-sha256`.
-    public static func payloadHash(_ data: Data) -> String { hex(SHA256.hash(data: data)) }
+    public static func payloadHash(_ data: Data) -> String { FileDigest.hex(SHA256.hash(data: data)) }
 }

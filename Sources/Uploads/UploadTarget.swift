@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 import RecorderCore
 
@@ -33,6 +34,15 @@ public protocol UploadTarget: Sendable {
 
 extension UploadTarget {
     public func abort(_ checkpoint: UploadCheckpoint) async throws {}
+
+    /// The size of the recording's file; a missing file fails the job for good.
+    func fileSize(of recording: Recording) throws -> Int64 {
+        do {
+            return try FileSync.size(of: recording.path)
+        } catch {
+            throw PermanentUploadError("the recording's file is missing: \(recording.path)")
+        }
+    }
 }
 
 /// A failed delivery that a later attempt may get through (the network, the server's own failures).
