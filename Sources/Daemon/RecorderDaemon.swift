@@ -25,7 +25,7 @@ public actor RecorderDaemon: ControlService {
     private var droppedVideoFrames = 0
     /// Recordings started since the daemon started.
     private var recordingsStarted = 0
-    /// The bookings that have not ended, as the catalog holds them.
+    /// What is to be recorded: the catalog's bookings, the timetable's classes and the calendar feed's events.
     private var planner = BookingPlanner(bookings: [])
     /// When the planner's bookings were last read.
     private var bookingsReadAt = MonotonicInstant.now()
@@ -330,14 +330,18 @@ public actor RecorderDaemon: ControlService {
         return metrics
     }
 
-    /// Bookings that have not ended, and the timetable's classes of the next seven days, earliest first.
+    /// Bookings that have not ended, and the timetable's classes and the calendar's events of the next seven
+    /// days, earliest first.
     public func schedule() async throws(ControlError) -> [Booking] {
         let now = Date()
         let booked: [Booking]
         do { booked = try catalog.bookings(endingAfter: now) } catch { throw .unavailable("the catalog cannot be read: \(error)") }
-        let week = now.addingTimeInterval(7 * 86400)
-        return (booked + config.schedule.timetable.bookings(from: now, to: week) + (calendar?.bookings(from: now, to: week) ?? []))
-            .sorted { $0.start < $1.start }
+        return (booked + plannedBookings(from: now, to: now.addingTimeInterval(7 * 86400))).sorted { $0.start < $1.start }
+    }
+
+    /// The timetable's classes and the calendar feed's events that overlap `from ..< to`.
+    private func plannedBookings(from: Date, to: Date) -> [Booking] {
+        config.schedule.timetable.bookings(from: from, to: to) + (calendar?.bookings(from: from, to: to) ?? [])
     }
 
     public func addBooking(_ request: BookingRequest, caller: Caller) async throws(ControlError) -> Booking {
@@ -382,12 +386,12 @@ public actor RecorderDaemon: ControlService {
         await runSchedule(now: Date())
     }
 
-    /// Reads the bookings again, with the timetable's classes from a day ago to eight days ahead.
+    /// Reads the bookings again, with the timetable's classes and the calendar's events from a day ago to eight
+    /// days ahead.
     private func reloadBookings() {
         let now = Date()
         do {
-            let from = now.addingTimeInterval(-86400), to = now.addingTimeInterval(8 * 86400)
-            let planned = config.schedule.timetable.bookings(from: from, to: to) + (calendar?.bookings(from: from, to: to) ?? [])
+            let planned = plannedBookings(from: now.addingTimeInterval(-86400), to: now.addingTimeInterval(8 * 86400))
             planner = BookingPlanner(bookings: try catalog.bookings(endingAfter: now) + planned)
             bookingsReadAt = MonotonicInstant.now()
         } catch {
