@@ -190,7 +190,7 @@ final class ControlAPIEndToEndTests: XCTestCase {
         let recording = try await client.send("POST", "/v1/recordings").decode(Recording.self)
         try await Task.sleep(for: .milliseconds(1200))
         do { let value = try await client.send("POST", "/v1/recordings/current/stop").status; XCTAssertEqual(value, 202) }
-        var job = try await waitForJob(client) { $0.lastError != nil && $0.state == .queued }
+        var job = try await client.waitForUpload(attempts: 300) { $0.lastError != nil && $0.state == .queued }
         XCTAssertEqual(job.recordingId, recording.recordingId)
 
         func act(_ action: String, _ id: String) async throws -> ControlClient.Response {
@@ -225,7 +225,7 @@ final class ControlAPIEndToEndTests: XCTestCase {
         try await Task.sleep(for: .seconds(1))
         do { let state = try await client.send("GET", "/v1/uploads/\(job.jobId)").decode(UploadJobDetail.self).job.state; XCTAssertEqual(state, .queued) }
         _ = try await client.send("POST", "/v1/uploads/resume")
-        job = try await waitForJob(client) { $0.state == .done }
+        job = try await client.waitForUpload(attempts: 300) { $0.state == .done }
         let deleteDone = try await client.send("DELETE", "/v1/uploads/\(job.jobId)")
         XCTAssertEqual(deleteDone.status, 409, "a delivered job cannot be cancelled")
         let metricsAfter = String(decoding: try await client.send("GET", "/metrics").body, as: UTF8.self)
@@ -301,15 +301,5 @@ final class ControlAPIEndToEndTests: XCTestCase {
         XCTAssertEqual(output.status, 0, output.stderr)
         XCTAssertTrue(output.stdout.contains("starting") && output.stdout.contains("active") && output.stdout.contains("Followed"), output.stdout)
         try await daemon.stop()
-    }
-
-    private func waitForJob(_ client: ControlClient, _ condition: (UploadJob) -> Bool) async throws -> UploadJob {
-        var last: [UploadJob] = []
-        for _ in 0..<300 {
-            last = try await client.send("GET", "/v1/uploads").decode(UploadList.self).uploads
-            if let job = last.first, condition(job) { return job }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw ProcessRunner.Failure(message: "the upload never reached the expected state: \(last)")
     }
 }

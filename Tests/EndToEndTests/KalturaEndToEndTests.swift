@@ -7,8 +7,6 @@ import XCTest
 
 /// `roomrecd` delivering to the Kaltura API test server, including a SIGKILL in the middle of an upload.
 final class KalturaEndToEndTests: XCTestCase {
-    struct UploadList: Decodable { var uploads: [UploadJob] }
-
     private var keep: [TemporaryDirectory] = []
 
     /// XCTest keeps every test case object until the run ends: remove the files now.
@@ -40,10 +38,6 @@ final class KalturaEndToEndTests: XCTestCase {
             """, recording: "video_bitrate_kbps = 20000")
     }
 
-    private func job(_ daemon: DaemonProcess) async throws -> UploadJob? {
-        try await daemon.client.send("GET", "/v1/uploads").decode(UploadList.self).uploads.first
-    }
-
     func testARecordingBecomesOneEntryInTheRecordingsCategoryAndSurvivesAKillMidUpload() async throws {
         let server = try KalturaServer()
         let daemon = try daemon(with: server)
@@ -52,24 +46,14 @@ final class KalturaEndToEndTests: XCTestCase {
         try await Task.sleep(for: .seconds(5))
         _ = try await daemon.client.send("POST", "/v1/recordings/current/stop")
 
-        var killedAt: Int64?
-        for _ in 0..<1000 {
-            if let job = try await job(daemon), job.state == .uploading, job.bytesConfirmed >= 2 << 20 {
-                killedAt = job.bytesConfirmed
-                _ = try await daemon.stop(signal: SIGKILL)
-                break
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let confirmed = try XCTUnwrap(killedAt, "the upload never reached its third chunk; \(daemon.log())")
+        let confirmed = try await daemon.client.waitForUpload(attempts: 1000, every: .milliseconds(20),
+                                                              context: "the upload never reached its third chunk; \(daemon.log())") {
+            $0.state == .uploading && $0.bytesConfirmed >= 2 << 20
+        }.bytesConfirmed
+        _ = try await daemon.stop(signal: SIGKILL)
 
         try await daemon.start()
-        var done: UploadJob?
-        for _ in 0..<600 {
-            if let job = try await job(daemon), job.state == .done { done = job; break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        let job = try XCTUnwrap(done, "the upload did not finish after the restart; \(daemon.log())")
+        let job = try await daemon.client.waitForUpload(context: "the upload did not finish after the restart; \(daemon.log())") { $0.state == .done }
         let resumedFrom = daemon.log().components(separatedBy: "\n").last { $0.contains("upload started") }
         XCTAssertFalse(resumedFrom?.contains("from=0 ") ?? true, "the restart resumes from the confirmed offset: \(resumedFrom ?? "")")
 

@@ -10,7 +10,6 @@ import XCTest
 /// to the local media library; `ffprobe` and `ffmpeg` check what arrived.
 final class RecordingEndToEndTests: XCTestCase {
     struct RecordingList: Decodable { var recordings: [Recording] }
-    struct UploadList: Decodable { var uploads: [UploadJob] }
 
     func testRecordsAStageAndDeliversAPlayable1080pMP4() async throws {
         let daemon = try DaemonProcess()
@@ -58,7 +57,7 @@ final class RecordingEndToEndTests: XCTestCase {
         XCTAssertEqual(stop.status, 202)
         XCTAssertEqual(try stop.decode(Recording.self).status, .ending)
 
-        let job = try await waitForUpload(client, of: recording.recordingId) { $0.state == .done }
+        let job = try await client.waitForUpload(of: recording.recordingId) { $0.state == .done }
         let list = try await client.send("GET", "/v1/recordings").decode(RecordingList.self).recordings
         XCTAssertEqual(list.count, 1, "the refused requests made no recording")
         let finished = try XCTUnwrap(list.first)
@@ -118,7 +117,7 @@ final class RecordingEndToEndTests: XCTestCase {
 
         // On restart it is finalized, marked recovered and delivered.
         try await daemon.start()
-        let job = try await waitForUpload(daemon.client, of: recording.recordingId) { $0.state == .done }
+        let job = try await daemon.client.waitForUpload(of: recording.recordingId) { $0.state == .done }
         let recovered = try await daemon.client.send("GET", "/v1/recordings").decode(RecordingList.self).recordings.first
         XCTAssertEqual(recovered?.status, .recovered)
         XCTAssertNotNil(recovered?.reason)
@@ -180,7 +179,7 @@ final class RecordingEndToEndTests: XCTestCase {
         XCTAssertEqual(stop.status, 0, stop.stderr)
         let recordings = try ProcessRunner.run(ctl, ["recordings", "--socket", daemon.socketPath])
         XCTAssertTrue(recordings.stdout.contains("Chemistry"), recordings.stdout)
-        _ = try await waitForUpload(daemon.client, of: nil) { $0.state == .done }
+        _ = try await daemon.client.waitForUpload() { $0.state == .done }
         let queue = try ProcessRunner.run(ctl, ["queue", "--socket", daemon.socketPath])
         XCTAssertTrue(queue.stdout.contains("done") && queue.stdout.contains("100%"), queue.stdout)
         try await daemon.stop()
@@ -221,14 +220,4 @@ final class RecordingEndToEndTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
     }
 
-    /// Polls the upload queue until the job of `recordingId` (or the only job) satisfies `condition` (60 s at most).
-    private func waitForUpload(_ client: ControlClient, of recordingId: String?, _ condition: (UploadJob) -> Bool) async throws -> UploadJob {
-        var last: [UploadJob] = []
-        for _ in 0..<600 {
-            last = try await client.send("GET", "/v1/uploads").decode(UploadList.self).uploads
-            if let job = last.first(where: { recordingId == nil || $0.recordingId == recordingId }), condition(job) { return job }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw ProcessRunner.Failure(message: "the upload never reached the expected state: \(last)")
-    }
 }

@@ -6,8 +6,6 @@ import XCTest
 
 /// `roomrecd` delivering to a real S3-compatible server (moto), including a SIGKILL in the middle of an upload.
 final class S3EndToEndTests: XCTestCase {
-    struct UploadList: Decodable { var uploads: [UploadJob] }
-
     private func daemon(with server: MotoServer) throws -> DaemonProcess {
         let root = try TemporaryDirectory(prefix: "rrs3")
         let credentials = "\(root.path)/s3-credentials"
@@ -35,10 +33,6 @@ final class S3EndToEndTests: XCTestCase {
     /// XCTest keeps every test case object until the run ends: remove the files now.
     override func tearDown() { keep.removeAll() }
 
-    private func job(_ daemon: DaemonProcess) async throws -> UploadJob? {
-        try await daemon.client.send("GET", "/v1/uploads").decode(UploadList.self).uploads.first
-    }
-
     func testARecordingIsDeliveredToTheBucketAndSurvivesAKillMidUpload() async throws {
         try XCTSkipUnless(MotoServer.isInstalled, "run `make test-peers` (moto and boto3 in out/test-venv)")
         let server = try MotoServer()
@@ -50,24 +44,13 @@ final class S3EndToEndTests: XCTestCase {
         _ = try await daemon.client.send("POST", "/v1/recordings/current/stop")
 
         // Kill the daemon as soon as the first part is confirmed.
-        var killedAt: Int64?
-        for _ in 0..<600 {
-            if let job = try await job(daemon), job.state == .uploading, job.bytesConfirmed >= 5 << 20 {
-                killedAt = job.bytesConfirmed
-                _ = try await daemon.stop(signal: SIGKILL)
-                break
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let confirmed = try XCTUnwrap(killedAt, "the upload never reached its second part; \(daemon.log())")
+        let confirmed = try await daemon.client.waitForUpload(every: .milliseconds(20), context: "the upload never reached its second part; \(daemon.log())") {
+            $0.state == .uploading && $0.bytesConfirmed >= 5 << 20
+        }.bytesConfirmed
+        _ = try await daemon.stop(signal: SIGKILL)
 
         try await daemon.start()
-        var done: UploadJob?
-        for _ in 0..<600 {
-            if let job = try await job(daemon), job.state == .done { done = job; break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        let job = try XCTUnwrap(done, "the upload did not finish after the restart; \(daemon.log())")
+        let job = try await daemon.client.waitForUpload(context: "the upload did not finish after the restart; \(daemon.log())") { $0.state == .done }
         // Parts were in flight at the kill: the store may hold more than the stored checkpoint, never less.
         let started = daemon.log().components(separatedBy: "\n").last { $0.contains("upload started") } ?? ""
         let from = started.range(of: #"from=(\d+)"#, options: .regularExpression).flatMap { Int64(started[$0].dropFirst(5)) }
@@ -96,12 +79,7 @@ final class S3EndToEndTests: XCTestCase {
         _ = try await daemon.client.send("POST", "/v1/recordings")
         try await Task.sleep(for: .seconds(1))
         _ = try await daemon.client.send("POST", "/v1/recordings/current/stop")
-        var failed: UploadJob?
-        for _ in 0..<300 {
-            if let job = try await job(daemon), job.state == .failed { failed = job; break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        let job = try XCTUnwrap(failed)
+        let job = try await daemon.client.waitForUpload(attempts: 300) { $0.state == .failed }
         XCTAssertEqual(job.attempts, 1, "a permanent error is not retried")
         XCTAssertTrue(job.lastError?.contains("NoSuchBucket") ?? false, job.lastError ?? "")
         try await daemon.stop()

@@ -7,7 +7,6 @@ import XCTest
 /// Bookings through the control socket start and stop real recordings on time.
 final class ScheduleEndToEndTests: XCTestCase {
     struct Bookings: Decodable { var bookings: [Booking] }
-    struct UploadList: Decodable { var uploads: [UploadJob] }
 
     private func body(_ fields: [String: Any]) throws -> Data { try JSONSerialization.data(withJSONObject: fields) }
     private func iso(_ date: Date) -> String {
@@ -54,40 +53,19 @@ final class ScheduleEndToEndTests: XCTestCase {
     }
 
     func testATimetableClassRecordsOnItsOwnAndStaysStoppedWhenStoppedByHand() async throws {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let now = Date()
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .weekday], from: now)
-        let start = parts.hour! * 60 + parts.minute!
-        let end = min(start + 3, 24 * 60)
-        let day = String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
-        let weekday = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"][parts.weekday! - 1]
-        let daemon = try DaemonProcess(sections: """
-            [schedule]
-            time_zone = "UTC"
-            pre_roll_minutes = 0
-            post_roll_minutes = 0
-            [[schedule.class]]
-            title = "Timetabled seminar"
-            days = ["\(weekday)"]
-            start = "\(String(format: "%02d:%02d", start / 60, start % 60))"
-            end = "\(String(format: "%02d:%02d", end / 60, end % 60))"
-            """)
+        let timetable = Self.classRunningNow(title: "Timetabled seminar")
+        let daemon = try DaemonProcess(sections: timetable.section)
         try await daemon.start()
         let client = daemon.client
-        var status = try await client.send("GET", "/v1/status").decode(StatusReport.self)
-        for _ in 0..<30 where status.state != "recording" {
-            try await Task.sleep(for: .milliseconds(100))
-            status = try await client.send("GET", "/v1/status").decode(StatusReport.self)
-        }
-        let current = try XCTUnwrap(status.current, "the class did not start a recording; \(daemon.log())")
+        let running = try await waitForRecording(daemon, attempts: 30)
+        let current = try XCTUnwrap(running, "the class did not start a recording; \(daemon.log())")
         XCTAssertTrue(current.name.hasSuffix(" - Timetabled seminar"), current.name)
         XCTAssertEqual(current.initiator, "schedule")
 
         let listed = try await client.send("GET", "/v1/schedule").decode(Bookings.self).bookings
-        XCTAssertEqual(listed.first?.bookingId, "timetable-\(day)-1")
+        XCTAssertEqual(listed.first?.bookingId, "timetable-\(timetable.day)-1")
         XCTAssertEqual(listed.first?.createdBy, "timetable")
-        let removal = try await client.send("DELETE", "/v1/schedule/timetable-\(day)-1")
+        let removal = try await client.send("DELETE", "/v1/schedule/timetable-\(timetable.day)-1")
         XCTAssertEqual(removal.status, 409, "a timetable class is changed in the configuration")
         XCTAssertTrue(removal.problem?.detail.contains("exceptions") ?? false)
 
@@ -125,22 +103,7 @@ final class ScheduleEndToEndTests: XCTestCase {
     }
 
     func testAClassInterruptedByACrashIsRecoveredAndGoesOnInANewPart() async throws {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.hour, .minute, .weekday], from: Date())
-        let start = parts.hour! * 60 + parts.minute!
-        let end = min(start + 3, 24 * 60)
-        let daemon = try DaemonProcess(sections: """
-            [schedule]
-            time_zone = "UTC"
-            pre_roll_minutes = 0
-            post_roll_minutes = 0
-            [[schedule.class]]
-            title = "Crash course"
-            days = ["\(["sun", "mon", "tue", "wed", "thu", "fri", "sat"][parts.weekday! - 1])"]
-            start = "\(String(format: "%02d:%02d", start / 60, start % 60))"
-            end = "\(String(format: "%02d:%02d", end / 60, end % 60))"
-            """)
+        let daemon = try DaemonProcess(sections: Self.classRunningNow(title: "Crash course").section)
         try await daemon.start()
         let running = try await waitForRecording(daemon)
         let first = try XCTUnwrap(running, daemon.log())
@@ -215,8 +178,31 @@ final class ScheduleEndToEndTests: XCTestCase {
         try await daemon.stop()
     }
 
-    private func waitForRecording(_ daemon: DaemonProcess) async throws -> Recording? {
-        for _ in 0..<50 {
+    /// A `[schedule]` section whose one class, titled `title`, runs from this minute (UTC) for three minutes, and
+    /// today's date as the class's booking id names it.
+    private static func classRunningNow(title: String) -> (section: String, day: String) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .weekday], from: Date())
+        let start = parts.hour! * 60 + parts.minute!
+        let end = min(start + 3, 24 * 60)
+        let section = """
+            [schedule]
+            time_zone = "UTC"
+            pre_roll_minutes = 0
+            post_roll_minutes = 0
+            [[schedule.class]]
+            title = "\(title)"
+            days = ["\(["sun", "mon", "tue", "wed", "thu", "fri", "sat"][parts.weekday! - 1])"]
+            start = "\(String(format: "%02d:%02d", start / 60, start % 60))"
+            end = "\(String(format: "%02d:%02d", end / 60, end % 60))"
+            """
+        return (section, String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!))
+    }
+
+    /// The recording in progress, once there is one (`attempts` looks 100 ms apart at most).
+    private func waitForRecording(_ daemon: DaemonProcess, attempts: Int = 50) async throws -> Recording? {
+        for _ in 0..<attempts {
             let status = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self)
             if let current = status.current { return current }
             try await Task.sleep(for: .milliseconds(100))

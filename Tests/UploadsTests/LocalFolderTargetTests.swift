@@ -38,15 +38,7 @@ final class LocalFolderTargetTests: XCTestCase {
         let recording = try Self.recording(in: dir, bytes: 100_000)
         let target = LocalFolderTarget(root: "\(dir.path)/library", chunkSize: 30_000)
         // A first attempt dies after two chunks: the queue stored the checkpoint of 60 000 bytes.
-        let firstRun = Reports()
-        do {
-            _ = try await target.deliver(recording, from: UploadCheckpoint()) { checkpoint in
-                await firstRun.add(checkpoint)
-                if checkpoint.bytesConfirmed >= 60_000 { throw CancellationError() }
-            }
-            XCTFail("the first attempt should have been interrupted")
-        } catch is CancellationError {}
-        let stored = try await XCTUnwrapAsync(await firstRun.all.last)
+        let stored = try await interruptedDelivery(of: recording, to: target) { $0.bytesConfirmed >= 60_000 }
         // Garbage written after the checkpoint (a torn write before the crash) must not survive.
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: stored.remoteId!))
         try handle.seekToEnd()
@@ -105,4 +97,19 @@ actor Reports {
 
 func XCTUnwrapAsync<T>(_ value: T?, file: StaticString = #filePath, line: UInt = #line) async throws -> T {
     try XCTUnwrap(value, file: file, line: line)
+}
+
+/// Delivers `recording` until `stop` holds for a reported checkpoint, then interrupts the delivery there, as a kill
+/// would, and returns the last checkpoint reported: what the queue had stored. Fails if it was not interrupted.
+func interruptedDelivery(of recording: Recording, to target: some UploadTarget, file: StaticString = #filePath, line: UInt = #line,
+                         when stop: @escaping @Sendable (UploadCheckpoint) -> Bool) async throws -> UploadCheckpoint {
+    let reports = Reports()
+    do {
+        _ = try await target.deliver(recording, from: UploadCheckpoint()) { checkpoint in
+            await reports.add(checkpoint)
+            if stop(checkpoint) { throw CancellationError() }
+        }
+        XCTFail("the delivery should have been interrupted", file: file, line: line)
+    } catch is CancellationError {}
+    return try await XCTUnwrapAsync(await reports.all.last, file: file, line: line)
 }

@@ -61,19 +61,12 @@ final class S3TargetTests: XCTestCase {
 
     func testAResumedUploadSendsAgainAPartTheStoreHoldsDifferently() async throws {
         let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 12 << 20)
-        let first = Reports()
-        do {
-            _ = try await target(partsInFlight: 1).deliver(recording, from: UploadCheckpoint()) { checkpoint in
-                await first.add(checkpoint)
-                if checkpoint.bytesConfirmed >= 5 << 20 { throw CancellationError() }
-            }
-        } catch is CancellationError {}
+        let stored = try await interruptedDelivery(of: recording, to: target(partsInFlight: 1)) { $0.bytesConfirmed >= 5 << 20 }
         // The first part of the file changes under the upload (same size): the stored part no longer matches it.
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: recording.path))
         try handle.seek(toOffset: 1000)
         try handle.write(contentsOf: Data([0x42, 0x42, 0x42]))
         try handle.close()
-        let stored = try await XCTUnwrapAsync(await first.all.last)
         let second = Reports()
         _ = try await target(partsInFlight: 1).deliver(recording, from: stored) { await second.add($0) }
         let resumed = await second.all.map(\.bytesConfirmed)
@@ -84,16 +77,8 @@ final class S3TargetTests: XCTestCase {
 
     func testAnInterruptedUploadResumesFromThePartsTheServerHolds() async throws {
         let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 12 << 20)
-        let first = Reports()
-        do {
-            // One part at a time, so the interruption falls after exactly one part.
-            _ = try await target(partsInFlight: 1).deliver(recording, from: UploadCheckpoint()) { checkpoint in
-                await first.add(checkpoint)
-                if checkpoint.bytesConfirmed >= 5 << 20 { throw CancellationError() }
-            }
-            XCTFail("the first attempt should have been interrupted")
-        } catch is CancellationError {}
-        let stored = try await XCTUnwrapAsync(await first.all.last)
+        // One part at a time, so the interruption falls after exactly one part.
+        let stored = try await interruptedDelivery(of: recording, to: target(partsInFlight: 1)) { $0.bytesConfirmed >= 5 << 20 }
         XCTAssertEqual(stored.bytesConfirmed, 5 << 20)
 
         // Resumed from the stored checkpoint, as after a restart: part 1 is not sent again.
@@ -164,15 +149,9 @@ final class S3TargetTests: XCTestCase {
 
     func testCancellingAbortsTheMultipartUpload() async throws {
         let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 11 << 20)
-        let reports = Reports()
-        do {
-            _ = try await target().deliver(recording, from: UploadCheckpoint()) { checkpoint in
-                await reports.add(checkpoint)
-                if checkpoint.bytesConfirmed > 0 { throw CancellationError() }
-            }
-        } catch is CancellationError {}
+        let stored = try await interruptedDelivery(of: recording, to: target()) { $0.bytesConfirmed > 0 }
         XCTAssertEqual(try server.contents(bucket: "recordings").openUploads, 1)
-        try await target().abort(try await XCTUnwrapAsync(await reports.all.last))
+        try await target().abort(stored)
         XCTAssertEqual(try server.contents(bucket: "recordings").openUploads, 0)
     }
 }
