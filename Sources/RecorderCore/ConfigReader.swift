@@ -72,36 +72,35 @@ struct ConfigReader {
         }
     }
 
-    /// An array of strings; nil when the key is absent.
-    func strings(_ key: String) throws(ConfigError) -> [String]? {
+    /// The items of an array; nil when the key is absent. `expected` names what belongs there, for the error.
+    private func items(_ key: String, expected: String) throws(ConfigError) -> [TOMLValue]? {
         consumed.keys.insert(key)
         switch table[key]?.value {
         case nil: return nil
-        case .array(let items)?:
-            var strings: [String] = []
-            for item in items {
-                guard case .string(let s) = item else { throw error(key, "expected an array of strings, found a \(item.typeName) in it") }
-                strings.append(s)
-            }
-            return strings
-        case let other?: throw error(key, "expected an array of strings, found a \(other.typeName)")
+        case .array(let items)?: return items
+        case let other?: throw error(key, "expected \(expected), found a \(other.typeName)")
         }
+    }
+
+    /// An array of strings; nil when the key is absent.
+    func strings(_ key: String) throws(ConfigError) -> [String]? {
+        guard let items = try items(key, expected: "an array of strings") else { return nil }
+        var strings: [String] = []
+        for item in items {
+            guard case .string(let s) = item else { throw error(key, "expected an array of strings, found a \(item.typeName) in it") }
+            strings.append(s)
+        }
+        return strings
     }
 
     /// An array of tables (`[[key]]`), each read on its own; empty when the key is absent.
     func tables(_ key: String) throws(ConfigError) -> [ConfigReader] {
-        consumed.keys.insert(key)
-        switch table[key]?.value {
-        case nil: return []
-        case .array(let items)?:
-            var readers: [ConfigReader] = []
-            for (index, item) in items.enumerated() {
-                guard case .table(let child) = item else { throw error(key, "expected [[\(path(key))]] tables, found a \(item.typeName)") }
-                readers.append(ConfigReader(file: file, table: child, prefix: "\(path(key))[\(index + 1)]"))
-            }
-            return readers
-        case let other?: throw error(key, "expected [[\(path(key))]] tables, found a \(other.typeName)")
+        var readers: [ConfigReader] = []
+        for (index, item) in (try items(key, expected: "[[\(path(key))]] tables") ?? []).enumerated() {
+            guard case .table(let child) = item else { throw error(key, "expected [[\(path(key))]] tables, found a \(item.typeName)") }
+            readers.append(ConfigReader(file: file, table: child, prefix: "\(path(key))[\(index + 1)]"))
         }
+        return readers
     }
 
     /// A calendar date, written `2026-09-01` (a TOML date) or `"2026-09-01"`; nil when the key is absent.
@@ -118,24 +117,18 @@ struct ConfigReader {
         return text
     }
 
-    /// An array of calendar dates (each as ``day(_:)`` reads one).
+    /// An array of calendar dates (each as ``day(_:)`` reads one); empty when the key is absent.
     func days(_ key: String) throws(ConfigError) -> [String] {
-        consumed.keys.insert(key)
-        switch table[key]?.value {
-        case nil: return []
-        case .array(let items)?:
-            var days: [String] = []
-            for item in items {
-                switch item {
-                case .string(let s), .dateTime(let s):
-                    guard Timetable.isDay(s) else { throw error(key, "expected dates such as 2026-12-24, got \"\(s)\"") }
-                    days.append(s)
-                default: throw error(key, "expected dates such as 2026-12-24, found a \(item.typeName) in it")
-                }
+        var days: [String] = []
+        for item in try items(key, expected: "an array of dates") ?? [] {
+            switch item {
+            case .string(let s), .dateTime(let s):
+                guard Timetable.isDay(s) else { throw error(key, "expected dates such as 2026-12-24, got \"\(s)\"") }
+                days.append(s)
+            default: throw error(key, "expected dates such as 2026-12-24, found a \(item.typeName) in it")
             }
-            return days
-        case let other?: throw error(key, "expected an array of dates, found a \(other.typeName)")
         }
+        return days
     }
 
     func choice<T: RawRepresentable & CaseIterable>(_ key: String, default value: T) throws(ConfigError) -> T where T.RawValue == String {
