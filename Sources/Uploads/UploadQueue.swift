@@ -24,8 +24,16 @@ public actor UploadQueue {
     private let workers: Int
     /// When uploads may use the network.
     private let windows: UploadWindows
-    /// The jobs being delivered, and the tasks delivering them (cancelled to pause or cancel one).
-    private var running: [String: Task<Void, Never>] = [:]
+    /// A delivery under way: the task doing it (cancelled to pause or cancel the job), and when and from which byte
+    /// it started, for its rate.
+    private struct Attempt {
+        let task: Task<Void, Never>
+        let startedAt: Date
+        let fromBytes: Int64
+    }
+
+    /// The jobs being delivered.
+    private var running: [String: Attempt] = [:]
     /// What a caller asked of a running job; read when its delivery stops.
     private var requested: [String: UploadAction] = [:]
     /// While set, no job is started (a whole-queue pause, until resumed; kept across restarts in `pauseFlag`).
@@ -34,8 +42,6 @@ public actor UploadQueue {
     private let pauseFlag: String?
     /// Reasons given to ``hold(_:)`` and not yet released.
     private var holds: Set<String> = []
-    /// Where each running attempt started: when, and from which byte, for its rate.
-    private var attemptStarts: [String: (at: Date, bytes: Int64)] = [:]
     /// Bytes confirmed by targets since the daemon started, and failed attempts by kind.
     public private(set) var bytesUploaded: Int64 = 0
     public private(set) var failures: [String: Int] = [:]
@@ -76,7 +82,7 @@ public actor UploadQueue {
     public func hold(_ reason: String) {
         guard holds.insert(reason).inserted else { return }
         logger.notice("uploads held", metadata: ["reason": "\(reason)"])
-        for task in running.values { task.cancel() }
+        for attempt in running.values { attempt.task.cancel() }
     }
 
     /// Releases a hold.
@@ -101,7 +107,7 @@ public actor UploadQueue {
         guard let next = action.nextState(from: job.state) else {
             throw .conflict("cannot \(action.rawValue) a job that is \(job.state.rawValue)")
         }
-        if let task = running[id], job.state == .uploading {
+        if let task = running[id]?.task, job.state == .uploading {
             requested[id] = action
             task.cancel()
             await task.value
@@ -153,23 +159,22 @@ public actor UploadQueue {
     }
 
     private func start(_ job: UploadJob) {
-        attemptStarts[job.jobId] = (now(), job.bytesConfirmed)
         events?.publish(.upload, upload: job)
-        running[job.jobId] = Task {
+        let task = Task {
             await self.process(job)
             await self.finished(job.jobId)
         }
+        running[job.jobId] = Attempt(task: task, startedAt: now(), fromBytes: job.bytesConfirmed)
     }
 
     private func finished(_ jobId: String) async {
         running[jobId] = nil
-        attemptStarts[jobId] = nil
         await doorbell.ring()
     }
 
     /// Stops every running delivery at its last checkpoint; the jobs wait in the queue.
     private func stopRunning() async {
-        let tasks = Array(running.values)
+        let tasks = running.values.map(\.task)
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
     }
@@ -212,11 +217,11 @@ public actor UploadQueue {
         let found: UploadJob?
         do { found = try catalog.uploadJob(id: id) } catch { throw .unavailable("the catalog cannot be read: \(error)") }
         guard let job = found else { throw .notFound("no upload job \(id)") }
-        guard job.state == .uploading, let start = attemptStarts[id] else {
+        guard job.state == .uploading, let attempt = running[id] else {
             return UploadJobDetail(job: job, rateBytesPerSecond: nil, etaSeconds: nil)
         }
-        let seconds = now().timeIntervalSince(start.at)
-        let sent = job.bytesConfirmed - start.bytes
+        let seconds = now().timeIntervalSince(attempt.startedAt)
+        let sent = job.bytesConfirmed - attempt.fromBytes
         guard seconds > 0.5, sent > 0 else { return UploadJobDetail(job: job, rateBytesPerSecond: nil, etaSeconds: nil) }
         let rate = Double(sent) / seconds
         return UploadJobDetail(job: job, rateBytesPerSecond: rate, etaSeconds: Double(job.totalBytes - job.bytesConfirmed) / rate)
