@@ -32,7 +32,8 @@ let package = Package(
 
         .target(name: "RecorderCore", swiftSettings: strict),
         .target(name: "DurableFiles", swiftSettings: strict),
-        .target(name: "Media", dependencies: ["RecorderCore", "DurableFiles", "CFFmpeg"], swiftSettings: strict),
+        .target(name: "Media", dependencies: ["RecorderCore", "DurableFiles", "CFFmpeg", .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: strict),
         .target(name: "Capture", dependencies: ["RecorderCore", "Media", "CV4L2", "CALSA"], swiftSettings: strict),
         .target(name: "Catalog", dependencies: ["RecorderCore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(name: "Uploads", dependencies: ["RecorderCore", "Catalog", "DurableFiles", .product(name: "Crypto", package: "swift-crypto"),

@@ -71,6 +71,9 @@ public enum DaemonMain {
         let daemon = RecorderDaemon(config: config, configPath: configPath, catalog: catalog, uploads: queue, throttle: throttle,
                                     events: events, logger: logger, notifier: notifier)
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP])
+        // A write past a file-size limit (LimitFSIZE=, ulimit -f) must fail like a full disk does, so the recording
+        // is cut back to a playable file, not kill the process.
+        signal(SIGXFSZ, SIG_IGN)
         let uploadTask = Task { await queue.run() }
         let (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
         let server = ControlServer(router: ControlRoutes.router(for: daemon), access: Self.accessPolicy(for: config, logger: logger),

@@ -25,6 +25,10 @@ public actor RecorderDaemon: ControlService {
     private var droppedVideoFrames = 0
     /// Recordings started since the daemon started.
     private var recordingsStarted = 0
+    /// Seconds from the last start request to its first video frame reaching the muxer.
+    private var lastStartLatency: Double?
+    /// Seconds from the last stop request to its file being finalized and queued.
+    private var lastStopLatency: Double?
     /// What is to be recorded: the catalog's bookings, the timetable's classes and the calendar feed's events.
     private var planner = BookingPlanner(bookings: [])
     /// When the planner's bookings were last read.
@@ -51,11 +55,17 @@ public actor RecorderDaemon: ControlService {
         let pipeline: RecordingPipeline
         /// Why it is being stopped early (nil: asked to stop by a caller, or not stopping).
         var earlyStopReason: String?
-        /// Stopped at the duration cap: it ends `limit_reached`, and its booking goes on in a new part.
-        var reachedLimit = false
+        /// The platform's limits, the host's absence and the disk reserve, decided against the clock.
+        var rules: RecordingRules
+        /// When it was asked to stop, to measure how long the file takes to be finalized and queued.
+        var stopRequestedAt: MonotonicInstant?
+        /// What the rules decided when they stopped it: a roll-over into a new part, or a stop.
+        var stoppedByRules: RecordingRules.Decision?
         /// The booked block it records (started by it, or a manual recording it adopted); nil for a manual one.
         var block: BookingPlanner.Block?
     }
+    /// The rules of a part that rolled over, so the next part of the same session keeps its session clock.
+    private var rolledOver: RecordingRules?
 
     public init(config: RoomRecorderConfig, configPath: String? = nil, catalog: CatalogDatabase, uploads: UploadQueue, throttle: Throttle? = nil,
                 events: EventHub = EventHub(), logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) {
@@ -69,8 +79,17 @@ public actor RecorderDaemon: ControlService {
         self.notifier = notifier
     }
 
-    /// Stores a recording's new state and tells event subscribers.
+    /// Stores a recording's new state, logs the transition and tells event subscribers.
     private func save(_ recording: Recording) {
+        let previous = (try? catalog.recording(id: recording.recordingId))?.status
+        if let previous, previous != recording.status {
+            if !previous.canMove(to: recording.status) {
+                logger.critical("a recording moved between states that do not follow each other", metadata: [
+                    "recording": "\(recording.recordingId)", "from": "\(previous.rawValue)", "to": "\(recording.status.rawValue)"])
+            }
+            logger.info("recording state changed", metadata: ["recording": "\(recording.recordingId)", "from": "\(previous.rawValue)",
+                                                              "to": "\(recording.status.rawValue)", "reason": "\(recording.reason ?? "-")"])
+        }
         do {
             try catalog.update(recording)
         } catch {
@@ -90,6 +109,13 @@ public actor RecorderDaemon: ControlService {
             throw .conflict("recording \(active.recording.recordingId) is already \(active.recording.status.rawValue); stop it first")
         }
         if shuttingDown { throw .unavailable("roomrecd is shutting down") }
+        let folder = config.recording.outputDirectory
+        if let disk = DiskSpace.of(folder), disk.freeBytes < config.recording.minimumFreeBytes {
+            throw .unavailable("only \(disk.freeBytes >> 20) MiB are free in \(folder); a recording needs at least "
+                               + "\(config.recording.minimumFreeBytes >> 20) MiB to start ([recording] min_free_mb). Free some space "
+                               + "(delivered recordings are removed after their retention) or lower min_free_mb")
+        }
+        let requestedAt = MonotonicInstant.now()
         let now = Date()
         let id = UUID().uuidString.lowercased()
         let title = request.title ?? config.room.title
@@ -125,11 +151,13 @@ public actor RecorderDaemon: ControlService {
         lastEncoders = EncoderSummary(video: pipeline.encoderNames.video, audio: pipeline.encoderNames.audio)
         recording.status = .active
         save(recording)
-        active = ActiveRecording(recording: recording, pipeline: pipeline, block: block)
+        let rules = rolledOver.map { $0.nextPart(startingAt: pipeline.origin) } ?? RecordingRules(limits: config.recording.rules, startingAt: pipeline.origin)
+        rolledOver = nil
+        active = ActiveRecording(recording: recording, pipeline: pipeline, rules: rules, block: block)
         if !config.uploads.whileRecording { await uploads.hold(Self.recordingHold) }
         pendingWork[id] = Task { [self] in
             let outcome = await pipeline.run()
-            await pipelineEnded(id: id, outcome: outcome)
+            await pipelineEnded(id: id, outcome: outcome, requestedAt: requestedAt)
             workEnded(id)
         }
         logger.notice("recording started", metadata: ["recording": "\(id)", "name": "\(recording.name)", "initiator": "\(initiator)"])
@@ -138,7 +166,7 @@ public actor RecorderDaemon: ControlService {
     }
 
     public func stopRecording(id: String?, caller: Caller) async throws(ControlError) -> Recording {
-        guard var current = active, id == nil || id == current.recording.recordingId else {
+        guard let current = active, id == nil || id == current.recording.recordingId else {
             if let id {
                 _ = try await recording(id: id)  // 404 for an unknown id
                 throw .conflict("recording \(id) is not in progress")
@@ -148,14 +176,11 @@ public actor RecorderDaemon: ControlService {
         guard current.recording.status == .active else {
             throw .conflict("recording \(current.recording.recordingId) is already \(current.recording.status.rawValue)")
         }
-        current.recording.status = .ending
-        save(current.recording)
-        active = current
-        current.pipeline.stop()
+        let stopping = beginStopping(current)
         // Stopped by hand during a booking: the rest of the booking is not recorded again.
         if let block = current.block { dismissedBookings.formUnion(block.bookingIds) }
         logger.notice("recording stopping", metadata: ["recording": "\(current.recording.recordingId)", "by": "\(caller)"])
-        return current.recording
+        return stopping
     }
 
     public func recordings(_ query: RecordingQuery) async throws(ControlError) -> RecordingPage {
@@ -309,6 +334,10 @@ public actor RecorderDaemon: ControlService {
             Metric("roomrec_recording_active", .gauge, "1 while a recording is in progress.", value: active == nil ? 0 : 1),
             Metric("roomrec_recording_elapsed_seconds", .gauge, "Seconds since the recording in progress started.",
                    value: active.map { MonotonicInstant.now().seconds(since: $0.pipeline.origin) } ?? 0),
+            Metric("roomrec_recording_start_latency_seconds", .gauge, "From the last start request to its first frame in the file.",
+                   value: lastStartLatency ?? 0),
+            Metric("roomrec_recording_stop_latency_seconds", .gauge, "From the last stop request to its finalized file in the upload queue.",
+                   value: lastStopLatency ?? 0),
             Metric("roomrec_recordings_started_total", .counter, "Recordings started since roomrecd started.", value: Double(recordingsStarted)),
             Metric("roomrec_video_frames_dropped_total", .counter, "Video frames dropped since roomrecd started.", value: Double(droppedVideoFrames)),
             Metric("roomrec_recordings", .gauge, "Recordings in the catalog by status.",
@@ -406,7 +435,7 @@ public actor RecorderDaemon: ControlService {
         reloadBookings()
         while !Task.isCancelled {
             if MonotonicInstant.now().seconds(since: bookingsReadAt) > 3600 { reloadBookings() }
-            enforceDurationCap()
+            enforceRules()
             await runSchedule(now: Date())
             try? await Task.sleep(for: .milliseconds(250))
         }
@@ -456,24 +485,42 @@ public actor RecorderDaemon: ControlService {
         }
     }
 
-    /// Stops the recording in progress when it reaches `[recording] max_duration` (24 hours by default), as
-    /// `limit_reached`. Its booked block is not dismissed, so the scheduler starts the next part at its next look.
-    func enforceDurationCap() {
-        guard var current = active, current.recording.status == .active,
-              MonotonicInstant.now().seconds(since: current.pipeline.origin) >= config.recording.maxDuration else { return }
-        current.reachedLimit = true
+    /// Moves the recording in progress to `ending` and asks its pipeline to stop after the frame in hand.
+    @discardableResult
+    private func beginStopping(_ stopping: ActiveRecording) -> Recording {
+        var current = stopping
         current.recording.status = .ending
+        current.stopRequestedAt = .now()
         save(current.recording)
         active = current
         current.pipeline.stop()
-        logger.notice("recording reached its duration limit", metadata: ["recording": "\(current.recording.recordingId)",
-                                                                          "limit": "\(Self.hours(config.recording.maxDuration))"])
+        return current.recording
     }
 
-    /// "24 h", "90 min" or "45 s".
-    static func hours(_ seconds: TimeInterval) -> String {
-        seconds >= 3600 && seconds.truncatingRemainder(dividingBy: 3600) == 0 ? "\(Int(seconds / 3600)) h"
-            : seconds >= 60 && seconds.truncatingRemainder(dividingBy: 60) == 0 ? "\(Int(seconds / 60)) min" : "\(Int(seconds)) s"
+    /// Applies the ``RecordingRules`` to the recording in progress: at `[recording] max_duration` it ends
+    /// `limit_reached` and its booking goes on in a new part; at the session limit, after the host's grace, or
+    /// under the free-space reserve it stops, and its booking is not started again (except after low disk, when
+    /// the start checks the space again).
+    func enforceRules(now: MonotonicInstant = .now()) {
+        guard var current = active, current.recording.status == .active else { return }
+        let decision = current.rules.decide(at: now, freeBytes: DiskSpace.of(config.recording.outputDirectory)?.freeBytes)
+        guard decision != .keepRecording else { return }
+        current.stoppedByRules = decision
+        beginStopping(current)
+        let id = current.recording.recordingId
+        switch decision {
+        case .keepRecording: break
+        case .rollOver:
+            logger.notice("recording reached its duration limit", metadata: ["recording": "\(id)", "limit": "\(DurationText.words(current.rules.limits.maxDuration))"])
+        case .stop(let reason):
+            if case .lowDisk = reason {
+                eventHub.publish(.warning, recording: current.recording, message: "stopping the recording: \(reason.description)")
+                logger.warning("recording stopping: low disk space", metadata: ["recording": "\(id)", "reason": "\(reason.description)"])
+            } else {
+                if let block = current.block { dismissedBookings.formUnion(block.bookingIds) }
+                logger.notice("recording stopping by the platform's rules", metadata: ["recording": "\(id)", "reason": "\(reason.description)"])
+            }
+        }
     }
 
     /// Brings the recording in line with the bookings at `now`: starts the block that should be recording,
@@ -560,10 +607,7 @@ public actor RecorderDaemon: ControlService {
         shuttingDown = true
         if var current = active, current.recording.status == .active {
             current.earlyStopReason = reason
-            current.recording.status = .ending
-            save(current.recording)
-            active = current
-            current.pipeline.stop()
+            beginStopping(current)
         }
         while let (_, work) = pendingWork.first {
             await work.value
@@ -613,11 +657,16 @@ public actor RecorderDaemon: ControlService {
         }
     }
 
-    private func pipelineEnded(id: String, outcome: RecordingPipeline.Outcome) async {
+    private func pipelineEnded(id: String, outcome: RecordingPipeline.Outcome, requestedAt: MonotonicInstant) async {
         guard let current = active, current.recording.recordingId == id else { return }
         active = nil
+        if let first = outcome.firstFrameAt { lastStartLatency = first.seconds(since: requestedAt) }
         // A booking that outlasts the duration cap goes on in a new part at once, before this one is finalized.
-        if current.reachedLimit, current.block != nil { await runSchedule(now: Date()) }
+        if current.stoppedByRules == .rollOver, current.block != nil {
+            rolledOver = current.rules
+            await runSchedule(now: Date())
+            rolledOver = nil
+        }
         if active == nil { await uploads.release(Self.recordingHold) }
         var recording = current.recording
         recording.endDate = Date()
@@ -625,31 +674,43 @@ public actor RecorderDaemon: ControlService {
         let reason: String?
         if let failure = outcome.failure {
             (status, reason) = (.aborted, failure)
-        } else if current.reachedLimit {
-            (status, reason) = (.limitReached, "reached the limit of one recording (\(Self.hours(config.recording.maxDuration)))"
+        } else if current.stoppedByRules == .rollOver {
+            (status, reason) = (.limitReached, "reached the limit of one recording (\(DurationText.words(current.rules.limits.maxDuration)))"
                                 + (current.block == nil ? "" : "; the booking goes on in a new recording"))
+        } else if case .stop(let rule) = current.stoppedByRules {
+            (status, reason) = (rule.finalState, rule.description)
         } else if let early = current.earlyStopReason {
             (status, reason) = (.aborted, early)
         } else {
             (status, reason) = (.complete, nil)
         }
         droppedVideoFrames += outcome.droppedVideoFrames
+        if let failure = outcome.failure {
+            eventHub.publish(.warning, recording: recording, message: "the recording stopped early: \(failure)")
+            logger.error("the recording stopped early", metadata: ["recording": "\(id)", "reason": "\(failure)"])
+        }
         // A booked recording that failed at once must not be restarted four times a second.
         if current.block != nil, outcome.failure != nil { lastScheduledStartFailure = Date() }
         if outcome.droppedVideoFrames > 0 {
             eventHub.publish(.warning, recording: recording, message: "\(outcome.droppedVideoFrames) video frames were dropped")
             logger.warning("video frames dropped", metadata: ["recording": "\(id)", "dropped": "\(outcome.droppedVideoFrames)", "written": "\(outcome.videoFrames)"])
         }
-        await finalizeAndQueue(&recording, status: status, reason: reason)
+        await finalizeAndQueue(&recording, status: status, reason: reason, file: outcome.file)
+        if let stopAt = current.stopRequestedAt { lastStopLatency = MonotonicInstant.now().seconds(since: stopAt) }
+        logger.info("recording timings", metadata: [
+            "recording": "\(id)", "startToFirstFrameSeconds": "\(lastStartLatency.map { String(format: "%.3f", $0) } ?? "-")",
+            "stopToQueuedSeconds": "\(current.stopRequestedAt == nil ? "-" : String(format: "%.3f", lastStopLatency ?? 0))",
+        ])
         notifier.status("Idle")
     }
 
     /// Finalizes a recording's file and queues its upload, in an order that a crash at any instant can resume:
-    /// (1) the final path is chosen and stored; (2) the working file is remuxed into it (through a temporary
-    /// name, fsync, rename); (3) the result and the upload job are stored in one transaction; (4) only then is
-    /// the working file deleted. A recording whose file cannot be finalized is `failed`, keeps its working file,
-    /// and is tried again at the next start.
-    private func finalizeAndQueue(_ recording: inout Recording, status: RecordingState, reason: String?) async {
+    /// (1) the final path is chosen and stored; (2) the working file is renamed to it (a file a crash cut off is
+    /// first truncated after its last whole fragment); (3) the result and the upload job are stored in one
+    /// transaction. A file finished whole (`file`) takes no pass over its bytes: its hash was computed while it
+    /// was written. A recording whose file cannot be finalized is `failed`, keeps its working file, and is tried
+    /// again at the next start.
+    private func finalizeAndQueue(_ recording: inout Recording, status: RecordingState, reason: String?, file: RecordingWriter.Summary? = nil) async {
         let outputDirectory = config.recording.outputDirectory
         if recording.path == recording.workingPath {
             recording.path = Self.freePath(for: recording.filename, in: outputDirectory)
@@ -662,7 +723,8 @@ public actor RecorderDaemon: ControlService {
         let working = recording.workingPath
         let destination = recording.path
         let heartbeat = Task { [notifier] in
-            // Finalizing a long recording takes a while; keep systemd's start and stop timeouts from cutting it.
+            // Salvaging and hashing a long recording after a crash takes a while; keep systemd's start and stop
+            // timeouts from cutting it.
             while !Task.isCancelled {
                 notifier.extendTimeout(seconds: 30)
                 try? await Task.sleep(for: .seconds(10))
@@ -673,8 +735,12 @@ public actor RecorderDaemon: ControlService {
         do {
             result = .success(try await BlockingIO.run {
                 if let working, FileManager.default.fileExists(atPath: working) {
-                    let finalized = try MP4Finalizer.finalize(fragmented: working, to: destination)
-                    return (finalized, try FileDigest.sha256(path: destination))
+                    if let file {
+                        try MP4Finalizer.finalize(finished: working, to: destination)
+                        return (MP4Finalizer.Result(duration: file.duration, size: file.size), try file.sha256 ?? FileDigest.sha256(path: destination))
+                    }
+                    let salvaged = try MP4Finalizer.finalize(salvaging: working, to: destination)
+                    return (salvaged, try FileDigest.sha256(path: destination))
                 }
                 // Finalized before a crash, but not yet stored.
                 guard FileManager.default.fileExists(atPath: destination) else {

@@ -13,6 +13,10 @@ final class RecordingPipeline: Sendable {
         var failure: String?
         var videoFrames: Int
         var droppedVideoFrames: Int
+        /// The finished file, when it was made whole; nil when it must be salvaged like a crash's.
+        var file: RecordingWriter.Summary?
+        /// When the first video frame reached the muxer.
+        var firstFrameAt: MonotonicInstant?
     }
 
     let workingPath: String
@@ -65,15 +69,33 @@ final class RecordingPipeline: Sendable {
         do {
             try taken.source.run(into: sink, origin: origin, audioFrameSize: taken.writer.audioFrameSize, stop: stopFlag)
         } catch {
-            failure = "capture or encoding failed: \(error)"
+            failure = Self.explain(error, path: workingPath)
         }
+        var file: RecordingWriter.Summary?
         do {
-            try taken.writer.finish()
+            let finished = try taken.writer.finish()
+            file = finished.summary
+            if let error = finished.failure { failure = failure ?? Self.explain(error, path: workingPath) }
         } catch {
             failure = failure ?? "the file could not be finished: \(error)"
         }
         return Outcome(failure: failure, videoFrames: taken.writer.videoFrames,
-                       droppedVideoFrames: taken.writer.droppedVideoFrames + taken.source.droppedVideoFrames)
+                       droppedVideoFrames: taken.writer.droppedVideoFrames + taken.source.droppedVideoFrames,
+                       file: file, firstFrameAt: sink.firstFrameAt)
+    }
+
+    /// What stopped the pipeline, in words an operator acts on.
+    static func explain(_ error: Error, path: String) -> String {
+        let folder = (path as NSString).deletingLastPathComponent
+        if let error = error as? FFmpegError {
+            switch -error.code {
+            case ENOSPC: return "the disk is full (no space left in \(folder)); the file ends at its last whole fragment"
+            case EFBIG: return "the file reached the largest size allowed (\(error)); the file ends at its last whole fragment"
+            case EIO: return "the disk failed to write (\(error)); the file ends at its last whole fragment"
+            default: break
+            }
+        }
+        return "capture or encoding failed: \(error)"
     }
 }
 
@@ -92,6 +114,7 @@ final class ProgressMark: Sendable {
 private final class ProgressSink: MediaSink {
     let writer: RecordingWriter
     let progress: ProgressMark
+    private(set) var firstFrameAt: MonotonicInstant?
 
     init(writer: RecordingWriter, progress: ProgressMark) {
         self.writer = writer
@@ -101,6 +124,7 @@ private final class ProgressSink: MediaSink {
     func consume(video frame: MediaFrame) throws {
         try writer.consume(video: frame)
         progress.mark()
+        if firstFrameAt == nil { firstFrameAt = .now() }
     }
 
     func consume(audio frame: MediaFrame) throws {

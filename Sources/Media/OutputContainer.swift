@@ -5,6 +5,8 @@ import CFFmpeg
 final class OutputContainer {
     private var context: UnsafeMutablePointer<AVFormatContext>?
     private var headerWritten = false
+    /// Set when the bytes go to a ``HashedOutputFile`` rather than a file libavformat opened itself.
+    private let file: HashedOutputFile?
     let path: String
 
     init(path: String, format: String) throws(FFmpegError) {
@@ -12,12 +14,24 @@ final class OutputContainer {
         try FFmpegError.check(avformat_alloc_output_context2(&context, nil, format, path), "avformat_alloc_output_context2(\(format))")
         self.context = context
         self.path = path
+        file = nil
         try FFmpegError.check(avio_open(&context!.pointee.pb, path, AVIO_FLAG_WRITE), "avio_open(\(path))")
+    }
+
+    /// A container written through `file`, which keeps its own I/O context.
+    init(file: HashedOutputFile, format: String) throws(FFmpegError) {
+        var context: UnsafeMutablePointer<AVFormatContext>?
+        try FFmpegError.check(avformat_alloc_output_context2(&context, nil, format, file.path), "avformat_alloc_output_context2(\(format))")
+        context!.pointee.pb = file.context
+        context!.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
+        self.context = context
+        self.file = file
+        path = file.path
     }
 
     deinit {
         guard let context else { return }
-        avio_closep(&context.pointee.pb)
+        if file == nil { avio_closep(&context.pointee.pb) }
         avformat_free_context(context)
     }
 
@@ -65,9 +79,16 @@ final class OutputContainer {
     /// Writes the trailer and closes the file.
     func finish() throws(FFmpegError) {
         guard let context else { return }
+        defer {
+            if file == nil { avio_closep(&context.pointee.pb) }
+            avformat_free_context(context)
+            self.context = nil
+        }
         if headerWritten { try FFmpegError.check(av_write_trailer(context), "av_write_trailer(\(path))") }
-        try FFmpegError.check(avio_closep(&context.pointee.pb), "avio_closep(\(path))")
-        avformat_free_context(context)
-        self.context = nil
+        if let file {
+            if let error = file.markConsistent() { throw FFmpegError(code: rr_averror(error), operation: "write(\(path))") }
+        } else {
+            try FFmpegError.check(avio_closep(&context.pointee.pb), "avio_closep(\(path))")
+        }
     }
 }

@@ -6,14 +6,29 @@ import RecorderCore
 /// Encodes a recording's video (H.264) and audio (AAC-LC) and muxes them into a fragmented MP4 as they come.
 ///
 /// Each keyframe starts a new fragment that is written out at once, and the file is fsync'd every couple of
-/// seconds, so a crash or power loss leaves a playable file that ends at most a few seconds before it.
+/// seconds, so a crash or power loss leaves a playable file that ends at most a few seconds before it. The
+/// fragmented MP4 is also the finished file (its empty `moov` comes first, an `mfra` index last), and its SHA-256
+/// is computed while it is written, so finishing a recording of any length takes no pass over its bytes.
+/// When a write fails (a full disk), the file is cut back to its last whole fragment and stays playable.
 /// Timestamps come from each frame's capture instant relative to `origin`, the recording's start on the
 /// monotonic clock, so a late or dropped video frame never shifts audio. Used from one thread.
 public final class RecordingWriter: MediaSink {
+    /// What a finished file holds.
+    public struct Summary: Equatable, Sendable {
+        /// Seconds of media: from the first sample to the end of the last, of the longer stream.
+        public var duration: Double
+        public var size: Int64
+        /// Hex SHA-256 of the file, or nil when it has to be read to be known.
+        public var sha256: String?
+        /// Whether the file was cut back to its last whole fragment after a write failed.
+        public var truncated: Bool
+    }
+
     public let path: String
     private let origin: MonotonicInstant
     private let video: Encoder
     private let audio: Encoder
+    private let file: HashedOutputFile
     private let output: OutputContainer
     private let videoStream: Int32
     private let audioStream: Int32
@@ -27,6 +42,8 @@ public final class RecordingWriter: MediaSink {
     /// Video frames dropped because their timestamp did not move forward.
     public private(set) var droppedVideoFrames = 0
     public private(set) var videoFrames = 0
+    /// Per stream, the first timestamp and the end of the last packet written, in seconds.
+    private var spans: [Int32: (first: Double, end: Double)] = [:]
 
     /// Encoder names, e.g. "libx264 (veryfast)" and "aac (AAC-LC)".
     public var encoderNames: (video: String, audio: String) { (video.name, audio.name) }
@@ -36,7 +53,8 @@ public final class RecordingWriter: MediaSink {
         self.origin = origin
         video = try Encoder.h264(videoSettings)
         audio = try Encoder.aac(audioSettings)
-        output = try OutputContainer(path: path, format: "mp4")
+        file = try HashedOutputFile(path: path)
+        output = try OutputContainer(file: file, format: "mp4")
         videoStream = try output.addStream(for: video)
         audioStream = try output.addStream(for: audio)
         try output.writeHeader(options: [
@@ -44,6 +62,7 @@ public final class RecordingWriter: MediaSink {
             "movflags": "+frag_keyframe+empty_moov+default_base_moof",
             "flush_packets": "1",
         ])
+        file.markConsistent()
         packet = try MediaPacket()
         videoFrameDuration = 90_000 / Int64(videoSettings.framesPerSecond)
         syncer = try PeriodicFileSync(path: path, interval: 2)
@@ -78,8 +97,9 @@ public final class RecordingWriter: MediaSink {
     }
 
     /// Flushes both encoders, writes the last fragment and the trailer, and syncs the file to disk. Whatever
-    /// fails on the way, the file is still closed and synced: what was written stays playable.
-    public func finish() throws {
+    /// fails on the way, the file is still closed and synced: what was written stays playable. Throws only when
+    /// the file itself could not be made whole; an encoder's failure after the file is safe is in `failure`.
+    public func finish() throws -> (summary: Summary, failure: Error?) {
         defer { syncer.stop() }
         var firstError: Error?
         do {
@@ -91,14 +111,24 @@ public final class RecordingWriter: MediaSink {
             try drain(audio, stream: audioStream)
         } catch { firstError = firstError ?? error }
         do { try output.finish() } catch { firstError = firstError ?? error }
-        do { try FileSync.fsyncFile(at: path) } catch { firstError = firstError ?? error }
-        if let firstError { throw firstError }
+        let truncated = file.writeError != nil
+        if truncated { try file.rollBack() }
+        try FileSync.fsyncFile(at: path)
+        let duration = truncated ? try InputContainer(path: path).durationSeconds
+            : spans.values.map { $0.end - $0.first }.max() ?? 0
+        return (Summary(duration: duration, size: file.size, sha256: file.sha256, truncated: truncated), firstError)
     }
 
     private func drain(_ encoder: Encoder, stream: Int32, frameDuration: Int64 = 0) throws(FFmpegError) {
         try encoder.drain(into: packet) { (packet) throws(FFmpegError) in
             if packet.pointer.pointee.duration == 0 { packet.pointer.pointee.duration = frameDuration }
-            try output.write(packet, stream: stream, from: encoder.timeBase)
+            let timeBase = encoder.timeBase
+            let start = Double(packet.pointer.pointee.pts) * Double(timeBase.num) / Double(timeBase.den)
+            let end = start + Double(packet.pointer.pointee.duration) * Double(timeBase.num) / Double(timeBase.den)
+            try output.write(packet, stream: stream, from: timeBase)
+            if let error = file.markConsistent() { throw FFmpegError(code: rr_averror(error), operation: "write(\(path))") }
+            let span = spans[stream] ?? (start, end)
+            spans[stream] = (min(span.first, start), max(span.end, end))
         }
         syncer.poke()
     }

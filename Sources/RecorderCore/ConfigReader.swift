@@ -44,6 +44,16 @@ struct ConfigReader {
         try string(key) ?? value
     }
 
+    /// A duration written as "24h", "90m", "1h30m" or "45s", in seconds, within `range`.
+    func duration(_ key: String, default value: Double, range: ClosedRange<Double>) throws(ConfigError) -> Double {
+        guard let text = try string(key) else { return value }
+        guard let seconds = RoomRecorderConfig.duration(text), range.contains(seconds) else {
+            throw error(key, "expected a duration from \"\(DurationText.compact(range.lowerBound))\" to \"\(DurationText.compact(range.upperBound))\""
+                        + " (such as \"12h\", \"90m\" or \"1h30m\"), got \"\(text)\"")
+        }
+        return seconds
+    }
+
     func nonEmptyString(_ key: String, default value: String) throws(ConfigError) -> String {
         let s = try string(key, default: value)
         guard !s.trimmingCharacters(in: .whitespaces).isEmpty else { throw error(key, "must not be empty") }

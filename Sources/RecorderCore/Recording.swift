@@ -19,6 +19,23 @@ public enum RecordingState: String, Codable, Sendable, CaseIterable {
 
     /// Whether the recording is still being written.
     public var isInProgress: Bool { self == .starting || self == .active || self == .ending }
+
+    /// The states a recording may move to from this one: `starting → active → ending → complete`, or
+    /// `aborted` / `limit_reached` / `failed` when it ends otherwise; any unfinished state becomes `recovered`
+    /// after a crash; a `failed` finalizing is tried again and ends `aborted` or `recovered`. The final states
+    /// never change.
+    public var successors: Set<RecordingState> {
+        switch self {
+        case .starting: [.active, .failed, .recovered]
+        case .active: [.ending, .aborted, .failed, .recovered]
+        case .ending: [.complete, .aborted, .limitReached, .failed, .recovered]
+        case .failed: [.aborted, .recovered, .failed]
+        case .complete, .aborted, .limitReached, .recovered: []
+        }
+    }
+
+    /// Whether a recording in this state may move to `next`.
+    public func canMove(to next: RecordingState) -> Bool { successors.contains(next) }
 }
 
 /// One recording: what the catalog stores and the control API returns (field names follow OpenVidu Meet's

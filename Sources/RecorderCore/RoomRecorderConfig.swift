@@ -37,6 +37,19 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         /// One recording lasts at most this long (the room platform's 24 hours, or less): at the cap it is
         /// finalized as `limit_reached`, and a booking or class still running goes on in a new part.
         public var maxDuration: TimeInterval = 24 * 3600
+        /// A recording does not start with less free space than this where it is written.
+        public var minimumFreeBytes: Int64 = 2 << 30
+        /// A recording in progress stops cleanly, as a playable file, when free space falls under this.
+        public var reserveBytes: Int64 = 512 << 20
+        /// A session is recorded for at most this long (the platform's 72 hours, or less), across its parts.
+        public var maxSessionDuration: TimeInterval = 72 * 3600
+        /// After the session's host leaves, recording goes on this long, then stops unless the host is back.
+        public var hostLeaveGrace: TimeInterval = 15 * 60
+
+        /// The rules a recording in progress follows.
+        public var rules: RecordingRules.Limits {
+            RecordingRules.Limits(maxDuration: maxDuration, maxSessionDuration: maxSessionDuration, hostGrace: hostLeaveGrace, reserveBytes: reserveBytes)
+        }
     }
 
     /// Where finished recordings are delivered.
@@ -188,11 +201,13 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         config.recording.videoPreset = try recording.choice("video_preset", default: config.recording.videoPreset)
         config.recording.videoBitrateKbps = try recording.integer("video_bitrate_kbps", default: config.recording.videoBitrateKbps, range: 500...50_000)
         config.recording.audioBitrateKbps = try recording.integer("audio_bitrate_kbps", default: config.recording.audioBitrateKbps, range: 64...320)
-        if let text = try recording.string("max_duration") {
-            guard let seconds = Self.duration(text), (10...24 * 3600).contains(seconds) else {
-                throw recording.error("max_duration", "expected a duration from \"10s\" to \"24h\" (such as \"12h\" or \"90m\"), got \"\(text)\"")
-            }
-            config.recording.maxDuration = seconds
+        config.recording.maxDuration = try recording.duration("max_duration", default: config.recording.maxDuration, range: 10...24 * 3600)
+        config.recording.maxSessionDuration = try recording.duration("max_session", default: config.recording.maxSessionDuration, range: 60...72 * 3600)
+        config.recording.hostLeaveGrace = try recording.duration("host_leave_grace", default: config.recording.hostLeaveGrace, range: 0...24 * 3600)
+        config.recording.minimumFreeBytes = Int64(try recording.integer("min_free_mb", default: 2048, range: 1...10_000_000)) << 20
+        config.recording.reserveBytes = Int64(try recording.integer("reserve_mb", default: 512, range: 0...10_000_000)) << 20
+        if config.recording.reserveBytes >= config.recording.minimumFreeBytes {
+            throw recording.error("reserve_mb", "must be less than min_free_mb (\(config.recording.minimumFreeBytes >> 20)), or a recording would stop as soon as it starts")
         }
         try recording.rejectUnknownKeys()
 
@@ -300,6 +315,7 @@ extension RoomRecorderConfig {
 
 extension RoomRecorderConfig {
     /// Seconds in `90s`, `45m`, `12h` or `1h30m`.
+    /// "24h", "90m", "1h30m", "45s" in seconds; nil when the text is not such a duration.
     static func duration(_ text: String) -> TimeInterval? {
         guard text.range(of: #"^(\d+h)?(\d+m)?(\d+s)?$"#, options: .regularExpression) != nil, !text.isEmpty else { return nil }
         var total = 0.0

@@ -1,5 +1,6 @@
 @testable import Daemon
 import Catalog
+import DurableFiles
 import Foundation
 import Logging
 import Media
@@ -57,13 +58,35 @@ final class RecoveryTests: XCTestCase {
         XCTAssertEqual(try catalog.uploadJobs().map(\.recordingId), ["a"])
     }
 
-    func testACrashAfterRemuxingButBeforeStoringMakesNoSecondFile() async throws {
+    func testATornLastFragmentIsCutOffAndTheRestPlays() async throws {
+        let recording = try interruptedRecording("t", seconds: 3)
+        let working = try XCTUnwrap(recording.workingPath)
+        // A power loss: the last fragment only half written, then zeros where the file was extended.
+        let whole = try FileSync.size(of: working)
+        XCTAssertEqual(truncate(working, off_t(whole - 20_000)), 0)
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: working))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(count: 4096))
+        try handle.close()
+
+        await daemon.recoverUnfinished()
+        let recovered = try XCTUnwrap(catalog.recording(id: "t"))
+        XCTAssertEqual(recovered.status, .recovered)
+        XCTAssertLessThan(recovered.size ?? .max, whole - 20_000, "cut back to the last whole fragment")
+        XCTAssertEqual(recovered.duration ?? 0, 2, accuracy: 0.6, "one one-second fragment lost")
+        XCTAssertEqual(recovered.sha256, try FileDigest.sha256(path: recovered.path))
+        let probe = try FFprobe.run(recovered.path)
+        XCTAssertEqual(probe.recordingMismatches, [])
+        XCTAssertEqual(try FFprobe.decodeErrors(recovered.path), [], "every packet left decodes")
+    }
+
+    func testACrashHalfwayThroughTheRenameMakesNoSecondFile() async throws {
         var recording = try interruptedRecording("b")
-        // The daemon had chosen and stored the final path, remuxed into it, and died before the transaction.
+        // The daemon had chosen and stored the final path, linked the file to it, and died before the unlink.
         recording.path = "\(config.recording.outputDirectory)/\(recording.filename)"
         recording.status = .ending
         try catalog.update(recording)
-        _ = try MP4Finalizer.finalize(fragmented: recording.workingPath!, to: recording.path)
+        XCTAssertEqual(link(recording.workingPath!, recording.path), 0)
 
         await daemon.recoverUnfinished()
         XCTAssertEqual(outputFiles, ["Rec - 2026-11-23 10-00-00 - T.mp4"], "no \"(2)\" copy")
@@ -75,8 +98,7 @@ final class RecoveryTests: XCTestCase {
         var recording = try interruptedRecording("c")
         recording.path = "\(config.recording.outputDirectory)/\(recording.filename)"
         try catalog.update(recording)
-        _ = try MP4Finalizer.finalize(fragmented: recording.workingPath!, to: recording.path)
-        try FileManager.default.removeItem(atPath: recording.workingPath!)
+        try MP4Finalizer.finalize(finished: recording.workingPath!, to: recording.path)
 
         await daemon.recoverUnfinished()
         let stored = try XCTUnwrap(catalog.recording(id: "c"))
@@ -89,7 +111,7 @@ final class RecoveryTests: XCTestCase {
         var recording = try interruptedRecording("d")
         let working = recording.workingPath!
         recording.path = "\(config.recording.outputDirectory)/\(recording.filename)"
-        _ = try MP4Finalizer.finalize(fragmented: working, to: recording.path)
+        try FileManager.default.copyItem(atPath: working, toPath: recording.path)
         recording.status = .complete
         recording.workingPath = nil
         try catalog.update(recording)

@@ -55,8 +55,9 @@ public final class DaemonProcess: @unchecked Sendable {
 
     /// Starts the daemon and waits until its socket answers. With `socketActivated`, systemd's own
     /// `systemd-socket-activate` binds the socket and starts the daemon on the first connection, passing the
-    /// socket as systemd does (`LISTEN_FDS`). `environment` is added to the daemon's.
-    public func start(socketActivated: Bool = false, environment: [String: String] = [:]) async throws {
+    /// socket as systemd does (`LISTEN_FDS`). `environment` is added to the daemon's. `wrapper` is a command
+    /// that runs the daemon (such as `prlimit --fsize=… --`).
+    public func start(socketActivated: Bool = false, environment: [String: String] = [:], wrapper: [String] = []) async throws {
         let process = Process()
         let daemon = "\(Self.binDirectory)/roomrecd"
         if socketActivated {
@@ -65,6 +66,10 @@ public final class DaemonProcess: @unchecked Sendable {
         } else {
             process.executableURL = URL(fileURLWithPath: daemon)
             process.arguments = ["--config", configPath]
+        }
+        if let command = wrapper.first {
+            process.arguments = Array(wrapper.dropFirst()) + [process.executableURL!.path] + process.arguments!
+            process.executableURL = URL(fileURLWithPath: command)
         }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }

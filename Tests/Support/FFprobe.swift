@@ -65,12 +65,20 @@ public struct FFprobe: Sendable {
         check("width", video?.width, 1920)
         check("height", video?.height, 1080)
         check("frame rate", video?.frameRate, 30)
-        if abs((video?.averageFrameRate ?? 0) - 30) > 0.3 { problems.append("average frame rate is \(video?.averageFrameRate ?? 0)") }
+        // Frames over the stream's duration: within two frames of 30 per second over the file's length.
+        let tolerance = max(0.3, 2 / max(video?.duration ?? duration, 1))
+        if abs((video?.averageFrameRate ?? 0) - 30) > tolerance { problems.append("average frame rate is \(video?.averageFrameRate ?? 0)") }
         check("audio codec", audio?.codecName, "aac")
         check("audio profile", audio?.profile, "LC")
         check("sample rate", audio?.sampleRate, 48_000)
         check("channels", audio?.channels, 2)
         return problems
+    }
+
+    /// What FFmpeg reports while decoding every packet of the file (empty when all of it decodes cleanly).
+    public static func decodeErrors(_ path: String) throws -> [String] {
+        let output = try ProcessRunner.run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", path, "-f", "null", "-"])
+        return output.stderr.split(separator: "\n").map(String.init) + (output.status == 0 ? [] : ["ffmpeg exited with \(output.status)"])
     }
 
     /// Whether the file's top-level `moov` box comes before its first `mdat` (an MP4 written with faststart).

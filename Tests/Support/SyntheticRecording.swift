@@ -4,8 +4,10 @@ import Media
 import RecorderCore
 import Synchronization
 
-/// Records `seconds` of the synthetic stage into a fragmented MP4 at `path`, as the pipeline does.
-public func recordSyntheticStage(seconds: Double, to path: String, preset: String = "ultrafast") throws {
+/// Records `seconds` of the synthetic stage into a fragmented MP4 at `path`, as the pipeline does; returns what
+/// the writer says it wrote, and the error that stopped it early, if any.
+@discardableResult
+public func recordSyntheticStage(seconds: Double, to path: String, preset: String = "ultrafast") throws -> (summary: RecordingWriter.Summary, failure: Error?) {
     let origin = MonotonicInstant.now()
     let writer = try RecordingWriter(path: path, origin: origin, video: VideoEncoderSettings(preset: preset), audio: AudioEncoderSettings())
     let stop = Atomic(false)
@@ -14,6 +16,13 @@ public func recordSyntheticStage(seconds: Double, to path: String, preset: Strin
         stop.store(true, ordering: .relaxed)
     }
     stopper.start()
-    try SyntheticStageSource().run(into: writer, origin: origin, audioFrameSize: writer.audioFrameSize, stop: stop)
-    try writer.finish()
+    var failure: Error?
+    do {
+        try SyntheticStageSource().run(into: writer, origin: origin, audioFrameSize: writer.audioFrameSize, stop: stop)
+    } catch {
+        failure = error
+        stop.store(true, ordering: .relaxed)
+    }
+    let finished = try writer.finish()
+    return (finished.summary, failure ?? finished.failure)
 }
