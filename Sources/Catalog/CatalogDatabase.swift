@@ -79,6 +79,25 @@ public final class CatalogDatabase: Sendable {
         migrator.registerMigration("v3: local file retention") { db in
             try db.alter(table: "recording") { t in t.add(column: "localRemovedAt", .datetime) }
         }
+        migrator.registerMigration("v4: upload status on recordings") { db in
+            try db.alter(table: "recording") { t in t.add(column: "uploadStatus", .text) }
+            // The recording follows its newest job in the same transaction as every change of the job.
+            let status = "CASE NEW.state " + UploadState.allCases.map { "WHEN '\($0.rawValue)' THEN '\(RecordingUploadStatus($0).rawValue)'" }
+                .joined(separator: " ") + " END"
+            for event in ["INSERT", "UPDATE OF state"] {
+                try db.execute(sql: """
+                    CREATE TRIGGER "uploadJob_\(event.prefix(6).lowercased())_status" AFTER \(event) ON uploadJob
+                    WHEN NEW.createdAt >= (SELECT MAX(createdAt) FROM uploadJob WHERE recordingId = NEW.recordingId)
+                    BEGIN UPDATE recording SET uploadStatus = \(status) WHERE recordingId = NEW.recordingId; END
+                    """)
+            }
+            for state in UploadState.allCases {
+                try db.execute(sql: """
+                    UPDATE recording SET uploadStatus = ? WHERE (SELECT state FROM uploadJob j WHERE j.recordingId = recording.recordingId
+                    ORDER BY createdAt DESC LIMIT 1) = ?
+                    """, arguments: [RecordingUploadStatus(state).rawValue, state.rawValue])
+            }
+        }
         return migrator
     }
 
@@ -115,8 +134,9 @@ public final class CatalogDatabase: Sendable {
         try pool.write { db in try recording.insert(db) }
     }
 
+    /// Stores a recording's fields; its upload status is the upload job's to change.
     public func update(_ recording: Recording) throws {
-        try pool.write { db in try recording.update(db) }
+        try pool.write { db in try recording.update(db, columns: try Recording.ownColumns(db)) }
     }
 
     public func recording(id: String) throws -> Recording? {
@@ -162,7 +182,7 @@ public final class CatalogDatabase: Sendable {
     /// without a job.
     public func finish(_ recording: Recording, queueing job: UploadJob) throws {
         try pool.write { db in
-            try recording.update(db)
+            try recording.update(db, columns: try Recording.ownColumns(db))
             try job.insert(db)
         }
     }
@@ -237,6 +257,11 @@ public final class CatalogDatabase: Sendable {
 
 extension Recording: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "recording"
+    /// Every column but `uploadStatus`, which triggers on the upload jobs keep in step (a recording held in
+    /// memory while its upload runs must not write back a stale status).
+    static func ownColumns(_ db: Database) throws -> [String] {
+        try db.columns(in: databaseTableName).map(\.name).filter { $0 != "uploadStatus" }
+    }
 }
 
 extension UploadJob: FetchableRecord, PersistableRecord {

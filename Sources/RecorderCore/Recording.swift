@@ -38,6 +38,30 @@ public enum RecordingState: String, Codable, Sendable, CaseIterable {
     public func canMove(to next: RecordingState) -> Bool { successors.contains(next) }
 }
 
+/// Where a finished recording's delivery to the media library stands, kept on the recording so an integrator
+/// reads one object (the upload job has the details).
+public enum RecordingUploadStatus: String, Codable, Sendable, CaseIterable {
+    /// Waiting in the upload queue (also while the queue or the job is paused).
+    case queued = "upload_queued"
+    case uploading
+    /// The media library confirmed the whole file.
+    case uploaded
+    /// Gave up after a permanent error or the last retry; can be retried.
+    case failed = "upload_failed"
+    case cancelled = "upload_cancelled"
+
+    /// The status of a recording whose newest upload job is in `state`.
+    public init(_ state: UploadState) {
+        switch state {
+        case .queued, .paused: self = .queued
+        case .uploading: self = .uploading
+        case .done: self = .uploaded
+        case .failed: self = .failed
+        case .cancelled: self = .cancelled
+        }
+    }
+}
+
 /// One recording: what the catalog stores and the control API returns (field names follow OpenVidu Meet's
 /// recording object where one exists).
 public struct Recording: Codable, Equatable, Sendable {
@@ -69,6 +93,8 @@ public struct Recording: Codable, Equatable, Sendable {
     public var workingPath: String?
     /// When the local file was removed after its delivery (retention or low disk).
     public var localRemovedAt: Date?
+    /// Its delivery, once its file is queued; the catalog keeps it in step with the upload job.
+    public var uploadStatus: RecordingUploadStatus?
 
     public init(recordingId: String, roomId: String, title: String, name: String, filename: String, status: RecordingState,
                 reason: String? = nil, owner: String?, initiator: String?, startDate: Date, endDate: Date? = nil,

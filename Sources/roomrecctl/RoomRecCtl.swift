@@ -167,8 +167,8 @@ extension RoomRecCtl {
                 try await options.call("GET", path) { response in
                     let page = try response.decode(RecordingPage.self)
                     guard !page.recordings.isEmpty else { return "No recordings." }
-                    var table = Format.table(header: ["ID", "STATUS", "STARTED", "DURATION", "SIZE", "NAME"], rows: page.recordings.map { r in
-                        [String(r.recordingId.prefix(8)), r.status.rawValue, Format.date(r.startDate), r.duration.map(Format.duration) ?? "-",
+                    var table = Format.table(header: ["ID", "STATUS", "UPLOAD", "STARTED", "DURATION", "SIZE", "NAME"], rows: page.recordings.map { r in
+                        [String(r.recordingId.prefix(8)), r.status.rawValue, r.uploadStatus?.rawValue ?? "-", Format.date(r.startDate), r.duration.map(Format.duration) ?? "-",
                          r.size.map(Format.bytes) ?? "-", r.name]
                     })
                     if page.pagination.isTruncated { table += "\n(more: --max \(RecordingQuery.maxMaxItems))" }
@@ -192,6 +192,7 @@ extension RoomRecCtl {
                     if let size = r.size { rows.append(["Size", Format.bytes(size)]) }
                     rows.append(["File", r.path])
                     if let digest = r.sha256 { rows.append(["SHA-256", digest]) }
+                    if let upload = r.uploadStatus { rows.append(["Upload", upload.rawValue]) }
                     if let reason = r.reason { rows.append(["Reason", reason]) }
                     return Format.table(header: nil, rows: rows)
                 }

@@ -44,6 +44,29 @@ final class CatalogDatabaseTests: XCTestCase {
         XCTAssertEqual(try catalog.uploadJobs().count, 1)
     }
 
+    func testTheRecordingShowsItsNewestUploadJobsState() throws {
+        let dir = try TemporaryDirectory()
+        let catalog = try CatalogDatabase(path: "\(dir.path)/c.sqlite")
+        var recording = Self.recording("r1")
+        try catalog.insert(recording)
+        XCTAssertNil(try catalog.recording(id: "r1")?.uploadStatus, "nothing queued yet")
+        recording.status = .complete
+        let created = Date()
+        var job = Self.job("j1", recording: "r1", created: created)
+        try catalog.finish(recording, queueing: job)
+        XCTAssertEqual(try catalog.recording(id: "r1")?.uploadStatus, .queued)
+        for (state, expected) in [(UploadState.uploading, RecordingUploadStatus.uploading), (.paused, .queued), (.failed, .failed), (.done, .uploaded)] {
+            job.state = state
+            try catalog.update(job)
+            XCTAssertEqual(try catalog.recording(id: "r1")?.uploadStatus, expected, "\(state)")
+        }
+        // A copy of the recording held from before (its status stale) does not write the old status back.
+        recording.title = "New title"
+        try catalog.update(recording)
+        XCTAssertEqual(try catalog.recording(id: "r1")?.uploadStatus, .uploaded)
+        XCTAssertEqual(try catalog.recording(id: "r1")?.title, "New title")
+    }
+
     func testJobsAreClaimedByPriorityThenAgeAndOnlyWhenDue() throws {
         let dir = try TemporaryDirectory()
         let catalog = try CatalogDatabase(path: "\(dir.path)/c.sqlite")

@@ -62,6 +62,7 @@ final class RecordingEndToEndTests: XCTestCase {
         XCTAssertEqual(list.count, 1, "the refused requests made no recording")
         let finished = try XCTUnwrap(list.first)
         XCTAssertEqual(finished.status, .complete)
+        XCTAssertEqual(finished.uploadStatus, .uploaded)
 
         // The name follows the platform pattern and is safe on every filesystem.
         XCTAssertTrue(finished.name.range(of: #"^Rec - \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} - Physics 101: Optics$"#, options: .regularExpression) != nil, finished.name)
@@ -74,7 +75,8 @@ final class RecordingEndToEndTests: XCTestCase {
         XCTAssertEqual(probe.recordingMismatches, [], "1080p30 H.264 High with AAC-LC 48 kHz stereo")
         XCTAssertEqual(probe.duration, recordedSeconds, accuracy: 0.5, "recorded \(recordedSeconds) s")
         XCTAssertEqual(finished.duration ?? 0, probe.duration, accuracy: 0.1)
-        XCTAssertTrue(try FFprobe.moovPrecedesMdat(delivered), "the delivered MP4 is faststart")
+        XCTAssertTrue(try FFprobe.moovPrecedesMdat(delivered), "the index comes before the media: it plays while downloading")
+        XCTAssertEqual(try FFprobe.decodeErrors(delivered), [])
 
         // The catalog and the queue, read straight from SQLite, agree; the checksum matches the file.
         let catalog = try CatalogDatabase(path: "\(daemon.stateDirectory)/roomrec.sqlite")
