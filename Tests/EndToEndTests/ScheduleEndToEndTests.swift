@@ -127,35 +127,68 @@ final class ScheduleEndToEndTests: XCTestCase {
         try await daemon.stop()
     }
 
-    func testACalendarFeedEventIsRecordedAndTheFeedOutlivesANetworkOutageAndARestart() async throws {
-        let web = try TemporaryDirectory(prefix: "feed")
-        let stamp: (Date) -> String = { date in
+    /// An iCalendar feed served over HTTP on 127.0.0.1 by Python's http.server.
+    private final class FeedServer {
+        let directory: TemporaryDirectory
+        let process = Process()
+        let port = Int.random(in: 41_000..<49_000)
+        var url: String { "http://127.0.0.1:\(port)/room.ics" }
+
+        /// Serves one VEVENT per `(uid, start, end, summary)`.
+        init(events: [(uid: String, start: Date, end: Date, summary: String)]) async throws {
+            directory = try TemporaryDirectory(prefix: "feed")
             let formatter = DateFormatter()
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = TimeZone(identifier: "UTC")
             formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-            return formatter.string(from: date)
+            let lines = ["BEGIN:VCALENDAR", "VERSION:2.0"] + events.flatMap { event in
+                ["BEGIN:VEVENT", "UID:\(event.uid)", "DTSTART:\(formatter.string(from: event.start))",
+                 "DTEND:\(formatter.string(from: event.end))", "SUMMARY:\(event.summary)", "END:VEVENT"]
+            } + ["END:VCALENDAR", ""]
+            try lines.joined(separator: "\r\n").write(toFile: "\(directory.path)/room.ics", atomically: true, encoding: .utf8)
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", directory.path]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            try await Task.sleep(for: .milliseconds(500))
         }
-        let now = Date()
-        try [
-            "BEGIN:VCALENDAR", "VERSION:2.0", "BEGIN:VEVENT", "UID:lecture-1@example.edu",
-            "DTSTART:\(stamp(now.addingTimeInterval(-60)))", "DTEND:\(stamp(now.addingTimeInterval(300)))",
-            "SUMMARY:Feed lecture", "END:VEVENT", "END:VCALENDAR", "",
-        ].joined(separator: "\r\n").write(toFile: "\(web.path)/room.ics", atomically: true, encoding: .utf8)
-        let port = Int.random(in: 41_000..<49_000)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        server.arguments = ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", web.path]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        // SIGKILL: a child of the test process inherits its blocked SIGTERM.
-        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
-        try await Task.sleep(for: .milliseconds(500))
 
+        /// SIGKILL: a child of the test process inherits its blocked SIGTERM.
+        func kill() {
+            if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+
+        deinit { kill() }
+    }
+
+    func testACalendarEventStartingSoonIsRecordedFromItsStartToItsEnd() async throws {
+        let start = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 5).rounded(.up))
+        let end = start.addingTimeInterval(6)
+        let feed = try await FeedServer(events: [("seminar-7@example.edu", start, end, "Seminar: Wave optics")])
+        let daemon = try DaemonProcess(sections: "[schedule]\ncalendar_url = \"\(feed.url)\"\ncalendar_poll_seconds = 1")
+        try await daemon.start()
+        let current = try await waitForRecording(daemon, attempts: 100)
+        let recording = try XCTUnwrap(current, daemon.log())
+        XCTAssertTrue(recording.name.hasSuffix(" - Seminar: Wave optics"), recording.name)
+        XCTAssertEqual(recording.startDate.timeIntervalSince(start), 0, accuracy: 1, "started on time")
+
+        let job = try await daemon.client.waitForUpload(of: recording.recordingId, context: daemon.log()) { $0.state == .done }
+        let finished = try await daemon.client.send("GET", "/v1/recordings/\(recording.recordingId)").decode(Recording.self)
+        XCTAssertEqual(finished.status, .complete)
+        XCTAssertEqual(try XCTUnwrap(finished.endDate).timeIntervalSince(end), 0, accuracy: 1, "stopped on time")
+        XCTAssertEqual(try FFprobe.run(try XCTUnwrap(job.remoteId)).duration, 6, accuracy: 1)
+        print("feed event: started \(recording.startDate.timeIntervalSince(start)) s, ended \(finished.endDate!.timeIntervalSince(end)) s from the event's times")
+        try await daemon.stop()
+    }
+
+    func testACalendarFeedEventIsRecordedAndTheFeedOutlivesANetworkOutageAndARestart() async throws {
+        let now = Date()
+        let feed = try await FeedServer(events: [("lecture-1@example.edu", now.addingTimeInterval(-60), now.addingTimeInterval(300), "Feed lecture")])
         let daemon = try DaemonProcess(sections: """
             [schedule]
-            calendar_url = "http://127.0.0.1:\(port)/room.ics"
+            calendar_url = "\(feed.url)"
             calendar_poll_seconds = 1
             """)
         try await daemon.start()
@@ -167,8 +200,7 @@ final class ScheduleEndToEndTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(daemon.stateDirectory)/calendar.ics"), "the feed is kept on disk")
 
         // The network goes, then the daemon restarts: the copy on disk keeps the class recorded.
-        kill(server.processIdentifier, SIGKILL)
-        server.waitUntilExit()
+        feed.kill()
         _ = try await daemon.stop()
         try await daemon.start()
         let again = try await waitForRecording(daemon)
