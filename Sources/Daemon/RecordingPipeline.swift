@@ -64,10 +64,13 @@ final class RecordingPipeline: Sendable {
         guard let taken = parts.withLock({ p -> Parts? in defer { p = nil }; return p }) else {
             return Outcome(failure: "the pipeline was already run", videoFrames: 0, droppedVideoFrames: 0)
         }
-        let sink = ProgressSink(writer: taken.writer, progress: progress)
         var failure: String?
+        var firstFrameAt: MonotonicInstant?
         do {
+            let sink = try ProgressSink(writer: taken.writer, progress: progress)
+            defer { firstFrameAt = sink.firstFrameAt }
             try taken.source.run(into: sink, origin: origin, audioFrameSize: taken.writer.audioFrameSize, stop: stopFlag)
+            try sink.drain()
         } catch {
             failure = Self.explain(error, path: workingPath)
         }
@@ -81,7 +84,7 @@ final class RecordingPipeline: Sendable {
         }
         return Outcome(failure: failure, videoFrames: taken.writer.videoFrames,
                        droppedVideoFrames: taken.writer.droppedVideoFrames + taken.source.droppedVideoFrames,
-                       file: file, firstFrameAt: sink.firstFrameAt)
+                       file: file, firstFrameAt: firstFrameAt)
     }
 
     /// What stopped the pipeline, in words an operator acts on.
@@ -110,15 +113,18 @@ final class ProgressMark: Sendable {
     func mark() { nanoseconds.store(MonotonicInstant.now().nanoseconds, ordering: .relaxed) }
 }
 
-/// Passes frames on to the writer and marks the progress of each.
+/// Passes frames on to the writer and marks the progress of each; audio goes through the clock corrector
+/// first, so a sound card running off the clock never drifts from the picture.
 private final class ProgressSink: MediaSink {
     let writer: RecordingWriter
     let progress: ProgressMark
+    private let corrector: AudioClockCorrector
     private(set) var firstFrameAt: MonotonicInstant?
 
-    init(writer: RecordingWriter, progress: ProgressMark) {
+    init(writer: RecordingWriter, progress: ProgressMark) throws {
         self.writer = writer
         self.progress = progress
+        corrector = try AudioClockCorrector(frameSize: writer.audioFrameSize)
     }
 
     func consume(video frame: MediaFrame) throws {
@@ -128,7 +134,12 @@ private final class ProgressSink: MediaSink {
     }
 
     func consume(audio frame: MediaFrame) throws {
-        try writer.consume(audio: frame)
+        for corrected in try corrector.push(frame) { try writer.consume(audio: corrected) }
         progress.mark()
+    }
+
+    /// Passes on what the corrector still holds, at the end of the recording.
+    func drain() throws {
+        for corrected in try corrector.drain() { try writer.consume(audio: corrected) }
     }
 }
