@@ -33,7 +33,20 @@ public final class MediaFrame: @unchecked Sendable {
         return frame
     }
 
+    /// A picture of `width`×`height` in `format`, its buffers allocated (contents undefined).
+    static func video(width: Int, height: Int, format: AVPixelFormat, capturedAt: MonotonicInstant) throws(FFmpegError) -> MediaFrame {
+        let frame = try MediaFrame(capturedAt: capturedAt)
+        frame.pointer.pointee.format = format.rawValue
+        frame.pointer.pointee.width = Int32(width)
+        frame.pointer.pointee.height = Int32(height)
+        try FFmpegError.check(av_frame_get_buffer(frame.pointer, 0), "av_frame_get_buffer(video)")
+        return frame
+    }
+
     public var sampleCount: Int { Int(pointer.pointee.nb_samples) }
+    /// A picture's size in pixels.
+    public var width: Int { Int(pointer.pointee.width) }
+    public var height: Int { Int(pointer.pointee.height) }
 
     /// The samples of one channel of a planar float frame, for writing.
     public func withChannel<R>(_ channel: Int, _ body: (UnsafeMutableBufferPointer<Float>) -> R) -> R {

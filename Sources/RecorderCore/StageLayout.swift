@@ -70,7 +70,7 @@ public struct StageLayout: Equatable, Sendable {
     }
 
     /// Pixels between the pictures of neighbouring cells.
-    public static let gap = 8
+    public static let gap = 16
 
     /// The most tiles a stage shows (the largest interactive stage of the reference documents).
     public static let maxTiles = 25

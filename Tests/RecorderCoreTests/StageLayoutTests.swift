@@ -31,7 +31,7 @@ final class StageLayoutTests: XCTestCase {
     func testOneSourceFillsTheCanvas() {
         let layout = StageLayout(sources: [room], mode: .auto)
         XCTAssertEqual(layout.mode, .grid)
-        XCTAssertEqual(layout.tiles.map(\.rect), [StageLayout.Rect(x: 6, y: 4, width: 1906, height: 1072)], "inside a 4-pixel margin")
+        XCTAssertEqual(layout.tiles.map(\.rect), [StageLayout.Rect(x: 14, y: 8, width: 1892, height: 1064)], "inside an 8-pixel margin")
         let single = StageLayout(sources: [room] + people(3), mode: .single)
         XCTAssertEqual(single.tiles.map(\.sourceId), ["room"])
         XCTAssertEqual(single.tiles[0].rect, StageLayout.Rect(x: 0, y: 0, width: 1920, height: 1080))
