@@ -34,3 +34,5 @@ static inline int rr_fmt_nofile(void) { return AVFMT_NOFILE; }
 static inline int rr_profile_h264_high(void) { return FF_PROFILE_H264_HIGH; }
 /// FF_PROFILE_AAC_LOW.
 static inline int rr_profile_aac_low(void) { return FF_PROFILE_AAC_LOW; }
+/// AV_CH_LAYOUT_MONO as an AVChannelLayout.
+static inline AVChannelLayout rr_mono_layout(void) { AVChannelLayout layout = AV_CHANNEL_LAYOUT_MONO; return layout; }

@@ -1,19 +1,25 @@
 import CFFmpeg
 import RecorderCore
 
-/// Puts a sound card's audio on the pipeline's clock: each period goes through libswresample, which stretches
-/// or squeezes it by the few samples ``AudioClockAligner`` asks for (`swr_set_compensation`), and comes out in
-/// frames of the encoder's size stamped by the samples gone out, so the audio timeline has no gaps, no
-/// overlaps, and no drift against the picture. 48 kHz stereo planar float in and out. Used from one thread.
+/// Puts one audio source on the pipeline's clock and format: each period, in whatever sample format, rate and
+/// channel layout the source has, goes through libswresample to 48 kHz stereo planar float, and is stretched
+/// or squeezed by the few samples ``AudioClockAligner`` asks for (`swr_set_compensation`). It comes out in
+/// frames of `frameSize` stamped by the samples gone out, so the audio timeline has no gaps, no overlaps, and
+/// no drift against the picture. Mono is heard on both sides. Used from one thread.
 public final class AudioClockCorrector {
     private var resampler: OpaquePointer?
+    /// The input format the resampler was set up for: rate, sample format, channels.
+    private var inputFormat: (rate: Int32, format: Int32, channels: Int32)?
     private let fifo: OpaquePointer
     private var aligner: AudioClockAligner
+    private let maxCorrection: Double
     private let frameSize: Int
     private let sampleRate: Int
     /// The capture instant of the first sample, from which output frames are stamped.
     private var origin: MonotonicInstant?
     private var samplesEmitted: Int64 = 0
+    /// The fraction of an output sample carried between periods of an input at another rate.
+    private var carry = 0.0
 
     /// Samples the clock said to add (positive) or remove so far; for status and tests.
     public private(set) var samplesCorrected: Int64 = 0
@@ -21,20 +27,9 @@ public final class AudioClockCorrector {
     public init(frameSize: Int, sampleRate: Int = 48_000, maxCorrection: Double = 0.001) throws(FFmpegError) {
         self.frameSize = frameSize
         self.sampleRate = sampleRate
+        self.maxCorrection = maxCorrection
         aligner = AudioClockAligner(sampleRate: sampleRate, maxCorrection: maxCorrection)
-        var output = rr_stereo_layout()
-        var input = rr_stereo_layout()
-        var context: OpaquePointer?
-        try FFmpegError.check(swr_alloc_set_opts2(&context, &output, AV_SAMPLE_FMT_FLTP, Int32(sampleRate),
-                                                  &input, AV_SAMPLE_FMT_FLTP, Int32(sampleRate), 0, nil), "swr_alloc_set_opts2")
-        resampler = context
-        // Resample from the start, so that turning compensation on later changes neither the delay nor the sound.
-        try FFmpegError.check(av_opt_set_int(UnsafeMutableRawPointer(context), "flags", Int64(SWR_FLAG_RESAMPLE), 0), "av_opt_set_int(flags)")
-        try FFmpegError.check(swr_init(context), "swr_init")
-        guard let fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, 2, Int32(frameSize * 4)) else {
-            swr_free(&resampler)
-            throw .missing("av_audio_fifo_alloc")
-        }
+        guard let fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, 2, Int32(frameSize * 4)) else { throw .missing("av_audio_fifo_alloc") }
         self.fifo = fifo
     }
 
@@ -43,14 +38,22 @@ public final class AudioClockCorrector {
         av_audio_fifo_free(fifo)
     }
 
-    /// Takes one period from the card and returns the whole encoder frames now ready.
+    /// How far the audio that had gone out was from the clock at the last period, in seconds (positive: ahead).
+    public private(set) var clockError = 0.0
+
+    /// Takes one period from the source and returns the whole frames now ready.
     public func push(_ period: MediaFrame) throws(FFmpegError) -> [MediaFrame] {
+        try prepare(for: period)
         if origin == nil { origin = period.capturedAt }
         let samples = period.sampleCount
-        let wanted = aligner.samplesOut(forPeriodOf: samples, capturedAt: period.capturedAt)
-        if wanted != samples {
-            try FFmpegError.check(swr_set_compensation(resampler, Int32(wanted - samples), Int32(wanted)), "swr_set_compensation")
-            samplesCorrected += Int64(wanted - samples)
+        let exact = Double(samples) * Double(sampleRate) / Double(period.pointer.pointee.sample_rate) + carry
+        let nominal = Int(exact.rounded(.down))
+        carry = exact - Double(nominal)
+        clockError = aligner.error(at: period.capturedAt) / Double(sampleRate)
+        let wanted = aligner.samplesOut(forPeriodOf: nominal, capturedAt: period.capturedAt)
+        if wanted != nominal {
+            try FFmpegError.check(swr_set_compensation(resampler, Int32(wanted - nominal), Int32(wanted)), "swr_set_compensation")
+            samplesCorrected += Int64(wanted - nominal)
         }
         try convert(input: period.pointer.pointee.extended_data, count: samples)
         return try readyFrames()
@@ -58,11 +61,44 @@ public final class AudioClockCorrector {
 
     /// What the resampler still holds, as a last (possibly short) frame; at the end of a recording.
     public func drain() throws(FFmpegError) -> [MediaFrame] {
+        guard resampler != nil else { return [] }
         try convert(input: nil, count: 0)
         var frames = try readyFrames()
         let left = Int(av_audio_fifo_size(fifo))
         if left > 0 { frames.append(try read(left)) }
         return frames
+    }
+
+    /// Sets up (or, when the source's format changed, sets up again) the resampler for `period`'s format.
+    private func prepare(for period: MediaFrame) throws(FFmpegError) {
+        let frame = period.pointer.pointee
+        let format = (frame.sample_rate, frame.format, frame.ch_layout.nb_channels)
+        if let current = inputFormat, current == format { return }
+        swr_free(&resampler)
+        var output = rr_stereo_layout()
+        var input = AVChannelLayout()
+        defer { av_channel_layout_uninit(&input) }
+        if format.2 == 1 {
+            // A mono microphone is heard on both sides, at full level.
+            var mono = rr_mono_layout()
+            try FFmpegError.check(av_channel_layout_copy(&input, &mono), "av_channel_layout_copy")
+        } else {
+            var source = frame.ch_layout
+            try FFmpegError.check(av_channel_layout_copy(&input, &source), "av_channel_layout_copy")
+        }
+        var context: OpaquePointer?
+        try FFmpegError.check(swr_alloc_set_opts2(&context, &output, AV_SAMPLE_FMT_FLTP, Int32(sampleRate),
+                                                  &input, AVSampleFormat(frame.format), frame.sample_rate, 0, nil), "swr_alloc_set_opts2")
+        resampler = context
+        // Resample from the start, so that turning compensation on later changes neither the delay nor the sound.
+        try FFmpegError.check(av_opt_set_int(UnsafeMutableRawPointer(context), "flags", Int64(SWR_FLAG_RESAMPLE), 0), "av_opt_set_int(flags)")
+        if format.2 == 1 {
+            // libswresample's up-mix lowers mono by 3 dB on each side; the room's microphone should not get quieter.
+            let matrix: [Double] = [1, 1]
+            try FFmpegError.check(swr_set_matrix(context, matrix, 1), "swr_set_matrix(mono to stereo)")
+        }
+        try FFmpegError.check(swr_init(context), "swr_init")
+        inputFormat = format
     }
 
     private func convert(input: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?, count: Int) throws(FFmpegError) {

@@ -21,16 +21,42 @@ public final class MediaFrame: @unchecked Sendable {
         av_frame_free(&frame)
     }
 
-    /// A 48 kHz stereo planar-float frame of `samples` samples, for the AAC encoder.
-    public static func audio(samples: Int, sampleRate: Int = 48_000, capturedAt: MonotonicInstant) throws(FFmpegError) -> MediaFrame {
+    /// How a frame's audio samples are laid out.
+    public enum SampleFormat: Sendable {
+        /// 32-bit float, one plane per channel (what the AAC encoder takes).
+        case floatPlanar
+        /// Signed 16-bit, channels interleaved (what most sound cards give).
+        case s16
+        /// Signed 32-bit, channels interleaved.
+        case s32
+
+        var ffmpeg: AVSampleFormat {
+            switch self {
+            case .floatPlanar: AV_SAMPLE_FMT_FLTP
+            case .s16: AV_SAMPLE_FMT_S16
+            case .s32: AV_SAMPLE_FMT_S32
+            }
+        }
+    }
+
+    /// An audio frame of `samples` samples per channel (48 kHz stereo planar float unless asked otherwise).
+    public static func audio(samples: Int, sampleRate: Int = 48_000, channels: Int = 2, format: SampleFormat = .floatPlanar,
+                             capturedAt: MonotonicInstant) throws(FFmpegError) -> MediaFrame {
         let frame = try MediaFrame(capturedAt: capturedAt)
-        frame.pointer.pointee.format = AV_SAMPLE_FMT_FLTP.rawValue
+        frame.pointer.pointee.format = format.ffmpeg.rawValue
         frame.pointer.pointee.nb_samples = Int32(samples)
         frame.pointer.pointee.sample_rate = Int32(sampleRate)
-        var stereo = rr_stereo_layout()
-        try FFmpegError.check(av_channel_layout_copy(&frame.pointer.pointee.ch_layout, &stereo), "av_channel_layout_copy")
+        av_channel_layout_default(&frame.pointer.pointee.ch_layout, Int32(channels))
         try FFmpegError.check(av_frame_get_buffer(frame.pointer, 0), "av_frame_get_buffer(audio)")
         return frame
+    }
+
+    /// The samples of an interleaved 16-bit frame (all channels, sample by sample), for reading or writing.
+    public func withInterleavedInt16<R>(_ body: (UnsafeMutableBufferPointer<Int16>) -> R) -> R {
+        let count = sampleCount * Int(pointer.pointee.ch_layout.nb_channels)
+        return pointer.pointee.extended_data[0]!.withMemoryRebound(to: Int16.self, capacity: count) {
+            body(UnsafeMutableBufferPointer(start: $0, count: count))
+        }
     }
 
     /// A picture of `width`×`height` in `format`, its buffers allocated (contents undefined).

@@ -33,8 +33,8 @@ public struct AudioClockAligner: Sendable {
         return Double(samplesOut) - instant.seconds(since: origin) * Double(sampleRate)
     }
 
-    /// A period of `samples` captured starting at `capturedAt`: returns how many samples it should become (the
-    /// resampler stretches or squeezes it to that), and counts them as gone out.
+    /// A period that is `samples` long at the output rate, captured starting at `capturedAt`: returns how many
+    /// samples it should become (the resampler stretches or squeezes it to that), and counts them as gone out.
     public mutating func samplesOut(forPeriodOf samples: Int, capturedAt: MonotonicInstant) -> Int {
         if origin == nil { origin = capturedAt }
         let behind = -error(at: capturedAt)
