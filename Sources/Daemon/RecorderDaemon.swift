@@ -137,7 +137,8 @@ public actor RecorderDaemon: ControlService {
             pipeline = try RecordingPipeline(
                 workingPath: recording.path,
                 video: VideoEncoderSettings(preset: config.recording.videoPreset.rawValue, bitrateKbps: config.recording.videoBitrateKbps),
-                audio: AudioEncoderSettings(bitrateKbps: config.recording.audioBitrateKbps))
+                audio: AudioEncoderSettings(bitrateKbps: config.recording.audioBitrateKbps),
+                layout: config.recording.layout)
         } catch {
             try? FileManager.default.removeItem(atPath: recording.path)
             recording.status = .failed
@@ -233,6 +234,11 @@ public actor RecorderDaemon: ControlService {
             elapsedSeconds: active.map { MonotonicInstant.now().seconds(since: $0.pipeline.origin) },
             devices: devices,
             encoder: lastEncoders,
+            pipeline: active.map { active in
+                let stats = active.pipeline.stats.snapshot
+                return PipelineStatus(layout: stats.layout, realTimeFactor: (stats.realTimeFactor * 100).rounded() / 100, framesEncoded: stats.framesEncoded,
+                                      framesDropped: stats.framesDropped, avOffsetMs: (stats.audioClockError * 10_000).rounded() / 10)
+            },
             disk: DiskSpace.of(config.recording.outputDirectory),
             queue: QueueSummary(counts: (try? catalog.queueCounts()) ?? [:], heldReason: await uploads.closedReason()))
     }

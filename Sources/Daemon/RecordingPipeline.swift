@@ -4,8 +4,11 @@ import Media
 import RecorderCore
 import Synchronization
 
-/// One recording's media path: the stage source feeding the encoders and the fragmented-MP4 writer, on a
-/// thread of its own (capture and encoding block, so they stay off Swift's cooperative pool).
+/// One recording's media path. Sources (today the synthetic stage; cameras, microphones and remote participants
+/// as they come) deliver from threads of their own into ``StageInputs`` and the ``AudioMixer``; the output loop,
+/// on a thread of its own, keeps the canvas clock: every 1/30 s it composes the stage for that instant, mixes the
+/// audio up to shortly before now, and hands both to the encoders and the fragmented-MP4 writer. Capture and
+/// encoding block, so none of this runs on Swift's cooperative pool.
 final class RecordingPipeline: Sendable {
     /// How the pipeline ended.
     struct Outcome: Sendable {
@@ -19,30 +22,49 @@ final class RecordingPipeline: Sendable {
         var firstFrameAt: MonotonicInstant?
     }
 
+    /// The id the room camera and microphone have on the stage.
+    static let roomCamera = "room-camera"
+    static let roomMicrophone = "room-microphone"
+    /// How long after an output instant its frame is composed: the sources' pictures for it have arrived.
+    static let composeDelay = 0.05
+    /// How far behind now the audio is mixed: the sources' periods for it have arrived.
+    static let mixDelay = 0.1
+    /// An output frame more than this late is skipped (counted as dropped, "encoder behind").
+    static let maxLateness = 0.5
+
     let workingPath: String
     let origin: MonotonicInstant
     let encoderNames: (video: String, audio: String)
+    let stats = PipelineStats()
     private let stopFlag = Atomic(false)
     /// When the last frame was written, for the watchdog.
     private let progress: ProgressMark
+    private let stage = StageInputs()
+    private let mixer: AudioMixer
     private let parts: Mutex<Parts?>
 
     private struct Parts: @unchecked Sendable {
         var writer: RecordingWriter
+        var compositor: Compositor
         var source: SyntheticStageSource
     }
 
     /// Opens the encoders and the output file; throws if either cannot be opened, before anything runs.
-    init(workingPath: String, video: VideoEncoderSettings, audio: AudioEncoderSettings) throws {
+    init(workingPath: String, video: VideoEncoderSettings, audio: AudioEncoderSettings, layout: StageLayout.Mode = .auto) throws {
         self.workingPath = workingPath
         origin = .now()
         let writer = try RecordingWriter(path: workingPath, origin: origin, video: video, audio: audio)
         encoderNames = writer.encoderNames
         progress = ProgressMark(origin)
-        parts = Mutex(Parts(writer: writer, source: SyntheticStageSource()))
+        mixer = AudioMixer(origin: origin, frameSize: writer.audioFrameSize)
+        let source = SyntheticStageSource()
+        stage.join(StageLayout.Source(id: Self.roomCamera, kind: .roomCamera, width: source.settings.width, height: source.settings.height))
+        try mixer.join(Self.roomMicrophone)
+        parts = Mutex(Parts(writer: writer, compositor: try Compositor(mode: layout), source: source))
+        stats.update { $0.encoder = writer.encoderNames.video }
     }
 
-    /// Runs on a new thread until `stop()`, then finishes the file; returns how it ended.
+    /// Runs on new threads until `stop()`, then finishes the file; returns how it ended.
     func run() async -> Outcome {
         await withCheckedContinuation { continuation in
             let thread = Thread { [self] in continuation.resume(returning: runBlocking()) }
@@ -64,16 +86,30 @@ final class RecordingPipeline: Sendable {
         guard let taken = parts.withLock({ p -> Parts? in defer { p = nil }; return p }) else {
             return Outcome(failure: "the pipeline was already run", videoFrames: 0, droppedVideoFrames: 0)
         }
+        let sourceFailure = Mutex<String?>(nil)
+        let sourceDone = DispatchSemaphore(value: 0)
+        let sourceThread = Thread { [self] in
+            do {
+                try taken.source.run(into: RoomSink(stage: stage, mixer: mixer), origin: origin, audioFrameSize: taken.writer.audioFrameSize, stop: stopFlag)
+            } catch {
+                sourceFailure.withLock { $0 = "the synthetic stage failed: \(error)" }
+                stopFlag.store(true, ordering: .relaxed)
+            }
+            sourceDone.signal()
+        }
+        sourceThread.name = "roomrec.source.synthetic"
+        sourceThread.start()
+
         var failure: String?
         var firstFrameAt: MonotonicInstant?
         do {
-            let sink = try ProgressSink(writer: taken.writer, progress: progress)
-            defer { firstFrameAt = sink.firstFrameAt }
-            try taken.source.run(into: sink, origin: origin, audioFrameSize: taken.writer.audioFrameSize, stop: stopFlag)
-            try sink.drain()
+            firstFrameAt = try runOutputLoop(writer: taken.writer, compositor: taken.compositor)
         } catch {
             failure = Self.explain(error, path: workingPath)
+            stopFlag.store(true, ordering: .relaxed)
         }
+        sourceDone.wait()
+        failure = failure ?? sourceFailure.withLock { $0 }
         var file: RecordingWriter.Summary?
         do {
             let finished = try taken.writer.finish()
@@ -82,9 +118,61 @@ final class RecordingPipeline: Sendable {
         } catch {
             failure = failure ?? "the file could not be finished: \(error)"
         }
+        stats.update { $0.framesDropped["source late", default: 0] += taken.source.droppedVideoFrames }
+        let snapshot = stats.snapshot
         return Outcome(failure: failure, videoFrames: taken.writer.videoFrames,
-                       droppedVideoFrames: taken.writer.droppedVideoFrames + taken.source.droppedVideoFrames,
+                       droppedVideoFrames: taken.writer.droppedVideoFrames + snapshot.framesDropped.values.reduce(0, +),
                        file: file, firstFrameAt: firstFrameAt)
+    }
+
+    /// Composes and mixes on the canvas clock until stopped; returns when the first frame went to the muxer.
+    private func runOutputLoop(writer: RecordingWriter, compositor: Compositor) throws -> MonotonicInstant? {
+        let frameInterval = 1.0 / 30
+        var index: Int64 = 0
+        var firstFrameAt: MonotonicInstant?
+        var lastInstant = origin
+        while !stopFlag.load(ordering: .relaxed) {
+            let instant = origin.advanced(by: Double(index) * frameInterval)
+            let due = instant.advanced(by: Self.composeDelay)
+            sleep(until: due)
+            let started = MonotonicInstant.now()
+            let lateness = started.seconds(since: due)
+            if lateness > Self.maxLateness {
+                // Behind: skip to the frame that is due now, and say so.
+                let skipped = Int64(lateness / frameInterval)
+                index += skipped
+                stats.update { $0.framesDropped["encoder behind", default: 0] += Int(skipped) }
+                continue
+            }
+            let canvas = try compositor.compose(stage.pictures(at: instant, frameInterval: frameInterval), speakerId: stage.activeSpeaker, at: instant)
+            try writer.consume(video: canvas)
+            for block in try mixer.mix(until: MonotonicInstant.now().advanced(by: -Self.mixDelay)) { try writer.consume(audio: block) }
+            progress.mark()
+            if firstFrameAt == nil { firstFrameAt = .now() }
+            let busy = MonotonicInstant.now().seconds(since: started)
+            stats.update {
+                $0.framesEncoded += 1
+                // Frame interval over the time a frame took: how many times real time the pipeline could run.
+                let factor = frameInterval / max(busy, 1e-4)
+                $0.realTimeFactor = $0.realTimeFactor == 0 ? factor : 0.98 * $0.realTimeFactor + 0.02 * factor
+                $0.layout = compositor.layout.mode.rawValue
+                if $0.framesEncoded % 30 == 0 { $0.audioClockError = mixer.largestClockError }
+            }
+            lastInstant = instant
+            index += 1
+        }
+        // The audio up to the end of the last picture.
+        for block in try mixer.mix(until: lastInstant.advanced(by: frameInterval)) { try writer.consume(audio: block) }
+        stats.update { $0.audioClockError = mixer.largestClockError }
+        return firstFrameAt
+    }
+
+    private func sleep(until instant: MonotonicInstant) {
+        let wait = instant.seconds(since: .now())
+        guard wait > 0 else { return }
+        var request = timespec(tv_sec: Int(wait), tv_nsec: Int((wait - Double(Int(wait))) * 1e9))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
     }
 
     /// What stopped the pipeline, in words an operator acts on.
@@ -102,6 +190,25 @@ final class RecordingPipeline: Sendable {
     }
 }
 
+/// What the pipeline is doing, for status: updated by the output thread, read by the daemon.
+final class PipelineStats: Sendable {
+    struct Snapshot: Sendable {
+        var encoder = ""
+        var layout = ""
+        var framesEncoded = 0
+        /// Frames not recorded, by why.
+        var framesDropped: [String: Int] = [:]
+        /// How many times faster than real time frames are composed and encoded (1 or more keeps up).
+        var realTimeFactor = 0.0
+        /// How far the audio sources were from the picture's clock, in seconds.
+        var audioClockError = 0.0
+    }
+
+    private let state = Mutex(Snapshot())
+    var snapshot: Snapshot { state.withLock { $0 } }
+    func update(_ change: (inout Snapshot) -> Void) { state.withLock { change(&$0) } }
+}
+
 /// The instant of the last frame written, shared between the pipeline thread and the watchdog.
 final class ProgressMark: Sendable {
     private let nanoseconds: Atomic<Int64>
@@ -113,33 +220,16 @@ final class ProgressMark: Sendable {
     func mark() { nanoseconds.store(MonotonicInstant.now().nanoseconds, ordering: .relaxed) }
 }
 
-/// Passes frames on to the writer and marks the progress of each; audio goes through the clock corrector
-/// first, so a sound card running off the clock never drifts from the picture.
-private final class ProgressSink: MediaSink {
-    let writer: RecordingWriter
-    let progress: ProgressMark
-    private let corrector: AudioClockCorrector
-    private(set) var firstFrameAt: MonotonicInstant?
+/// Where the room's own camera and microphone deliver: the stage and the mix.
+private final class RoomSink: MediaSink {
+    let stage: StageInputs
+    let mixer: AudioMixer
 
-    init(writer: RecordingWriter, progress: ProgressMark) throws {
-        self.writer = writer
-        self.progress = progress
-        corrector = try AudioClockCorrector(frameSize: writer.audioFrameSize)
+    init(stage: StageInputs, mixer: AudioMixer) {
+        self.stage = stage
+        self.mixer = mixer
     }
 
-    func consume(video frame: MediaFrame) throws {
-        try writer.consume(video: frame)
-        progress.mark()
-        if firstFrameAt == nil { firstFrameAt = .now() }
-    }
-
-    func consume(audio frame: MediaFrame) throws {
-        for corrected in try corrector.push(frame) { try writer.consume(audio: corrected) }
-        progress.mark()
-    }
-
-    /// Passes on what the corrector still holds, at the end of the recording.
-    func drain() throws {
-        for corrected in try corrector.drain() { try writer.consume(audio: corrected) }
-    }
+    func consume(video frame: MediaFrame) throws { stage.deliver(frame, from: RecordingPipeline.roomCamera) }
+    func consume(audio frame: MediaFrame) throws { try mixer.deliver(frame, from: RecordingPipeline.roomMicrophone) }
 }

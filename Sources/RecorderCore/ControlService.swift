@@ -165,11 +165,14 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var elapsedSeconds: Double?
     public var devices: [DeviceInfo]
     public var encoder: EncoderSummary
+    /// The media pipeline of the recording in progress.
+    public var pipeline: PipelineStatus?
     public var disk: DiskSummary?
     public var queue: QueueSummary
 
     public init(state: String, version: String, uptimeSeconds: Double, room: RoomSummary, current: Recording?, elapsedSeconds: Double?,
-                devices: [DeviceInfo], encoder: EncoderSummary, disk: DiskSummary?, queue: QueueSummary) {
+                devices: [DeviceInfo], encoder: EncoderSummary, pipeline: PipelineStatus? = nil, disk: DiskSummary?, queue: QueueSummary) {
+        self.pipeline = pipeline
         self.state = state
         self.version = version
         self.uptimeSeconds = uptimeSeconds
@@ -218,12 +221,37 @@ public struct DeviceInfo: Codable, Equatable, Sendable {
 
 /// The encoders in use.
 public struct EncoderSummary: Codable, Equatable, Sendable {
+    /// The video encoder and its preset, e.g. "libx264 (veryfast)" or "h264_vaapi (/dev/dri/renderD128)".
     public var video: String
     public var audio: String
+    /// Why this video encoder was chosen.
+    public var reason: String?
 
-    public init(video: String, audio: String) {
+    public init(video: String, audio: String, reason: String? = nil) {
         self.video = video
         self.audio = audio
+        self.reason = reason
+    }
+}
+
+/// How the media pipeline of the recording in progress keeps up.
+public struct PipelineStatus: Codable, Equatable, Sendable {
+    /// The stage layout of the last frame (single, grid, speaker, content_beside, content_pip).
+    public var layout: String
+    /// How many times faster than real time frames are composed and encoded (at least 1 keeps up).
+    public var realTimeFactor: Double
+    public var framesEncoded: Int
+    /// Frames not recorded, by why ("encoder behind", "source late").
+    public var framesDropped: [String: Int]
+    /// How far the audio sources are from the picture's clock, in milliseconds (drift left after correction).
+    public var avOffsetMs: Double
+
+    public init(layout: String, realTimeFactor: Double, framesEncoded: Int, framesDropped: [String: Int], avOffsetMs: Double) {
+        self.layout = layout
+        self.realTimeFactor = realTimeFactor
+        self.framesEncoded = framesEncoded
+        self.framesDropped = framesDropped
+        self.avOffsetMs = avOffsetMs
     }
 }
 

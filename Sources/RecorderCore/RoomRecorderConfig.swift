@@ -45,6 +45,8 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         public var maxSessionDuration: TimeInterval = 72 * 3600
         /// After the session's host leaves, recording goes on this long, then stops unless the host is back.
         public var hostLeaveGrace: TimeInterval = 15 * 60
+        /// How the stage is arranged on the 1080p canvas.
+        public var layout = StageLayout.Mode.auto
 
         /// The rules a recording in progress follows.
         public var rules: RecordingRules.Limits {
@@ -204,6 +206,7 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         config.recording.maxDuration = try recording.duration("max_duration", default: config.recording.maxDuration, range: 10...24 * 3600)
         config.recording.maxSessionDuration = try recording.duration("max_session", default: config.recording.maxSessionDuration, range: 60...72 * 3600)
         config.recording.hostLeaveGrace = try recording.duration("host_leave_grace", default: config.recording.hostLeaveGrace, range: 0...24 * 3600)
+        config.recording.layout = try recording.choice("layout", default: config.recording.layout)
         config.recording.minimumFreeBytes = Int64(try recording.integer("min_free_mb", default: 2048, range: 1...10_000_000)) << 20
         config.recording.reserveBytes = Int64(try recording.integer("reserve_mb", default: 512, range: 0...10_000_000)) << 20
         if config.recording.reserveBytes >= config.recording.minimumFreeBytes {

@@ -108,7 +108,13 @@ extension RoomRecCtl {
             if let current = s.current {
                 rows.append(["Recording", "● REC \(Format.duration(s.elapsedSeconds ?? 0))  \(current.name) [\(current.status.rawValue)]"])
             }
-            rows.append(["Encoder", "\(s.encoder.video) / \(s.encoder.audio)"])
+            rows.append(["Encoder", "\(s.encoder.video) / \(s.encoder.audio)" + (s.encoder.reason.map { " (\($0))" } ?? "")])
+            if let p = s.pipeline {
+                let dropped = p.framesDropped.isEmpty ? "none dropped"
+                    : p.framesDropped.sorted { $0.key < $1.key }.map { "\($0.value) dropped (\($0.key))" }.joined(separator: ", ")
+                rows.append(["Pipeline", "\(p.layout) layout, \(String(format: "%.2f", p.realTimeFactor))× real time, \(p.framesEncoded) frames, \(dropped), "
+                             + "A/V offset \(String(format: "%.1f", p.avOffsetMs)) ms"])
+            }
             for device in s.devices {
                 rows.append([device.kind.capitalized, "\(device.name) (\(device.id))\(device.inUse ? " in use" : "")"])
             }
