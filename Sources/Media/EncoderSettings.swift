@@ -1,5 +1,9 @@
-/// What the recording's video is encoded as: H.264 High profile.
+import RecorderCore
+
+/// What the recording's video is encoded as: H.264 High profile, by the encoder the machine's selection chose.
 public struct VideoEncoderSettings: Equatable, Sendable {
+    /// The encoder (and device) to use.
+    public var encoder = EncoderSelection.Candidate(.x264)
     public var width = 1920
     public var height = 1080
     public var framesPerSecond = 30
@@ -9,9 +13,10 @@ public struct VideoEncoderSettings: Equatable, Sendable {
     /// Keyframe interval in seconds; each keyframe starts a new MP4 fragment, so this bounds what a crash loses.
     public var keyframeIntervalSeconds = 1
 
-    public init(preset: String = "veryfast", bitrateKbps: Int = 6000) {
+    public init(preset: String = "veryfast", bitrateKbps: Int = 6000, encoder: EncoderSelection.Candidate = .init(.x264)) {
         self.preset = preset
         self.bitrateKbps = bitrateKbps
+        self.encoder = encoder
     }
 }
 
