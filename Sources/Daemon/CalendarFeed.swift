@@ -82,12 +82,5 @@ final class CalendarFeed: Sendable {
     }
 
     /// Writes through a temporary name, fsync and rename, so a crash leaves the old copy or the new one.
-    private func store(_ data: Data, at path: String) throws {
-        let temporary = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
-        }
-        try FileSync.fsyncFile(at: temporary)
-        try FileSync.rename(temporary, to: path)
-    }
+    private func store(_ data: Data, at path: String) throws { try FileSync.writeAtomically(data, to: path) }
 }

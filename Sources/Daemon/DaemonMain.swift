@@ -96,6 +96,8 @@ public enum DaemonMain {
         notifier.ready(status: "Idle")
         // After READY: finalizing long recordings a crash left behind must not hold up the start.
         await daemon.startRecovery()
+        // Which encoder this machine records with: tried after READY, so a slow GPU driver never delays start-up.
+        Task { await daemon.prepareEncoders() }
         logger.notice("roomrecd ready", metadata: [
             "version": "\(RoomRecorderVersion.current)", "room": "\(config.room.id)", "socket": "\(config.control.socketPath)",
             "config": "\(configPath)",

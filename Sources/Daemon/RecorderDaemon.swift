@@ -25,6 +25,32 @@ public actor RecorderDaemon: ControlService {
     private var droppedVideoFrames = 0
     /// Recordings started since the daemon started.
     private var recordingsStarted = 0
+    /// The encoder chosen for this machine and the libx264 preset (nil until ``prepareEncoders()`` has run).
+    private var encoderChoice: EncoderChooser.Choice?
+
+    /// The libx264 preset recordings use: the configured one, or the calibrated one for `auto`.
+    private var x264Preset: String {
+        config.recording.videoPreset == .auto ? encoderChoice?.x264Preset ?? EncoderChooser.defaultPreset : config.recording.videoPreset.rawValue
+    }
+
+    /// Why the video encoder is the one it is, for status.
+    private var encoderReason: String? {
+        guard let choice = encoderChoice else { return "the encoders are still being tried; libx264 until then" }
+        guard let selection = choice.selection else { return "no allowed encoder worked when tried; libx264 is used anyway" }
+        return selection.reason + (selection.chosen.kind == .x264 ? "; preset \(choice.x264Preset): \(choice.presetReason)" : "")
+    }
+
+    /// Tries the machine's encoders, chooses one, and calibrates libx264 if its preset is `auto` (see
+    /// ``EncoderChooser``); on threads of their own, so the socket stays responsive.
+    public func prepareEncoders() async {
+        let chooser = EncoderChooser(config: config.recording, stateDirectory: config.daemon.stateDirectory, logger: logger)
+        let choice = try? await BlockingIO.run { chooser.choose() }
+        encoderChoice = choice
+        if active == nil, let chosen = choice?.selection?.chosen {
+            lastEncoders = EncoderSummary(video: chosen.kind == .x264 ? "libx264 (\(x264Preset))" : chosen.description, audio: lastEncoders.audio, reason: encoderReason)
+        }
+    }
+
     /// Seconds from the last start request to its first video frame reaching the muxer.
     private var lastStartLatency: Double?
     /// Seconds from the last stop request to its file being finalized and queued.
@@ -136,7 +162,8 @@ public actor RecorderDaemon: ControlService {
         do {
             pipeline = try RecordingPipeline(
                 workingPath: recording.path,
-                video: VideoEncoderSettings(preset: config.recording.videoPreset.rawValue, bitrateKbps: config.recording.videoBitrateKbps),
+                video: VideoEncoderSettings(preset: x264Preset, bitrateKbps: config.recording.videoBitrateKbps,
+                                            encoder: encoderChoice?.selection?.chosen ?? .init(.x264)),
                 audio: AudioEncoderSettings(bitrateKbps: config.recording.audioBitrateKbps),
                 layout: config.recording.layout)
         } catch {
@@ -149,7 +176,7 @@ public actor RecorderDaemon: ControlService {
             logger.error("recording failed to start", metadata: ["recording": "\(id)", "error": "\(error)"])
             throw .unavailable("the recording could not start: \(error)")
         }
-        lastEncoders = EncoderSummary(video: pipeline.encoderNames.video, audio: pipeline.encoderNames.audio)
+        lastEncoders = EncoderSummary(video: pipeline.encoderNames.video, audio: pipeline.encoderNames.audio, reason: encoderReason)
         recording.status = .active
         save(recording)
         let rules = rolledOver.map { $0.nextPart(startingAt: pipeline.origin) } ?? RecordingRules(limits: config.recording.rules, startingAt: pipeline.origin)
@@ -319,7 +346,10 @@ public actor RecorderDaemon: ControlService {
         config.capture = new.capture
         config.library = new.library
         // A recording in progress keeps the encoder it started with; the next one uses the new settings.
+        let encodersChanged = (old.recording.encoders, old.recording.videoPreset, old.recording.videoBitrateKbps)
+            != (new.recording.encoders, new.recording.videoPreset, new.recording.videoBitrateKbps)
         config.recording = new.recording
+        if encodersChanged { Task { await prepareEncoders() } }
         config.schedule = new.schedule
         reloadBookings()
         await uploads.replaceTargets(newTargets)
@@ -667,6 +697,22 @@ public actor RecorderDaemon: ControlService {
         guard let current = active, current.recording.recordingId == id else { return }
         active = nil
         if let first = outcome.firstFrameAt { lastStartLatency = first.seconds(since: requestedAt) }
+        // A failed video encoder (a GPU gone): the recording goes on at once with the next encoder, in a new part.
+        var failedOver: String?
+        if let failure = outcome.encoderFailure, let next = encoderChoice?.selection?.failingOver(because: failure) {
+            encoderChoice?.selection = next
+            failedOver = "the recording goes on with \(next.chosen) in a new part"
+            logger.error("the video encoder failed; going on with the next", metadata: ["recording": "\(id)", "error": "\(failure)", "next": "\(next.chosen)"])
+            if current.block != nil {
+                rolledOver = current.rules
+                await runSchedule(now: Date())
+                rolledOver = nil
+            } else {
+                rolledOver = current.rules
+                _ = try? await startRecording(StartRecordingRequest(title: current.recording.title), initiator: current.recording.initiator ?? "roomrecd")
+                rolledOver = nil
+            }
+        }
         // A booking that outlasts the duration cap goes on in a new part at once, before this one is finalized.
         if current.stoppedByRules == .rollOver, current.block != nil {
             rolledOver = current.rules
@@ -679,7 +725,7 @@ public actor RecorderDaemon: ControlService {
         let status: RecordingState
         let reason: String?
         if let failure = outcome.failure {
-            (status, reason) = (.aborted, failure)
+            (status, reason) = (.aborted, [failure, failedOver].compactMap { $0 }.joined(separator: "; "))
         } else if current.stoppedByRules == .rollOver {
             (status, reason) = (.limitReached, "reached the limit of one recording (\(DurationText.words(current.rules.limits.maxDuration)))"
                                 + (current.block == nil ? "" : "; the booking goes on in a new recording"))

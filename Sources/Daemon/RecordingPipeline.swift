@@ -20,6 +20,8 @@ final class RecordingPipeline: Sendable {
         var file: RecordingWriter.Summary?
         /// When the first video frame reached the muxer.
         var firstFrameAt: MonotonicInstant?
+        /// Set when the video encoder itself failed (a GPU that went away): the recording can go on with another.
+        var encoderFailure: String?
     }
 
     /// The id the room camera and microphone have on the stage.
@@ -102,10 +104,15 @@ final class RecordingPipeline: Sendable {
 
         var failure: String?
         var firstFrameAt: MonotonicInstant?
+        var encoderFailure: String?
         do {
             firstFrameAt = try runOutputLoop(writer: taken.writer, compositor: taken.compositor)
         } catch {
             failure = Self.explain(error, path: workingPath)
+            if let error = error as? FFmpegError, error.operation.contains("(\(encoderNames.video))") || error.operation.hasPrefix("av_hwframe") {
+                encoderFailure = "\(error)"
+                failure = "the video encoder \(encoderNames.video) failed: \(error)"
+            }
             stopFlag.store(true, ordering: .relaxed)
         }
         sourceDone.wait()
@@ -122,7 +129,7 @@ final class RecordingPipeline: Sendable {
         let snapshot = stats.snapshot
         return Outcome(failure: failure, videoFrames: taken.writer.videoFrames,
                        droppedVideoFrames: taken.writer.droppedVideoFrames + snapshot.framesDropped.values.reduce(0, +),
-                       file: file, firstFrameAt: firstFrameAt)
+                       file: file, firstFrameAt: firstFrameAt, encoderFailure: encoderFailure)
     }
 
     /// Composes and mixes on the canvas clock until stopped; returns when the first frame went to the muxer.

@@ -70,6 +70,17 @@ public enum FileSync {
         return Int64(info.st_size)
     }
 
+    /// Writes `data` to `path` through a temporary name, fsync and rename, so a crash leaves the old file or
+    /// the new one, never half of one.
+    public static func writeAtomically(_ data: Data, to path: String) throws {
+        let temporary = path + ".tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+            throw Failure(operation: "create", path: temporary, code: errno)
+        }
+        try fsyncFile(at: temporary)
+        try rename(temporary, to: path)
+    }
+
     /// rename(2), then fsync of the destination's directory.
     public static func rename(_ source: String, to destination: String) throws {
         guard Foundation.rename(source, destination) == 0 else { throw Failure(operation: "rename", path: source, code: errno) }

@@ -38,3 +38,14 @@ public enum FFmpegLibrary {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// The versions of the FFmpeg libraries in use, for logs and for telling when a measurement is out of date.
+public enum MediaVersions {
+    /// e.g. "libavcodec 59.37.100, libx264 core 164".
+    public static var codecs: String {
+        let version = avcodec_version()
+        var text = "libavcodec \(version >> 16).\((version >> 8) & 0xff).\(version & 0xff)"
+        if let x264 = avcodec_find_encoder_by_name("libx264"), let name = x264.pointee.long_name { text += ", \(String(cString: name))" }
+        return text
+    }
+}

@@ -31,6 +31,12 @@ struct ConfigReader {
         }
     }
 
+    /// The raw value of `key`, for keys that take more than one type.
+    func value(_ key: String) throws(ConfigError) -> TOMLValue? {
+        consumed.keys.insert(key)
+        return table[key]?.value
+    }
+
     func string(_ key: String) throws(ConfigError) -> String? {
         consumed.keys.insert(key)
         switch table[key]?.value {

@@ -31,7 +31,10 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         /// Folder for recordings in progress and finished files awaiting upload.
         public var outputDirectory = "/var/lib/roomrec/recordings"
         /// libx264 preset (ultrafast … veryslow).
-        public var videoPreset = X264Preset.veryfast
+        /// libx264 preset; `auto` measures the machine once (``X264Calibration``) and takes the slowest that keeps up.
+        public var videoPreset = X264Preset.auto
+        /// Which H.264 encoders may record, and in what order of preference.
+        public var encoders = EncoderSelection.Policy.hardwareFirst
         public var videoBitrateKbps = 6000
         public var audioBitrateKbps = 160
         /// One recording lasts at most this long (the room platform's 24 hours, or less): at the cap it is
@@ -201,6 +204,24 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         let recording = try root.section("recording")
         config.recording.outputDirectory = try recording.absolutePath("output_dir", default: config.recording.outputDirectory)
         config.recording.videoPreset = try recording.choice("video_preset", default: config.recording.videoPreset)
+        switch try recording.value("encoder") {
+        case nil, .string("auto")?: config.recording.encoders = .hardwareFirst
+        case .string("software")?: config.recording.encoders = .softwareOnly
+        case .array?:
+            let names = try recording.strings("encoder") ?? []
+            var kinds: [EncoderSelection.Kind] = []
+            for name in names {
+                guard let kind = EncoderSelection.Kind(rawValue: name) else {
+                    throw recording.error("encoder", "unknown encoder \"\(name)\"; expected some of "
+                                          + EncoderSelection.Kind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
+                }
+                kinds.append(kind)
+            }
+            guard !kinds.isEmpty else { throw recording.error("encoder", "the list of encoders is empty") }
+            config.recording.encoders = .only(kinds)
+        case let other?:
+            throw recording.error("encoder", "expected \"auto\", \"software\" or a list such as [\"h264_vaapi\", \"libx264\"], found \(other.typeName)")
+        }
         config.recording.videoBitrateKbps = try recording.integer("video_bitrate_kbps", default: config.recording.videoBitrateKbps, range: 500...50_000)
         config.recording.audioBitrateKbps = try recording.integer("audio_bitrate_kbps", default: config.recording.audioBitrateKbps, range: 64...320)
         config.recording.maxDuration = try recording.duration("max_duration", default: config.recording.maxDuration, range: 10...24 * 3600)
@@ -428,6 +449,8 @@ public enum LibraryTarget: String, Sendable, CaseIterable {
 
 /// libx264 speed presets, fastest first.
 public enum X264Preset: String, Sendable, CaseIterable {
+    /// Measured on the machine: the slowest preset that still encodes at 1.5 times real time.
+    case auto
     case ultrafast, superfast, veryfast, faster, fast, medium, slow, slower, veryslow
 }
 

@@ -106,6 +106,34 @@ final class RecordingEndToEndTests: XCTestCase {
         XCTAssertEqual(exit, 0, daemon.log())
     }
 
+    func testTriesTheEncodersCalibratesLibx264OnceAndSaysWhy() async throws {
+        let daemon = try DaemonProcess(preset: "auto")
+        try await daemon.start()
+        var status = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self)
+        for _ in 0..<300 where status.encoder.reason?.contains("still being tried") ?? true {
+            try await Task.sleep(for: .milliseconds(100))
+            status = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self)
+        }
+        let reason = try XCTUnwrap(status.encoder.reason)
+        print("encoder: \(status.encoder.video): \(reason)")
+        XCTAssertFalse(reason.contains("still being tried"), daemon.log())
+        let calibrationPath = "\(daemon.stateDirectory)/encoder-calibration.json"
+        if status.encoder.video.hasPrefix("libx264") {
+            XCTAssertTrue(reason.contains("measured on this machine"), reason)
+            let calibration = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: calibrationPath))) as? [String: Any]
+            XCTAssertEqual(status.encoder.video, "libx264 (\(calibration?["preset"] as? String ?? "?"))")
+        }
+        // A restart on the same machine reuses the measurement.
+        try await daemon.stop()
+        try await daemon.start()
+        for _ in 0..<100 where !daemon.log().contains("libx264 preset from the calibration on disk") {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        XCTAssertEqual(daemon.log().components(separatedBy: "libx264 calibrated").count - 1, 1, "measured once")
+        XCTAssertTrue(daemon.log().contains("libx264 preset from the calibration on disk"))
+        try await daemon.stop()
+    }
+
     func testSIGKILLWhileRecordingLeavesAPlayableFileThatIsRecoveredOnRestart() async throws {
         let daemon = try DaemonProcess()
         try await daemon.start()

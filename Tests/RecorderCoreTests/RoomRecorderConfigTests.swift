@@ -16,7 +16,9 @@ final class RoomRecorderConfigTests: XCTestCase {
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../config/roomrec.toml").standardized
         let config = try RoomRecorderConfig.load(path: example.path)
         XCTAssertEqual(config.room.type, .channel)
-        XCTAssertEqual(config.recording.videoPreset, .veryfast)
+        XCTAssertEqual(config.recording.videoPreset, .auto, "calibrated on the machine")
+        XCTAssertEqual(config.recording.encoders, .hardwareFirst)
+        XCTAssertEqual(config.recording.layout, .auto)
         XCTAssertEqual(config.library.path, "/var/lib/roomrec/library")
     }
 
@@ -33,6 +35,12 @@ final class RoomRecorderConfigTests: XCTestCase {
             [recording]
             output_dir = "/srv/rec"
             video_preset = "superfast"
+            encoder = ["h264_vaapi", "libx264"]
+            layout = "speaker"
+            max_session = "12h"
+            host_leave_grace = "5m"
+            min_free_mb = 4096
+            reserve_mb = 1024
             video_bitrate_kbps = 8000
             audio_bitrate_kbps = 128
             [library]
@@ -49,6 +57,13 @@ final class RoomRecorderConfigTests: XCTestCase {
         XCTAssertEqual(config.room.owner, "gallery-owner")
         XCTAssertEqual(config.recording.outputDirectory, "/srv/rec")
         XCTAssertEqual(config.recording.videoPreset, .superfast)
+        XCTAssertEqual(config.recording.encoders, .only([.vaapi, .x264]))
+        XCTAssertEqual(config.recording.layout, .speaker)
+        XCTAssertEqual(config.recording.maxSessionDuration, 12 * 3600)
+        XCTAssertEqual(config.recording.hostLeaveGrace, 300)
+        XCTAssertEqual(config.recording.minimumFreeBytes, 4 << 30)
+        XCTAssertEqual(config.recording.reserveBytes, 1 << 30)
+        XCTAssertEqual(try RoomRecorderConfig.parse("[recording]\nencoder = \"software\"", file: "x").recording.encoders, .softwareOnly)
         XCTAssertEqual(config.recording.videoBitrateKbps, 8000)
         XCTAssertEqual(config.recording.audioBitrateKbps, 128)
         XCTAssertEqual(config.library.path, "/srv/library")
@@ -73,6 +88,9 @@ final class RoomRecorderConfigTests: XCTestCase {
             ("[uploads]\nwindows = [\"18:00-7\"]", 2, "uploads.windows", "HH:MM-HH:MM"),
             ("[recording]\nmax_duration = \"25h\"", 2, "recording.max_duration", "to \"24h\""),
             ("[recording]\nmax_duration = \"12 hours\"", 2, "recording.max_duration", "such as \"12h\""),
+            ("[recording]\nencoder = [\"h264_vaapi\", \"x265\"]", 2, "recording.encoder", "unknown encoder \"x265\""),
+            ("[recording]\nencoder = 1", 2, "recording.encoder", "expected \"auto\", \"software\""),
+            ("[recording]\nlayout = \"mosaic\"", 2, "recording.layout", "expected one of \"auto\""),
             ("[recording]\nmax_session = \"73h\"", 2, "recording.max_session", "from \"1m\" to \"72h\""),
             ("[recording]\nhost_leave_grace = \"soon\"", 2, "recording.host_leave_grace", "from \"0s\" to \"24h\""),
             ("[recording]\nmin_free_mb = 1000\nreserve_mb = 1000", 3, "recording.reserve_mb", "less than min_free_mb (1000)"),
