@@ -69,7 +69,7 @@ public actor RecorderDaemon: ControlService {
     private var inventory: (read: MonotonicInstant, devices: [DeviceInfo])?
     private let startedAt = MonotonicInstant.now()
     private var active: ActiveRecording?
-    private var lastEncoders = EncoderSummary(video: "libx264", audio: "aac")
+    private var lastEncoders = EncoderSummary(video: "libx264", audio: "aac (AAC-LC)", reason: "the encoders are still being tried; libx264 until then")
     /// Set once a stop signal arrived: no new recording starts.
     private var shuttingDown = false
     /// Work that must end before the process may exit: each recording's run-and-finalize, and recovery.
@@ -521,6 +521,22 @@ public actor RecorderDaemon: ControlService {
         }
     }
 
+    /// Starts the next part of what `previous` recorded, at once: its booked block through the schedule, or a
+    /// manual recording again with its title. The session clock of the rules carries over.
+    private func startNextPart(after previous: ActiveRecording) async {
+        rolledOver = previous.rules
+        defer { rolledOver = nil }
+        if previous.block != nil {
+            await runSchedule(now: Date())
+        } else {
+            do {
+                _ = try await startRecording(StartRecordingRequest(title: previous.recording.title), initiator: previous.recording.initiator ?? "roomrecd")
+            } catch {
+                logger.error("the next part could not start", metadata: ["after": "\(previous.recording.recordingId)", "error": "\(error.problem.detail)"])
+            }
+        }
+    }
+
     /// Moves the recording in progress to `ending` and asks its pipeline to stop after the frame in hand.
     @discardableResult
     private func beginStopping(_ stopping: ActiveRecording) -> Recording {
@@ -703,29 +719,26 @@ public actor RecorderDaemon: ControlService {
             encoderChoice?.selection = next
             failedOver = "the recording goes on with \(next.chosen) in a new part"
             logger.error("the video encoder failed; going on with the next", metadata: ["recording": "\(id)", "error": "\(failure)", "next": "\(next.chosen)"])
-            if current.block != nil {
-                rolledOver = current.rules
-                await runSchedule(now: Date())
-                rolledOver = nil
-            } else {
-                rolledOver = current.rules
-                _ = try? await startRecording(StartRecordingRequest(title: current.recording.title), initiator: current.recording.initiator ?? "roomrecd")
-                rolledOver = nil
-            }
+        } else if let faster = outcome.fasterPreset {
+            // libx264 fell behind: this and later recordings use the faster preset.
+            let slower = x264Preset
+            encoderChoice?.x264Preset = faster
+            encoderChoice?.presetReason = "stepped from \(slower) to \(faster) because \(slower) fell behind while recording"
+            if config.recording.videoPreset != .auto { config.recording.videoPreset = X264Preset(rawValue: faster) ?? config.recording.videoPreset }
+            failedOver = "libx264 fell behind with the preset \(slower); the recording goes on with \(faster) in a new part"
+            logger.warning("the encoder fell behind; stepping to a faster preset", metadata: ["recording": "\(id)", "from": "\(slower)", "to": "\(faster)"])
         }
-        // A booking that outlasts the duration cap goes on in a new part at once, before this one is finalized.
-        if current.stoppedByRules == .rollOver, current.block != nil {
-            rolledOver = current.rules
-            await runSchedule(now: Date())
-            rolledOver = nil
-        }
+        if let failedOver { eventHub.publish(.warning, recording: current.recording, message: failedOver) }
+        // A booking that outlasts the duration cap goes on in a new part at once, before this one is finalized;
+        // so does any recording whose encoder had to change.
+        if failedOver != nil || (current.stoppedByRules == .rollOver && current.block != nil) { await startNextPart(after: current) }
         if active == nil { await uploads.release(Self.recordingHold) }
         var recording = current.recording
         recording.endDate = Date()
         let status: RecordingState
         let reason: String?
-        if let failure = outcome.failure {
-            (status, reason) = (.aborted, [failure, failedOver].compactMap { $0 }.joined(separator: "; "))
+        if outcome.failure != nil || failedOver != nil {
+            (status, reason) = (.aborted, [outcome.failure, failedOver].compactMap { $0 }.joined(separator: "; "))
         } else if current.stoppedByRules == .rollOver {
             (status, reason) = (.limitReached, "reached the limit of one recording (\(DurationText.words(current.rules.limits.maxDuration)))"
                                 + (current.block == nil ? "" : "; the booking goes on in a new recording"))

@@ -22,6 +22,8 @@ final class RecordingPipeline: Sendable {
         var firstFrameAt: MonotonicInstant?
         /// Set when the video encoder itself failed (a GPU that went away): the recording can go on with another.
         var encoderFailure: String?
+        /// Set when libx264 could not keep up with its preset: the recording goes on with this faster one.
+        var fasterPreset: String?
     }
 
     /// The id the room camera and microphone have on the stage.
@@ -38,6 +40,8 @@ final class RecordingPipeline: Sendable {
     let origin: MonotonicInstant
     let encoderNames: (video: String, audio: String)
     let stats = PipelineStats()
+    /// The libx264 preset, when libx264 encodes (the governor may step it down).
+    private let x264Preset: String?
     private let stopFlag = Atomic(false)
     /// When the last frame was written, for the watchdog.
     private let progress: ProgressMark
@@ -54,6 +58,7 @@ final class RecordingPipeline: Sendable {
     /// Opens the encoders and the output file; throws if either cannot be opened, before anything runs.
     init(workingPath: String, video: VideoEncoderSettings, audio: AudioEncoderSettings, layout: StageLayout.Mode = .auto) throws {
         self.workingPath = workingPath
+        x264Preset = video.encoder.kind == .x264 ? video.preset : nil
         origin = .now()
         let writer = try RecordingWriter(path: workingPath, origin: origin, video: video, audio: audio)
         encoderNames = writer.encoderNames
@@ -105,8 +110,9 @@ final class RecordingPipeline: Sendable {
         var failure: String?
         var firstFrameAt: MonotonicInstant?
         var encoderFailure: String?
+        var fasterPreset: String?
         do {
-            firstFrameAt = try runOutputLoop(writer: taken.writer, compositor: taken.compositor)
+            (firstFrameAt, fasterPreset) = try runOutputLoop(writer: taken.writer, compositor: taken.compositor)
         } catch {
             failure = Self.explain(error, path: workingPath)
             if let error = error as? FFmpegError, error.operation.contains("(\(encoderNames.video))") || error.operation.hasPrefix("av_hwframe") {
@@ -129,15 +135,19 @@ final class RecordingPipeline: Sendable {
         let snapshot = stats.snapshot
         return Outcome(failure: failure, videoFrames: taken.writer.videoFrames,
                        droppedVideoFrames: taken.writer.droppedVideoFrames + snapshot.framesDropped.values.reduce(0, +),
-                       file: file, firstFrameAt: firstFrameAt, encoderFailure: encoderFailure)
+                       file: file, firstFrameAt: firstFrameAt, encoderFailure: encoderFailure, fasterPreset: fasterPreset)
     }
 
-    /// Composes and mixes on the canvas clock until stopped; returns when the first frame went to the muxer.
-    private func runOutputLoop(writer: RecordingWriter, compositor: Compositor) throws -> MonotonicInstant? {
+    /// Composes and mixes on the canvas clock until stopped, or until the governor says libx264 needs a faster
+    /// preset; returns when the first frame went to the muxer, and the faster preset if one is needed.
+    private func runOutputLoop(writer: RecordingWriter, compositor: Compositor) throws -> (MonotonicInstant?, String?) {
         let frameInterval = 1.0 / 30
         var index: Int64 = 0
         var firstFrameAt: MonotonicInstant?
         var lastInstant = origin
+        var governor = EncoderGovernor()
+        var second = (frames: 0, busy: 0.0, dropped: 0)
+        var fasterPreset: String?
         while !stopFlag.load(ordering: .relaxed) {
             let instant = origin.advanced(by: Double(index) * frameInterval)
             let due = instant.advanced(by: Self.composeDelay)
@@ -148,6 +158,7 @@ final class RecordingPipeline: Sendable {
                 // Behind: skip to the frame that is due now, and say so.
                 let skipped = Int64(lateness / frameInterval)
                 index += skipped
+                second.dropped += Int(skipped)
                 stats.update { $0.framesDropped["encoder behind", default: 0] += Int(skipped) }
                 continue
             }
@@ -167,11 +178,21 @@ final class RecordingPipeline: Sendable {
             }
             lastInstant = instant
             index += 1
+            second.frames += 1
+            second.busy += busy
+            if second.frames == 30 {
+                let struggling = governor.observe(.init(speed: 30 * frameInterval / max(second.busy, 1e-4), framesDropped: second.dropped))
+                second = (0, 0, 0)
+                if struggling, let preset = x264Preset, let faster = X264Calibration.faster(than: preset) {
+                    fasterPreset = faster
+                    break
+                }
+            }
         }
         // The audio up to the end of the last picture.
         for block in try mixer.mix(until: lastInstant.advanced(by: frameInterval)) { try writer.consume(audio: block) }
         stats.update { $0.audioClockError = mixer.largestClockError }
-        return firstFrameAt
+        return (firstFrameAt, fasterPreset)
     }
 
     private func sleep(until instant: MonotonicInstant) {

@@ -124,6 +124,7 @@ final class Encoder {
 
     /// The frame as the encoder takes it: converted to its pixel format, and uploaded to the GPU if it works there.
     private func prepare(_ frame: MediaFrame) throws(FFmpegError) -> MediaFrame {
+        guard context.pointee.codec_type == AVMEDIA_TYPE_VIDEO else { return frame }
         var software = frame
         let wanted = framePool == nil ? context.pointee.pix_fmt : AV_PIX_FMT_NV12
         if AVPixelFormat(frame.pointer.pointee.format) != wanted {

@@ -53,7 +53,7 @@ final class RecordingEndToEndTests: XCTestCase {
 
         try await Task.sleep(for: .seconds(3))
         let running = try await client.send("GET", "/v1/status").decode(StatusReport.self)
-        let pipeline = try XCTUnwrap(running.pipeline, "status shows the pipeline while recording")
+        let pipeline = try XCTUnwrap(running.pipeline, "status shows the pipeline while recording: \(running); \(daemon.log())")
         XCTAssertEqual(pipeline.layout, "grid")
         XCTAssertGreaterThan(pipeline.framesEncoded, 60)
         XCTAssertGreaterThan(pipeline.realTimeFactor, 0)

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Pipeline benchmark: SECONDS of the synthetic stage recorded through roomrecd (compose, encode, mux, fsync), and
+the `ffmpeg` command line doing the same work in the same run (the same generated pictures and tone, the same
+scale and placement on the canvas, the same libx264 preset and bitrate, the same fragmented MP4); prints CPU
+seconds per recorded minute for both and their ratio, roomrecd's real-time factor, and its RSS (sampled, peak).
+
+usage: pipeline_bench.py BIN_DIR OUT_DIR SECONDS PRESET ("auto": only let the daemon calibrate libx264, then stop)
+"""
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from control_bench import request  # noqa: E402
+
+bin_dir, out, seconds, preset = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def kib(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def api(path, method="GET", body=b""):
+    status, data = request(path, method, os.path.join(out, "control.sock"), body)
+    return status, json.loads(data) if data else None
+
+
+# roomrecd
+subprocess.run(["rm", "-rf", out], check=True)
+os.makedirs(out)
+config = os.path.join(out, "roomrec.toml")
+with open(config, "w") as f:
+    f.write(f"""[room]
+id = "bench"
+title = "Bench"
+[recording]
+output_dir = "{out}/recordings"
+video_preset = "{preset}"
+encoder = "software"
+[library]
+path = "{out}/library"
+[control]
+socket = "{out}/control.sock"
+[daemon]
+state_dir = "{out}/state"
+log_level = "notice"
+""")
+log = open(os.path.join(out, "roomrecd.log"), "w")
+daemon = subprocess.Popen([os.path.join(bin_dir, "roomrecd"), "--config", config], stdout=log, stderr=log)
+try:
+    for _ in range(200):
+        if os.path.exists(os.path.join(out, "control.sock")):
+            break
+        time.sleep(0.05)
+    time.sleep(1)
+    for _ in range(600):  # the encoder probe (and a calibration for "auto") runs after READY
+        status, body = api("/v1/status")
+        if "still being tried" not in (body["encoder"].get("reason") or ""):
+            break
+        time.sleep(0.1)
+    encoder = body["encoder"]["video"]
+    if preset == "auto":
+        # Only the daemon's calibration was wanted (kept in its state directory).
+        print(encoder)
+        sys.exit(0)
+    idle_rss = kib(daemon.pid, "VmRSS")
+    cpu_before = cpu_seconds(daemon.pid)
+    status, _ = api("/v1/recordings", "POST", b'{"title": "Pipeline bench"}')
+    assert status == 201, status
+    started = time.time()
+    samples, factors = [], []
+    while time.time() - started < seconds:
+        time.sleep(min(10, seconds / 6))
+        samples.append(kib(daemon.pid, "VmRSS") // 1024)
+        pipeline = api("/v1/status")[1].get("pipeline") or {}
+        factors.append(pipeline.get("realTimeFactor", 0))
+    dropped = pipeline.get("framesDropped", {})
+    api("/v1/recordings/current/stop", "POST")
+    while api("/v1/status")[1]["state"] != "idle":
+        time.sleep(0.05)
+    recorded = api("/v1/recordings?maxItems=1")[1]["recordings"][0]
+    while recorded.get("duration") is None:
+        time.sleep(0.05)
+        recorded = api("/v1/recordings?maxItems=1")[1]["recordings"][0]
+    daemon_cpu = cpu_seconds(daemon.pid) - cpu_before
+    peak_rss = kib(daemon.pid, "VmHWM") // 1024
+    daemon_minutes = recorded["duration"] / 60
+finally:
+    daemon.terminate()
+    daemon.wait()
+
+# The same work by the ffmpeg command line: the synthetic stage's filter graph, one tile in the 1080p grid
+# (1892x1064 at 14,8 on the dark background), the same encoder settings and muxer flags, paced in real time.
+font = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf"
+fontfile = f"fontfile={font}:" if os.path.exists(font) else ""
+video = (f"testsrc2=size=1920x1080:rate=30,drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='eq(mod(n,30),0)',"
+         f"drawtext={fontfile}text='%{{localtime}}  frame %{{frame_num}}':fontsize=56:fontcolor=white"
+         f":box=1:boxcolor=black@0.6:boxborderw=12:x=(w-tw)/2:y=h-th-60,format=yuv420p,"
+         f"scale=1892:1064,pad=1920:1080:14:8:color=0x131313")
+audio = "aevalsrc='0.1*sin(2*PI*440*t)+0.5*sin(2*PI*1000*t)*lt(mod(t,1),0.05)':s=48000:c=stereo"
+reference = os.path.join(out, "reference.mp4")
+before = resource.getrusage(resource.RUSAGE_CHILDREN)
+subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-re", "-f", "lavfi", "-i", video, "-re", "-f", "lavfi", "-i", audio,
+                "-t", str(seconds), "-c:v", "libx264", "-preset", preset.split()[0], "-profile:v", "high", "-b:v", "6000k",
+                "-maxrate", "8000k", "-bufsize", "12000k", "-g", "30", "-bf", "0",
+                "-x264-params", "scenecut=0:open-gop=0:8x8dct=1", "-c:a", "aac", "-b:a", "160k",
+                "-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-flush_packets", "1", reference], check=True)
+after = resource.getrusage(resource.RUSAGE_CHILDREN)
+ffmpeg_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+ffmpeg_minutes = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", reference],
+                                      capture_output=True, text=True, check=True).stdout) / 60
+
+ours = daemon_cpu / daemon_minutes
+theirs = ffmpeg_cpu / ffmpeg_minutes
+print(f"encoder: {encoder}")
+print(f"recorded: roomrecd {daemon_minutes * 60:.1f} s, ffmpeg {ffmpeg_minutes * 60:.1f} s")
+print(f"CPU seconds per recorded minute: roomrecd {ours:.1f}, ffmpeg {theirs:.1f}, ratio {ours / theirs:.2f} (goal: at most 1.10)")
+print(f"real-time factor (roomrecd, frame interval over time per frame): {min(factors):.2f} lowest, {factors[-1]:.2f} at the end (goal: at least 1.5)")
+print(f"frames dropped: {dropped or 'none'}")
+print(f"RSS MiB: idle {idle_rss // 1024}, while recording {samples}, peak {peak_rss} (goal: under 300, flat)")
