@@ -1,4 +1,5 @@
 import CFFmpeg
+import RecorderCore
 
 /// An owned, opened libavcodec encoder. Frames go in with `send`, packets come out through `drain`. A video
 /// encoder that wants another pixel format (NV12) or frames in GPU memory (VA-API, Quick Sync) gets them
@@ -65,7 +66,8 @@ final class Encoder {
                 try set("profile", "high")
                 // Closed GOPs at a fixed interval: every fragment starts with a keyframe a player can decode from.
                 // The 8x8 transform is what makes the stream High profile even on the fastest presets.
-                try set("x264-params", "scenecut=0:open-gop=0:8x8dct=1")
+                // Lookahead bounded at 20 frames (medium would keep 40 frames of 1080p, 200 MB, and 1.3 s of delay).
+                try set("x264-params", "scenecut=0:open-gop=0:8x8dct=1:rc-lookahead=\(min(20, X264Calibration.lookahead(of: settings.preset)))")
             case .nvenc:
                 try set("preset", "p4")
                 try set("profile", "high")

@@ -52,14 +52,17 @@ public enum EncoderProbe {
     }
 }
 
-/// Measures how fast libx264 encodes 1080p30 at each preset on this machine, with the cores it may use, on
-/// pictures of the synthetic stage (rendered once, beforehand, so only the encoder is timed).
+/// Measures how fast the stage is composed and encoded by libx264 at each preset on this machine, with the cores
+/// it may use: pictures of a test pattern (rendered once, beforehand) are scaled into the canvas by the
+/// ``Compositor``, as a camera's are, and encoded, so the measure is of the pipeline's own work.
 public enum X264Calibrator {
     /// Frames per second for each preset tried, fastest preset first; it stops after the first preset too slow
-    /// for `requiredSpeed` (slower ones would be slower still). Each preset encodes about `seconds` of work.
+    /// for `requiredSpeed` (slower ones would be slower still). Each preset runs for about `seconds`.
     public static func measure(settings: VideoEncoderSettings, seconds: Double = 2, requiredSpeed: Double = 1.5) throws -> [String: Double] {
         let graph = try FilterGraphSource(description: "testsrc2=size=\(settings.width)x\(settings.height):rate=\(settings.framesPerSecond),format=yuv420p")
         let pictures = try (0..<30).map { index in try graph.nextFrame(capturedAt: MonotonicInstant(nanoseconds: Int64(index))) }
+        let compositor = try Compositor(width: settings.width, height: settings.height, mode: .grid)
+        let source = StageLayout.Source(id: "camera", kind: .roomCamera, width: settings.width, height: settings.height)
         var measured: [String: Double] = [:]
         for preset in X264Calibration.presets {
             var trial = settings
@@ -70,9 +73,9 @@ public enum X264Calibrator {
             let start = MonotonicInstant.now()
             var frames = 0
             while MonotonicInstant.now().seconds(since: start) < seconds || frames < 30 {
-                let picture = pictures[frames % pictures.count]
-                picture.pointer.pointee.pts = Int64(frames) * 3000
-                try encoder.send(picture)
+                let canvas = try compositor.compose([(source, pictures[frames % pictures.count])], at: .now())
+                canvas.pointer.pointee.pts = Int64(frames) * 3000
+                try encoder.send(canvas)
                 try encoder.drain(into: packet) { _ in }
                 frames += 1
             }

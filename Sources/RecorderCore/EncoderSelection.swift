@@ -102,6 +102,11 @@ public enum X264Calibration {
         presets.last { (measured[$0] ?? 0) >= framesPerSecond * requiredSpeed } ?? presets[0]
     }
 
+    /// libx264's own rate-control lookahead, in frames, for a preset.
+    public static func lookahead(of preset: String) -> Int {
+        ["ultrafast": 0, "superfast": 0, "veryfast": 10, "faster": 20, "fast": 30, "medium": 40][preset] ?? 40
+    }
+
     /// The next faster preset, for the governor; nil at the fastest.
     public static func faster(than preset: String) -> String? {
         guard let index = presets.firstIndex(of: preset), index > 0 else { return nil }
