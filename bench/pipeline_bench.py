@@ -18,6 +18,8 @@ from control_bench import request  # noqa: E402
 
 bin_dir, out, seconds, preset = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 TICK = os.sysconf("SC_CLK_TCK")
+# libx264's lookahead per preset; roomrecd bounds it at 10 frames, and so does the reference.
+LOOKAHEAD = {"ultrafast": 0, "superfast": 0, "veryfast": 10, "faster": 20, "fast": 30, "medium": 40}
 
 
 def cpu_seconds(pid):
@@ -117,7 +119,7 @@ before = resource.getrusage(resource.RUSAGE_CHILDREN)
 subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-re", "-f", "lavfi", "-i", video, "-re", "-f", "lavfi", "-i", audio,
                 "-t", str(seconds), "-c:v", "libx264", "-preset", preset.split()[0], "-profile:v", "high", "-b:v", "6000k",
                 "-maxrate", "8000k", "-bufsize", "12000k", "-g", "30", "-bf", "0",
-                "-x264-params", "scenecut=0:open-gop=0:8x8dct=1", "-c:a", "aac", "-b:a", "160k",
+                "-x264-params", f"scenecut=0:open-gop=0:8x8dct=1:rc-lookahead={min(10, LOOKAHEAD.get(preset, 40))}", "-c:a", "aac", "-b:a", "160k",
                 "-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-flush_packets", "1", reference], check=True)
 after = resource.getrusage(resource.RUSAGE_CHILDREN)
 ffmpeg_peak = after.ru_maxrss // 1024

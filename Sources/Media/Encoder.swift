@@ -66,9 +66,9 @@ final class Encoder {
                 try set("profile", "high")
                 // Closed GOPs at a fixed interval: every fragment starts with a keyframe a player can decode from.
                 // The 8x8 transform is what makes the stream High profile even on the fastest presets.
-                // Lookahead bounded at 10 frames: each 1080p frame libx264 holds costs about 10 MB (with its half-pixel
-                // planes), and medium would hold 40 of them, and 1.3 s of delay.
-                try set("x264-params", "scenecut=0:open-gop=0:8x8dct=1:rc-lookahead=\(min(20, X264Calibration.lookahead(of: settings.preset)))")
+                // Lookahead at most 10 frames: each 1080p frame libx264 holds costs about 10 MB with its half-pixel
+                // planes; medium would hold 40 of them (and 1.3 s of delay).
+                try set("x264-params", "scenecut=0:open-gop=0:8x8dct=1:rc-lookahead=\(min(10, X264Calibration.lookahead(of: settings.preset)))")
             case .nvenc:
                 try set("preset", "p4")
                 try set("profile", "high")
