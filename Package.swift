@@ -56,6 +56,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["ControlClient", "RecorderCore", "Media", "Capture"], path: "Tests/Support", swiftSettings: strict),
         .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore"], swiftSettings: strict),
         .testTarget(name: "MediaTests", dependencies: ["TestSupport", "Media", "Capture", "RecorderCore"], swiftSettings: strict),
+        .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "Capture", "RecorderCore"], swiftSettings: strict),
         .testTarget(name: "CatalogTests", dependencies: ["TestSupport", "Catalog", "RecorderCore"], swiftSettings: strict),
         .testTarget(name: "UploadsTests", dependencies: ["TestSupport", "Uploads", "Catalog", "RecorderCore",
                                                          .product(name: "Logging", package: "swift-log")], swiftSettings: strict),

@@ -1,5 +1,6 @@
 import CV4L2
 import Foundation
+import RecorderCore
 
 /// Typed wrappers of the V4L2 ioctls RoomRecorder uses, with `errno` turned into ``V4L2Error``.
 public enum V4L2Device {
@@ -12,6 +13,13 @@ public enum V4L2Device {
         public var deviceCaps: UInt32
 
         public var isVideoCapture: Bool { deviceCaps & UInt32(V4L2_CAP_VIDEO_CAPTURE) != 0 }
+
+        public init(driver: String, card: String, busInfo: String, deviceCaps: UInt32) {
+            self.driver = driver
+            self.card = card
+            self.busInfo = busInfo
+            self.deviceCaps = deviceCaps
+        }
     }
 
     public static func queryCapability(path: String) throws(V4L2Error) -> Capability {
@@ -22,6 +30,55 @@ public enum V4L2Device {
         guard rr_ioctl(fd, rr_vidioc_querycap(), &cap) == 0 else { throw V4L2Error(operation: "VIDIOC_QUERYCAP", path: path, code: errno) }
         let caps = cap.capabilities & UInt32(V4L2_CAP_DEVICE_CAPS) != 0 ? cap.device_caps : cap.capabilities
         return Capability(driver: string(cap.driver), card: string(cap.card), busInfo: string(cap.bus_info), deviceCaps: caps)
+    }
+
+    /// Every capture format, discrete frame size and discrete frame interval the node offers. A stepwise or
+    /// continuous size range contributes its largest size; a stepwise interval its fastest and slowest rates.
+    public static func enumerateModes(path: String) throws(V4L2Error) -> [CameraMode] {
+        let fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw V4L2Error(operation: "open", path: path, code: errno) }
+        defer { close(fd) }
+        var modes: [CameraMode] = []
+        var format = v4l2_fmtdesc()
+        format.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+        while rr_ioctl(fd, rr_vidioc_enum_fmt(), &format) == 0 {
+            let fourcc = Self.fourcc(format.pixelformat)
+            var size = v4l2_frmsizeenum()
+            size.pixel_format = format.pixelformat
+            var sizes: [(UInt32, UInt32)] = []
+            while rr_ioctl(fd, rr_vidioc_enum_framesizes(), &size) == 0 {
+                if size.type == V4L2_FRMSIZE_TYPE_DISCRETE.rawValue {
+                    sizes.append((size.discrete.width, size.discrete.height))
+                } else {
+                    sizes.append((size.stepwise.max_width, size.stepwise.max_height))
+                    break
+                }
+                size.index += 1
+            }
+            for (width, height) in sizes {
+                var interval = v4l2_frmivalenum()
+                interval.pixel_format = format.pixelformat
+                interval.width = width
+                interval.height = height
+                while rr_ioctl(fd, rr_vidioc_enum_frameintervals(), &interval) == 0 {
+                    let fractions = interval.type == V4L2_FRMIVAL_TYPE_DISCRETE.rawValue ? [interval.discrete]
+                        : [interval.stepwise.min, interval.stepwise.max]
+                    for f in fractions where f.numerator > 0 {
+                        modes.append(CameraMode(fourcc, Int(width), Int(height), fps: Double(f.denominator) / Double(f.numerator)))
+                    }
+                    if interval.type != V4L2_FRMIVAL_TYPE_DISCRETE.rawValue { break }
+                    interval.index += 1
+                }
+            }
+            format.index += 1
+        }
+        guard errno == EINVAL || !modes.isEmpty else { throw V4L2Error(operation: "VIDIOC_ENUM_FMT", path: path, code: errno) }
+        return modes
+    }
+
+    /// "MJPG" for V4L2_PIX_FMT_MJPEG, and so on.
+    static func fourcc(_ code: UInt32) -> String {
+        String(decoding: (0..<4).map { UInt8((code >> ($0 * 8)) & 0xff) }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
     }
 
     private static func string<T>(_ tuple: T) -> String {
@@ -35,4 +92,10 @@ public struct V4L2Error: Error, Equatable, Sendable, CustomStringConvertible {
     public let path: String
     public let code: Int32
     public var description: String { "\(operation) on \(path): \(String(cString: strerror(code)))" }
+
+    public init(operation: String, path: String, code: Int32) {
+        self.operation = operation
+        self.path = path
+        self.code = code
+    }
 }
