@@ -24,6 +24,25 @@ final class CameraModeChoiceTests: XCTestCase {
         XCTAssertEqual(mode, CameraMode("MJPG", 1280, 720, fps: 30))
     }
 
+    func testEveryRecordedCameraGetsTheModeAPersonWouldChoose() throws {
+        let expected: [String: CameraMode] = [
+            // A 4K webcam offering 1080p at 30 and 60 fps in MJPEG, YUYV and H.264: raw YUYV at 30, not 4K.
+            "emeet-smartcam-s800.txt": CameraMode("YUYV", 1920, 1080, fps: 30),
+            // A document camera: MJPEG 1080p30, not YUYV at 5 fps nor its 8-megapixel stills mode at 15.
+            "ipevo-ziggi-hd-plus.txt": CameraMode("MJPG", 1920, 1080, fps: 30),
+            "sunplus-fhd-camera.txt": CameraMode("MJPG", 1920, 1080, fps: 30),
+            // YUYV only, at most 640x480: that, scaled up.
+            "generic-usb2-camera-yuyv.txt": CameraMode("YUYV", 640, 480, fps: 30),
+            // An HDMI capture stick fed 4K: raw NV12, scaled down.
+            "elgato-cam-link-4k.txt": CameraMode("NV12", 3840, 2160, fps: 30),
+        ]
+        for (fixture, mode) in expected.sorted(by: { $0.key < $1.key }) {
+            XCTAssertEqual(try choice(fixture).mode, mode, fixture)
+        }
+        let all = try FileManager.default.contentsOfDirectory(atPath: ScriptedCamera.fixtures.path).filter { $0.hasSuffix(".txt") }
+        XCTAssertEqual(Set(all), Set(expected.keys).union(["logitech-c920.txt", "logitech-c310.txt"]), "every fixture has its choice named")
+    }
+
     func testTheParserReadsBothStylesOfV4l2ctlOutput() throws {
         // New style ("[2]: 'MJPG'") and old style ("Pixel Format: 'MJPG' (compressed)"), as the two fixtures are.
         let c920 = try ScriptedCamera(fixture: "logitech-c920.txt").modes()
