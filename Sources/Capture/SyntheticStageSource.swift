@@ -22,6 +22,8 @@ public final class SyntheticStageSource {
         public var beepHz = 1000.0
         public var beepSeconds = 0.05
         public var fontFile = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf"
+        /// Whether it also plays the room's sound (false when a real microphone is configured).
+        public var withAudio = true
 
         public init() {}
     }
@@ -56,9 +58,9 @@ public final class SyntheticStageSource {
         while !stop.load(ordering: .relaxed) {
             let videoDue = origin.advanced(by: Double(videoIndex) * frameInterval)
             let audioDue = origin.advanced(by: Double(audioIndex) * audioInterval)
-            let due = min(videoDue, audioDue)
+            let due = settings.withAudio ? min(videoDue, audioDue) : videoDue
             Self.sleep(until: due)
-            if videoDue <= audioDue {
+            if videoDue <= audioDue || !settings.withAudio {
                 let frame = try pictures.nextFrame(capturedAt: videoDue)
                 if MonotonicInstant.now().seconds(since: videoDue) > Double(Self.bufferedFrames) * frameInterval {
                     droppedVideoFrames += 1

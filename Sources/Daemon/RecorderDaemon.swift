@@ -165,7 +165,16 @@ public actor RecorderDaemon: ControlService {
                 video: VideoEncoderSettings(preset: x264Preset, bitrateKbps: config.recording.videoBitrateKbps,
                                             encoder: encoderChoice?.selection?.chosen ?? .init(.x264)),
                 audio: AudioEncoderSettings(bitrateKbps: config.recording.audioBitrateKbps),
-                layout: config.recording.layout)
+                layout: config.recording.layout,
+                capture: config.capture,
+                report: { [eventHub, logger] message, warning in
+                    if warning {
+                        eventHub.publish(.warning, message: message)
+                        logger.warning("capture device", metadata: ["recording": "\(id)", "event": "\(message)"])
+                    } else {
+                        logger.notice("capture device", metadata: ["recording": "\(id)", "event": "\(message)"])
+                    }
+                })
         } catch {
             try? FileManager.default.removeItem(atPath: recording.path)
             recording.status = .failed
@@ -295,7 +304,12 @@ public actor RecorderDaemon: ControlService {
         }
         return [
             DeviceInfo(kind: "camera", id: "synthetic", name: "Synthetic stage (1920×1080, 30 fps)", inUse: active != nil),
-            DeviceInfo(kind: "microphone", id: "synthetic", name: "Synthetic tone (48 kHz stereo)", inUse: active != nil),
+            {
+                switch config.capture.microphone {
+                case .synthetic: DeviceInfo(kind: "microphone", id: "synthetic", name: "Synthetic tone (48 kHz stereo)", inUse: active != nil)
+                case .alsa(let name): DeviceInfo(kind: "microphone", id: name, name: "ALSA capture \(name) (configured)", inUse: active != nil)
+                }
+            }(),
         ] + inventory!.devices
     }
 

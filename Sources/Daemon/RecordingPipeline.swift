@@ -53,10 +53,17 @@ final class RecordingPipeline: Sendable {
         var writer: RecordingWriter
         var compositor: Compositor
         var source: SyntheticStageSource
+        var microphone: ALSAMicrophone?
     }
 
+    /// What a capture device did, for events and logs: a message, and whether it is a warning.
+    typealias DeviceReport = @Sendable (_ message: String, _ warning: Bool) -> Void
+    private let report: DeviceReport
+
     /// Opens the encoders and the output file; throws if either cannot be opened, before anything runs.
-    init(workingPath: String, video: VideoEncoderSettings, audio: AudioEncoderSettings, layout: StageLayout.Mode = .auto) throws {
+    init(workingPath: String, video: VideoEncoderSettings, audio: AudioEncoderSettings, layout: StageLayout.Mode = .auto,
+         capture: RoomRecorderConfig.Capture = RoomRecorderConfig().capture, report: @escaping DeviceReport = { _, _ in }) throws {
+        self.report = report
         self.workingPath = workingPath
         x264Preset = video.encoder.kind == .x264 ? video.preset : nil
         origin = .now()
@@ -64,10 +71,16 @@ final class RecordingPipeline: Sendable {
         encoderNames = writer.encoderNames
         progress = ProgressMark(origin)
         mixer = AudioMixer(origin: origin, frameSize: writer.audioFrameSize)
-        let source = SyntheticStageSource()
+        var settings = SyntheticStageSource.Settings()
+        var microphone: ALSAMicrophone?
+        if case .alsa(let name) = capture.microphone {
+            settings.withAudio = false
+            microphone = ALSAMicrophone(name: name)
+        }
+        let source = SyntheticStageSource(settings: settings)
         stage.join(StageLayout.Source(id: Self.roomCamera, kind: .roomCamera, width: source.settings.width, height: source.settings.height))
         try mixer.join(Self.roomMicrophone)
-        parts = Mutex(Parts(writer: writer, compositor: try Compositor(mode: layout), source: source))
+        parts = Mutex(Parts(writer: writer, compositor: try Compositor(mode: layout), source: source, microphone: microphone))
         stats.update { $0.encoder = writer.encoderNames.video }
     }
 
@@ -106,6 +119,27 @@ final class RecordingPipeline: Sendable {
         }
         sourceThread.name = "roomrec.source.synthetic"
         sourceThread.start()
+        let microphoneDone = DispatchSemaphore(value: 0)
+        if let microphone = taken.microphone {
+            let thread = Thread { [self, report, mixer] in
+                do {
+                    try microphone.run(deliver: { try mixer.deliver($0, from: Self.roomMicrophone) }, events: { event in
+                        switch event {
+                        case .opened(let summary): report("microphone \(summary) opened", false)
+                        case .recovered(let summary): report("microphone \(summary) is back; its sound is recorded again", true)
+                        case .lost(let why): report("\(why); silence is recorded in its place until it is back", true)
+                        }
+                    }, stop: stopFlag)
+                } catch {
+                    report("microphone \(microphone.name) stopped: \(error); silence is recorded in its place", true)
+                }
+                microphoneDone.signal()
+            }
+            thread.name = "roomrec.source.microphone"
+            thread.start()
+        } else {
+            microphoneDone.signal()
+        }
 
         var failure: String?
         var firstFrameAt: MonotonicInstant?
@@ -122,6 +156,7 @@ final class RecordingPipeline: Sendable {
             stopFlag.store(true, ordering: .relaxed)
         }
         sourceDone.wait()
+        microphoneDone.wait()
         failure = failure ?? sourceFailure.withLock { $0 }
         var file: RecordingWriter.Summary?
         do {

@@ -51,6 +51,13 @@ public final class MediaFrame: @unchecked Sendable {
         return frame
     }
 
+    /// The bytes of an interleaved frame's samples (all channels, sample by sample), for filling from a device.
+    public func withInterleavedBytes<R>(_ body: (UnsafeMutableRawBufferPointer) -> R) -> R {
+        let frame = pointer.pointee
+        let bytes = sampleCount * Int(frame.ch_layout.nb_channels) * Int(av_get_bytes_per_sample(AVSampleFormat(frame.format)))
+        return body(UnsafeMutableRawBufferPointer(start: frame.extended_data[0], count: bytes))
+    }
+
     /// The samples of an interleaved 16-bit frame (all channels, sample by sample), for reading or writing.
     public func withInterleavedInt16<R>(_ body: (UnsafeMutableBufferPointer<Int16>) -> R) -> R {
         let count = sampleCount * Int(pointer.pointee.ch_layout.nb_channels)

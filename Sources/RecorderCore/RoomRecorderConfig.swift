@@ -21,9 +21,9 @@ public struct RoomRecorderConfig: Equatable, Sendable {
     /// What the stage is captured from.
     public struct Capture: Equatable, Sendable {
         /// Video source; `synthetic` is the moving test stage with burned-in clock and frame number.
-        public var camera = CaptureSource.synthetic
+        public var camera = CameraSetting.synthetic
         /// Audio source; `synthetic` is a 48 kHz tone with a beep once a second, aligned with the video's flash.
-        public var microphone = CaptureSource.synthetic
+        public var microphone = MicrophoneSetting.synthetic
     }
 
     /// How recordings are encoded and where they are written while they run.
@@ -197,8 +197,21 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         try room.rejectUnknownKeys()
 
         let capture = try root.section("capture")
-        config.capture.camera = try capture.choice("camera", default: config.capture.camera)
-        config.capture.microphone = try capture.choice("microphone", default: config.capture.microphone)
+        switch try capture.string("camera") {
+        case nil, "synthetic"?: config.capture.camera = .synthetic
+        case let path? where path.hasPrefix("/dev/"):
+            // Listed with their chosen mode by `roomrecctl devices`; the capture loop itself is not built yet, and a
+            // camera that is configured must never silently record the test pattern instead.
+            throw capture.error("camera", "recording from a V4L2 camera (\(path)) is not available yet; use \"synthetic\" "
+                                + "(`roomrecctl devices` shows the cameras and the mode each would record)")
+        case let other?:
+            throw capture.error("camera", "expected \"synthetic\" or a V4L2 device such as \"/dev/v4l/by-id/usb-…-video-index0\" or \"/dev/video0\", got \"\(other)\"")
+        }
+        switch try capture.string("microphone") {
+        case nil, "synthetic"?: config.capture.microphone = .synthetic
+        case let name? where !name.trimmingCharacters(in: .whitespaces).isEmpty: config.capture.microphone = .alsa(name)
+        case _?: throw capture.error("microphone", "expected \"synthetic\" or an ALSA PCM such as \"default\", \"plughw:CARD=Conference,DEV=0\" or \"hw:1,0\"")
+        }
         try capture.rejectUnknownKeys()
 
         let recording = try root.section("recording")
@@ -433,8 +446,20 @@ extension RoomRecorderConfig {
 }
 
 /// A capture source kind. Only the synthetic stage exists until V4L2/ALSA capture lands.
-public enum CaptureSource: String, Sendable, CaseIterable {
+/// Where the room's picture comes from.
+public enum CameraSetting: Equatable, Sendable {
+    /// The synthetic test stage.
     case synthetic
+    /// A V4L2 capture device, best named by its stable `/dev/v4l/by-id/…` link.
+    case v4l2(String)
+}
+
+/// Where the room's sound comes from.
+public enum MicrophoneSetting: Equatable, Sendable {
+    /// The synthetic tone with its beep once a second.
+    case synthetic
+    /// An ALSA capture PCM: `default`, `plughw:CARD=<name>,DEV=0`, `hw:1,0`, or any name from `arecord -L`.
+    case alsa(String)
 }
 
 /// Media-library targets.

@@ -64,6 +64,8 @@ final class RoomRecorderConfigTests: XCTestCase {
         XCTAssertEqual(config.recording.minimumFreeBytes, 4 << 30)
         XCTAssertEqual(config.recording.reserveBytes, 1 << 30)
         XCTAssertEqual(try RoomRecorderConfig.parse("[recording]\nencoder = \"software\"", file: "x").recording.encoders, .softwareOnly)
+        let capture = try RoomRecorderConfig.parse("[capture]\nmicrophone = \"plughw:CARD=Conference,DEV=0\"", file: "x").capture
+        XCTAssertEqual(capture.microphone, .alsa("plughw:CARD=Conference,DEV=0"))
         XCTAssertEqual(config.recording.videoBitrateKbps, 8000)
         XCTAssertEqual(config.recording.audioBitrateKbps, 128)
         XCTAssertEqual(config.library.path, "/srv/library")
@@ -80,7 +82,9 @@ final class RoomRecorderConfigTests: XCTestCase {
             ("[room]\ntitel = \"x\"", 2, "room.titel", "unknown key"),
             ("[recording]\n\noutput_dir = \"recordings\"", 3, "recording.output_dir", "absolute path"),
             ("[recording]\nvideo_bitrate_kbps = 10", 2, "recording.video_bitrate_kbps", "between 500 and 50000"),
-            ("[capture]\ncamera = \"/dev/video0\"", 2, "capture.camera", "expected one of \"synthetic\""),
+            ("[capture]\ncamera = \"video0\"", 2, "capture.camera", "expected \"synthetic\" or a V4L2 device"),
+            ("[capture]\ncamera = \"/dev/video0\"", 2, "capture.camera", "not available yet"),
+            ("[capture]\nmicrophone = \"  \"", 2, "capture.microphone", "an ALSA PCM such as \"default\""),
             ("[libary]\npath = \"/x\"", 1, "libary", "unknown key"),
             ("room = \"x\"", 1, "room", "expected a table"),
             ("[room]\ntitle = \"\"", 2, "room.title", "must not be empty"),

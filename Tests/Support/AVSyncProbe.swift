@@ -49,16 +49,6 @@ public enum AVSyncProbe {
     }
 
     private static func decode(_ arguments: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        process.arguments = ["-v", "error", "-nostdin"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ProcessRunner.Failure(message: "ffmpeg \(arguments) failed") }
-        return data
+        try ProcessRunner.runData("/usr/bin/ffmpeg", ["-v", "error", "-nostdin"] + arguments)
     }
 }

@@ -15,6 +15,20 @@ public enum ProcessRunner {
     }
 
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Output {
+        let (status, out, err) = try execute(executable, arguments, environment: environment)
+        return Output(status: status, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    /// Runs a command whose output is binary (decoded media, say); throws with its stderr unless it exits 0.
+    public static func runData(_ executable: String, _ arguments: [String]) throws -> Data {
+        let (status, out, err) = try execute(executable, arguments, environment: nil)
+        guard status == 0 else {
+            throw Failure(message: "\(executable) \(arguments.joined(separator: " ")) exited \(status): \(String(decoding: err, as: UTF8.self))")
+        }
+        return out
+    }
+
+    private static func execute(_ executable: String, _ arguments: [String], environment: [String: String]?) throws -> (Int32, Data, Data) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -35,7 +49,6 @@ public enum ProcessRunner {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        return (process.terminationStatus, outData, errData)
     }
 }

@@ -1,0 +1,78 @@
+import Capture
+import Foundation
+import Media
+import RecorderCore
+import Synchronization
+import TestSupport
+import XCTest
+
+/// The ALSA microphone reading a real capture PCM: ALSA's file plugin playing a known sweep.
+final class ALSAMicrophoneTests: XCTestCase {
+    func testReadsTheDevicesSoundInRealTimeStampedOnTheClock() throws {
+        let files = try TemporaryDirectory(prefix: "alsa")
+        var raw = Data()
+        for n in 0..<(4 * 48_000) {
+            let t = Double(n) / 48_000
+            let value = Int32(0.5 * 2_147_483_647 * sin(2 * .pi * (300 * t + 337.5 * t * t))).littleEndian
+            withUnsafeBytes(of: value) { raw.append(contentsOf: $0) }
+            withUnsafeBytes(of: value) { raw.append(contentsOf: $0) }
+        }
+        try raw.write(to: files.url.appendingPathComponent("room.raw"))
+        let asoundrc = files.url.appendingPathComponent("asoundrc").path
+        try """
+            pcm.roomtest { type file; slave.pcm "null"; file "/dev/null"; infile "\(files.path)/room.raw"; format "raw" }
+            """.write(toFile: asoundrc, atomically: true, encoding: .utf8)
+        setenv("ALSA_CONFIG_PATH", "/usr/share/alsa/alsa.conf:\(asoundrc)", 1)
+        defer { unsetenv("ALSA_CONFIG_PATH") }
+
+        let microphone = ALSAMicrophone(name: "roomtest")
+        let stop = Atomic(false)
+        var frames: [MediaFrame] = []
+        var events: [ALSAMicrophone.Event] = []
+        let started = MonotonicInstant.now()
+        let stopper = Thread { Thread.sleep(forTimeInterval: 1.5); stop.store(true, ordering: .relaxed) }
+        stopper.start()
+        try microphone.run(deliver: { frames.append($0) }, events: { events.append($0) }, stop: stop)
+        let elapsed = MonotonicInstant.now().seconds(since: started)
+
+        print("events: \(events); \(frames.count) periods in \(elapsed) s")
+        let samples = frames.reduce(0) { $0 + $1.sampleCount }
+        XCTAssertEqual(Double(samples) / 48_000, elapsed, accuracy: 0.1, "paced to the clock, not read as fast as the file allows")
+        for (a, b) in zip(frames, frames.dropFirst()) {
+            XCTAssertEqual(b.capturedAt.seconds(since: a.capturedAt), Double(a.sampleCount) / 48_000, accuracy: 0.005, "stamped on the clock")
+        }
+        // The sweep as captured, and through the mixer as the pipeline hears it: in phase with the sweep in
+        // every 125 ms window (a dropped, repeated or stretched sample would shift the phase of its rising pitch).
+        var captured: [Float] = []
+        for frame in frames {
+            frame.withInterleavedBytes { raw in
+                let samples = raw.bindMemory(to: Int32.self)
+                for i in stride(from: 0, to: samples.count, by: 2) { captured.append(Float(samples[i]) / 2_147_483_648) }
+            }
+        }
+        let mixer = AudioMixer(origin: frames[0].capturedAt, frameSize: 1024)
+        try mixer.join("microphone")
+        var mixed: [Float] = []
+        for frame in frames { try mixer.deliver(frame, from: "microphone") }
+        for block in try mixer.mix(until: frames.last!.capturedAt) { block.withChannel(0) { mixed.append(contentsOf: $0) } }
+        for (name, signal) in [("captured", captured), ("mixed", mixed)] {
+            let windows = Self.phaseMatch(signal, seconds: 1)
+            XCTAssertTrue(windows.allSatisfy { $0 > 0.99 }, "\(name): \(windows)")
+        }
+    }
+
+    /// The normalised correlation with the sweep of each 125 ms window of the first `seconds` of `signal`.
+    static func phaseMatch(_ signal: [Float], seconds: Double) -> [Float] {
+        stride(from: 0, to: Int(seconds * 48_000), by: 6_000).map { start in
+            var dot: Float = 0, energy: Float = 0, reference: Float = 0
+            for i in start..<min(start + 6_000, signal.count) {
+                let t = Double(i) / 48_000
+                let y = Float(0.5 * sin(2 * .pi * (300 * t + 337.5 * t * t)))
+                dot += signal[i] * y
+                energy += signal[i] * signal[i]
+                reference += y * y
+            }
+            return dot / max(1e-9, (energy * reference).squareRoot())
+        }
+    }
+}
