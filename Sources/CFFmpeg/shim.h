@@ -37,3 +37,5 @@ static inline int rr_profile_h264_high(void) { return FF_PROFILE_H264_HIGH; }
 static inline int rr_profile_aac_low(void) { return FF_PROFILE_AAC_LOW; }
 /// AV_CH_LAYOUT_MONO as an AVChannelLayout.
 static inline AVChannelLayout rr_mono_layout(void) { AVChannelLayout layout = AV_CHANNEL_LAYOUT_MONO; return layout; }
+/// AVERROR_INVALIDDATA.
+static inline int rr_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }

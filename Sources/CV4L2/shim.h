@@ -10,3 +10,13 @@ static inline unsigned long rr_vidioc_enum_framesizes(void) { return VIDIOC_ENUM
 static inline unsigned long rr_vidioc_enum_frameintervals(void) { return VIDIOC_ENUM_FRAMEINTERVALS; }
 /// ioctl with a pointer argument (Swift cannot call the variadic ioctl).
 static inline int rr_ioctl(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }
+static inline unsigned long rr_vidioc_s_fmt(void) { return VIDIOC_S_FMT; }
+static inline unsigned long rr_vidioc_s_parm(void) { return VIDIOC_S_PARM; }
+static inline unsigned long rr_vidioc_reqbufs(void) { return VIDIOC_REQBUFS; }
+static inline unsigned long rr_vidioc_querybuf(void) { return VIDIOC_QUERYBUF; }
+static inline unsigned long rr_vidioc_qbuf(void) { return VIDIOC_QBUF; }
+static inline unsigned long rr_vidioc_dqbuf(void) { return VIDIOC_DQBUF; }
+static inline unsigned long rr_vidioc_streamon(void) { return VIDIOC_STREAMON; }
+static inline unsigned long rr_vidioc_streamoff(void) { return VIDIOC_STREAMOFF; }
+/// The fourcc code of four characters.
+static inline unsigned int rr_fourcc(char a, char b, char c, char d) { return v4l2_fourcc(a, b, c, d); }

@@ -11,8 +11,8 @@ import Synchronization
 /// Each period is stamped on the monotonic clock with the instant its first sample was captured (now, less
 /// what the device still holds). An overrun or a suspend is recovered (`snd_pcm_recover`); a device that goes
 /// away (unplugged) is reopened every second until it is back, and meanwhile the mix simply has no microphone:
-/// silence, in sync. A device that delivers faster than real time (a file played through ALSA's file plugin) is
-/// paced to the clock.
+/// silence, in sync. A device with no clock of its own (ALSA's `file` or `null` plugins, which deliver as fast as
+/// they are read) is paced to the pipeline's clock, and its periods are stamped where that clock puts them.
 public final class ALSAMicrophone: Sendable {
     /// What happened to the device, for events and logs.
     public enum Event: Sendable, Equatable {
@@ -88,12 +88,16 @@ public final class ALSAMicrophone: Sendable {
         let channels: Int
         let format: MediaFrame.SampleFormat
         let bytesPerFrame: Int
+        /// No clock of its own: paced to ours.
+        let freeRunning: Bool
         private var buffer: [UInt8]
         /// The instant of the first period's first sample and the frames read since, for pacing.
         private var start: MonotonicInstant?
         private var framesRead: Int64 = 0
 
-        var summary: String { "\(name): \(rate) Hz, \(channels == 1 ? "mono" : "\(channels) channels"), \(format)" }
+        var summary: String {
+            "\(name): \(rate) Hz, \(channels == 1 ? "mono" : "\(channels) channels"), \(format)" + (freeRunning ? ", no clock of its own (paced)" : "")
+        }
 
         private init(pcm: OpaquePointer, name: String, rate: Int, channels: Int, format: MediaFrame.SampleFormat) {
             self.pcm = pcm
@@ -102,6 +106,8 @@ public final class ALSAMicrophone: Sendable {
             self.channels = channels
             self.format = format
             bytesPerFrame = channels * (format == .s16 ? 2 : 4)
+            let type = snd_pcm_type(pcm)
+            freeRunning = type == SND_PCM_TYPE_FILE || type == SND_PCM_TYPE_NULL
             buffer = [UInt8](repeating: 0, count: ALSAMicrophone.periodFrames * 4 * bytesPerFrame)
         }
 
@@ -146,16 +152,11 @@ public final class ALSAMicrophone: Sendable {
         /// Reads one period; nil after a recovered overrun or suspend (the next read goes on).
         func read() throws(Failure) -> MediaFrame? {
             let frames = ALSAMicrophone.periodFrames
-            var paced = false
-            if let start {
-                // A device faster than real time (ALSA's file plugin over null) waits for the clock, and its
-                // samples are stamped where the clock says they belong.
+            if freeRunning, let start {
+                // A device without a clock waits for ours.
                 let due = start.advanced(by: Double(framesRead + Int64(frames)) / Double(rate))
                 let wait = due.seconds(since: .now())
-                if wait > 0 {
-                    Thread.sleep(forTimeInterval: wait)
-                    paced = true
-                }
+                if wait > 0 { Thread.sleep(forTimeInterval: wait) }
             }
             let got = buffer.withUnsafeMutableBytes { snd_pcm_readi(pcm, $0.baseAddress, snd_pcm_uframes_t(frames)) }
             if got < 0 {
@@ -167,7 +168,7 @@ public final class ALSAMicrophone: Sendable {
             // The first sample of this period was captured before what the device still holds, and before it.
             var delay: snd_pcm_sframes_t = 0
             if snd_pcm_delay(pcm, &delay) < 0 || delay < 0 { delay = 0 }
-            let capturedAt = paced ? start!.advanced(by: Double(framesRead) / Double(rate))
+            let capturedAt = freeRunning && start != nil ? start!.advanced(by: Double(framesRead) / Double(rate))
                 : MonotonicInstant.now().advanced(by: -Double(Int(delay) + got) / Double(rate))
             if start == nil { start = capturedAt }
             framesRead += Int64(got)

@@ -10,6 +10,8 @@ public protocol CameraDevice {
     func capability() throws(V4L2Error) -> V4L2Device.Capability
     /// Every pixel format, discrete size and frame interval it offers (VIDIOC_ENUM_FMT, _FRAMESIZES, _FRAMEINTERVALS).
     func modes() throws(V4L2Error) -> [CameraMode]
+    /// Sets `mode` and starts streaming.
+    func startStreaming(_ mode: CameraMode) throws(V4L2Error) -> CameraStream
 }
 
 extension CameraDevice {
@@ -35,7 +37,7 @@ public struct CameraSetupError: Error, Equatable, Sendable, CustomStringConverti
 }
 
 /// A V4L2 video-capture node.
-public struct V4L2Camera: CameraDevice {
+public struct V4L2Camera: CameraDevice, Sendable {
     public let path: String
 
     public init(path: String) { self.path = path }
@@ -43,4 +45,6 @@ public struct V4L2Camera: CameraDevice {
     public func capability() throws(V4L2Error) -> V4L2Device.Capability { try V4L2Device.queryCapability(path: path) }
 
     public func modes() throws(V4L2Error) -> [CameraMode] { try V4L2Device.enumerateModes(path: path) }
+
+    public func startStreaming(_ mode: CameraMode) throws(V4L2Error) -> CameraStream { try V4L2Stream(path: path, mode: mode) }
 }

@@ -11,7 +11,16 @@ public enum DeviceInventory {
         return names.filter { $0.hasPrefix("video") }.sorted { $0.localizedStandardCompare($1) == .orderedAscending }.compactMap { name in
             let path = "\(devDirectory)/\(name)"
             guard let capability = try? V4L2Device.queryCapability(path: path), capability.isVideoCapture else { return nil }
-            return DeviceInfo(kind: "camera", id: path, name: capability.card, inUse: false)
+            let camera = V4L2Camera(path: path)
+            let modes = (try? camera.modes()) ?? []
+            let mode: String
+            do {
+                let choice = try camera.chooseMode()
+                mode = "\(choice.mode) (\(choice.reason))"
+            } catch {
+                mode = "\(error)"
+            }
+            return DeviceInfo(kind: "camera", id: path, name: capability.card, inUse: false, mode: mode, modes: modes.map(\.description))
         }
     }
 

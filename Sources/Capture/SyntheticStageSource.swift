@@ -22,8 +22,10 @@ public final class SyntheticStageSource {
         public var beepHz = 1000.0
         public var beepSeconds = 0.05
         public var fontFile = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf"
-        /// Whether it also plays the room's sound (false when a real microphone is configured).
+        /// Whether it plays the room's sound (false when a real microphone is configured).
         public var withAudio = true
+        /// Whether it shows the room's picture (false when a real camera is configured).
+        public var withVideo = true
 
         public init() {}
     }
@@ -50,6 +52,7 @@ public final class SyntheticStageSource {
 
     /// Produces frames into `sink` from `origin` until `stop` is set; `audioFrameSize` is the encoder's frame size.
     public func run(into sink: MediaSink, origin: MonotonicInstant, audioFrameSize: Int, stop: borrowing Atomic<Bool>) throws {
+        guard settings.withVideo || settings.withAudio else { return }
         let pictures = try FilterGraphSource(description: filterDescription)
         let frameInterval = 1.0 / Double(settings.framesPerSecond)
         let audioInterval = Double(audioFrameSize) / Double(settings.sampleRate)
@@ -58,9 +61,9 @@ public final class SyntheticStageSource {
         while !stop.load(ordering: .relaxed) {
             let videoDue = origin.advanced(by: Double(videoIndex) * frameInterval)
             let audioDue = origin.advanced(by: Double(audioIndex) * audioInterval)
-            let due = settings.withAudio ? min(videoDue, audioDue) : videoDue
+            let due = !settings.withAudio ? videoDue : !settings.withVideo ? audioDue : min(videoDue, audioDue)
             Self.sleep(until: due)
-            if videoDue <= audioDue || !settings.withAudio {
+            if settings.withVideo && (videoDue <= audioDue || !settings.withAudio) {
                 let frame = try pictures.nextFrame(capturedAt: videoDue)
                 if MonotonicInstant.now().seconds(since: videoDue) > Double(Self.bufferedFrames) * frameInterval {
                     droppedVideoFrames += 1

@@ -91,7 +91,16 @@ public struct V4L2Error: Error, Equatable, Sendable, CustomStringConvertible {
     public let operation: String
     public let path: String
     public let code: Int32
-    public var description: String { "\(operation) on \(path): \(String(cString: strerror(code)))" }
+    public var description: String {
+        let hint = switch code {
+        case EBUSY: " (another program is using the camera; stop it)"
+        case ENOENT: " (no such device; `roomrecctl devices` lists the cameras, and /dev/v4l/by-id/ their stable names)"
+        case ENODEV: " (the camera is gone; check its USB cable)"
+        case EACCES: " (no permission; the service user needs the video group)"
+        default: ""
+        }
+        return "\(operation) on \(path): \(String(cString: strerror(code)))\(hint)"
+    }
 
     public init(operation: String, path: String, code: Int32) {
         self.operation = operation

@@ -303,7 +303,12 @@ public actor RecorderDaemon: ControlService {
             inventory = (MonotonicInstant.now(), DeviceInventory.cameras() + DeviceInventory.microphones())
         }
         return [
-            DeviceInfo(kind: "camera", id: "synthetic", name: "Synthetic stage (1920×1080, 30 fps)", inUse: active != nil),
+            {
+                switch config.capture.camera {
+                case .synthetic: DeviceInfo(kind: "camera", id: "synthetic", name: "Synthetic stage (1920×1080, 30 fps)", inUse: active != nil)
+                case .v4l2(let path): DeviceInfo(kind: "camera", id: path, name: "V4L2 camera \(path) (configured)", inUse: active != nil)
+                }
+            }(),
             {
                 switch config.capture.microphone {
                 case .synthetic: DeviceInfo(kind: "microphone", id: "synthetic", name: "Synthetic tone (48 kHz stereo)", inUse: active != nil)

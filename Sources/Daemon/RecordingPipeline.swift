@@ -54,6 +54,7 @@ final class RecordingPipeline: Sendable {
         var compositor: Compositor
         var source: SyntheticStageSource
         var microphone: ALSAMicrophone?
+        var camera: CameraSource?
     }
 
     /// What a capture device did, for events and logs: a message, and whether it is a warning.
@@ -77,10 +78,15 @@ final class RecordingPipeline: Sendable {
             settings.withAudio = false
             microphone = ALSAMicrophone(name: name)
         }
+        var camera: CameraSource?
+        if case .v4l2(let path) = capture.camera {
+            settings.withVideo = false
+            camera = CameraSource(device: V4L2Camera(path: path))
+        }
         let source = SyntheticStageSource(settings: settings)
         stage.join(StageLayout.Source(id: Self.roomCamera, kind: .roomCamera, width: source.settings.width, height: source.settings.height))
         try mixer.join(Self.roomMicrophone)
-        parts = Mutex(Parts(writer: writer, compositor: try Compositor(mode: layout), source: source, microphone: microphone))
+        parts = Mutex(Parts(writer: writer, compositor: try Compositor(mode: layout), source: source, microphone: microphone, camera: camera))
         stats.update { $0.encoder = writer.encoderNames.video }
     }
 
@@ -140,6 +146,23 @@ final class RecordingPipeline: Sendable {
         } else {
             microphoneDone.signal()
         }
+        let cameraDone = DispatchSemaphore(value: 0)
+        if let camera = taken.camera {
+            let thread = Thread { [self, report, stage] in
+                camera.run(deliver: { stage.deliver($0, from: Self.roomCamera) }, events: { event in
+                    switch event {
+                    case .opened(let summary): report("\(summary) opened", false)
+                    case .recovered(let summary): report("\(summary) is back; its picture is recorded again", true)
+                    case .lost(let why): report("\(why); the recording shows the slate until it is back", true)
+                    }
+                }, stop: stopFlag)
+                cameraDone.signal()
+            }
+            thread.name = "roomrec.source.camera"
+            thread.start()
+        } else {
+            cameraDone.signal()
+        }
 
         var failure: String?
         var firstFrameAt: MonotonicInstant?
@@ -157,6 +180,7 @@ final class RecordingPipeline: Sendable {
         }
         sourceDone.wait()
         microphoneDone.wait()
+        cameraDone.wait()
         failure = failure ?? sourceFailure.withLock { $0 }
         var file: RecordingWriter.Summary?
         do {

@@ -199,11 +199,7 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         let capture = try root.section("capture")
         switch try capture.string("camera") {
         case nil, "synthetic"?: config.capture.camera = .synthetic
-        case let path? where path.hasPrefix("/dev/"):
-            // Listed with their chosen mode by `roomrecctl devices`; the capture loop itself is not built yet, and a
-            // camera that is configured must never silently record the test pattern instead.
-            throw capture.error("camera", "recording from a V4L2 camera (\(path)) is not available yet; use \"synthetic\" "
-                                + "(`roomrecctl devices` shows the cameras and the mode each would record)")
+        case let path? where path.hasPrefix("/dev/"): config.capture.camera = .v4l2(path)
         case let other?:
             throw capture.error("camera", "expected \"synthetic\" or a V4L2 device such as \"/dev/v4l/by-id/usb-…-video-index0\" or \"/dev/video0\", got \"\(other)\"")
         }

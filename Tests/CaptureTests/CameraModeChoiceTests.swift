@@ -54,7 +54,7 @@ final class CameraModeChoiceTests: XCTestCase {
     }
 
     func testAnUnpluggedCameraAndOneWithoutAUsableFormatSayWhatIsWrong() throws {
-        var unplugged = try ScriptedCamera(fixture: "logitech-c920.txt")
+        let unplugged = try ScriptedCamera(fixture: "logitech-c920.txt")
         unplugged.failure = ENODEV
         XCTAssertThrowsError(try unplugged.chooseMode()) { error in
             XCTAssertTrue("\(error)".contains("its formats cannot be read: VIDIOC_ENUM_FMT on /dev/v4l/by-id/logitech-c920: No such device"), "\(error)")

@@ -4,16 +4,26 @@ import RecorderCore
 
 /// A camera that answers as a real one did: its modes come from the recorded `v4l2-ctl --list-formats-ext`
 /// output of that camera (Tests/Fixtures/v4l2/), through the same ``CameraDevice`` interface ``V4L2Camera``
-/// implements. It stands in where a real camera cannot be attached; `failure` makes its calls fail as an
-/// unplugged camera's do (ENODEV).
-public struct ScriptedCamera: CameraDevice {
+/// implements. It stands in where a real camera cannot be attached. It streams real JPEG pictures of one colour
+/// (made by the `ffmpeg` command line) at the chosen mode's rate, stamped on the monotonic clock; `failure`
+/// makes every call, streaming included, fail as an unplugged camera's do (ENODEV).
+public final class ScriptedCamera: CameraDevice, @unchecked Sendable {
     public let path: String
     public let card: String
     private let offered: [CameraMode]
-    public var failure: Int32?
+    private let state = NSLock()
+    private var _failure: Int32?
+    /// The colour its pictures show, as ffmpeg names colours.
+    public let colour: String
+    /// Set (to ENODEV) to unplug it, nil to plug it back in.
+    public var failure: Int32? {
+        get { state.withLock { _failure } }
+        set { state.withLock { _failure = newValue } }
+    }
 
     /// The camera recorded in `fixture` (a file name in Tests/Fixtures/v4l2/).
-    public init(fixture: String) throws {
+    public init(fixture: String, colour: String = "red") throws {
+        self.colour = colour
         let url = Self.fixtures.appendingPathComponent(fixture)
         let text = try String(contentsOf: url, encoding: .utf8)
         path = "/dev/v4l/by-id/\(fixture.replacingOccurrences(of: ".txt", with: ""))"
@@ -32,6 +42,49 @@ public struct ScriptedCamera: CameraDevice {
     public func modes() throws(V4L2Error) -> [CameraMode] {
         if let failure { throw V4L2Error(operation: "VIDIOC_ENUM_FMT", path: path, code: failure) }
         return offered
+    }
+
+    public func startStreaming(_ mode: CameraMode) throws(V4L2Error) -> CameraStream {
+        if let failure { throw V4L2Error(operation: "open", path: path, code: failure) }
+        guard mode.pixelFormat == "MJPG" else { throw V4L2Error(operation: "VIDIOC_S_FMT(\(mode)): the scripted camera streams MJPEG only", path: path, code: EINVAL) }
+        let picture: Data
+        do {
+            picture = try ProcessRunner.runData("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-f", "lavfi", "-i", "color=c=\(colour):s=\(mode.width)x\(mode.height)",
+                                                                    "-frames:v", "1", "-f", "mjpeg", "-"])
+        } catch {
+            throw V4L2Error(operation: "making the scripted picture: \(error)", path: path, code: EIO)
+        }
+        return Stream(camera: self, picture: picture, interval: 1 / mode.framesPerSecond)
+    }
+
+    /// Frames at the mode's rate until the camera is unplugged.
+    private final class Stream: CameraStream {
+        let camera: ScriptedCamera
+        let picture: Data
+        let interval: Double
+        var next = MonotonicInstant.now()
+
+        init(camera: ScriptedCamera, picture: Data, interval: Double) {
+            self.camera = camera
+            self.picture = picture
+            self.interval = interval
+        }
+
+        func next(timeout: Double, _ body: (UnsafeRawBufferPointer, MonotonicInstant) throws -> Void) throws -> Bool {
+            if let failure = camera.failure { throw V4L2Error(operation: "VIDIOC_DQBUF", path: camera.path, code: failure) }
+            let wait = next.seconds(since: .now())
+            if wait > timeout {
+                Thread.sleep(forTimeInterval: timeout)
+                return false
+            }
+            if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+            let stamp = MonotonicInstant.now()
+            next = next.advanced(by: interval)
+            try picture.withUnsafeBytes { try body($0, stamp) }
+            return true
+        }
+
+        func stop() {}
     }
 
     /// The modes in `v4l2-ctl --list-formats-ext` output, old style ("Pixel Format: 'YUYV'") or new ("[0]: 'MJPG'").
