@@ -1,8 +1,10 @@
-// V4L2 headers plus the ioctl request numbers as functions (Swift cannot import the _IOR/_IOWR macros).
+// Linux device headers: V4L2 (with the ioctl request numbers as functions, since Swift cannot import the
+// _IOR/_IOWR macros) and netlink, for the kernel's device events.
 #pragma once
 #include <linux/videodev2.h>
 #include <libv4l2.h>
 #include <sys/ioctl.h>
+#include <linux/netlink.h>
 
 static inline unsigned long rr_vidioc_querycap(void) { return VIDIOC_QUERYCAP; }
 static inline unsigned long rr_vidioc_enum_fmt(void) { return VIDIOC_ENUM_FMT; }

@@ -1,3 +1,4 @@
+import Capture
 import Catalog
 import ControlAPI
 import Foundation
@@ -98,6 +99,16 @@ public enum DaemonMain {
         await daemon.startRecovery()
         // Which encoder this machine records with: tried after READY, so a slow GPU driver never delays start-up.
         Task { await daemon.prepareEncoders() }
+        // Cameras and microphones coming and going, from the kernel's device events.
+        let hotplug: HotplugMonitor?
+        do {
+            hotplug = try HotplugMonitor()
+            hotplug?.start { event in Task { await daemon.deviceChanged(event) } }
+        } catch {
+            hotplug = nil
+            logger.warning("device events cannot be watched here; the device list is read on request", metadata: ["error": "\(error)"])
+        }
+        defer { hotplug?.stop() }
         logger.notice("roomrecd ready", metadata: [
             "version": "\(RoomRecorderVersion.current)", "room": "\(config.room.id)", "socket": "\(config.control.socketPath)",
             "config": "\(configPath)",

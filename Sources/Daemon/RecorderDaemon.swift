@@ -379,6 +379,20 @@ public actor RecorderDaemon: ControlService {
 
     public func events() async -> AsyncStream<ControlEvent> { eventHub.subscribe() }
 
+    /// A camera or microphone appeared or went away: the device list is read again, and subscribers are told
+    /// (a warning if it is the configured one and it went away).
+    public func deviceChanged(_ event: DeviceEvent) {
+        inventory = nil
+        // The configured camera is named by a stable link (/dev/v4l/by-id/…) to the node the event names.
+        var configured = false
+        if event.kind == .camera, case .v4l2(let path) = config.capture.camera {
+            configured = path == event.device || URL(fileURLWithPath: path).resolvingSymlinksInPath().path == event.device
+        }
+        eventHub.publish(.device, message: "\(event)" + (configured ? " (the configured \(event.kind.rawValue))" : ""))
+        if configured, event.action == .removed { eventHub.publish(.warning, message: "the configured \(event.kind.rawValue) \(event.device) went away") }
+        logger.notice("device event", metadata: ["device": "\(event.device)", "kind": "\(event.kind.rawValue)", "action": "\(event.action.rawValue)"])
+    }
+
     public func metrics() async -> [Metric] {
         let failures = await uploads.failures
         let counts = (try? catalog.queueCounts()) ?? [:]

@@ -10,6 +10,8 @@ public struct ControlEvent: Codable, Equatable, Sendable {
         case upload
         case warning
         case config
+        /// A camera or microphone appeared or went away.
+        case device
     }
 
     /// Increases by one per event since the daemon started (the SSE `id:`).
