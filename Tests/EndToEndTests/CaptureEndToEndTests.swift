@@ -104,4 +104,33 @@ final class CaptureEndToEndTests: XCTestCase {
         let picture = try XCTUnwrap(DecodedPicture.frames([60], of: try XCTUnwrap(job.remoteId))[60])
         XCTAssertTrue(picture.matches(960, 540, (93, 93, 93), tolerance: 12), "\(picture.pixel(960, 540))")
     }
+
+    func testTheHardwareCheckRecordsFromTheConfiguredDevicesAndReports() async throws {
+        let files = try TemporaryDirectory(prefix: "hwcheck")
+        // A microphone that plays a steady tone (ALSA's file plugin), the synthetic camera.
+        var raw = Data()
+        for n in 0..<(6 * 48_000) {
+            let value = Int32(0.25 * 2_147_483_647 * sin(2 * .pi * 440 * Double(n) / 48_000)).littleEndian
+            withUnsafeBytes(of: value) { raw.append(contentsOf: $0) }
+            withUnsafeBytes(of: value) { raw.append(contentsOf: $0) }
+        }
+        try raw.write(to: files.url.appendingPathComponent("tone.raw"))
+        try """
+            pcm.roomtest { type file; slave.pcm "null"; file "/dev/null"; infile "\(files.path)/tone.raw"; format "raw" }
+            """.write(toFile: "\(files.path)/asoundrc", atomically: true, encoding: .utf8)
+        try "[capture]\ncamera = \"synthetic\"\nmicrophone = \"roomtest\"\n".write(toFile: "\(files.path)/roomrec.toml", atomically: true, encoding: .utf8)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/hardware-check").standardized.path
+        let result = try ProcessRunner.run("/usr/bin/python3", [script, "\(files.path)/roomrec.toml", "3"], environment: ProcessInfo.processInfo.environment.merging([
+            "ROOMREC_BIN_DIR": DaemonProcess.binDirectory, "ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:\(files.path)/asoundrc",
+        ]) { $1 })
+        print(result.stdout)
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        XCTAssertTrue(result.stdout.contains("microphone roomtest: 48000 Hz, 2 channels"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("1920x1080 H264 High"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("0 dropped"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("verdict: OK"), result.stdout)
+        if let scratch = result.stdout.split(separator: "\n").last(where: { $0.hasPrefix("the recording and the daemon's log are in ") }) {
+            try? FileManager.default.removeItem(atPath: String(scratch.dropFirst("the recording and the daemon's log are in ".count)))
+        }
+    }
 }
