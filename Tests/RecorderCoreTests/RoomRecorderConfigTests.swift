@@ -64,7 +64,8 @@ final class RoomRecorderConfigTests: XCTestCase {
         XCTAssertEqual(config.recording.minimumFreeBytes, 4 << 30)
         XCTAssertEqual(config.recording.reserveBytes, 1 << 30)
         XCTAssertEqual(try RoomRecorderConfig.parse("[recording]\nencoder = \"software\"", file: "x").recording.encoders, .softwareOnly)
-        let capture = try RoomRecorderConfig.parse("[capture]\nmicrophone = \"plughw:CARD=Conference,DEV=0\"", file: "x").capture
+        let capture = try RoomRecorderConfig.parse("[capture]\ncamera = \"/dev/v4l/by-id/usb-cam-video-index0\"\nmicrophone = \"plughw:CARD=Conference,DEV=0\"", file: "x").capture
+        XCTAssertEqual(capture.camera, .v4l2("/dev/v4l/by-id/usb-cam-video-index0"))
         XCTAssertEqual(capture.microphone, .alsa("plughw:CARD=Conference,DEV=0"))
         XCTAssertEqual(config.recording.videoBitrateKbps, 8000)
         XCTAssertEqual(config.recording.audioBitrateKbps, 128)
@@ -83,7 +84,6 @@ final class RoomRecorderConfigTests: XCTestCase {
             ("[recording]\n\noutput_dir = \"recordings\"", 3, "recording.output_dir", "absolute path"),
             ("[recording]\nvideo_bitrate_kbps = 10", 2, "recording.video_bitrate_kbps", "between 500 and 50000"),
             ("[capture]\ncamera = \"video0\"", 2, "capture.camera", "expected \"synthetic\" or a V4L2 device"),
-            ("[capture]\ncamera = \"/dev/video0\"", 2, "capture.camera", "not available yet"),
             ("[capture]\nmicrophone = \"  \"", 2, "capture.microphone", "an ALSA PCM such as \"default\""),
             ("[libary]\npath = \"/x\"", 1, "libary", "unknown key"),
             ("room = \"x\"", 1, "room", "expected a table"),
