@@ -20,5 +20,9 @@ static inline unsigned long rr_vidioc_qbuf(void) { return VIDIOC_QBUF; }
 static inline unsigned long rr_vidioc_dqbuf(void) { return VIDIOC_DQBUF; }
 static inline unsigned long rr_vidioc_streamon(void) { return VIDIOC_STREAMON; }
 static inline unsigned long rr_vidioc_streamoff(void) { return VIDIOC_STREAMOFF; }
+static inline unsigned long rr_vidioc_queryctrl(void) { return VIDIOC_QUERYCTRL; }
+static inline unsigned long rr_vidioc_s_ctrl(void) { return VIDIOC_S_CTRL; }
+/// Asks VIDIOC_QUERYCTRL for the control after the given id.
+static inline unsigned int rr_ctrl_flag_next_ctrl(void) { return V4L2_CTRL_FLAG_NEXT_CTRL; }
 /// The fourcc code of four characters.
 static inline unsigned int rr_fourcc(char a, char b, char c, char d) { return v4l2_fourcc(a, b, c, d); }

@@ -12,6 +12,8 @@ public protocol CameraDevice {
     func modes() throws(V4L2Error) -> [CameraMode]
     /// Sets `mode` and starts streaming.
     func startStreaming(_ mode: CameraMode) throws(V4L2Error) -> CameraStream
+    /// Sets controls by their `v4l2-ctl` names; returns what could not be set, each with why.
+    func setControls(_ values: [String: Int]) -> [String]
 }
 
 extension CameraDevice {
@@ -47,4 +49,6 @@ public struct V4L2Camera: CameraDevice, Sendable {
     public func modes() throws(V4L2Error) -> [CameraMode] { try V4L2Device.enumerateModes(path: path) }
 
     public func startStreaming(_ mode: CameraMode) throws(V4L2Error) -> CameraStream { try V4L2Stream(path: path, mode: mode) }
+
+    public func setControls(_ values: [String: Int]) -> [String] { V4L2Device.setControls(values, path: path) }
 }

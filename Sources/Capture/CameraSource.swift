@@ -17,10 +17,15 @@ public final class CameraSource: Sendable {
     }
 
     private let device: any CameraDevice & Sendable
+    /// V4L2 controls set each time the camera is opened (a camera plugged back in has forgotten them).
+    private let controls: [String: Int]
     /// How long to wait between attempts to open a lost camera.
     static let retryInterval = 0.5
 
-    public init(device: any CameraDevice & Sendable) { self.device = device }
+    public init(device: any CameraDevice & Sendable, controls: [String: Int] = [:]) {
+        self.device = device
+        self.controls = controls
+    }
 
     public var path: String { device.path }
 
@@ -43,7 +48,10 @@ public final class CameraSource: Sendable {
                     let (mode, reason) = try device.chooseMode()
                     decoder = try CameraDecoder(mode: mode)
                     stream = try device.startStreaming(mode)
-                    events(lost ? .recovered("camera \(device.path): \(mode)") : .opened("camera \(device.path): \(mode) (\(reason))"))
+                    let refused = device.setControls(controls)
+                    let set = controls.isEmpty ? "" : refused.isEmpty ? "; controls set: \(controls.keys.sorted().joined(separator: ", "))"
+                        : "; controls not set: \(refused.joined(separator: "; "))"
+                    events(lost ? .recovered("camera \(device.path): \(mode)\(set)") : .opened("camera \(device.path): \(mode) (\(reason))\(set)"))
                     lost = false
                     silentSeconds = 0
                 } catch {

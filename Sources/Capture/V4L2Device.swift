@@ -76,6 +76,57 @@ public enum V4L2Device {
         return modes
     }
 
+    /// The controls a camera offers, by the names `v4l2-ctl --list-ctrls` prints ("Focus, Absolute" becomes
+    /// `focus_absolute`), with their ids.
+    static func controls(fd: Int32) -> [String: UInt32] {
+        var controls: [String: UInt32] = [:]
+        var query = v4l2_queryctrl()
+        query.id = rr_ctrl_flag_next_ctrl()
+        while rr_ioctl(fd, rr_vidioc_queryctrl(), &query) == 0 {
+            if query.flags & UInt32(V4L2_CTRL_FLAG_DISABLED) == 0, query.type != V4L2_CTRL_TYPE_CTRL_CLASS.rawValue {
+                controls[controlName(string(query.name))] = query.id
+            }
+            query.id |= rr_ctrl_flag_next_ctrl()
+        }
+        return controls
+    }
+
+    /// v4l2-ctl's spelling of a control's name: lower case, anything but letters and digits as one underscore.
+    public static func controlName(_ name: String) -> String {
+        var result = ""
+        for character in name.lowercased() {
+            if character.isLetter || character.isNumber {
+                result.append(character)
+            } else if !result.isEmpty, result.last != "_" {
+                result.append("_")
+            }
+        }
+        return result.hasSuffix("_") ? String(result.dropLast()) : result
+    }
+
+    /// Sets each control by name (automatic modes first, so a manual value is not refused while the automatic one
+    /// is on); returns what could not be set, each with why and, for an unknown name, what the camera offers.
+    public static func setControls(_ values: [String: Int], path: String) -> [String] {
+        guard !values.isEmpty else { return [] }
+        let fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return ["controls not set: \(V4L2Error(operation: "open", path: path, code: errno))"] }
+        defer { close(fd) }
+        let offered = controls(fd: fd)
+        var failures: [String] = []
+        let automaticFirst = values.sorted { ($0.key.contains("auto") ? 0 : 1, $0.key) < ($1.key.contains("auto") ? 0 : 1, $1.key) }
+        for (name, value) in automaticFirst {
+            guard let id = offered[name] else {
+                failures.append("\(path) has no control \(name) (it has \(offered.keys.sorted().joined(separator: ", ")))")
+                continue
+            }
+            var control = v4l2_control(id: id, value: Int32(clamping: value))
+            if rr_ioctl(fd, rr_vidioc_s_ctrl(), &control) != 0 {
+                failures.append("\(name) = \(value): \(V4L2Error(operation: "VIDIOC_S_CTRL", path: path, code: errno))")
+            }
+        }
+        return failures
+    }
+
     /// "MJPG" for V4L2_PIX_FMT_MJPEG, and so on.
     static func fourcc(_ code: UInt32) -> String {
         String(decoding: (0..<4).map { UInt8((code >> ($0 * 8)) & 0xff) }, as: UTF8.self).trimmingCharacters(in: .whitespaces)

@@ -81,7 +81,7 @@ final class RecordingPipeline: Sendable {
         var camera: CameraSource?
         if case .v4l2(let path) = capture.camera {
             settings.withVideo = false
-            camera = CameraSource(device: V4L2Camera(path: path))
+            camera = CameraSource(device: V4L2Camera(path: path), controls: capture.controls)
         }
         let source = SyntheticStageSource(settings: settings)
         stage.join(StageLayout.Source(id: Self.roomCamera, kind: .roomCamera, width: source.settings.width, height: source.settings.height))

@@ -31,6 +31,22 @@ struct ConfigReader {
         }
     }
 
+    /// Every key of this table as an integer (true and false as 1 and 0), for free-form settings such as camera
+    /// controls; any other type names its key.
+    func integers() throws(ConfigError) -> [String: Int] {
+        var values: [String: Int] = [:]
+        for key in table.keys {
+            consumed.keys.insert(key)
+            switch table[key]?.value {
+            case .integer(let n)?: values[key] = Int(n)
+            case .boolean(let b)?: values[key] = b ? 1 : 0
+            case let other?: throw error(key, "expected a number or true/false, found a \(other.typeName)")
+            case nil: break
+            }
+        }
+        return values
+    }
+
     /// The raw value of `key`, for keys that take more than one type.
     func value(_ key: String) throws(ConfigError) -> TOMLValue? {
         consumed.keys.insert(key)

@@ -24,6 +24,9 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         public var camera = CameraSetting.synthetic
         /// Audio source; `synthetic` is a 48 kHz tone with a beep once a second, aligned with the video's flash.
         public var microphone = MicrophoneSetting.synthetic
+        /// V4L2 controls set on the camera when it is opened, by the names `v4l2-ctl --list-ctrls` prints
+        /// (`focus_absolute`, `white_balance_temperature`, `zoom_absolute`, …); booleans as 1 and 0.
+        public var controls: [String: Int] = [:]
     }
 
     /// How recordings are encoded and where they are written while they run.
@@ -203,6 +206,7 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         case let other?:
             throw capture.error("camera", "expected \"synthetic\" or a V4L2 device such as \"/dev/v4l/by-id/usb-…-video-index0\" or \"/dev/video0\", got \"\(other)\"")
         }
+        config.capture.controls = try capture.section("controls").integers()
         switch try capture.string("microphone") {
         case nil, "synthetic"?: config.capture.microphone = .synthetic
         case let name? where !name.trimmingCharacters(in: .whitespaces).isEmpty: config.capture.microphone = .alsa(name)

@@ -43,6 +43,13 @@ final class CameraModeChoiceTests: XCTestCase {
         XCTAssertEqual(Set(all), Set(expected.keys).union(["logitech-c920.txt", "logitech-c310.txt"]), "every fixture has its choice named")
     }
 
+    func testControlNamesAreSpelledAsV4l2ctlSpellsThem() {
+        XCTAssertEqual(V4L2Device.controlName("Focus, Absolute"), "focus_absolute")
+        XCTAssertEqual(V4L2Device.controlName("White Balance Temperature, Auto"), "white_balance_temperature_auto")
+        XCTAssertEqual(V4L2Device.controlName("Focus, Automatic Continuous"), "focus_automatic_continuous")
+        XCTAssertEqual(V4L2Device.controlName("Power Line Frequency"), "power_line_frequency")
+    }
+
     func testTheParserReadsBothStylesOfV4l2ctlOutput() throws {
         // New style ("[2]: 'MJPG'") and old style ("Pixel Format: 'MJPG' (compressed)"), as the two fixtures are.
         let c920 = try ScriptedCamera(fixture: "logitech-c920.txt").modes()

@@ -11,7 +11,7 @@ import XCTest
 final class CameraSourceTests: XCTestCase {
     func testAnUnpluggedCameraShowsTheSlateAndIsBackWithinTwoSecondsOfReturning() throws {
         let camera = try ScriptedCamera(fixture: "logitech-c920.txt", colour: "red")
-        let source = CameraSource(device: camera)
+        let source = CameraSource(device: camera, controls: ["focus_automatic_continuous": 0, "focus_absolute": 30, "zoom_ultra": 5])
         let stage = StageInputs()
         stage.join(StageLayout.Source(id: "camera", kind: .roomCamera, width: 1920, height: 1080))
         let stop = Atomic(false)
@@ -62,6 +62,8 @@ final class CameraSourceTests: XCTestCase {
             return XCTFail("opened, lost, recovered: \(seen)")
         }
         XCTAssertTrue(opened.contains("MJPG 1920x1080@30"), opened)
+        XCTAssertTrue(opened.contains("controls not set: /dev/v4l/by-id/logitech-c920 has no control zoom_ultra"), opened)
+        XCTAssertEqual(camera.controlsSet, ["focus_automatic_continuous": 0, "focus_absolute": 30], "set again on every open")
         XCTAssertTrue(lost.contains("No such device"), lost)
     }
 }

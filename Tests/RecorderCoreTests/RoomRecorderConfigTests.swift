@@ -67,6 +67,8 @@ final class RoomRecorderConfigTests: XCTestCase {
         let capture = try RoomRecorderConfig.parse("[capture]\ncamera = \"/dev/v4l/by-id/usb-cam-video-index0\"\nmicrophone = \"plughw:CARD=Conference,DEV=0\"", file: "x").capture
         XCTAssertEqual(capture.camera, .v4l2("/dev/v4l/by-id/usb-cam-video-index0"))
         XCTAssertEqual(capture.microphone, .alsa("plughw:CARD=Conference,DEV=0"))
+        let controls = try RoomRecorderConfig.parse("[capture.controls]\nfocus_automatic_continuous = false\nfocus_absolute = 30", file: "x").capture.controls
+        XCTAssertEqual(controls, ["focus_automatic_continuous": 0, "focus_absolute": 30])
         XCTAssertEqual(config.recording.videoBitrateKbps, 8000)
         XCTAssertEqual(config.recording.audioBitrateKbps, 128)
         XCTAssertEqual(config.library.path, "/srv/library")
@@ -83,6 +85,7 @@ final class RoomRecorderConfigTests: XCTestCase {
             ("[room]\ntitel = \"x\"", 2, "room.titel", "unknown key"),
             ("[recording]\n\noutput_dir = \"recordings\"", 3, "recording.output_dir", "absolute path"),
             ("[recording]\nvideo_bitrate_kbps = 10", 2, "recording.video_bitrate_kbps", "between 500 and 50000"),
+            ("[capture.controls]\nzoom_absolute = \"wide\"", 2, "capture.controls.zoom_absolute", "expected a number or true/false"),
             ("[capture]\ncamera = \"video0\"", 2, "capture.camera", "expected \"synthetic\" or a V4L2 device"),
             ("[capture]\nmicrophone = \"  \"", 2, "capture.microphone", "an ALSA PCM such as \"default\""),
             ("[libary]\npath = \"/x\"", 1, "libary", "unknown key"),

@@ -57,6 +57,22 @@ public final class ScriptedCamera: CameraDevice, @unchecked Sendable {
         return Stream(camera: self, picture: picture, interval: 1 / mode.framesPerSecond)
     }
 
+    /// The controls set on it, by name.
+    public private(set) var controlsSet: [String: Int] = [:]
+    /// The controls it has (as a C920's `v4l2-ctl --list-ctrls` names them).
+    public static let controlNames: Set<String> = ["brightness", "contrast", "saturation", "white_balance_automatic", "gain",
+                                                   "power_line_frequency", "white_balance_temperature", "sharpness", "backlight_compensation",
+                                                   "auto_exposure", "exposure_time_absolute", "exposure_dynamic_framerate", "pan_absolute",
+                                                   "tilt_absolute", "focus_absolute", "focus_automatic_continuous", "zoom_absolute"]
+
+    public func setControls(_ values: [String: Int]) -> [String] {
+        var refused: [String] = []
+        for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+            if Self.controlNames.contains(name) { state.withLock { controlsSet[name] = value } } else { refused.append("\(path) has no control \(name)") }
+        }
+        return refused
+    }
+
     /// Frames at the mode's rate until the camera is unplugged.
     private final class Stream: CameraStream {
         let camera: ScriptedCamera
