@@ -85,6 +85,16 @@ final class Encoder {
             }
         }
     }
+    /// Motion JPEG, as a USB camera sends it (for calibrating on the work a camera's pictures cost).
+    static func mjpeg(width: Int, height: Int) throws(FFmpegError) -> Encoder {
+        try Encoder(codecName: "mjpeg", label: "mjpeg") { (_, c) throws(FFmpegError) in
+            c.pointee.width = Int32(width)
+            c.pointee.height = Int32(height)
+            c.pointee.pix_fmt = AV_PIX_FMT_YUVJ420P
+            c.pointee.time_base = AVRational(num: 1, den: 30)
+        }
+    }
+
     /// FFmpeg's native AAC-LC encoder, 48 kHz stereo planar float.
     static func aac(_ settings: AudioEncoderSettings) throws(FFmpegError) -> Encoder {
         try Encoder(codecName: "aac", label: "aac (AAC-LC)") { (_, c) throws(FFmpegError) in

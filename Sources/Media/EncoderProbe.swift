@@ -53,14 +53,26 @@ public enum EncoderProbe {
 }
 
 /// Measures how fast the stage is composed and encoded by libx264 at each preset on this machine, with the cores
-/// it may use: pictures of a test pattern (rendered once, beforehand) are scaled into the canvas by the
-/// ``Compositor``, as a camera's are, and encoded, so the measure is of the pipeline's own work.
+/// it may use, doing what the pipeline does for a camera: each picture of a test pattern (rendered and
+/// JPEG-compressed once, beforehand) is decoded as a USB camera's MJPEG is, scaled into the canvas by the
+/// ``Compositor``, and encoded.
 public enum X264Calibrator {
     /// Frames per second for each preset tried, fastest preset first; it stops after the first preset too slow
     /// for `requiredSpeed` (slower ones would be slower still). Each preset runs for about `seconds`.
     public static func measure(settings: VideoEncoderSettings, seconds: Double = 2, requiredSpeed: Double = 1.5) throws -> [String: Double] {
-        let graph = try FilterGraphSource(description: "testsrc2=size=\(settings.width)x\(settings.height):rate=\(settings.framesPerSecond),format=yuv420p")
-        let pictures = try (0..<30).map { index in try graph.nextFrame(capturedAt: MonotonicInstant(nanoseconds: Int64(index))) }
+        let graph = try FilterGraphSource(description: "testsrc2=size=\(settings.width)x\(settings.height):rate=\(settings.framesPerSecond),format=yuvj420p")
+        let jpeg = try Encoder.mjpeg(width: settings.width, height: settings.height)
+        let packet = try MediaPacket()
+        var pictures: [[UInt8]] = []
+        for index in 0..<30 {
+            let picture = try graph.nextFrame(capturedAt: MonotonicInstant(nanoseconds: Int64(index)))
+            picture.pointer.pointee.pts = Int64(index)
+            try jpeg.send(picture)
+            try jpeg.drain(into: packet) { packet in
+                pictures.append(Array(UnsafeBufferPointer(start: packet.pointer.pointee.data, count: Int(packet.pointer.pointee.size))))
+            }
+        }
+        let camera = try CameraDecoder(mode: CameraMode("MJPG", settings.width, settings.height, fps: Double(settings.framesPerSecond)))
         let compositor = try Compositor(width: settings.width, height: settings.height, mode: .grid)
         let source = StageLayout.Source(id: "camera", kind: .roomCamera, width: settings.width, height: settings.height)
         var measured: [String: Double] = [:]
@@ -69,11 +81,11 @@ public enum X264Calibrator {
             trial.encoder = .init(.x264)
             trial.preset = preset
             let encoder = try Encoder.h264(trial)
-            let packet = try MediaPacket()
             let start = MonotonicInstant.now()
             var frames = 0
             while MonotonicInstant.now().seconds(since: start) < seconds || frames < 30 {
-                let canvas = try compositor.compose([(source, pictures[frames % pictures.count])], at: .now())
+                let decoded = try pictures[frames % pictures.count].withUnsafeBytes { (bytes) throws(FFmpegError) in try camera.decode(bytes, capturedAt: .now()) }
+                let canvas = try compositor.compose([(source, decoded)], at: .now())
                 canvas.pointer.pointee.pts = Int64(frames) * 3000
                 try encoder.send(canvas)
                 try encoder.drain(into: packet) { _ in }
