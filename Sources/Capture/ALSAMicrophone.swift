@@ -113,12 +113,15 @@ public final class ALSAMicrophone: Sendable {
 
         static func open(_ name: String) throws(Failure) -> Device {
             var handle: OpaquePointer?
-            try check(snd_pcm_open(&handle, name, SND_PCM_STREAM_CAPTURE, 0), name, "snd_pcm_open")
+            // Opened non-blocking so a device another program holds answers EBUSY instead of waiting for it; reads
+            // then block as usual.
+            try check(snd_pcm_open(&handle, name, SND_PCM_STREAM_CAPTURE, SND_PCM_NONBLOCK), name, "snd_pcm_open")
             guard let pcm = handle else { throw Failure(name: name, operation: "snd_pcm_open", code: -ENODEV) }
             do {
                 var params: OpaquePointer?
                 try check(snd_pcm_hw_params_malloc(&params), name, "snd_pcm_hw_params_malloc")
                 defer { snd_pcm_hw_params_free(params) }
+                try check(snd_pcm_nonblock(pcm, 0), name, "snd_pcm_nonblock")
                 try check(snd_pcm_hw_params_any(pcm, params), name, "snd_pcm_hw_params_any")
                 try check(snd_pcm_hw_params_set_access(pcm, params, SND_PCM_ACCESS_RW_INTERLEAVED), name, "set_access(interleaved)")
                 // The best format the device has: 32-bit keeps a quiet room's detail; 16-bit is what most have.

@@ -62,7 +62,7 @@ public final class CameraSource: Sendable {
             }
             do {
                 let got = try stream!.next(timeout: 1) { bytes, capturedAt in
-                    if let picture = try decoder!.decode(bytes, capturedAt: capturedAt) { deliver(picture) }
+                    if let picture = try decoder!.decode(bytes, capturedAt: capturedAt, bytesPerLine: stream!.bytesPerLine) { deliver(picture) }
                 }
                 silentSeconds = got ? 0 : silentSeconds + 1
                 if silentSeconds >= 3 { drop("no picture for 3 s; restarting it") }

@@ -10,6 +10,8 @@ public protocol CameraStream: AnyObject {
     func next(timeout: Double, _ body: (UnsafeRawBufferPointer, MonotonicInstant) throws -> Void) throws -> Bool
     /// Stops streaming and gives back the buffers.
     func stop()
+    /// Bytes from one line of a raw picture to the next (0: no padding).
+    var bytesPerLine: Int { get }
 }
 
 /// Memory-mapped V4L2 streaming: the mode set (VIDIOC_S_FMT, VIDIOC_S_PARM), a ring of four buffers mapped and
@@ -21,6 +23,7 @@ final class V4L2Stream: CameraStream {
     private var buffers: [(start: UnsafeMutableRawPointer, length: Int)] = []
     private var streaming = false
     private var closed = false
+    private(set) var bytesPerLine = 0
 
     init(path: String, mode: CameraMode) throws(V4L2Error) {
         self.path = path
@@ -51,9 +54,13 @@ final class V4L2Stream: CameraStream {
         format.fmt.pix.pixelformat = rr_fourcc(code[0], code[1], code[2], code[3])
         format.fmt.pix.field = V4L2_FIELD_ANY.rawValue
         try call(rr_vidioc_s_fmt(), &format, "VIDIOC_S_FMT(\(mode))")
-        guard format.fmt.pix.width == UInt32(mode.width), format.fmt.pix.height == UInt32(mode.height) else {
-            throw V4L2Error(operation: "VIDIOC_S_FMT(\(mode)): the driver gave \(format.fmt.pix.width)x\(format.fmt.pix.height)", path: path, code: EINVAL)
+        guard format.fmt.pix.width == UInt32(mode.width), format.fmt.pix.height == UInt32(mode.height),
+              format.fmt.pix.pixelformat == rr_fourcc(code[0], code[1], code[2], code[3]) else {
+            throw V4L2Error(operation: "VIDIOC_S_FMT(\(mode)): the driver gave \(V4L2Device.fourcc(format.fmt.pix.pixelformat)) "
+                            + "\(format.fmt.pix.width)x\(format.fmt.pix.height)", path: path, code: EINVAL)
         }
+        // Some drivers pad each line (and NV12's luma plane); raw pictures are read with the driver's stride.
+        bytesPerLine = Int(format.fmt.pix.bytesperline)
         var parm = v4l2_streamparm()
         parm.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
         parm.parm.capture.timeperframe = v4l2_fract(numerator: 1000, denominator: UInt32((mode.framesPerSecond * 1000).rounded()))

@@ -16,6 +16,8 @@ struct EncoderChooser {
         var x264Preset: String
         /// How the preset was found, for status and logs.
         var presetReason: String
+        /// False when the measurement still has to be taken (it was put off while a recording ran).
+        var measured = true
     }
 
     /// A calibration kept on disk, with what it depends on.
@@ -34,7 +36,9 @@ struct EncoderChooser {
     /// The preset used until a calibration says otherwise (and when `video_preset = "auto"` has none yet).
     static let defaultPreset = "veryfast"
 
-    func choose() -> Choice {
+    /// Probes and chooses; measures libx264 only when `mayMeasure` (the measurement takes every core for seconds,
+    /// which a recording in progress must not lose), else uses a measurement on disk or the default preset.
+    func choose(mayMeasure: Bool = true) -> Choice {
         let settings = VideoEncoderSettings(bitrateKbps: config.videoBitrateKbps)
         let probes = EncoderProbe.candidates().map { EncoderProbe.probe($0, settings: settings) }
         for probe in probes {
@@ -52,14 +56,15 @@ struct EncoderChooser {
         }
         let usesX264 = selection.map { ([$0.chosen] + $0.fallbacks).contains { $0.kind == .x264 } } ?? false
         guard usesX264 else { return Choice(selection: selection, x264Preset: Self.defaultPreset, presetReason: "libx264 is not used") }
-        let calibration = calibrate(settings: settings)
+        let calibration = calibrate(settings: settings, mayMeasure: mayMeasure)
         return Choice(selection: selection, x264Preset: calibration?.preset ?? Self.defaultPreset,
                       presetReason: calibration.map { "measured on this machine: \($0.framesPerSecond.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value) fps" }.joined(separator: ", "))" }
-                          ?? "the calibration failed; the default")
+                          ?? (mayMeasure ? "the calibration failed; the default" : "the default until it is measured, when no recording runs"),
+                      measured: calibration != nil || mayMeasure)
     }
 
-    /// The calibration for this machine and these settings: the one on disk, or a new one.
-    private func calibrate(settings: VideoEncoderSettings) -> Calibration? {
+    /// The calibration for this machine and these settings: the one on disk, or a new one if `mayMeasure`.
+    private func calibrate(settings: VideoEncoderSettings, mayMeasure: Bool) -> Calibration? {
         let path = "\(stateDirectory)/encoder-calibration.json"
         let machine = "\(Self.cpuModel()); \(ProcessInfo.processInfo.activeProcessorCount) cores; \(MediaVersions.codecs)"
         let key = "\(settings.width)x\(settings.height)@\(settings.framesPerSecond), \(settings.bitrateKbps) kbit/s"
@@ -70,6 +75,7 @@ struct EncoderChooser {
             logger.info("libx264 preset from the calibration on disk", metadata: ["preset": "\(kept.preset)", "measured": "\(kept.framesPerSecond)"])
             return kept
         }
+        guard mayMeasure else { return nil }
         logger.notice("measuring libx264 on this machine (a few seconds, once)")
         do {
             let measured = try X264Calibrator.measure(settings: settings)

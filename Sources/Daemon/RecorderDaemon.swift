@@ -44,7 +44,8 @@ public actor RecorderDaemon: ControlService {
     /// ``EncoderChooser``); on threads of their own, so the socket stays responsive.
     public func prepareEncoders() async {
         let chooser = EncoderChooser(config: config.recording, stateDirectory: config.daemon.stateDirectory, logger: logger)
-        let choice = try? await BlockingIO.run { chooser.choose() }
+        let mayMeasure = active == nil
+        let choice = try? await BlockingIO.run { chooser.choose(mayMeasure: mayMeasure) }
         encoderChoice = choice
         if active == nil, let chosen = choice?.selection?.chosen {
             lastEncoders = EncoderSummary(video: chosen.kind == .x264 ? "libx264 (\(x264Preset))" : chosen.description, audio: lastEncoders.audio, reason: encoderReason)
@@ -764,7 +765,11 @@ public actor RecorderDaemon: ControlService {
         if let failedOver { eventHub.publish(.warning, recording: current.recording, message: failedOver) }
         // A booking that outlasts the duration cap goes on in a new part at once, before this one is finalized;
         // so does any recording whose encoder had to change.
-        if failedOver != nil || (current.stoppedByRules == .rollOver && current.block != nil) { await startNextPart(after: current) }
+        // (Not after a stop someone asked for, which may have raced the encoder's trouble.)
+        let stopWasAsked = current.stopRequestedAt != nil && current.stoppedByRules == nil
+        if (failedOver != nil && !stopWasAsked) || (current.stoppedByRules == .rollOver && current.block != nil) {
+            await startNextPart(after: current)
+        }
         if active == nil { await uploads.release(Self.recordingHold) }
         var recording = current.recording
         recording.endDate = Date()
@@ -800,6 +805,8 @@ public actor RecorderDaemon: ControlService {
             "stopToQueuedSeconds": "\(current.stopRequestedAt == nil ? "-" : String(format: "%.3f", lastStopLatency ?? 0))",
         ])
         notifier.status("Idle")
+        // A libx264 measurement put off while this recording ran is taken now, if nothing else records.
+        if active == nil, encoderChoice?.measured == false { Task { await prepareEncoders() } }
     }
 
     /// Finalizes a recording's file and queues its upload, in an order that a crash at any instant can resume:

@@ -129,7 +129,19 @@ final class RecordingPipeline: Sendable {
         if let microphone = taken.microphone {
             let thread = Thread { [self, report, mixer] in
                 do {
-                    try microphone.run(deliver: { try mixer.deliver($0, from: Self.roomMicrophone) }, events: { event in
+                    var failing = false
+                    try microphone.run(deliver: { period in
+                        do {
+                            try mixer.deliver(period, from: Self.roomMicrophone)
+                            failing = false
+                        } catch {
+                            // A period the mixer cannot take: dropped, and the microphone's converter starts afresh.
+                            if !failing { report("microphone \(microphone.name): a period could not be mixed (\(error)); its converter is reset", true) }
+                            failing = true
+                            mixer.leave(Self.roomMicrophone)
+                            try? mixer.join(Self.roomMicrophone)
+                        }
+                    }, events: { event in
                         switch event {
                         case .opened(let summary): report("microphone \(summary) opened", false)
                         case .recovered(let summary): report("microphone \(summary) is back; its sound is recorded again", true)
@@ -176,11 +188,14 @@ final class RecordingPipeline: Sendable {
                 encoderFailure = "\(error)"
                 failure = "the video encoder \(encoderNames.video) failed: \(error)"
             }
-            stopFlag.store(true, ordering: .relaxed)
         }
-        sourceDone.wait()
-        microphoneDone.wait()
-        cameraDone.wait()
+        // Whatever ended the output loop, the sources stop too. A source stuck in a driver call does not keep the
+        // file from being finished: it gets five seconds.
+        stopFlag.store(true, ordering: .relaxed)
+        for (name, done) in [("synthetic stage", sourceDone), ("microphone", microphoneDone), ("camera", cameraDone)]
+            where done.wait(timeout: .now() + 5) == .timedOut {
+            report("the \(name) did not stop within 5 s; the file is finished without it", true)
+        }
         failure = failure ?? sourceFailure.withLock { $0 }
         var file: RecordingWriter.Summary?
         do {
@@ -244,6 +259,7 @@ final class RecordingPipeline: Sendable {
                 second = (0, 0, 0)
                 if struggling, let preset = x264Preset, let faster = X264Calibration.faster(than: preset) {
                     fasterPreset = faster
+                    stopFlag.store(true, ordering: .relaxed)
                     break
                 }
             }

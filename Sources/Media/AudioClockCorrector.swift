@@ -5,7 +5,9 @@ import RecorderCore
 /// channel layout the source has, goes through libswresample to 48 kHz stereo planar float, and is stretched
 /// or squeezed by the few samples ``AudioClockAligner`` asks for (`swr_set_compensation`). It comes out in
 /// frames of `frameSize` stamped by the samples gone out, so the audio timeline has no gaps, no overlaps, and
-/// no drift against the picture. Mono is heard on both sides. Used from one thread.
+/// no drift against the picture. Mono is heard on both sides. When the source jumps (a device reopened after it
+/// was unplugged, an overrun that lost samples), the timeline starts again at the new capture instant rather than
+/// being bent back slowly. Used from one thread.
 public final class AudioClockCorrector {
     private var resampler: OpaquePointer?
     /// The input format the resampler was set up for: rate, sample format, channels.
@@ -20,6 +22,10 @@ public final class AudioClockCorrector {
     private var samplesEmitted: Int64 = 0
     /// The fraction of an output sample carried between periods of an input at another rate.
     private var carry = 0.0
+    /// When the next period should have been captured, if the source runs on.
+    private var expectedNext: MonotonicInstant?
+    /// How far a period may be from where the last one ended before the source counts as having jumped.
+    static let jumpTolerance = 0.05
 
     /// Samples the clock said to add (positive) or remove so far; for status and tests.
     public private(set) var samplesCorrected: Int64 = 0
@@ -43,6 +49,8 @@ public final class AudioClockCorrector {
 
     /// Takes one period from the source and returns the whole frames now ready.
     public func push(_ period: MediaFrame) throws(FFmpegError) -> [MediaFrame] {
+        if let expectedNext, abs(period.capturedAt.seconds(since: expectedNext)) > Self.jumpTolerance { restart() }
+        expectedNext = period.capturedAt.advanced(by: Double(period.sampleCount) / Double(max(1, period.pointer.pointee.sample_rate)))
         try prepare(for: period)
         if origin == nil { origin = period.capturedAt }
         let samples = period.sampleCount
@@ -67,6 +75,19 @@ public final class AudioClockCorrector {
         let left = Int(av_audio_fifo_size(fifo))
         if left > 0 { frames.append(try read(left)) }
         return frames
+    }
+
+    /// Forgets the timeline: the next period starts it again (what the resampler and the FIFO held, under a
+    /// frame, is dropped).
+    private func restart() {
+        swr_free(&resampler)
+        inputFormat = nil
+        av_audio_fifo_reset(fifo)
+        origin = nil
+        samplesEmitted = 0
+        aligner = AudioClockAligner(sampleRate: sampleRate, maxCorrection: maxCorrection)
+        carry = 0
+        clockError = 0
     }
 
     /// Sets up (or, when the source's format changed, sets up again) the resampler for `period`'s format.

@@ -17,6 +17,8 @@ public final class AudioMixer: Sendable {
         var start: Int64?
         var left: [Float] = []
         var right: [Float] = []
+        /// The corrector's distance from the clock, copied under the mixer's lock.
+        var clockError = 0.0
         init(corrector: AudioClockCorrector) { self.corrector = corrector }
     }
 
@@ -60,15 +62,17 @@ public final class AudioMixer: Sendable {
     public var lateSeconds: Double { Double(state.withLock { $0.lateSamples }) / Double(sampleRate) }
 
     /// The largest distance of a source's audio from the clock, in seconds; for status.
-    public var largestClockError: Double { state.withLock { $0.inputs.values.map { abs($0.corrector.clockError) }.max() ?? 0 } }
+    public var largestClockError: Double { state.withLock { $0.inputs.values.map { abs($0.clockError) }.max() ?? 0 } }
 
     /// A source delivers a period (from its thread).
     public func deliver(_ period: MediaFrame, from id: String) throws(FFmpegError) {
         guard let input = state.withLock({ $0.inputs[id] }) else { return }
         // Converting outside the lock: each source is converted on its own thread.
         let frames = try input.corrector.push(period)
+        let clockError = input.corrector.clockError
         state.withLock { state in
             guard state.inputs[id] === input else { return }
+            input.clockError = clockError
             for frame in frames { Self.place(frame, in: input, origin: origin, rate: sampleRate, state: &state) }
         }
     }

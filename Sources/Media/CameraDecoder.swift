@@ -35,29 +35,35 @@ public final class CameraDecoder {
     deinit { avcodec_free_context(&decoder) }
 
     /// The picture in `bytes`, stamped `capturedAt`; nil for a buffer too short for its mode or a decoder that
-    /// needs more data first.
-    public func decode(_ bytes: UnsafeRawBufferPointer, capturedAt: MonotonicInstant) throws(FFmpegError) -> MediaFrame? {
+    /// needs more data first. `bytesPerLine` is the driver's stride of a raw picture (0: lines not padded).
+    public func decode(_ bytes: UnsafeRawBufferPointer, capturedAt: MonotonicInstant, bytesPerLine: Int = 0) throws(FFmpegError) -> MediaFrame? {
         if let rawFormat {
-            let size = Int(av_image_get_buffer_size(rawFormat, Int32(mode.width), Int32(mode.height), 1))
-            guard bytes.count >= size, let base = bytes.baseAddress else { return nil }
-            let frame = try MediaFrame.video(width: mode.width, height: mode.height, format: rawFormat, capturedAt: capturedAt)
-            var planes: (UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?) = (nil, nil, nil, nil)
-            var strides: (Int32, Int32, Int32, Int32) = (0, 0, 0, 0)
-            try withUnsafeMutableBytes(of: &planes) { planesRaw throws(FFmpegError) in
-                try withUnsafeMutableBytes(of: &strides) { stridesRaw throws(FFmpegError) in
-                    let p = planesRaw.bindMemory(to: UnsafeMutablePointer<UInt8>?.self).baseAddress!
-                    let l = stridesRaw.bindMemory(to: Int32.self).baseAddress!
-                    try FFmpegError.check(av_image_fill_arrays(p, l, base.assumingMemoryBound(to: UInt8.self), rawFormat,
-                                                               Int32(mode.width), Int32(mode.height), 1), "av_image_fill_arrays")
-                    withUnsafeMutablePointer(to: &frame.pointer.pointee.data) { data in
-                        withUnsafeMutablePointer(to: &frame.pointer.pointee.linesize) { linesize in
-                            data.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { dst in
-                                linesize.withMemoryRebound(to: Int32.self, capacity: 8) { dstStride in
-                                    p.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 4) { src in
-                                        av_image_copy(dst, dstStride, src, l, rawFormat, Int32(mode.width), Int32(mode.height))
-                                    }
-                                }
-                            }
+            guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+            let (w, h) = (mode.width, mode.height)
+            // Where each plane starts and its stride, as V4L2 lays single-buffer formats out.
+            let layout: [(offset: Int, stride: Int)]
+            switch rawFormat {
+            case AV_PIX_FMT_YUYV422, AV_PIX_FMT_UYVY422:
+                let stride = max(bytesPerLine, w * 2)
+                layout = [(0, stride)]
+            case AV_PIX_FMT_NV12:
+                let stride = max(bytesPerLine, w)
+                layout = [(0, stride), (stride * h, stride)]
+            default:  // YU12: Y, then U and V at half the stride
+                let stride = max(bytesPerLine, w)
+                layout = [(0, stride), (stride * h, stride / 2), (stride * h + stride / 2 * h / 2, stride / 2)]
+            }
+            let last = layout.last!
+            let lastHeight = layout.count == 1 ? h : h / 2
+            guard bytes.count >= last.offset + last.stride * lastHeight else { return nil }
+            let frame = try MediaFrame.video(width: w, height: h, format: rawFormat, capturedAt: capturedAt)
+            var sourcePlanes: [UnsafePointer<UInt8>?] = layout.map { UnsafePointer(base + $0.offset) } + Array(repeating: nil, count: 4 - layout.count)
+            var sourceStrides: [Int32] = layout.map { Int32($0.stride) } + Array(repeating: 0, count: 4 - layout.count)
+            withUnsafeMutablePointer(to: &frame.pointer.pointee.data) { data in
+                withUnsafeMutablePointer(to: &frame.pointer.pointee.linesize) { linesize in
+                    data.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { dst in
+                        linesize.withMemoryRebound(to: Int32.self, capacity: 8) { dstStride in
+                            av_image_copy(dst, dstStride, &sourcePlanes, &sourceStrides, rawFormat, Int32(w), Int32(h))
                         }
                     }
                 }

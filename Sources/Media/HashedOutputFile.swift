@@ -15,8 +15,13 @@ final class HashedOutputFile {
     /// Bytes in the file (the write position; the muxer of a fragmented MP4 only appends).
     private(set) var size: Int64 = 0
     private var hasher = SHA256()
-    /// False once the muxer seeked back to rewrite something: the running hash no longer describes the file.
+    /// False once the muxer seeked back to rewrite something before the trailer: the running hash no longer
+    /// describes the file.
     private var appendOnly = true
+    /// Where the trailer began, with the hash up to there: the trailer's index (`mfra`) is written, then its sizes
+    /// patched, and once it outgrows the I/O buffer those patches reach the file. Only that tail is read again.
+    private var trailerStart: (size: Int64, hasher: SHA256)?
+    private var tailRewritten = false
     private var consistent: (size: Int64, hasher: SHA256)
     /// The errno of the first failed write; every later write fails with it.
     private(set) var writeError: Int32?
@@ -30,10 +35,8 @@ final class HashedOutputFile {
         guard descriptor >= 0 else { throw FFmpegError(code: rr_averror(errno), operation: "open(\(path))") }
         consistent = (0, hasher)
         let bufferSize: Int32 = 64 << 10
-        guard let buffer = av_malloc(Int(bufferSize)) else {
-            close(descriptor)
-            throw .missing("av_malloc")
-        }
+        // From here on the object is whole: deinit closes the descriptor if this throws.
+        guard let buffer = av_malloc(Int(bufferSize)) else { throw .missing("av_malloc") }
         let opaque = Unmanaged.passUnretained(self).toOpaque()
         context = avio_alloc_context(buffer.assumingMemoryBound(to: UInt8.self), bufferSize, 1, opaque, nil, { opaque, bytes, count in
             Unmanaged<HashedOutputFile>.fromOpaque(opaque!).takeUnretainedValue().write(bytes!, count: Int(count))
@@ -42,7 +45,6 @@ final class HashedOutputFile {
         })
         guard context != nil else {
             av_free(buffer)
-            close(descriptor)
             throw .missing("avio_alloc_context")
         }
     }
@@ -56,10 +58,26 @@ final class HashedOutputFile {
         close(descriptor)
     }
 
-    /// The SHA-256 of the file as hex, or nil if the muxer rewrote earlier bytes (the file must then be read).
+    /// The SHA-256 of the file as hex, or nil if the muxer rewrote bytes before the trailer (the file must then be
+    /// read). A trailer that patched itself is read back from the disk, which is a few hundred kilobytes at most.
     var sha256: String? {
         guard appendOnly else { return nil }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        var digest = hasher
+        if tailRewritten, let start = trailerStart {
+            digest = start.hasher
+            guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+            defer { try? handle.close() }
+            guard (try? handle.seek(toOffset: UInt64(start.size))) != nil, let tail = try? handle.readToEnd(),
+                  Int64(tail.count) == size - start.size else { return nil }
+            digest.update(data: tail)
+        }
+        return digest.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Marks where the trailer begins (call just before writing it).
+    func beginTrailer() {
+        markConsistent()
+        trailerStart = (size, hasher)
     }
 
     /// Flushes what the muxer buffered and, if that worked, remembers this size and hash as a point the file
@@ -95,6 +113,8 @@ final class HashedOutputFile {
         }
         if Int64(position) == size {
             hasher.update(bufferPointer: UnsafeRawBufferPointer(start: bytes, count: count))
+        } else if let start = trailerStart, Int64(position) >= start.size {
+            tailRewritten = true
         } else {
             appendOnly = false
         }

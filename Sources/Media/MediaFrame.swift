@@ -76,6 +76,15 @@ public final class MediaFrame: @unchecked Sendable {
         return frame
     }
 
+    /// The bytes of one plane of a picture and its stride, for reading.
+    public func withRawPlane<R>(_ plane: Int, _ body: (UnsafeBufferPointer<UInt8>, Int) -> R) -> R {
+        let frame = pointer.pointee
+        let stride = Int(withUnsafeBytes(of: frame.linesize) { $0.bindMemory(to: Int32.self)[plane] })
+        let base = withUnsafeBytes(of: frame.data) { $0.bindMemory(to: UnsafeMutablePointer<UInt8>?.self)[plane] }
+        let rows = plane == 0 ? height : (height + 1) / 2
+        return body(UnsafeBufferPointer(start: base, count: stride * rows), stride)
+    }
+
     public var sampleCount: Int { Int(pointer.pointee.nb_samples) }
     /// A picture's size in pixels.
     public var width: Int { Int(pointer.pointee.width) }

@@ -1,24 +1,15 @@
 import CFFmpeg
 
-/// An owned libavformat output: a file being muxed. Streams are added, the header written with muxer options,
-/// packets written interleaved, and the trailer written by `finish()`.
+/// An owned libavformat output: a file being muxed, through a ``HashedOutputFile`` that keeps its own I/O
+/// context. Streams are added, the header written with muxer options, packets written interleaved, and the
+/// trailer written by `finish()`.
 final class OutputContainer {
     private var context: UnsafeMutablePointer<AVFormatContext>?
     private var headerWritten = false
-    /// Set when the bytes go to a ``HashedOutputFile`` rather than a file libavformat opened itself.
-    private let file: HashedOutputFile?
+    private let file: HashedOutputFile
     let path: String
 
-    init(path: String, format: String) throws(FFmpegError) {
-        var context: UnsafeMutablePointer<AVFormatContext>?
-        try FFmpegError.check(avformat_alloc_output_context2(&context, nil, format, path), "avformat_alloc_output_context2(\(format))")
-        self.context = context
-        self.path = path
-        file = nil
-        try FFmpegError.check(avio_open(&context!.pointee.pb, path, AVIO_FLAG_WRITE), "avio_open(\(path))")
-    }
-
-    /// A container written through `file`, which keeps its own I/O context.
+    /// A container written through `file`.
     init(file: HashedOutputFile, format: String) throws(FFmpegError) {
         var context: UnsafeMutablePointer<AVFormatContext>?
         try FFmpegError.check(avformat_alloc_output_context2(&context, nil, format, file.path), "avformat_alloc_output_context2(\(format))")
@@ -31,7 +22,6 @@ final class OutputContainer {
 
     deinit {
         guard let context else { return }
-        if file == nil { avio_closep(&context.pointee.pb) }
         avformat_free_context(context)
     }
 
@@ -80,15 +70,10 @@ final class OutputContainer {
     func finish() throws(FFmpegError) {
         guard let context else { return }
         defer {
-            if file == nil { avio_closep(&context.pointee.pb) }
             avformat_free_context(context)
             self.context = nil
         }
         if headerWritten { try FFmpegError.check(av_write_trailer(context), "av_write_trailer(\(path))") }
-        if let file {
-            if let error = file.markConsistent() { throw FFmpegError(code: rr_averror(error), operation: "write(\(path))") }
-        } else {
-            try FFmpegError.check(avio_closep(&context.pointee.pb), "avio_closep(\(path))")
-        }
+        if let error = file.markConsistent() { throw FFmpegError(code: rr_averror(error), operation: "write(\(path))") }
     }
 }

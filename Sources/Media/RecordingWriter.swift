@@ -110,6 +110,7 @@ public final class RecordingWriter: MediaSink {
             try audio.send(nil)
             try drain(audio, stream: audioStream)
         } catch { firstError = firstError ?? error }
+        file.beginTrailer()
         do { try output.finish() } catch { firstError = firstError ?? error }
         let truncated = file.writeError != nil
         if truncated { try file.rollBack() }

@@ -47,8 +47,12 @@ public struct ICalendar: Equatable, Sendable {
         var events: [Event] = []
         var current: [(name: String, params: [String: String], value: String, line: Int)]?
         var depth = 0  // nesting inside the VEVENT (VALARM)
+        var ended = false
+        var lastLine = 0
         for (line, content) in unfolded(text) {
             let property = parseLine(content)
+            lastLine = line
+            if property.name == "END", property.value.uppercased() == "VCALENDAR", current == nil { ended = true }
             if property.name == "BEGIN", property.value.uppercased() == "VEVENT", current == nil {
                 current = []
                 continue
@@ -62,6 +66,10 @@ public struct ICalendar: Equatable, Sendable {
                 continue
             }
             if depth == 0 { current!.append((property.name, property.params, property.value, line)) }
+        }
+        // A download cut short must not pass for a schedule with fewer classes.
+        guard ended, current == nil else {
+            throw ParseError(line: lastLine, message: "the feed ends before END:VCALENDAR (cut short?)")
         }
         return ICalendar(events: events)
     }

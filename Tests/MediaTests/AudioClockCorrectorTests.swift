@@ -47,3 +47,26 @@ final class AudioClockCorrectorTests: XCTestCase {
         XCTAssertEqual(Double(crossings) / seconds, toneHz * (1 + ppm / 1e6) * 48_000 / cardRate, accuracy: 1, "the pitch is the card's")
     }
 }
+
+extension AudioClockCorrectorTests {
+    /// A microphone unplugged for three seconds and plugged back: its audio starts again at the instant it was
+    /// captured, not three seconds late.
+    func testASourceThatJumpsStartsItsTimelineAgain() throws {
+        let corrector = try AudioClockCorrector(frameSize: 1024)
+        let origin = MonotonicInstant(nanoseconds: 1_000_000_000)
+        var stamps: [MonotonicInstant] = []
+        func feed(from start: Double, seconds: Double) throws {
+            for period in 0..<Int(seconds * 100) {
+                let frame = try MediaFrame.audio(samples: 480, capturedAt: origin.advanced(by: start + Double(period) / 100))
+                frame.withChannel(0) { $0.update(repeating: 0.1) }
+                frame.withChannel(1) { $0.update(repeating: 0.1) }
+                stamps += try corrector.push(frame).map(\.capturedAt)
+            }
+        }
+        try feed(from: 0, seconds: 1)
+        let before = stamps.count
+        try feed(from: 4, seconds: 1)
+        let resumed = try XCTUnwrap(stamps.dropFirst(before).first)
+        XCTAssertEqual(resumed.seconds(since: origin), 4, accuracy: 0.03, "the first frame after the gap is stamped where it was captured")
+    }
+}

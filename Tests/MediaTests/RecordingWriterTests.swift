@@ -1,6 +1,7 @@
+import CFFmpeg
 import Capture
 import Foundation
-import Media
+@testable import Media
 import RecorderCore
 import Synchronization
 import TestSupport
@@ -74,5 +75,33 @@ final class RecordingWriterTests: XCTestCase {
         XCTAssertGreaterThan(result.summary.duration, 0.9)
         XCTAssertEqual(try FFprobe.run(path).recordingMismatches, [])
         XCTAssertEqual(try FFprobe.decodeErrors(path), [], "no torn fragment at the end")
+    }
+}
+
+extension RecordingWriterTests {
+    /// The muxer patches its trailer's sizes once the trailer outgrows the I/O buffer (a recording of half an
+    /// hour or more): the hash taken while writing still matches the file, by reading back only the trailer.
+    func testAHashSurvivesATrailerThatPatchesItself() throws {
+        for patchInTrailer in [true, false] {
+            let path = directory.url.appendingPathComponent("patched-\(patchInTrailer).bin").path
+            let file = try HashedOutputFile(path: path)
+            let io = try XCTUnwrap(file.context)
+            var media = [UInt8](repeating: 1, count: 100_000)
+            avio_write(io, &media, Int32(media.count))
+            file.beginTrailer()
+            var trailer = [UInt8](repeating: 2, count: 200_000)  // more than the 64 KiB buffer: the patch reaches the file
+            avio_write(io, &trailer, Int32(trailer.count))
+            let end = avio_tell(io)
+            avio_seek(io, patchInTrailer ? 100_010 : 50_000, SEEK_SET)
+            var patch: [UInt8] = [9, 9, 9, 9]
+            avio_write(io, &patch, Int32(patch.count))
+            avio_seek(io, end, SEEK_SET)
+            avio_flush(io)
+            if patchInTrailer {
+                XCTAssertEqual(file.sha256, try sha256sum(path), "only the trailer is read back")
+            } else {
+                XCTAssertNil(file.sha256, "a rewrite before the trailer: the whole file must be read")
+            }
+        }
     }
 }

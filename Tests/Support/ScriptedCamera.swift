@@ -101,6 +101,8 @@ public final class ScriptedCamera: CameraDevice, @unchecked Sendable {
         }
 
         func stop() {}
+
+        let bytesPerLine = 0
     }
 
     /// The modes in `v4l2-ctl --list-formats-ext` output, old style ("Pixel Format: 'YUYV'") or new ("[0]: 'MJPG'").
