@@ -14,13 +14,6 @@ import Synchronization
 /// silence, in sync. A device with no clock of its own (ALSA's `file` or `null` plugins, which deliver as fast as
 /// they are read) is paced to the pipeline's clock, and its periods are stamped where that clock puts them.
 public final class ALSAMicrophone: Sendable {
-    /// What happened to the device, for events and logs.
-    public enum Event: Sendable, Equatable {
-        case opened(String)
-        case lost(String)
-        case recovered(String)
-    }
-
     public let name: String
     /// Samples per period asked of the device (10 ms at 48 kHz).
     static let periodFrames = 480
@@ -50,7 +43,7 @@ public final class ALSAMicrophone: Sendable {
     }
 
     /// Reads until `stop` is set, handing each period to `deliver`; reopens a lost device every second.
-    public func run(deliver: (MediaFrame) throws -> Void, events: (Event) -> Void, stop: borrowing Atomic<Bool>) throws {
+    public func run(deliver: (MediaFrame) throws -> Void, events: (CaptureEvent) -> Void, stop: borrowing Atomic<Bool>) throws {
         var device: Device?
         var lostSince: MonotonicInstant?
         defer { device?.close() }
@@ -96,7 +89,7 @@ public final class ALSAMicrophone: Sendable {
         private var framesRead: Int64 = 0
 
         var summary: String {
-            "\(name): \(rate) Hz, \(channels == 1 ? "mono" : "\(channels) channels"), \(format)" + (freeRunning ? ", no clock of its own (paced)" : "")
+            "microphone \(name): \(rate) Hz, \(channels == 1 ? "mono" : "\(channels) channels"), \(format)" + (freeRunning ? ", no clock of its own (paced)" : "")
         }
 
         private init(pcm: OpaquePointer, name: String, rate: Int, channels: Int, format: MediaFrame.SampleFormat) {

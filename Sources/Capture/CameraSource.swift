@@ -9,13 +9,6 @@ import Synchronization
 /// opened again every half second; when it is back its pictures return within a couple of seconds. A camera
 /// that stops sending for three seconds without an error is restarted the same way.
 public final class CameraSource: Sendable {
-    /// What happened to the camera, for events and logs.
-    public enum Event: Sendable, Equatable {
-        case opened(String)
-        case lost(String)
-        case recovered(String)
-    }
-
     private let device: any CameraDevice & Sendable
     /// V4L2 controls set each time the camera is opened (a camera plugged back in has forgotten them).
     private let controls: [String: Int]
@@ -30,7 +23,7 @@ public final class CameraSource: Sendable {
     public var path: String { device.path }
 
     /// Streams until `stop` is set, handing each picture to `deliver`.
-    public func run(deliver: (MediaFrame) -> Void, events: (Event) -> Void, stop: borrowing Atomic<Bool>) {
+    public func run(deliver: (MediaFrame) -> Void, events: (CaptureEvent) -> Void, stop: borrowing Atomic<Bool>) {
         var stream: CameraStream?
         var decoder: CameraDecoder?
         var lost = false

@@ -62,7 +62,7 @@ public final class SyntheticStageSource {
             let videoDue = origin.advanced(by: Double(videoIndex) * frameInterval)
             let audioDue = origin.advanced(by: Double(audioIndex) * audioInterval)
             let due = !settings.withAudio ? videoDue : !settings.withVideo ? audioDue : min(videoDue, audioDue)
-            Self.sleep(until: due)
+            MonotonicInstant.sleep(until: due)
             if settings.withVideo && (videoDue <= audioDue || !settings.withAudio) {
                 let frame = try pictures.nextFrame(capturedAt: videoDue)
                 if MonotonicInstant.now().seconds(since: videoDue) > Double(Self.bufferedFrames) * frameInterval {
@@ -96,13 +96,5 @@ public final class SyntheticStageSource {
                 for i in 0..<right.count { right[i] = left[i] }
             }
         }
-    }
-
-    private static func sleep(until instant: MonotonicInstant) {
-        let wait = instant.seconds(since: .now())
-        guard wait > 0 else { return }
-        var request = timespec(tv_sec: Int(wait), tv_nsec: Int((wait - Double(Int(wait))) * 1e9))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
     }
 }

@@ -113,23 +113,18 @@ final class RecordingPipeline: Sendable {
             return Outcome(failure: "the pipeline was already run", videoFrames: 0, droppedVideoFrames: 0)
         }
         let sourceFailure = Mutex<String?>(nil)
-        let sourceDone = DispatchSemaphore(value: 0)
-        let sourceThread = Thread { [self] in
+        let sourceDone = Self.launch("synthetic") { [self] in
             do {
                 try taken.source.run(into: RoomSink(stage: stage, mixer: mixer), origin: origin, audioFrameSize: taken.writer.audioFrameSize, stop: stopFlag)
             } catch {
                 sourceFailure.withLock { $0 = "the synthetic stage failed: \(error)" }
                 stopFlag.store(true, ordering: .relaxed)
             }
-            sourceDone.signal()
         }
-        sourceThread.name = "roomrec.source.synthetic"
-        sourceThread.start()
-        let microphoneDone = DispatchSemaphore(value: 0)
-        if let microphone = taken.microphone {
-            let thread = Thread { [self, report, mixer] in
+        let microphoneDone = taken.microphone.map { microphone in
+            Self.launch("microphone") { [self, report, mixer] in
+                var failing = false
                 do {
-                    var failing = false
                     try microphone.run(deliver: { period in
                         do {
                             try mixer.deliver(period, from: Self.roomMicrophone)
@@ -141,39 +136,17 @@ final class RecordingPipeline: Sendable {
                             mixer.leave(Self.roomMicrophone)
                             try? mixer.join(Self.roomMicrophone)
                         }
-                    }, events: { event in
-                        switch event {
-                        case .opened(let summary): report("microphone \(summary) opened", false)
-                        case .recovered(let summary): report("microphone \(summary) is back; its sound is recorded again", true)
-                        case .lost(let why): report("\(why); silence is recorded in its place until it is back", true)
-                        }
-                    }, stop: stopFlag)
+                    }, events: { let (text, warning) = Self.describe($0, meanwhile: "silence is recorded in its place", back: "its sound"); report(text, warning) }, stop: stopFlag)
                 } catch {
                     report("microphone \(microphone.name) stopped: \(error); silence is recorded in its place", true)
                 }
-                microphoneDone.signal()
             }
-            thread.name = "roomrec.source.microphone"
-            thread.start()
-        } else {
-            microphoneDone.signal()
         }
-        let cameraDone = DispatchSemaphore(value: 0)
-        if let camera = taken.camera {
-            let thread = Thread { [self, report, stage] in
-                camera.run(deliver: { stage.deliver($0, from: Self.roomCamera) }, events: { event in
-                    switch event {
-                    case .opened(let summary): report("\(summary) opened", false)
-                    case .recovered(let summary): report("\(summary) is back; its picture is recorded again", true)
-                    case .lost(let why): report("\(why); the recording shows the slate until it is back", true)
-                    }
-                }, stop: stopFlag)
-                cameraDone.signal()
+        let cameraDone = taken.camera.map { camera in
+            Self.launch("camera") { [self, report, stage] in
+                camera.run(deliver: { stage.deliver($0, from: Self.roomCamera) },
+                           events: { let (text, warning) = Self.describe($0, meanwhile: "the recording shows the slate", back: "its picture"); report(text, warning) }, stop: stopFlag)
             }
-            thread.name = "roomrec.source.camera"
-            thread.start()
-        } else {
-            cameraDone.signal()
         }
 
         var failure: String?
@@ -193,7 +166,7 @@ final class RecordingPipeline: Sendable {
         // file from being finished: it gets five seconds.
         stopFlag.store(true, ordering: .relaxed)
         for (name, done) in [("synthetic stage", sourceDone), ("microphone", microphoneDone), ("camera", cameraDone)]
-            where done.wait(timeout: .now() + 5) == .timedOut {
+            where done?.wait(timeout: .now() + 5) == .timedOut {
             report("the \(name) did not stop within 5 s; the file is finished without it", true)
         }
         failure = failure ?? sourceFailure.withLock { $0 }
@@ -225,7 +198,7 @@ final class RecordingPipeline: Sendable {
         while !stopFlag.load(ordering: .relaxed) {
             let instant = origin.advanced(by: Double(index) * frameInterval)
             let due = instant.advanced(by: Self.composeDelay)
-            sleep(until: due)
+            MonotonicInstant.sleep(until: due)
             let started = MonotonicInstant.now()
             let lateness = started.seconds(since: due)
             if lateness > Self.maxLateness {
@@ -270,12 +243,26 @@ final class RecordingPipeline: Sendable {
         return (firstFrameAt, fasterPreset)
     }
 
-    private func sleep(until instant: MonotonicInstant) {
-        let wait = instant.seconds(since: .now())
-        guard wait > 0 else { return }
-        var request = timespec(tv_sec: Int(wait), tv_nsec: Int((wait - Double(Int(wait))) * 1e9))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    /// Runs a source on a thread of its own; the semaphore is signalled when it returns.
+    private static func launch(_ name: String, _ body: @escaping @Sendable () -> Void) -> DispatchSemaphore {
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            body()
+            done.signal()
+        }
+        thread.name = "roomrec.source.\(name)"
+        thread.start()
+        return done
+    }
+
+    /// A capture device's event in words, and whether it is a warning: `meanwhile` is what the recording does
+    /// while the device is gone, `back` what is recorded again when it returns.
+    static func describe(_ event: CaptureEvent, meanwhile: String, back: String) -> (String, Bool) {
+        switch event {
+        case .opened(let summary): ("\(summary) opened", false)
+        case .recovered(let summary): ("\(summary) is back; \(back) is recorded again", true)
+        case .lost(let why): ("\(why); \(meanwhile) until it is back", true)
+        }
     }
 
     /// What stopped the pipeline, in words an operator acts on.

@@ -23,4 +23,13 @@ public struct MonotonicInstant: Comparable, Hashable, Sendable {
 
     /// Seconds from `other` to this instant.
     public func seconds(since other: MonotonicInstant) -> Double { Double(nanoseconds - other.nanoseconds) / 1e9 }
+
+    /// Blocks the calling thread until `instant` (at once if it has passed), through interruptions.
+    public static func sleep(until instant: MonotonicInstant) {
+        let wait = instant.seconds(since: .now())
+        guard wait > 0 else { return }
+        var request = timespec(tv_sec: Int(wait), tv_nsec: Int((wait - Double(Int(wait))) * 1e9))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
 }
