@@ -54,7 +54,7 @@ let package = Package(
                           swiftSettings: strict),
 
         .target(name: "TestSupport", dependencies: ["ControlClient", "RecorderCore", "Media", "Capture"], path: "Tests/Support", swiftSettings: strict),
-        .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore"], swiftSettings: strict),
+        .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MediaTests", dependencies: ["TestSupport", "Media", "Capture", "RecorderCore"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "Capture", "RecorderCore"], swiftSettings: strict),
         .testTarget(name: "CatalogTests", dependencies: ["TestSupport", "Catalog", "RecorderCore"], swiftSettings: strict),

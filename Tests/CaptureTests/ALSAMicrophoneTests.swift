@@ -10,25 +10,18 @@ import XCTest
 final class ALSAMicrophoneTests: XCTestCase {
     func testReadsTheDevicesSoundInRealTimeStampedOnTheClock() throws {
         let files = try TemporaryDirectory(prefix: "alsa")
-        var raw = Data()
-        for n in 0..<(4 * 48_000) {
+        let sweep = (0..<(4 * 48_000)).map { n in
             let t = Double(n) / 48_000
-            let value = Int32(0.5 * 2_147_483_647 * sin(2 * .pi * (300 * t + 337.5 * t * t))).littleEndian
-            withUnsafeBytes(of: value) { raw.append(contentsOf: $0) }
-            withUnsafeBytes(of: value) { raw.append(contentsOf: $0) }
+            return 0.5 * sin(2 * .pi * (300 * t + 337.5 * t * t))
         }
-        try raw.write(to: files.url.appendingPathComponent("room.raw"))
-        let asoundrc = files.url.appendingPathComponent("asoundrc").path
-        try """
-            pcm.roomtest { type file; slave.pcm "null"; file "/dev/null"; infile "\(files.path)/room.raw"; format "raw" }
-            """.write(toFile: asoundrc, atomically: true, encoding: .utf8)
-        setenv("ALSA_CONFIG_PATH", "/usr/share/alsa/alsa.conf:\(asoundrc)", 1)
+        let pcm = try ALSAFilePCM(samples: sweep, in: files.path)
+        setenv("ALSA_CONFIG_PATH", pcm.configPath, 1)
         defer { unsetenv("ALSA_CONFIG_PATH") }
 
-        let microphone = ALSAMicrophone(name: "roomtest")
+        let microphone = ALSAMicrophone(name: pcm.name)
         let stop = Atomic(false)
         var frames: [MediaFrame] = []
-        var events: [ALSAMicrophone.Event] = []
+        var events: [CaptureEvent] = []
         let started = MonotonicInstant.now()
         let stopper = Thread { Thread.sleep(forTimeInterval: 1.5); stop.store(true, ordering: .relaxed) }
         stopper.start()

@@ -15,7 +15,7 @@ final class CameraSourceTests: XCTestCase {
         let stage = StageInputs()
         stage.join(StageLayout.Source(id: "camera", kind: .roomCamera, width: 1920, height: 1080))
         let stop = Atomic(false)
-        let events = Mutex<[CameraSource.Event]>([])
+        let events = Mutex<[CaptureEvent]>([])
         let arrivals = Mutex<[(at: MonotonicInstant, width: Int, height: Int)]>([])
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {

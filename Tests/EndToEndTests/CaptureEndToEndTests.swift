@@ -24,30 +24,11 @@ final class CaptureEndToEndTests: XCTestCase {
 
     func testTheRecordingsSoundIsWhatTheALSADeviceCaptured() async throws {
         let files = try TemporaryDirectory(prefix: "alsa")
-        // The sweep, then silence, as raw 32-bit stereo at 48 kHz: what the "microphone" hears.
-        var raw = Data()
-        for sample in sweep(rate: 48_000) + [Float](repeating: 0, count: 4 * 48_000) {
-            let value = Int32(Double(sample) * 2_147_483_647).littleEndian
-            withUnsafeBytes(of: value) { raw.append(contentsOf: $0) }
-            withUnsafeBytes(of: value) { raw.append(contentsOf: $0) }
-        }
-        try raw.write(to: files.url.appendingPathComponent("room.raw"))
-        let asoundrc = files.url.appendingPathComponent("asoundrc").path
-        try """
-            # The capture stream reads the file as the format the reader opens it with: 32-bit stereo at 48 kHz.
-            # (With a plug in front converting from 16-bit, alsa-lib's file plugin reads the file too fast.)
-            pcm.roomtest {
-                type file
-                slave.pcm "null"
-                file "/dev/null"
-                infile "\(files.path)/room.raw"
-                format "raw"
-            }
-            """.write(toFile: asoundrc, atomically: true, encoding: .utf8)
-
-        let daemon = try DaemonProcess(sections: "[capture]\nmicrophone = \"roomtest\"")
+        // The sweep, then silence: what the "microphone" hears.
+        let pcm = try ALSAFilePCM(samples: sweep(rate: 48_000).map(Double.init) + [Double](repeating: 0, count: 4 * 48_000), in: files.path)
+        let daemon = try DaemonProcess(sections: "[capture]\nmicrophone = \"\(pcm.name)\"")
         self.daemon = daemon
-        try await daemon.start(environment: ["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:\(asoundrc)"])
+        try await daemon.start(environment: pcm.environment)
         let recording = try await daemon.client.send("POST", "/v1/recordings").decode(Recording.self)
         try await Task.sleep(for: .seconds(6))
         _ = try await daemon.client.send("POST", "/v1/recordings/current/stop")
@@ -108,20 +89,11 @@ final class CaptureEndToEndTests: XCTestCase {
     func testTheHardwareCheckRecordsFromTheConfiguredDevicesAndReports() async throws {
         let files = try TemporaryDirectory(prefix: "hwcheck")
         // A microphone that plays a steady tone (ALSA's file plugin), the synthetic camera.
-        var raw = Data()
-        for n in 0..<(6 * 48_000) {
-            let value = Int32(0.25 * 2_147_483_647 * sin(2 * .pi * 440 * Double(n) / 48_000)).littleEndian
-            withUnsafeBytes(of: value) { raw.append(contentsOf: $0) }
-            withUnsafeBytes(of: value) { raw.append(contentsOf: $0) }
-        }
-        try raw.write(to: files.url.appendingPathComponent("tone.raw"))
-        try """
-            pcm.roomtest { type file; slave.pcm "null"; file "/dev/null"; infile "\(files.path)/tone.raw"; format "raw" }
-            """.write(toFile: "\(files.path)/asoundrc", atomically: true, encoding: .utf8)
+        let pcm = try ALSAFilePCM(samples: (0..<(6 * 48_000)).map { 0.25 * sin(2 * .pi * 440 * Double($0) / 48_000) }, in: files.path)
         try "[capture]\ncamera = \"synthetic\"\nmicrophone = \"roomtest\"\n".write(toFile: "\(files.path)/roomrec.toml", atomically: true, encoding: .utf8)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/hardware-check").standardized.path
         let result = try ProcessRunner.run("/usr/bin/python3", [script, "\(files.path)/roomrec.toml", "3"], environment: ProcessInfo.processInfo.environment.merging([
-            "ROOMREC_BIN_DIR": DaemonProcess.binDirectory, "ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:\(files.path)/asoundrc",
+            "ROOMREC_BIN_DIR": DaemonProcess.binDirectory, "ALSA_CONFIG_PATH": pcm.configPath,
         ]) { $1 })
         print(result.stdout)
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)

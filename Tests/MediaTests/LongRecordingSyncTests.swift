@@ -24,7 +24,7 @@ final class LongRecordingSyncTests: XCTestCase {
         try mixer.join("microphone")
         let dark = try FilterGraphSource(description: "color=c=0x303030:s=320x180:r=30,format=yuv420p").nextFrame(capturedAt: origin)
         let white = try FilterGraphSource(description: "color=c=white:s=320x180:r=30,format=yuv420p").nextFrame(capturedAt: origin)
-        var jitter = SplitMix64(seed: 42)
+        var jitter = SplitMix(seed: 42)
 
         let cardRate = 48_000 * (1 + 100e-6)
         var cardSamples = 0
@@ -33,14 +33,14 @@ final class LongRecordingSyncTests: XCTestCase {
             let instant = origin.advanced(by: Double(index) / 30)
             // The camera: the first frame of each second is white; each arrives captured up to ±4 ms off its slot.
             let picture = index % 30 == 0 ? white : dark
-            picture.capturedAt = instant.advanced(by: (jitter.unit() - 0.5) * 0.008)
+            picture.capturedAt = instant.advanced(by: (jitter.nextUnit() - 0.5) * 0.008)
             stage.deliver(picture, from: "camera")
             // The sound card: 10 ms periods of a quiet tone, a beep for the first 50 ms of each of its seconds
             // (counted in its own samples), stamped on the clock with up to ±1 ms of jitter.
             let now = instant.advanced(by: 0.2)
             while Double(cardSamples + 480) / cardRate <= now.seconds(since: origin) {
                 let period = try MediaFrame.audio(samples: 480, channels: 1, format: .s16,
-                                                  capturedAt: origin.advanced(by: Double(cardSamples) / cardRate + (jitter.unit() - 0.5) * 0.002))
+                                                  capturedAt: origin.advanced(by: Double(cardSamples) / cardRate + (jitter.nextUnit() - 0.5) * 0.002))
                 period.withInterleavedInt16 { samples in
                     for i in 0..<samples.count {
                         let n = cardSamples + i
@@ -68,18 +68,5 @@ final class LongRecordingSyncTests: XCTestCase {
         for offset in start + end { XCTAssertLessThan(abs(offset), 0.033, "within one frame") }
         // Uncorrected, the card's 100 ppm would have put the audio 60 ms ahead by the end.
         XCTAssertLessThan(abs((end.reduce(0, +) / Double(end.count)) - (start.reduce(0, +) / Double(start.count))), 0.01, "no drift")
-    }
-}
-
-/// A small deterministic random generator (SplitMix64), so the simulated jitter is the same on every run.
-private struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func unit() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
     }
 }

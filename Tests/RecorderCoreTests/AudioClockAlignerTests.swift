@@ -1,4 +1,5 @@
 import RecorderCore
+import TestSupport
 import XCTest
 
 /// A sound card whose crystal runs off the computer's clock, simulated over a whole 24-hour recording.
@@ -57,19 +58,4 @@ final class AudioClockAlignerTests: XCTestCase {
             XCTAssertEqual(out, 1024)
         }
     }
-}
-
-/// A small deterministic random generator (SplitMix64), so the simulated jitter is the same on every run.
-struct SplitMix {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
