@@ -66,9 +66,13 @@ public struct ControlClient: Sendable {
             } else if method != "GET" {
                 headers.add(name: "Content-Length", value: "0")
             }
-            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: headers)))
-            if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-            try await outbound.write(.end(nil))
+            // The whole request goes to the channel in one write. Written part by part, the daemon could have the
+            // complete request (its length says where it ends) and answer and close before the client handed over
+            // `.end`, which carries no bytes; that last write would then fail with "I/O on closed channel".
+            var request: [HTTPClientRequestPart] = [.head(HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: headers))]
+            if let body { request.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            request.append(.end(nil))
+            try await outbound.write(contentsOf: request)
 
             var status = 0
             var responseHeaders: [(String, String)] = []
@@ -97,8 +101,7 @@ public struct ControlClient: Sendable {
             var headers = HTTPHeaders()
             headers.add(name: "Host", value: "roomrecd")
             headers.add(name: "Accept", value: "text/event-stream")
-            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)))
-            try await outbound.write(.end(nil))
+            try await outbound.write(contentsOf: [.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)), .end(nil)])
             var status = 0
             var parser = ServerSentEvent.Parser()
             for try await part in inbound {
