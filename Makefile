@@ -18,7 +18,7 @@ OUT         := $(CURDIR)/out
 # Debian 12 packages the build, the tests and the demo need.
 APT_PACKAGES := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev libswscale-dev \
 	libswresample-dev libv4l-dev libasound2-dev libsqlite3-dev libsystemd-dev zlib1g-dev ffmpeg fonts-dejavu-core \
-	systemd python3 python3-venv socat unzip
+	systemd python3 python3-venv socat unzip janus gcc libc6-dev
 
 .PHONY: all deps test-peers build release test fuzz demo run install uninstall clean
 
@@ -39,13 +39,15 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-# The real servers the tests talk to that Debian does not package: moto's S3-compatible server and boto3 (PyPI),
-# in a virtual environment of their own.
+# The real servers and peers the tests talk to that Debian does not package: moto's S3-compatible server and
+# boto3, and aiortc (the remote participants of the Janus session tests), from PyPI, in a virtual environment of
+# their own. (Janus itself, and gcc for its loopback shim, are Debian packages above.)
 TEST_VENV := $(OUT)/test-venv
-test-peers: $(TEST_VENV)/.installed
-$(TEST_VENV)/.installed:
+TEST_PEERS := "moto[server]==5.2.1" "aiortc==1.16.0"
+test-peers: $(TEST_VENV)/.installed-2
+$(TEST_VENV)/.installed-2:
 	python3 -m venv $(TEST_VENV)
-	$(TEST_VENV)/bin/pip install --quiet --disable-pip-version-check "moto[server]==5.2.1"
+	$(TEST_VENV)/bin/pip install --quiet --disable-pip-version-check $(TEST_PEERS)
 	touch $@
 
 # XCTest only (no Swift Testing suites), so the run closes on XCTest's summary line.

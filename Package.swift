@@ -46,7 +46,8 @@ let package = Package(
                                                       .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
                 swiftSettings: strict),
         .target(name: "SystemIntegration", dependencies: ["CSystemd", "CMalloc", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .target(name: "Daemon", dependencies: ["RecorderCore", "Media", "Capture", "Catalog", "Uploads", "ControlAPI", "SystemIntegration",
+        .target(name: "Session", dependencies: ["RecorderCore", "Uploads", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "Daemon", dependencies: ["RecorderCore", "Media", "Capture", "Catalog", "Uploads", "ControlAPI", "SystemIntegration", "Session",
                                                .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .executableTarget(name: "roomrecd", dependencies: ["Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
@@ -64,6 +65,8 @@ let package = Package(
                                                         .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "ControlAPITests", dependencies: ["TestSupport", "ControlAPI", "ControlClient", "RecorderCore",
                                                             .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .testTarget(name: "SessionTests", dependencies: ["TestSupport", "Session", "RecorderCore", .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ControlClient", "RecorderCore", "Catalog", "Uploads"], swiftSettings: strict),
     ]
 )

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import Media
 import RecorderCore
+import Session
 import SystemIntegration
 import Uploads
 
@@ -127,6 +128,10 @@ public enum DaemonMain {
         let schedulerTask = Task { await daemon.runScheduler() }
         let calendarTask = Task { await daemon.runCalendarFeed() }
         let retentionTask = Task { await daemon.runRetention() }
+        let sessionTask = Task {
+            guard let connector = Self.sessionConnector(for: config) else { return }
+            await daemon.runSession(connector)
+        }
         let textfileTask = Task {
             guard let path = config.control.metricsTextfile else { return }
             while !Task.isCancelled {
@@ -154,6 +159,8 @@ public enum DaemonMain {
             break
         }
         if serverTask.isCancelled { exitCode = .failure }
+        sessionTask.cancel()
+        await sessionTask.value  // leaves the session, so the others see the room go at once
         watchdogTask.cancel()
         textfileTask.cancel()
         serverTask.cancel()
@@ -165,6 +172,20 @@ public enum DaemonMain {
     }
 
     /// The socket systemd passed, or the configured path bound by the daemon itself.
+    /// The connector of the configured online session, if one is.
+    private static func sessionConnector(for config: RoomRecorderConfig) -> (any SessionConnector)? {
+        let session = config.session
+        switch session.connector {
+        case .none: return nil
+        case .janus:
+            guard let url = session.url else { return nil }
+            let settings = JanusVideoRoomConnector.Settings(url: url, room: session.room, pin: session.pin, token: session.token,
+                                                            display: session.display ?? config.room.title,
+                                                            hosts: Set(session.hosts), moderators: Set(session.moderators))
+            return JanusVideoRoomConnector(settings: settings, logger: Logger(label: "roomrecd.session"))
+        }
+    }
+
     private static func listener(for config: RoomRecorderConfig, logger: Logger) -> ControlServer.Listener {
         if let fd = SocketActivation.listenFileDescriptors().first {
             logger.info("using the control socket passed by systemd", metadata: ["fd": "\(fd)"])

@@ -93,6 +93,13 @@ public actor RecorderDaemon: ControlService {
     }
     /// The rules of a part that rolled over, so the next part of the same session keeps its session clock.
     private var rolledOver: RecordingRules?
+    /// The online session the room takes part in (``runSession(_:)``), and who is on stage there.
+    private var sessionConnector: (any SessionConnector)?
+    private var session = SessionRoster()
+    /// When the host left, while they are away.
+    private var hostLeftAt: (date: Date, instant: MonotonicInstant)?
+    /// Whether the current outage of the session was announced (once per outage, not per attempt).
+    private var sessionOutageReported = false
 
     public init(config: RoomRecorderConfig, configPath: String? = nil, catalog: CatalogDatabase, uploads: UploadQueue, throttle: Throttle? = nil,
                 events: EventHub = EventHub(), logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) {
@@ -200,6 +207,7 @@ public actor RecorderDaemon: ControlService {
         }
         logger.notice("recording started", metadata: ["recording": "\(id)", "name": "\(recording.name)", "initiator": "\(initiator)"])
         notifier.status("Recording \"\(recording.name)\"")
+        announceRecording(true)
         return recording
     }
 
@@ -277,7 +285,11 @@ public actor RecorderDaemon: ControlService {
                                       framesDropped: stats.framesDropped, avOffsetMs: (stats.audioClockError * 10_000).rounded() / 10)
             },
             disk: DiskSpace.of(config.recording.outputDirectory),
-            queue: QueueSummary(counts: (try? catalog.queueCounts()) ?? [:], heldReason: await uploads.closedReason()))
+            queue: QueueSummary(counts: (try? catalog.queueCounts()) ?? [:], heldReason: await uploads.closedReason()),
+            session: sessionConnector == nil ? nil : SessionStatus(
+                state: session.state, connector: config.session.connector.rawValue, room: "\(config.session.room)",
+                participants: session.participants, hostPresent: session.hostPresent, hostLeftAt: hostLeftAt?.date,
+                reconnects: session.reconnects, lastError: session.state == .joined ? nil : session.lastError))
     }
 
     public func applyUploadAction(_ action: UploadAction, jobId: String, caller: Caller) async throws(ControlError) -> UploadJob {
@@ -380,6 +392,73 @@ public actor RecorderDaemon: ControlService {
 
     public func events() async -> AsyncStream<ControlEvent> { eventHub.subscribe() }
 
+    /// Joins the online session through `connector` and follows it until the task is cancelled: who comes on
+    /// stage and leaves is published as `session` events, and the host's presence drives the recording's rules
+    /// (``RecordingRules/hostLeft(at:)``).
+    public func runSession(_ connector: any SessionConnector) async {
+        sessionConnector = connector
+        let (events, continuation) = AsyncStream.makeStream(of: SessionEvent.self)
+        let follower = Task {
+            await connector.run { continuation.yield($0) }
+            continuation.finish()
+        }
+        await withTaskCancellationHandler {
+            for await event in events { sessionChanged(event) }
+        } onCancel: {
+            follower.cancel()
+        }
+    }
+
+    /// Applies one event from the session connector.
+    func sessionChanged(_ event: SessionEvent, now: MonotonicInstant = .now()) {
+        let changes = session.apply(event)
+        switch event {
+        case .joined(let others):
+            sessionOutageReported = false
+            logger.notice("joined the session", metadata: ["room": "\(config.session.room)", "onStage": "\(others.count)"])
+            eventHub.publish(.session, message: "joined the session (room \(config.session.room)); \(others.count) others on stage")
+        case .disconnected(let reason, let retryIn):
+            logger.warning("the session is unreachable", metadata: ["reason": "\(reason)", "retryIn": "\(retryIn)"])
+            if !sessionOutageReported {
+                sessionOutageReported = true
+                eventHub.publish(.warning, message: "the session is unreachable (\(reason)); trying again in \(Int(retryIn.rounded(.up))) s. "
+                                 + "A recording goes on with the room's own camera and microphone")
+            }
+        case .connecting, .participantUpdated, .participantLeft, .talking: break
+        }
+        for change in changes {
+            switch change {
+            case .joined(let participant):
+                logger.info("on stage", metadata: ["participant": "\(participant.id)", "role": "\(participant.role.rawValue)"])
+                eventHub.publish(.session, message: "\(participant.display) came on stage" + (participant.role == .host ? " (the host)" : ""))
+            case .left(let participant):
+                logger.info("left the stage", metadata: ["participant": "\(participant.id)"])
+                if session.state == .joined { eventHub.publish(.session, message: "\(participant.display) left the stage") }
+            case .updated: break
+            case .hostLeft:
+                hostLeftAt = (Date(), now)
+                active?.rules.hostLeft(at: now)
+                let grace = DurationText.words(config.recording.hostLeaveGrace)
+                logger.notice("the host left the session", metadata: ["grace": "\(grace)"])
+                eventHub.publish(.warning, recording: active?.recording,
+                                 message: "the host left the session" + (active == nil ? "" : "; the recording goes on for \(grace) unless they return"))
+            case .hostReturned:
+                if hostLeftAt != nil {
+                    logger.notice("the host is back in the session")
+                    eventHub.publish(.session, message: "the host is back in the session")
+                }
+                hostLeftAt = nil
+                active?.rules.hostReturned()
+            }
+        }
+    }
+
+    /// Tells the session whether the room records (participants show the recording indicator).
+    private func announceRecording(_ recording: Bool) {
+        guard let connector = sessionConnector else { return }
+        Task { await connector.announceRecording(recording) }
+    }
+
     /// A camera or microphone appeared or went away: the device list is read again, and subscribers are told
     /// (a warning if it is the configured one and it went away).
     public func deviceChanged(_ event: DeviceEvent) {
@@ -422,6 +501,14 @@ public actor RecorderDaemon: ControlService {
             Metric("roomrec_upload_oldest_queued_seconds", .gauge, "Age of the oldest job waiting to upload.", value: await uploads.oldestQueuedAge()),
             Metric("roomrec_upload_queue_paused", .gauge, "1 while the whole upload queue is paused.", value: await uploads.isPaused ? 1 : 0),
         ]
+        if sessionConnector != nil {
+            metrics += [
+                Metric("roomrec_session_joined", .gauge, "1 while the room is in its online session.", value: session.state == .joined ? 1 : 0),
+                Metric("roomrec_session_participants", .gauge, "Others on stage in the online session.", value: Double(session.participants.count)),
+                Metric("roomrec_session_host_present", .gauge, "1 while the session's host is on stage.", value: session.hostPresent ? 1 : 0),
+                Metric("roomrec_session_reconnects_total", .counter, "Times the room joined its session again after a drop.", value: Double(session.reconnects)),
+            ]
+        }
         if let disk = DiskSpace.of(config.recording.outputDirectory) {
             metrics.append(Metric("roomrec_disk_free_bytes", .gauge, "Free bytes where recordings are written.",
                                   samples: [(["path": disk.path], Double(disk.freeBytes))]))
@@ -580,6 +667,7 @@ public actor RecorderDaemon: ControlService {
         save(current.recording)
         active = current
         current.pipeline.stop()
+        announceRecording(false)
         return current.recording
     }
 

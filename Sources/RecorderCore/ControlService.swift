@@ -169,9 +169,13 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var pipeline: PipelineStatus?
     public var disk: DiskSummary?
     public var queue: QueueSummary
+    /// The online session, when one is configured.
+    public var session: SessionStatus?
 
     public init(state: String, version: String, uptimeSeconds: Double, room: RoomSummary, current: Recording?, elapsedSeconds: Double?,
-                devices: [DeviceInfo], encoder: EncoderSummary, pipeline: PipelineStatus? = nil, disk: DiskSummary?, queue: QueueSummary) {
+                devices: [DeviceInfo], encoder: EncoderSummary, pipeline: PipelineStatus? = nil, disk: DiskSummary?, queue: QueueSummary,
+                session: SessionStatus? = nil) {
+        self.session = session
         self.pipeline = pipeline
         self.state = state
         self.version = version
@@ -183,6 +187,37 @@ public struct StatusReport: Codable, Equatable, Sendable {
         self.encoder = encoder
         self.disk = disk
         self.queue = queue
+    }
+}
+
+/// The online session, as status reports it.
+public struct SessionStatus: Codable, Equatable, Sendable {
+    /// `connecting`, `joined` or `reconnecting`.
+    public var state: SessionRoster.State
+    /// The session server's kind (`janus`) and the room joined.
+    public var connector: String
+    public var room: String
+    /// The others on stage.
+    public var participants: [SessionParticipant]
+    /// Whether the host is on stage.
+    public var hostPresent: Bool
+    /// When the host left, while the grace period runs.
+    public var hostLeftAt: Date?
+    /// How many times the room joined again after a drop.
+    public var reconnects: Int
+    /// Why the connection last dropped or failed, while it is down.
+    public var lastError: String?
+
+    public init(state: SessionRoster.State, connector: String, room: String, participants: [SessionParticipant], hostPresent: Bool,
+                hostLeftAt: Date?, reconnects: Int, lastError: String?) {
+        self.state = state
+        self.connector = connector
+        self.room = room
+        self.participants = participants
+        self.hostPresent = hostPresent
+        self.hostLeftAt = hostLeftAt
+        self.reconnects = reconnects
+        self.lastError = lastError
     }
 }
 

@@ -12,6 +12,8 @@ public struct ControlEvent: Codable, Equatable, Sendable {
         case config
         /// A camera or microphone appeared or went away.
         case device
+        /// The online session: joined, dropped, someone came on stage or left, the host left or returned.
+        case session
     }
 
     /// Increases by one per event since the daemon started (the SSE `id:`).

@@ -150,6 +150,26 @@ public struct RoomRecorderConfig: Equatable, Sendable {
     }
 
     /// The daemon itself.
+    /// `[session]`: the online room session the room computer joins on stage.
+    public struct Session: Equatable, Sendable {
+        /// Which kind of session server; `none` (the default) joins nothing.
+        public var connector = SessionConnectorKind.none
+        /// The server's API: Janus's HTTP API, such as `http://127.0.0.1:8088/janus`.
+        public var url: URL?
+        /// The room to join (Janus: the VideoRoom's numeric id).
+        public var room: UInt64 = 0
+        /// The room's PIN, if it has one.
+        public var pin: String?
+        /// The server's API token (Janus `token` authentication), if it asks for one.
+        public var token: String?
+        /// The name the room computer joins with; the room's title by default.
+        public var display: String?
+        /// Display names of the participants who are the session's host: recording follows their presence.
+        public var hosts: [String] = []
+        /// Display names of moderators (on stage in panel rooms, but not the host).
+        public var moderators: [String] = []
+    }
+
     public struct Daemon: Equatable, Sendable {
         /// Holds the catalog database (`roomrec.sqlite`).
         public var stateDirectory = "/var/lib/roomrec"
@@ -163,6 +183,7 @@ public struct RoomRecorderConfig: Equatable, Sendable {
     public var uploads = Uploads()
     public var schedule = Schedule()
     public var control = Control()
+    public var session = Session()
     public var daemon = Daemon()
 
     public init() {}
@@ -309,6 +330,8 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         }
         try control.rejectUnknownKeys()
 
+        config.session = try parseSession(try root.section("session"))
+
         let daemon = try root.section("daemon")
         config.daemon.stateDirectory = try daemon.absolutePath("state_dir", default: config.daemon.stateDirectory)
         config.daemon.logLevel = try daemon.choice("log_level", default: config.daemon.logLevel)
@@ -320,6 +343,37 @@ public struct RoomRecorderConfig: Equatable, Sendable {
 }
 
 extension RoomRecorderConfig {
+    fileprivate static func parseSession(_ section: ConfigReader) throws(ConfigError) -> Session {
+        var session = Session()
+        session.connector = try section.choice("connector", default: session.connector)
+        if let text = try section.string("url") {
+            guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw section.error("url", "expected the server's HTTP API, such as \"http://127.0.0.1:8088/janus\", got \"\(text)\"")
+            }
+            session.url = url
+        }
+        if let room = try section.value("room") {
+            guard case .integer(let number) = room, number > 0 else {
+                throw section.error("room", "expected the room's number (a positive integer, e.g. 1234), found \(room.typeName)")
+            }
+            session.room = UInt64(number)
+        }
+        session.pin = try section.string("pin")
+        session.token = try section.string("token")
+        if let display = try section.string("display") {
+            guard !display.trimmingCharacters(in: .whitespaces).isEmpty else { throw section.error("display", "the name to join with is empty") }
+            session.display = display
+        }
+        session.hosts = try section.strings("hosts") ?? []
+        session.moderators = try section.strings("moderators") ?? []
+        if session.connector != .none {
+            guard session.url != nil else { throw section.error("url", "connector = \"\(session.connector.rawValue)\" needs the server's url") }
+            guard session.room != 0 else { throw section.error("room", "connector = \"\(session.connector.rawValue)\" needs the room to join") }
+        }
+        try section.rejectUnknownKeys()
+        return session
+    }
+
     fileprivate static func parseS3(_ s3: ConfigReader) throws(ConfigError) -> S3 {
         guard let bucket = try s3.string("bucket"), !bucket.isEmpty else {
             throw s3.error("bucket", "the s3 target needs a bucket ([library.s3] bucket = \"…\")")
@@ -463,6 +517,14 @@ public enum MicrophoneSetting: Equatable, Sendable {
 }
 
 /// Media-library targets.
+/// The kinds of online session the room computer can join.
+public enum SessionConnectorKind: String, Sendable, CaseIterable {
+    /// No session: the room records its own camera and microphone.
+    case none
+    /// A Janus VideoRoom, through Janus's HTTP API.
+    case janus
+}
+
 public enum LibraryTarget: String, Sendable, CaseIterable {
     /// A local (or mounted) folder.
     case folder

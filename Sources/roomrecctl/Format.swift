@@ -44,7 +44,7 @@ enum Format {
         case .upload:
             guard let j = event.upload else { return "\(time) upload" }
             return "\(time) upload \(j.jobId.prefix(8)) \(j.state.rawValue) \(progress(j.bytesConfirmed, of: j.totalBytes))"
-        case .warning, .config, .device:
+        case .warning, .config, .device, .session:
             return "\(time) \(event.type.rawValue): \(event.message ?? "")"
         }
     }

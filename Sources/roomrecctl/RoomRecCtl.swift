@@ -115,6 +115,20 @@ extension RoomRecCtl {
                 rows.append(["Pipeline", "\(p.layout) layout, \(String(format: "%.2f", p.realTimeFactor))× real time, \(p.framesEncoded) frames, \(dropped), "
                              + "A/V offset \(String(format: "%.1f", p.avOffsetMs)) ms"])
             }
+            if let session = s.session {
+                var line = "\(session.state.rawValue), \(session.connector) room \(session.room), \(session.participants.count) on stage"
+                if session.reconnects > 0 { line += ", \(session.reconnects) reconnects" }
+                if let error = session.lastError { line += "; \(error)" }
+                rows.append(["Session", line])
+                for participant in session.participants {
+                    let tracks = participant.tracks.map { "\($0.isScreen ? "screen" : $0.kind.rawValue) \($0.codec)" }.joined(separator: ", ")
+                    rows.append(["", "\(participant.display)" + (participant.role == .participant ? "" : " (\(participant.role.rawValue))")
+                                 + (tracks.isEmpty ? "" : ": \(tracks)") + (participant.talking ? ", speaking" : "")])
+                }
+                if !session.hostPresent, let left = session.hostLeftAt {
+                    rows.append(["", "the host left at \(Format.date(left))"])
+                }
+            }
             for device in s.devices {
                 rows.append([device.kind.capitalized, "\(device.name) (\(device.id))\(device.inUse ? " in use" : "")"])
             }

@@ -103,6 +103,10 @@ final class RoomRecorderConfigTests: XCTestCase {
             ("[recording]\nmin_free_mb = 1000\nreserve_mb = 1000", 3, "recording.reserve_mb", "less than min_free_mb (1000)"),
             ("[uploads]\nwindows = \"18:00-07:00\"", 2, "uploads.windows", "expected an array of strings"),
             ("[uploads]\nwhile_recording = \"no\"", 2, "uploads.while_recording", "expected true or false"),
+            ("[session]\nconnector = \"livekit\"", 2, "session.connector", "expected one of \"none\", \"janus\""),
+            ("[session]\nurl = \"janus.local\"", 2, "session.url", "expected the server's HTTP API"),
+            ("[session]\nroom = \"lobby\"", 2, "session.room", "the room's number"),
+            ("[session]\nconnector = \"janus\"\nroom = 1234", 1, "session.url", "needs the server's url"),
             ("[library]\ntarget = \"kaltura\"", 2, "library.target", "needs a [library.kaltura] section"),
             ("[library.kaltura]\napp_token_id = \"0_x\"", 1, "library.kaltura.partner_id", "partner id"),
             ("[library.kaltura]\npartner_id = 1\napp_token_id = \"0_x\"\napp_token_file = \"token\"", 4, "library.kaltura.app_token_file", "absolute"),
@@ -147,6 +151,28 @@ final class RoomRecorderConfigTests: XCTestCase {
         XCTAssertEqual(config.uploads.workers, 2)
         XCTAssertEqual(config.uploads.windows.windows.map(\.description), ["18:00-07:00", "12:00-13:30"])
         XCTAssertFalse(config.uploads.whileRecording)
+    }
+
+    func testTheSession() throws {
+        XCTAssertEqual(try RoomRecorderConfig.parse("", file: "x").session.connector, .none, "no session unless configured")
+        let config = try RoomRecorderConfig.parse("""
+            [session]
+            connector = "janus"
+            url = "http://127.0.0.1:8088/janus"
+            room = 1234
+            pin = "4711"
+            display = "Room 101 (lecture hall)"
+            hosts = ["Dr. Ada Lovelace"]
+            moderators = ["TA Grace"]
+            """, file: "x")
+        XCTAssertEqual(config.session.connector, .janus)
+        XCTAssertEqual(config.session.url?.absoluteString, "http://127.0.0.1:8088/janus")
+        XCTAssertEqual(config.session.room, 1234)
+        XCTAssertEqual(config.session.pin, "4711")
+        XCTAssertNil(config.session.token)
+        XCTAssertEqual(config.session.display, "Room 101 (lecture hall)")
+        XCTAssertEqual(config.session.hosts, ["Dr. Ada Lovelace"])
+        XCTAssertEqual(config.session.moderators, ["TA Grace"])
     }
 
     func testTheDurationCap() throws {

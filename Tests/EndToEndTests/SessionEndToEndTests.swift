@@ -1,0 +1,86 @@
+import ControlClient
+import Foundation
+import RecorderCore
+import TestSupport
+import XCTest
+
+/// roomrecd in a Janus VideoRoom (a real Janus on 127.0.0.1) with a remote teacher as a real WebRTC peer (aiortc):
+/// the session shows in status and events, and the host leaving ends the recording after the grace period.
+final class SessionEndToEndTests: XCTestCase {
+    actor EventLog {
+        private(set) var events: [ControlEvent] = []
+        func add(_ event: ControlEvent) { events.append(event) }
+        var messages: [String] { events.compactMap(\.message) }
+    }
+
+    func testTheHostLeavingEndsTheRecordingAfterTheGraceAndTheSessionShowsInStatus() async throws {
+        guard JanusServer.isInstalled, MotoServer.isInstalled else { throw XCTSkip("janus or the test peers are not installed (make deps test-peers)") }
+        let janus = try JanusServer()
+        let daemon = try DaemonProcess(recording: #"host_leave_grace = "2s""#, sections: """
+            [session]
+            connector = "janus"
+            url = "\(janus.url.absoluteString)"
+            room = 1234
+            hosts = ["Dr. Ada"]
+            """)
+        try await daemon.start()
+        let client = daemon.client
+        let log = EventLog()
+        let follower = Task {
+            try await client.follow("/v1/events") { event in
+                if let parsed = try? ControlJSON.decoder().decode(ControlEvent.self, from: Data(event.data.utf8)) { await log.add(parsed) }
+                return true
+            }
+        }
+        defer { follower.cancel() }
+
+        func status() async throws -> StatusReport { try await client.send("GET", "/v1/status").decode(StatusReport.self) }
+        func waitFor(_ what: String, _ condition: (StatusReport) -> Bool) async throws -> StatusReport {
+            for _ in 0..<300 {
+                let report = try await status()
+                if condition(report) { return report }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw ProcessRunner.Failure(message: "\(what) never showed in status; log:\n\(daemon.log())")
+        }
+        _ = try await waitFor("joining") { $0.session?.state == .joined }
+
+        let teacher = try JanusPeer(janus: janus, display: "Dr. Ada", color: "green", frequency: 440)
+        try await teacher.waitFor("media-up")
+        let onStage = try await waitFor("the teacher on stage") { $0.session?.hostPresent == true }
+        XCTAssertEqual(onStage.session?.participants.map(\.display), ["Dr. Ada"])
+        XCTAssertEqual(onStage.session?.participants.first?.role, .host)
+        XCTAssertEqual(onStage.session?.room, "1234")
+        let table = try ProcessRunner.run("\(DaemonProcess.binDirectory)/roomrecctl", ["status", "--socket", daemon.socketPath]).stdout
+        XCTAssertTrue(table.contains("joined, janus room 1234, 1 on stage"), table)
+        XCTAssertTrue(table.contains("Dr. Ada (host): audio opus, video"), table)
+        let metrics = String(decoding: try await client.send("GET", "/metrics").body, as: UTF8.self)
+        XCTAssertTrue(metrics.contains("roomrec_session_joined 1"), metrics)
+        XCTAssertTrue(metrics.contains("roomrec_session_host_present 1"), metrics)
+
+        let started = try await client.send("POST", "/v1/recordings", json: Data(#"{"title": "Hybrid seminar"}"#.utf8)).decode(Recording.self)
+        try await Task.sleep(for: .seconds(1))
+        teacher.leave()
+        let away = try await waitFor("the host leaving") { $0.session?.hostPresent == false }
+        XCTAssertNotNil(away.session?.hostLeftAt)
+
+        var ended: Recording?
+        for _ in 0..<100 {
+            let recording = try await client.send("GET", "/v1/recordings/\(started.recordingId)").decode(Recording.self)
+            if !recording.status.isInProgress { ended = recording; break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        XCTAssertEqual(ended?.status, .complete, "ending because the host left is the session's normal end")
+        XCTAssertEqual(ended?.reason, "the host left and did not return within 2 s")
+        let recorded = ended?.duration ?? 0
+        XCTAssertGreaterThan(recorded, 2.5, "the grace was recorded")
+        XCTAssertLessThan(recorded, 8)
+
+        let messages = await log.messages
+        XCTAssertTrue(messages.contains("Dr. Ada came on stage (the host)"), "\(messages)")
+        XCTAssertTrue(messages.contains { $0.hasPrefix("the host left the session; the recording goes on for 2 s") }, "\(messages)")
+        XCTAssertFalse(daemon.log().contains("could not tell the session"), "Janus took the recording announcement: \(daemon.log())")
+        let exit = try await daemon.stop()
+        XCTAssertEqual(exit, 0, daemon.log())
+    }
+}

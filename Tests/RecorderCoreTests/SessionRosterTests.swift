@@ -1,0 +1,66 @@
+import RecorderCore
+import XCTest
+
+final class SessionRosterTests: XCTestCase {
+    private let teacher = SessionParticipant(id: "1", display: "Dr. Ada", role: .host,
+                                             tracks: [SessionTrack(id: "0", kind: .audio, codec: "opus"), SessionTrack(id: "1", kind: .video, codec: "h264")])
+    private let student = SessionParticipant(id: "2", display: "Student", tracks: [SessionTrack(id: "0", kind: .video, codec: "vp8")])
+
+    func testParticipantsComeAndGoAndTheHostsPresenceIsFollowed() {
+        var roster = SessionRoster()
+        XCTAssertEqual(roster.apply(.connecting(attempt: 1)), [])
+        XCTAssertEqual(roster.state, .connecting)
+
+        XCTAssertEqual(roster.apply(.joined(participants: [student])), [.joined(student)], "no host yet: nothing to start or stop")
+        XCTAssertEqual(roster.state, .joined)
+        XCTAssertEqual(roster.apply(.participantUpdated(teacher)), [.joined(teacher), .hostReturned])
+        XCTAssertTrue(roster.hostPresent)
+        XCTAssertEqual(roster.participants.map(\.id), ["2", "1"], "in the order they came")
+
+        XCTAssertEqual(roster.apply(.participantUpdated(teacher)), [], "the same again changes nothing")
+        var sharing = teacher
+        sharing.tracks.append(SessionTrack(id: "2", kind: .video, codec: "h264", isScreen: true))
+        XCTAssertEqual(roster.apply(.participantUpdated(sharing)), [.updated(sharing)])
+        XCTAssertTrue(roster.participants[1].sharesScreen)
+
+        XCTAssertEqual(roster.apply(.talking(id: "2", true)).count, 1)
+        XCTAssertEqual(roster.speaking?.id, "2")
+        XCTAssertEqual(roster.apply(.talking(id: "2", true)), [])
+        XCTAssertEqual(roster.apply(.talking(id: "9", true)), [], "someone unknown")
+
+        XCTAssertEqual(roster.apply(.participantLeft(id: "1")), [.left(sharing), .hostLeft])
+        XCTAssertFalse(roster.hostPresent)
+        XCTAssertEqual(roster.apply(.participantLeft(id: "1")), [], "leaving twice")
+        XCTAssertEqual(roster.apply(.participantUpdated(teacher)), [.joined(teacher), .hostReturned])
+    }
+
+    func testADroppedConnectionTakesTheTilesAwayButIsNotTheHostLeaving() {
+        var roster = SessionRoster()
+        _ = roster.apply(.joined(participants: [teacher, student]))
+        XCTAssertTrue(roster.hostPresent)
+
+        let dropped = roster.apply(.disconnected(reason: "connection refused", retryIn: 2))
+        XCTAssertEqual(dropped, [.left(student), .left(teacher)], "tiles go, and no .hostLeft")
+        XCTAssertEqual(roster.state, .reconnecting)
+        XCTAssertEqual(roster.lastError, "connection refused")
+        XCTAssertEqual(roster.apply(.connecting(attempt: 2)), [])
+        XCTAssertEqual(roster.state, .reconnecting)
+
+        XCTAssertEqual(roster.apply(.joined(participants: [teacher, student])), [.joined(teacher), .joined(student)],
+                       "back with the host there: no grace started or ended")
+        XCTAssertEqual(roster.reconnects, 1)
+        XCTAssertNil(roster.lastError)
+
+        _ = roster.apply(.disconnected(reason: "timed out", retryIn: 4))
+        XCTAssertEqual(roster.apply(.joined(participants: [student])), [.joined(student), .hostLeft],
+                       "the host really left while the room was away")
+        XCTAssertEqual(roster.reconnects, 2)
+    }
+
+    func testAFailureBeforeTheFirstJoinStaysConnecting() {
+        var roster = SessionRoster()
+        XCTAssertEqual(roster.apply(.disconnected(reason: "no such room", retryIn: 1)), [])
+        XCTAssertEqual(roster.state, .connecting)
+        XCTAssertEqual(roster.reconnects, 0)
+    }
+}

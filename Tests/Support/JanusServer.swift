@@ -1,0 +1,75 @@
+import Foundation
+
+/// A real Janus WebRTC server (Debian's `janus`) on 127.0.0.1 for the session tests: only its HTTP transport and
+/// the VideoRoom plugin, ICE on the loopback interface, configured from `Tests/Peers/janus/` in a folder of its
+/// own. Room 1234 is open; room 4321 asks for PIN 1111.
+public final class JanusServer: @unchecked Sendable {
+    public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/janus") }
+
+    public let port: Int
+    /// The HTTP API, as `[session] url` takes it.
+    public var url: URL { URL(string: "http://127.0.0.1:\(port)/janus")! }
+    public let folder: TemporaryDirectory
+    public var logPath: String { "\(folder.path)/janus.log" }
+    private var process: Process?
+
+    public init() throws {
+        port = Int.random(in: 30_000..<40_000)
+        folder = try TemporaryDirectory(prefix: "janus")
+        let templates = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Peers/janus").standardized
+        let rtpStart = Int.random(in: 0..<100) * 100 + 50_000
+        for name in ["janus.jcfg", "janus.transport.http.jcfg", "janus.plugin.videoroom.jcfg"] {
+            let text = try String(contentsOf: templates.appendingPathComponent(name), encoding: .utf8)
+                .replacingOccurrences(of: "@FOLDER@", with: folder.path)
+                .replacingOccurrences(of: "@PORT@", with: "\(port)")
+                .replacingOccurrences(of: "@RTP_PORTS@", with: "\(rtpStart)-\(rtpStart + 99)")
+            try text.write(toFile: "\(folder.path)/\(name)", atomically: true, encoding: .utf8)
+        }
+        let libraries = "/usr/lib/x86_64-linux-gnu/janus"
+        for (directory, library) in [("plugins", "libjanus_videoroom.so"), ("transports", "libjanus_http.so"), ("empty", nil)] {
+            try FileManager.default.createDirectory(atPath: "\(folder.path)/\(directory)", withIntermediateDirectories: true)
+            if let library {
+                try FileManager.default.createSymbolicLink(atPath: "\(folder.path)/\(directory)/\(library)", withDestinationPath: "\(libraries)/\(directory)/\(library)")
+            }
+        }
+        // Janus skips loopback interfaces when it gathers ICE candidates, whatever ice_enforce_list says (and then
+        // offers every other interface): a getifaddrs() that hides the loopback flag keeps it on 127.0.0.1.
+        let shim = templates.appendingPathComponent("janus_lo_shim.c").path
+        let built = try ProcessRunner.run("/usr/bin/cc", ["-shared", "-fPIC", "-O2", "-o", "\(folder.path)/janus_lo_shim.so", shim, "-ldl"])
+        guard built.status == 0 else { throw ProcessRunner.Failure(message: "cannot build the loopback shim for Janus: \(built.stderr)") }
+        try start()
+    }
+
+    /// Starts Janus and waits until its HTTP API accepts connections.
+    public func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/janus")
+        process.arguments = ["-F", folder.path, "-C", "\(folder.path)/janus.jcfg"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["LD_PRELOAD": "\(folder.path)/janus_lo_shim.so"]) { $1 }
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
+        let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        try logFile.seekToEnd()
+        process.standardOutput = logFile
+        process.standardError = logFile
+        try process.run()
+        self.process = process
+        for _ in 0..<300 {
+            if MotoServer.accepts(port: port) { return }
+            guard process.isRunning else { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ProcessRunner.Failure(message: "janus did not start on port \(port); its log:\n\(log())")
+    }
+
+    /// Kills Janus (as a crash or a lost network would end it); `start()` brings it back with the same rooms.
+    public func stop() {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    public func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    deinit { stop() }
+}
