@@ -28,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "CALSA", path: "Sources/CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        .systemLibrary(name: "CGStreamer", path: "Sources/CGStreamer", pkgConfig: "gstreamer-1.0 gstreamer-app-1.0 gstreamer-sdp-1.0 gstreamer-video-1.0",
+                       providers: [.apt(["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev"])]),
         .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
         .target(name: "RecorderCore", swiftSettings: strict),
@@ -46,7 +48,7 @@ let package = Package(
                                                       .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
                 swiftSettings: strict),
         .target(name: "SystemIntegration", dependencies: ["CSystemd", "CMalloc", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .target(name: "Session", dependencies: ["RecorderCore", "Uploads", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "Session", dependencies: ["RecorderCore", "Uploads", "CGStreamer", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(name: "Daemon", dependencies: ["RecorderCore", "Media", "Capture", "Catalog", "Uploads", "ControlAPI", "SystemIntegration", "Session",
                                                .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .executableTarget(name: "roomrecd", dependencies: ["Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -179,9 +179,10 @@ public enum DaemonMain {
         case .none: return nil
         case .janus:
             guard let url = session.url else { return nil }
-            let settings = JanusVideoRoomConnector.Settings(url: url, room: session.room, pin: session.pin, token: session.token,
+            var settings = JanusVideoRoomConnector.Settings(url: url, room: session.room, pin: session.pin, token: session.token,
                                                             display: session.display ?? config.room.title,
                                                             hosts: Set(session.hosts), moderators: Set(session.moderators))
+            settings.iceAddresses = session.iceAddresses
             return JanusVideoRoomConnector(settings: settings, logger: Logger(label: "roomrecd.session"))
         }
     }

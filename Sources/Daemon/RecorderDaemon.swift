@@ -100,6 +100,8 @@ public actor RecorderDaemon: ControlService {
     private var hostLeftAt: (date: Date, instant: MonotonicInstant)?
     /// Whether the current outage of the session was announced (once per outage, not per attempt).
     private var sessionOutageReported = false
+    /// The participants' media, decoded, on its way to the recording in progress.
+    private lazy var remoteStage = RemoteStage(logger: logger)
 
     public init(config: RoomRecorderConfig, configPath: String? = nil, catalog: CatalogDatabase, uploads: UploadQueue, throttle: Throttle? = nil,
                 events: EventHub = EventHub(), logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) {
@@ -208,6 +210,9 @@ public actor RecorderDaemon: ControlService {
         logger.notice("recording started", metadata: ["recording": "\(id)", "name": "\(recording.name)", "initiator": "\(initiator)"])
         notifier.status("Recording \"\(recording.name)\"")
         announceRecording(true)
+        for participant in session.participants { pipeline.addParticipant(participant.id, screen: participant.sharesScreen) }
+        pipeline.setSpeaker(session.speaking?.id)
+        remoteStage.attach(pipeline)
         return recording
     }
 
@@ -398,8 +403,9 @@ public actor RecorderDaemon: ControlService {
     public func runSession(_ connector: any SessionConnector) async {
         sessionConnector = connector
         let (events, continuation) = AsyncStream.makeStream(of: SessionEvent.self)
+        let remote = remoteStage
         let follower = Task {
-            await connector.run { continuation.yield($0) }
+            await connector.run(report: { continuation.yield($0) }, media: { remote.deliver($0) })
             continuation.finish()
         }
         await withTaskCancellationHandler {
@@ -429,12 +435,15 @@ public actor RecorderDaemon: ControlService {
         for change in changes {
             switch change {
             case .joined(let participant):
+                active?.pipeline.addParticipant(participant.id, screen: participant.sharesScreen)
                 logger.info("on stage", metadata: ["participant": "\(participant.id)", "role": "\(participant.role.rawValue)"])
                 eventHub.publish(.session, message: "\(participant.display) came on stage" + (participant.role == .host ? " (the host)" : ""))
             case .left(let participant):
+                active?.pipeline.removeParticipant(participant.id)
+                remoteStage.forget(participant.id)
                 logger.info("left the stage", metadata: ["participant": "\(participant.id)"])
                 if session.state == .joined { eventHub.publish(.session, message: "\(participant.display) left the stage") }
-            case .updated: break
+            case .updated: active?.pipeline.setSpeaker(session.speaking?.id)
             case .hostLeft:
                 hostLeftAt = (Date(), now)
                 active?.rules.hostLeft(at: now)
@@ -667,6 +676,7 @@ public actor RecorderDaemon: ControlService {
         save(current.recording)
         active = current
         current.pipeline.stop()
+        remoteStage.attach(nil)
         announceRecording(false)
         return current.recording
     }
@@ -834,6 +844,7 @@ public actor RecorderDaemon: ControlService {
     private func pipelineEnded(id: String, outcome: RecordingPipeline.Outcome, requestedAt: MonotonicInstant) async {
         guard let current = active, current.recording.recordingId == id else { return }
         active = nil
+        remoteStage.attach(nil)
         if let first = outcome.firstFrameAt { lastStartLatency = first.seconds(since: requestedAt) }
         // A failed video encoder (a GPU gone): the recording goes on at once with the next encoder, in a new part.
         var failedOver: String?

@@ -103,6 +103,37 @@ final class RecordingPipeline: Sendable {
     /// Asks the pipeline to stop after the frame in hand.
     func stop() { stopFlag.store(true, ordering: .relaxed) }
 
+    /// A participant of the online session comes on stage: a tile (its picture, or the slate until the first one)
+    /// and a voice in the mix. Calling it again for one on stage changes nothing.
+    func addParticipant(_ id: String, screen: Bool = false) {
+        stage.join(StageLayout.Source(id: id, kind: screen ? .screen : .participant, width: 1280, height: 720))
+        try? mixer.join(id)
+    }
+
+    /// Who speaks now, for the speaker layout (nil: nobody in the session does).
+    func setSpeaker(_ id: String?) { stage.activeSpeaker = id }
+
+    /// A participant left the stage: its tile goes at the next frame, its voice at once.
+    func removeParticipant(_ id: String) {
+        stage.leave(id)
+        mixer.leave(id)
+    }
+
+    /// A decoded picture or block of samples from a participant (from the session's threads).
+    func deliverParticipant(_ frame: MediaFrame, from id: String, kind: SessionTrack.Kind) {
+        switch kind {
+        case .video: stage.deliver(frame, from: id)
+        case .audio:
+            do {
+                try mixer.deliver(frame, from: id)
+            } catch {
+                // Samples the mixer cannot take: this participant's converter starts afresh.
+                mixer.leave(id)
+                try? mixer.join(id)
+            }
+        }
+    }
+
     /// Seconds since the pipeline last delivered a frame.
     var secondsSinceProgress: Double {
         MonotonicInstant.now().seconds(since: progress.last)

@@ -168,6 +168,8 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         public var hosts: [String] = []
         /// Display names of moderators (on stage in panel rooms, but not the host).
         public var moderators: [String] = []
+        /// The local addresses WebRTC may use to receive media (none: every interface).
+        public var iceAddresses: [String] = []
     }
 
     public struct Daemon: Equatable, Sendable {
@@ -366,12 +368,22 @@ extension RoomRecorderConfig {
         }
         session.hosts = try section.strings("hosts") ?? []
         session.moderators = try section.strings("moderators") ?? []
+        session.iceAddresses = try section.strings("ice_addresses") ?? []
+        for address in session.iceAddresses where !Self.isIPAddress(address) {
+            throw section.error("ice_addresses", "expected local IP addresses such as \"192.168.1.20\", got \"\(address)\"")
+        }
         if session.connector != .none {
             guard session.url != nil else { throw section.error("url", "connector = \"\(session.connector.rawValue)\" needs the server's url") }
             guard session.room != 0 else { throw section.error("room", "connector = \"\(session.connector.rawValue)\" needs the room to join") }
         }
         try section.rejectUnknownKeys()
         return session
+    }
+
+    private static func isIPAddress(_ text: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
     }
 
     fileprivate static func parseS3(_ s3: ConfigReader) throws(ConfigError) -> S3 {

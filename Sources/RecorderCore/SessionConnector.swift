@@ -4,13 +4,36 @@ import Foundation
 ///
 /// A connector joins the session, stays in it and rejoins after a drop (with back-off) until its task is
 /// cancelled, then leaves. It reports who is on stage as ``SessionEvent``s; ``SessionRoster`` turns them into
-/// what the daemon acts on (participants joining and leaving the recording's stage, the host's presence). The
-/// Janus VideoRoom connector is the first; a LiveKit, OpenVidu or WHIP/WHEP one implements the same protocol and
-/// nothing else changes.
+/// what the daemon acts on (participants joining and leaving the recording's stage, the host's presence). What
+/// the participants send arrives as ``RemoteMediaFrame``s, still encoded: decoding, composing and mixing stay in
+/// the one media pipeline. The Janus VideoRoom connector is the first; a LiveKit, OpenVidu or WHIP/WHEP one
+/// implements the same protocol and nothing else changes.
 public protocol SessionConnector: Sendable {
-    /// Joins and stays until the task is cancelled, handing every event to `report` in order.
-    func run(report: @escaping @Sendable (SessionEvent) -> Void) async
+    /// Joins and stays until the task is cancelled, handing every event to `report` in order and every frame the
+    /// participants send to `media` (from the transport's threads, as they arrive).
+    func run(report: @escaping @Sendable (SessionEvent) -> Void, media: @escaping @Sendable (RemoteMediaFrame) -> Void) async
 
     /// Tells the session whether the room is recording, so participants can show the recording indicator.
     func announceRecording(_ recording: Bool) async
+}
+
+/// An encoded frame of a participant's track (an H.264 access unit in Annex B, a VP8 frame, an Opus packet), as
+/// the session delivered it.
+public struct RemoteMediaFrame: Sendable {
+    /// The participant's id (``SessionParticipant/id``).
+    public var participantID: String
+    public var kind: SessionTrack.Kind
+    /// `h264`, `vp8` or `opus`.
+    public var codec: String
+    public var data: [UInt8]
+    /// When it arrived, on the pipeline's clock.
+    public var arrivedAt: MonotonicInstant
+
+    public init(participantID: String, kind: SessionTrack.Kind, codec: String, data: [UInt8], arrivedAt: MonotonicInstant) {
+        self.participantID = participantID
+        self.kind = kind
+        self.codec = codec
+        self.data = data
+        self.arrivedAt = arrivedAt
+    }
 }

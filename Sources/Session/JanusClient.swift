@@ -31,8 +31,10 @@ final class JanusClient: Sendable {
     /// Sends `body` to the plugin behind `handle`. Asynchronous requests (`join`, `configure`) are acknowledged
     /// at once and answered by an event on the long poll; synchronous ones are answered here.
     @discardableResult
-    func message(session: UInt64, handle: UInt64, body: [String: any Sendable]) async throws -> JanusMessage {
-        let answer = try await post(url(session, handle), ["janus": "message", "body": body])
+    func message(session: UInt64, handle: UInt64, body: [String: any Sendable], jsep: [String: any Sendable]? = nil) async throws -> JanusMessage {
+        var request: [String: any Sendable] = ["janus": "message", "body": body]
+        if let jsep { request["jsep"] = jsep }
+        let answer = try await post(url(session, handle), request)
         if let failure = answer.plugindata?.data, let reason = failure.error {
             throw JanusError("VideoRoom refused \(body["request"] ?? "the request"): \(reason) (error \(failure.errorCode ?? 0))")
         }
@@ -60,6 +62,11 @@ final class JanusClient: Sendable {
         } catch {
             throw JanusError("the long poll answered something that is not a Janus event: \(String(decoding: response.body.prefix(200), as: UTF8.self))")
         }
+    }
+
+    /// Detaches a handle (a subscription that is no longer wanted).
+    func detach(session: UInt64, handle: UInt64) async throws {
+        _ = try await post(url(session, handle), ["janus": "detach"])
     }
 
     /// Ends the session (and with it the handle, which leaves the room).

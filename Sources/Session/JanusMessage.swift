@@ -23,6 +23,13 @@ struct JanusMessage: Decodable, Sendable {
     var sender: UInt64?
     var plugindata: PluginData?
     var error: Failure?
+    /// An SDP offer or answer (a subscriber's `attached` event carries Janus's offer).
+    var jsep: SessionDescription?
+
+    struct SessionDescription: Decodable, Sendable {
+        var type: String
+        var sdp: String
+    }
 }
 
 /// What the VideoRoom plugin says: `joined`, `event` (publishers came, one unpublished or left), `talking`,

@@ -24,6 +24,8 @@ public final class JanusVideoRoomConnector: SessionConnector {
         public var retry = RetryPolicy(base: 1, maximum: 30)
         /// Seconds between keep-alives (Janus ends a session silent for 60 s).
         public var keepaliveInterval: Double = 25
+        /// The local addresses ICE may use to receive media (empty: every interface).
+        public var iceAddresses: [String] = []
 
         public init(url: URL, room: UInt64, pin: String? = nil, token: String? = nil, display: String,
                     hosts: Set<String> = [], moderators: Set<String> = []) {
@@ -44,6 +46,13 @@ public final class JanusVideoRoomConnector: SessionConnector {
     private let logger: Logger
     /// The session and handle while joined.
     private let joined = Mutex<(session: UInt64, handle: UInt64)?>(nil)
+    /// What the room receives from each publisher it subscribed to, by feed id.
+    private let subscriptions = Mutex<[UInt64: Subscription]>([:])
+
+    private struct Subscription: @unchecked Sendable {
+        var handle: UInt64
+        var receiver: WebRTCReceiver?
+    }
 
     public init(settings: Settings, logger: Logger) {
         self.settings = settings
@@ -51,7 +60,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
         self.logger = logger
     }
 
-    public func run(report: @escaping @Sendable (SessionEvent) -> Void) async {
+    public func run(report: @escaping @Sendable (SessionEvent) -> Void, media: @escaping @Sendable (RemoteMediaFrame) -> Void) async {
         var failures = 0
         let joinedAgain = JoinFlag()
         let reportAndNote: @Sendable (SessionEvent) -> Void = { event in
@@ -61,7 +70,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
         while !Task.isCancelled {
             report(.connecting(attempt: failures + 1))
             do {
-                try await stay(report: reportAndNote)
+                try await stay(report: reportAndNote, media: media)
             } catch {
                 if Task.isCancelled { break }
                 // A session that was joined and then dropped starts the back-off again from the shortest delay.
@@ -85,7 +94,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
     }
 
     /// Joins, then follows the room until the connection fails (it throws) or the task is cancelled.
-    private func stay(report: @escaping @Sendable (SessionEvent) -> Void) async throws {
+    private func stay(report: @escaping @Sendable (SessionEvent) -> Void, media: @escaping @Sendable (RemoteMediaFrame) -> Void) async throws {
         let session = try await client.createSession()
         let handle: UInt64
         do {
@@ -98,7 +107,11 @@ public final class JanusVideoRoomConnector: SessionConnector {
             throw error
         }
         joined.withLock { $0 = (session, handle) }
-        defer { joined.withLock { $0 = nil } }
+        defer {
+            joined.withLock { $0 = nil }
+            // The session is gone, and with it every subscription.
+            for subscription in subscriptions.withLock({ let all = $0; $0 = [:]; return all }).values { subscription.receiver?.stop() }
+        }
         let client = self.client
         let interval = settings.keepaliveInterval
         do {
@@ -109,7 +122,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
                         try await client.keepalive(session: session)
                     }
                 }
-                group.addTask { try await self.follow(session: session, report: report) }
+                group.addTask { try await self.follow(session: session, publisher: handle, report: report, media: media) }
                 try await group.next()
                 group.cancelAll()
             }
@@ -124,9 +137,14 @@ public final class JanusVideoRoomConnector: SessionConnector {
     }
 
     /// Reads the session's events until one ends it.
-    private func follow(session: UInt64, report: @Sendable (SessionEvent) -> Void) async throws {
+    private func follow(session: UInt64, publisher: UInt64, report: @escaping @Sendable (SessionEvent) -> Void,
+                        media: @escaping @Sendable (RemoteMediaFrame) -> Void) async throws {
         while true {
             for message in try await client.poll(session: session) {
+                if let sender = message.sender, sender != publisher {
+                    subscriberEvent(message, session: session, handle: sender, media: media)
+                    continue
+                }
                 switch message.janus {
                 case "timeout": throw JanusError("Janus ended the session (it heard nothing from us for too long)")
                 case "event":
@@ -136,10 +154,16 @@ public final class JanusVideoRoomConnector: SessionConnector {
                     case "joined":
                         logger.info("joined the session", metadata: ["room": "\(settings.room)", "id": "\(data.id ?? 0)"])
                         report(.joined(participants: (data.publishers ?? []).map(participant)))
+                        for publisher in data.publishers ?? [] { subscribe(to: publisher.id, session: session) }
                     case "event":
-                        for publisher in data.publishers ?? [] { report(.participantUpdated(participant(publisher))) }
-                        if case .id(let id)? = data.unpublished { report(.participantLeft(id: "\(id)")) }
-                        if case .id(let id)? = data.leaving { report(.participantLeft(id: "\(id)")) }
+                        for publisher in data.publishers ?? [] {
+                            report(.participantUpdated(participant(publisher)))
+                            subscribe(to: publisher.id, session: session)
+                        }
+                        for case .id(let id)? in [data.unpublished, data.leaving] {
+                            report(.participantLeft(id: "\(id)"))
+                            unsubscribe(from: id, session: session)
+                        }
                     case "talking", "stopped-talking":
                         if let id = data.id { report(.talking(id: "\(id)", data.videoroom == "talking")) }
                     case "destroyed":
@@ -149,6 +173,78 @@ public final class JanusVideoRoomConnector: SessionConnector {
                 default: continue
                 }
             }
+        }
+    }
+
+    /// Subscribes to what a publisher sends (once): a handle of its own joins as a subscriber, and Janus's offer
+    /// arrives as that handle's `attached` event.
+    private func subscribe(to feed: UInt64, session: UInt64) {
+        let isNew = subscriptions.withLock { all in
+            guard all[feed] == nil else { return false }
+            all[feed] = Subscription(handle: 0, receiver: nil)
+            return true
+        }
+        guard isNew else { return }
+        let (client, settings, logger) = (self.client, self.settings, self.logger)
+        Task {
+            do {
+                let handle = try await client.attach(session: session, plugin: Self.plugin)
+                let stillWanted = subscriptions.withLock { all in
+                    guard all[feed] != nil else { return false }
+                    all[feed]?.handle = handle
+                    return true
+                }
+                guard stillWanted else { return try await client.detach(session: session, handle: handle) }
+                var join: [String: any Sendable] = ["request": "join", "ptype": "subscriber", "room": settings.room, "streams": [["feed": feed]]]
+                if let pin = settings.pin { join["pin"] = pin }
+                try await client.message(session: session, handle: handle, body: join)
+            } catch {
+                logger.warning("could not subscribe to a participant", metadata: ["feed": "\(feed)", "error": "\(error)"])
+                _ = subscriptions.withLock { $0.removeValue(forKey: feed) }
+            }
+        }
+    }
+
+    /// An event for one of the subscriber handles: Janus's offer, answered by a new ``WebRTCReceiver``.
+    private func subscriberEvent(_ message: JanusMessage, session: UInt64, handle: UInt64, media: @escaping @Sendable (RemoteMediaFrame) -> Void) {
+        guard message.janus == "event", let offer = message.jsep, offer.type == "offer",
+              let feed = subscriptions.withLock({ $0.first { $0.value.handle == handle }?.key }) else { return }
+        let (client, settings, logger) = (self.client, self.settings, self.logger)
+        Task {
+            do {
+                let participant = "\(feed)"
+                let receiver = try WebRTCReceiver(iceAddresses: settings.iceAddresses) { frame in
+                    media(RemoteMediaFrame(participantID: participant, kind: frame.kind, codec: frame.codec, data: frame.data, arrivedAt: frame.arrivedAt))
+                }
+                let kept = subscriptions.withLock { all in
+                    guard all[feed]?.handle == handle else { return false }
+                    all[feed]?.receiver?.stop()
+                    all[feed]?.receiver = receiver
+                    return true
+                }
+                guard kept else { return receiver.stop() }
+                let answer = try await Self.offThePool { try receiver.answer(offer: offer.sdp) }
+                try await client.message(session: session, handle: handle, body: ["request": "start"],
+                                         jsep: ["type": "answer", "sdp": answer, "trickle": false])
+                logger.info("receiving a participant", metadata: ["feed": "\(feed)"])
+            } catch {
+                logger.warning("could not receive a participant", metadata: ["feed": "\(feed)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Stops receiving a publisher that left and detaches its handle.
+    private func unsubscribe(from feed: UInt64, session: UInt64) {
+        guard let subscription = subscriptions.withLock({ $0.removeValue(forKey: feed) }) else { return }
+        subscription.receiver?.stop()
+        let client = self.client
+        if subscription.handle != 0 { Task { try? await client.detach(session: session, handle: subscription.handle) } }
+    }
+
+    /// Runs blocking GStreamer work on a thread of its own.
+    private static func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try work() }) }.start()
         }
     }
 

@@ -83,4 +83,58 @@ final class SessionEndToEndTests: XCTestCase {
         let exit = try await daemon.stop()
         XCTAssertEqual(exit, 0, daemon.log())
     }
+
+    func testTheParticipantsSendingIsRecordedInTheirTiles() async throws {
+        guard JanusServer.isInstalled, MotoServer.isInstalled else { throw XCTSkip("janus or the test peers are not installed (make deps test-peers)") }
+        let janus = try JanusServer()
+        let daemon = try DaemonProcess(recording: #"layout = "grid""#, sections: """
+            [session]
+            connector = "janus"
+            url = "\(janus.url.absoluteString)"
+            room = 1234
+            hosts = ["Dr. Ada"]
+            ice_addresses = ["127.0.0.1"]
+            """)
+        try await daemon.start()
+        let client = daemon.client
+        // Colours the synthetic room camera's pattern does not have.
+        let orange = (r: 0xd0, g: 0x70, b: 0x20)
+        let teal = (r: 0x20, g: 0x90, b: 0xa0)
+        let teacher = try JanusPeer(janus: janus, display: "Dr. Ada", color: "d07020", frequency: 440)
+        let student = try JanusPeer(janus: janus, display: "Student", color: "2090a0", frequency: 660)
+        try await teacher.waitFor("media-up")
+        try await student.waitFor("media-up")
+        for _ in 0..<100 {
+            if try await client.send("GET", "/v1/status").decode(StatusReport.self).session?.participants.count == 2 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+
+        let started = try await client.send("POST", "/v1/recordings", json: Data(#"{"title": "Hybrid seminar"}"#.utf8)).decode(Recording.self)
+        try await Task.sleep(for: .seconds(4))
+        let status = try await client.send("GET", "/v1/status").decode(StatusReport.self)
+        XCTAssertEqual(status.pipeline?.layout, "grid")
+        _ = try await client.send("POST", "/v1/recordings/current/stop")
+        var recording = started
+        for _ in 0..<100 where recording.status.isInProgress || recording.size == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            recording = try await client.send("GET", "/v1/recordings/\(started.recordingId)").decode(Recording.self)
+        }
+        XCTAssertEqual(recording.status, .complete)
+
+        // Three tiles: the room, the teacher in orange, the student in teal.
+        let picture = try XCTUnwrap(DecodedPicture.frames([90], of: recording.path)[90])
+        var counts = (orange: 0, teal: 0)
+        for y in stride(from: 0, to: picture.height, by: 20) {
+            for x in stride(from: 0, to: picture.width, by: 20) {
+                if picture.matches(x, y, orange, tolerance: 30) { counts.orange += 1 }
+                if picture.matches(x, y, teal, tolerance: 30) { counts.teal += 1 }
+            }
+        }
+        // A tile of a three-source grid is about a quarter of the canvas: 1300 of the 5184 points looked at.
+        XCTAssertGreaterThan(counts.orange, 500, "the teacher's tile")
+        XCTAssertGreaterThan(counts.teal, 500, "the student's tile")
+        teacher.leave()
+        student.leave()
+        _ = try await daemon.stop()
+    }
 }

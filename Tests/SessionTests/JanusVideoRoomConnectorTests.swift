@@ -12,6 +12,8 @@ final class JanusVideoRoomConnectorTests: XCTestCase {
     private final class Follower: Sendable {
         private final class Record: Sendable {
             let state = Mutex<(events: [SessionEvent], roster: SessionRoster, changes: [SessionRoster.Change])>(([], SessionRoster(), []))
+            /// Frames received, by "participant/kind/codec".
+            let frames = Mutex<[String: Int]>([:])
         }
         private let record = Record()
         private let task: Task<Void, Never>
@@ -19,18 +21,21 @@ final class JanusVideoRoomConnectorTests: XCTestCase {
         init(_ connector: JanusVideoRoomConnector) {
             let record = self.record
             task = Task {
-                await connector.run { event in
+                await connector.run(report: { event in
                     record.state.withLock { state in
                         state.events.append(event)
                         state.changes += state.roster.apply(event)
                     }
-                }
+                }, media: { frame in
+                    record.frames.withLock { $0["\(frame.participantID)/\(frame.kind.rawValue)/\(frame.codec)", default: 0] += 1 }
+                })
             }
         }
 
         var events: [SessionEvent] { record.state.withLock { $0.events } }
         var roster: SessionRoster { record.state.withLock { $0.roster } }
         var changes: [SessionRoster.Change] { record.state.withLock { $0.changes } }
+        var frames: [String: Int] { record.frames.withLock { $0 } }
 
         func waitUntil(_ what: String, timeout: Double = 30, _ condition: (SessionRoster, [SessionEvent]) -> Bool) async throws {
             let deadline = Date().addingTimeInterval(timeout)
@@ -63,6 +68,7 @@ final class JanusVideoRoomConnectorTests: XCTestCase {
         var settings = JanusVideoRoomConnector.Settings(url: janus.url, room: room, pin: pin, display: "Room 101",
                                                         hosts: ["Dr. Ada"], moderators: ["TA Grace"])
         settings.retry = RetryPolicy(base: 0.2, maximum: 0.5)
+        settings.iceAddresses = ["127.0.0.1"]
         return JanusVideoRoomConnector(settings: settings, logger: Logger(label: "test.session"))
     }
 
@@ -83,6 +89,13 @@ final class JanusVideoRoomConnectorTests: XCTestCase {
         XCTAssertTrue(["h264", "vp8"].contains(ada.tracks.first { $0.kind == .video }?.codec ?? ""), "\(ada.tracks)")
         XCTAssertEqual(room.roster.participants.first { $0.display == "Student" }?.role, .participant)
         XCTAssertTrue(room.changes.contains(.hostReturned))
+
+        // What they send arrives, still encoded, over WebRTC (webrtcbin, ICE on 127.0.0.1).
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, room.frames.filter({ $0.value >= 10 }).count < 4 { try await Task.sleep(for: .milliseconds(100)) }
+        let received = room.frames
+        XCTAssertEqual(received.filter { $0.value >= 10 }.count, 4, "audio and video from both: \(received)")
+        XCTAssertTrue(received.keys.contains { $0.hasPrefix("\(ada.id)/audio/opus") }, "\(received)")
 
         teacher.leave()
         try await room.waitUntil("the host leaving") { roster, _ in !roster.hostPresent && roster.participants.count == 1 }

@@ -1,0 +1,239 @@
+// GStreamer webrtcbin helpers for Swift: wrappers for the variadic calls (g_signal_emit_by_name, g_object_get/set,
+// gst_structure_get) and macros (GST_BUFFER_PTS, G_CALLBACK, casts) that Swift cannot import.
+// Needs only gstreamer-1.0, gstreamer-app-1.0, gstreamer-sdp-1.0, gstreamer-video-1.0 (no gst/webrtc headers,
+// so no libgstreamer-plugins-bad1.0-dev); the webrtc types are reached through GType at run time.
+#pragma once
+#include <gst/gst.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/app/gstappsink.h>
+#include <gst/sdp/sdp.h>
+#include <gst/video/video.h>
+#include <dlfcn.h>
+#include <string.h>
+
+// ---- GstWebRTCSessionDescription: public struct {GstWebRTCSDPType type; GstSDPMessage *sdp;} ----
+typedef struct { int type; GstSDPMessage *sdp; } RRSessionDescription;
+enum { RR_SDP_OFFER = 1, RR_SDP_PRANSWER = 2, RR_SDP_ANSWER = 3, RR_SDP_ROLLBACK = 4 };
+
+// ---- typed signal connections (g_signal_connect/G_CALLBACK are macros) ----
+typedef void (*RRElementCallback)(GstElement *element, gpointer user_data);              // on-negotiation-needed
+typedef void (*RRPadCallback)(GstElement *element, GstPad *pad, gpointer user_data);     // pad-added
+typedef void (*RRIceCandidateCallback)(GstElement *element, guint mline, const gchar *candidate, gpointer user_data);
+typedef void (*RRNotifyCallback)(GObject *object, GParamSpec *pspec, gpointer user_data); // notify::<property>
+typedef void (*RRFeedbackCallback)(GObject *session, guint type, guint fbtype, guint sender_ssrc, guint media_ssrc,
+                                   GstBuffer *fci, gpointer user_data);                   // RTPSession on-feedback-rtcp
+typedef void (*RRDestroy)(gpointer user_data);
+
+#define RR_CONNECT(name, cbtype)                                                                                  \
+  static inline gulong name(gpointer instance, const char *detailed_signal, cbtype cb, gpointer user_data,      \
+                            RRDestroy destroy) {                                                               \
+    return g_signal_connect_data(instance, detailed_signal, G_CALLBACK(cb), user_data,                          \
+                                 (GClosureNotify)(void (*)(void))destroy, (GConnectFlags)0);                    \
+  }
+RR_CONNECT(rr_connect_element, RRElementCallback)
+RR_CONNECT(rr_connect_pad, RRPadCallback)
+RR_CONNECT(rr_connect_ice_candidate, RRIceCandidateCallback)
+RR_CONNECT(rr_connect_notify, RRNotifyCallback)
+RR_CONNECT(rr_connect_feedback, RRFeedbackCallback)
+#undef RR_CONNECT
+
+// ---- properties (g_object_get/set are variadic) ----
+// Any property from its string form: enums by nick ("max-bundle"), booleans, numbers, caps strings.
+static inline void rr_set(gpointer obj, const char *prop, const char *value) { gst_util_set_object_arg((GObject *)obj, prop, value); }
+static inline gint rr_get_enum(gpointer obj, const char *prop) { gint v = 0; g_object_get(obj, prop, &v, NULL); return v; }
+// Nick of an enum property's current value ("connected", "complete", ...); static string, do not free.
+static inline const char *rr_get_enum_nick(gpointer obj, const char *prop) {
+  GParamSpec *ps = g_object_class_find_property(G_OBJECT_GET_CLASS(obj), prop);
+  if (!ps || !G_IS_PARAM_SPEC_ENUM(ps)) return NULL;
+  GEnumValue *ev = g_enum_get_value(G_PARAM_SPEC_ENUM(ps)->enum_class, rr_get_enum(obj, prop));
+  return ev ? ev->value_nick : NULL;
+}
+// Object-valued property (transfer full: g_object_unref / gst_object_unref it).
+static inline gpointer rr_get_object(gpointer obj, const char *prop) { gpointer v = NULL; g_object_get(obj, prop, &v, NULL); return v; }
+
+// ---- webrtcbin action signals (g_signal_emit_by_name is variadic) ----
+// The promise is not consumed: the creator keeps its ref (usually dropped with gst_promise_unref in the change func).
+static inline void rr_webrtc_create_offer(GstElement *w, GstPromise *p) { g_signal_emit_by_name(w, "create-offer", NULL, p); }
+static inline void rr_webrtc_create_answer(GstElement *w, GstPromise *p) { g_signal_emit_by_name(w, "create-answer", NULL, p); }
+static inline void rr_webrtc_add_ice_candidate(GstElement *w, guint mline, const char *candidate) {
+  g_signal_emit_by_name(w, "add-ice-candidate", mline, candidate);
+}
+// pad == NULL: stats for everything. Reply structure: one nested GstStructure per stats object.
+static inline void rr_webrtc_get_stats(GstElement *w, GstPad *pad, GstPromise *p) { g_signal_emit_by_name(w, "get-stats", pad, p); }
+
+// Parse SDP text and apply it as local or remote description. p may be NULL. FALSE if the SDP does not parse.
+static inline gboolean rr_webrtc_set_description(GstElement *w, gboolean remote, int sdp_type, const char *sdp_text, GstPromise *p) {
+  GstSDPMessage *msg = NULL;
+  gst_sdp_message_new(&msg);
+  if (gst_sdp_message_parse_buffer((const guint8 *)sdp_text, (guint)strlen(sdp_text), msg) != GST_SDP_OK || msg->medias->len == 0) {
+    gst_sdp_message_free(msg);
+    return FALSE;
+  }
+  RRSessionDescription desc = { sdp_type, msg };     // webrtcbin copies it during the emission
+  g_signal_emit_by_name(w, remote ? "set-remote-description" : "set-local-description", &desc, p);
+  gst_sdp_message_free(msg);
+  return TRUE;
+}
+
+// From a replied create-offer/create-answer promise: the description under "offer"/"answer" (borrowed, lives as
+// long as the promise), or NULL if the reply holds an error instead.
+static inline const RRSessionDescription *rr_promise_description(GstPromise *p, const char *field) {
+  if (gst_promise_wait(p) != GST_PROMISE_RESULT_REPLIED) return NULL;   // returns at once inside a change func
+  const GstStructure *reply = gst_promise_get_reply(p);
+  const GValue *v = reply ? gst_structure_get_value(reply, field) : NULL;
+  return (v && G_VALUE_HOLDS_BOXED(v)) ? (const RRSessionDescription *)g_value_get_boxed(v) : NULL;
+}
+// Error text of a replied promise ("error" field, a GError), or NULL. Borrowed.
+static inline const char *rr_promise_error(GstPromise *p) {
+  const GstStructure *reply = gst_promise_get_reply(p);
+  const GValue *v = reply ? gst_structure_get_value(reply, "error") : NULL;
+  const GError *e = (v && G_VALUE_HOLDS(v, G_TYPE_ERROR)) ? (const GError *)g_value_get_boxed(v) : NULL;
+  return e ? e->message : NULL;
+}
+static inline void rr_webrtc_set_local(GstElement *w, const RRSessionDescription *d, GstPromise *p) {
+  g_signal_emit_by_name(w, "set-local-description", d, p);
+}
+// SDP text of a description (g_free it).
+static inline gchar *rr_description_text(const RRSessionDescription *d) { return d ? gst_sdp_message_as_text(d->sdp) : NULL; }
+// "local-description" (pending favoured over current): after ice-gathering-state == complete it carries every
+// a=candidate line, i.e. a complete non-trickle offer/answer. g_free the result; NULL if none yet.
+static inline gchar *rr_webrtc_local_sdp(GstElement *w) {
+  GValue v = G_VALUE_INIT;
+  g_value_init(&v, G_PARAM_SPEC_VALUE_TYPE(g_object_class_find_property(G_OBJECT_GET_CLASS(w), "local-description")));
+  g_object_get_property(G_OBJECT(w), "local-description", &v);
+  gchar *text = rr_description_text((const RRSessionDescription *)g_value_get_boxed(&v));
+  g_value_unset(&v);
+  return text;
+}
+
+// add-transceiver: direction by nick ("sendonly", "recvonly", ...); caps may be NULL (not consumed).
+// Returns the GstWebRTCRTPTransceiver with a ref the caller owns (gst_object_unref).
+static inline gpointer rr_webrtc_add_transceiver(GstElement *w, const char *direction, GstCaps *caps) {
+  GEnumClass *k = g_type_class_ref(g_type_from_name("GstWebRTCRTPTransceiverDirection"));
+  GEnumValue *ev = k ? g_enum_get_value_by_nick(k, direction) : NULL;
+  gint dir = ev ? ev->value : 0;
+  if (k) g_type_class_unref(k);
+  gpointer trans = NULL;
+  g_signal_emit_by_name(w, "add-transceiver", dir, caps, &trans);
+  return trans;
+}
+
+// Restrict libnice host candidates to one local address (libnice leaves out loopback unless told). Call before
+// set-local-description. libnice.so.10 is already loaded by the webrtc plugin, so no libnice-dev is needed.
+static inline gboolean rr_webrtc_restrict_ice_to(GstElement *w, const char *ip) {
+  GObject *ice = (GObject *)rr_get_object(w, "ice-agent");
+  if (!ice) return FALSE;
+  gboolean ok = FALSE;
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent")) {
+    GObject *agent = (GObject *)rr_get_object(ice, "agent");
+    void *lib = dlopen("libnice.so.10", RTLD_NOW | RTLD_NOLOAD);
+    void *(*addr_new)(void) = lib ? (void *(*)(void))dlsym(lib, "nice_address_new") : NULL;
+    gboolean (*addr_set)(void *, const char *) = lib ? (gboolean(*)(void *, const char *))dlsym(lib, "nice_address_set_from_string") : NULL;
+    gboolean (*add_local)(void *, void *) = lib ? (gboolean(*)(void *, void *))dlsym(lib, "nice_agent_add_local_address") : NULL;
+    void (*addr_free)(void *) = lib ? (void (*)(void *))dlsym(lib, "nice_address_free") : NULL;
+    if (agent && addr_new && addr_set && add_local && addr_free) {
+      void *a = addr_new();
+      ok = addr_set(a, ip) && add_local(agent, a);
+      addr_free(a);
+    }
+    if (lib) dlclose(lib);
+    if (agent) g_object_unref(agent);
+  }
+  g_object_unref(ice);
+  return ok;
+}
+
+// webrtcbin's internal rtpbin (transfer full) and its RTPSession object for a session id (0 with max-bundle),
+// which has the "on-feedback-rtcp" signal. Sessions exist only after negotiation. Both: unref when done.
+static inline GstElement *rr_webrtc_rtpbin(GstElement *w) {
+  GstIterator *it = gst_bin_iterate_elements(GST_BIN(w));
+  GValue v = G_VALUE_INIT;
+  GstElement *found = NULL;
+  while (!found && gst_iterator_next(it, &v) == GST_ITERATOR_OK) {
+    GstElement *e = (GstElement *)g_value_get_object(&v);
+    GstElementFactory *f = gst_element_get_factory(e);   // NULL for webrtcbin's own sub-bins
+    if (f && strcmp(GST_OBJECT_NAME(f), "rtpbin") == 0) found = (GstElement *)gst_object_ref(e);
+    g_value_reset(&v);
+  }
+  g_value_unset(&v);
+  gst_iterator_free(it);
+  return found;
+}
+static inline GObject *rr_rtpbin_internal_session(GstElement *rtpbin, guint session_id) {
+  GObject *s = NULL;
+  g_signal_emit_by_name(rtpbin, "get-internal-session", session_id, &s);
+  return s;
+}
+
+// ---- keyframes ----
+// Subscriber: ask the remote sender for a keyframe. Pushed upstream from the depayloader's sink pad, rtpsession
+// turns it into RTCP FIR (all_headers and "ccm fir" negotiated) or PLI.
+static inline gboolean rr_request_keyframe(GstElement *depayloader, gboolean all_headers) {
+  return gst_element_send_event(depayloader, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, all_headers, 0));
+}
+// Publisher: in a GST_PAD_PROBE_TYPE_EVENT_UPSTREAM probe on appsrc's src pad, TRUE when the remote asked for a
+// keyframe (PLI/FIR arrive as an upstream GstForceKeyUnit event).
+static inline gboolean rr_probe_is_force_key_unit(GstPadProbeInfo *info) {
+  GstEvent *e = GST_PAD_PROBE_INFO_EVENT(info);
+  return e && gst_video_event_is_force_key_unit(e);
+}
+
+// ---- buffers, casts, constants (macros in C) ----
+static inline GstClockTime rr_clock_time_none(void) { return GST_CLOCK_TIME_NONE; }
+static inline GstClockTime rr_second(void) { return GST_SECOND; }
+static inline GstClockTime rr_buffer_pts(GstBuffer *b) { return GST_BUFFER_PTS(b); }
+static inline GstClockTime rr_buffer_dts(GstBuffer *b) { return GST_BUFFER_DTS(b); }
+static inline GstClockTime rr_buffer_duration(GstBuffer *b) { return GST_BUFFER_DURATION(b); }
+static inline gboolean rr_buffer_is_delta(GstBuffer *b) { return GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT); }
+// One encoded frame into appsrc (copied). pts may be GST_CLOCK_TIME_NONE with appsrc do-timestamp=true.
+static inline GstFlowReturn rr_app_src_push(GstElement *appsrc, const void *data, gsize size, GstClockTime pts,
+                                            GstClockTime duration, gboolean keyframe) {
+  GstBuffer *b = gst_buffer_new_memdup(data, size);
+  GST_BUFFER_PTS(b) = pts;
+  GST_BUFFER_DTS(b) = pts;   // no B-frames in WebRTC H.264
+  GST_BUFFER_DURATION(b) = duration;
+  if (!keyframe) GST_BUFFER_FLAG_SET(b, GST_BUFFER_FLAG_DELTA_UNIT);
+  return gst_app_src_push_buffer(GST_APP_SRC(appsrc), b);   // takes the buffer
+}
+static inline GstBin *rr_bin(GstElement *e) { return GST_BIN(e); }
+static inline GstAppSink *rr_app_sink(GstElement *e) { return GST_APP_SINK(e); }
+static inline GstAppSrc *rr_app_src(GstElement *e) { return GST_APP_SRC(e); }
+static inline const char *rr_object_name(gpointer o) { return GST_OBJECT_NAME(o); }   // borrowed
+
+// ---- get-stats reply: nested structures named "outbound-rtp", "remote-inbound-rtp", "inbound-rtp", ... ----
+// The n-th (0-based) nested stats structure with this name, optionally with kind == "video"/"audio". Borrowed.
+static inline const GstStructure *rr_stats_find(const GstStructure *stats, const char *name, const char *kind, guint nth) {
+  for (gint i = 0; i < gst_structure_n_fields(stats); i++) {
+    const GValue *v = gst_structure_get_value(stats, gst_structure_nth_field_name(stats, i));
+    if (!GST_VALUE_HOLDS_STRUCTURE(v)) continue;
+    const GstStructure *s = gst_value_get_structure(v);
+    if (!gst_structure_has_name(s, name)) continue;
+    if (kind && g_strcmp0(gst_structure_get_string(s, "kind"), kind) != 0) continue;
+    if (nth-- == 0) return s;
+  }
+  return NULL;
+}
+
+// ---- the receiving side ----
+// A bin from a pipeline description whose unlinked pads are ghosted ("depay ! appsink"), or NULL with the error
+// text in *error (g_free it).
+static inline GstElement *rr_parse_bin(const char *description, gchar **error) {
+  GError *e = NULL;
+  GstElement *bin = gst_parse_bin_from_description(description, TRUE, &e);
+  if (e) { *error = g_strdup(e->message); g_error_free(e); if (bin) gst_object_unref(bin); return NULL; }
+  return bin;
+}
+// A string field of a pad's current caps' first structure (g_free it), or NULL.
+static inline gchar *rr_pad_caps_field(GstPad *pad, const char *field) {
+  GstCaps *caps = gst_pad_get_current_caps(pad);
+  if (!caps) return NULL;
+  const gchar *value = gst_structure_get_string(gst_caps_get_structure(caps, 0), field);
+  gchar *copy = g_strdup(value);
+  gst_caps_unref(caps);
+  return copy;
+}
+// Waits for a promise from a thread that is not webrtcbin's: TRUE when replied without an error.
+static inline gboolean rr_promise_wait_ok(GstPromise *p) {
+  return gst_promise_wait(p) == GST_PROMISE_RESULT_REPLIED && rr_promise_error(p) == NULL;
+}
+static inline GstElement *rr_bin_child(GstElement *bin, const char *name) { return gst_bin_get_by_name(GST_BIN(bin), name); }

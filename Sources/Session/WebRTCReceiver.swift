@@ -1,0 +1,167 @@
+import CGStreamer
+import Foundation
+import RecorderCore
+import Synchronization
+
+/// One receiving WebRTC connection to the session server, with GStreamer's `webrtcbin` as the transport only:
+/// ICE, DTLS-SRTP, RTP and RTCP (NACK, keyframe requests) are its; each incoming track is depayloaded into encoded
+/// frames (H.264 access units, VP8 frames, Opus packets) and handed over as they arrive, for FFmpeg to decode.
+/// Offer and answer are whole (no trickle): Janus puts its candidates in its offer, and the answer is read once
+/// gathering is complete.
+final class WebRTCReceiver: @unchecked Sendable {
+    /// An encoded frame as it arrived.
+    struct Frame: Sendable {
+        var kind: SessionTrack.Kind
+        /// `h264`, `vp8` or `opus`.
+        var codec: String
+        var data: [UInt8]
+        var arrivedAt: MonotonicInstant
+    }
+
+    private let pipeline: UnsafeMutablePointer<GstElement>
+    private let webrtc: UnsafeMutablePointer<GstElement>
+    private let deliver: @Sendable (Frame) -> Void
+    private let stopped = Atomic(false)
+
+    /// - Parameters:
+    ///   - iceAddresses: the local addresses ICE may use (empty: every interface).
+    ///   - deliver: gets every frame, on the track's own reading thread.
+    init(iceAddresses: [String], deliver: @escaping @Sendable (Frame) -> Void) throws {
+        try GStreamer.initialize()
+        guard let pipeline = gst_pipeline_new(nil) else { throw JanusError("GStreamer could not make a pipeline") }
+        guard let webrtc = gst_element_factory_make("webrtcbin", nil) else {
+            gst_object_unref(pipeline)
+            throw JanusError("GStreamer has no webrtcbin (install gstreamer1.0-plugins-bad and gstreamer1.0-nice)")
+        }
+        self.pipeline = pipeline
+        self.webrtc = webrtc
+        self.deliver = deliver
+        rr_set(webrtc, "bundle-policy", "max-bundle")
+        gst_bin_add(rr_bin(pipeline), webrtc)
+        for address in iceAddresses where rr_webrtc_restrict_ice_to(webrtc, address) == 0 {
+            throw JanusError("ICE cannot be kept to \(address)")
+        }
+        rr_connect_pad(webrtc, "pad-added", { _, pad, me in
+            guard let pad, let me else { return }
+            Unmanaged<WebRTCReceiver>.fromOpaque(me).takeUnretainedValue().trackArrived(pad)
+        }, Unmanaged.passUnretained(self).toOpaque(), nil)
+        guard gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
+            throw JanusError("the WebRTC pipeline did not start")
+        }
+    }
+
+    deinit { stop() }
+
+    /// Takes the server's offer and returns the answer, with every local candidate in it. Blocks while GStreamer
+    /// works (a few hundred milliseconds): call it off the cooperative pool.
+    func answer(offer: String) throws -> String {
+        let remote = gst_promise_new()
+        defer { gst_promise_unref(remote) }
+        guard rr_webrtc_set_description(webrtc, 1, Int32(RR_SDP_OFFER), offer, remote) != 0, rr_promise_wait_ok(remote) != 0 else {
+            throw JanusError("webrtcbin refused the offer")
+        }
+        let created = gst_promise_new()
+        defer { gst_promise_unref(created) }
+        rr_webrtc_create_answer(webrtc, created)
+        guard let description = rr_promise_description(created, "answer") else {
+            throw JanusError("webrtcbin made no answer: \(rr_promise_error(created).map { String(cString: $0) } ?? "no reason given")")
+        }
+        let local = gst_promise_new()
+        defer { gst_promise_unref(local) }
+        rr_webrtc_set_local(webrtc, description, local)
+        guard rr_promise_wait_ok(local) != 0 else { throw JanusError("webrtcbin refused its own answer") }
+        let deadline = MonotonicInstant.now().advanced(by: 10)
+        while Self.nick(webrtc, "ice-gathering-state") != "complete" {
+            guard MonotonicInstant.now() < deadline else { throw JanusError("ICE gathering did not complete within 10 s") }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        guard let text = rr_webrtc_local_sdp(webrtc) else { throw JanusError("webrtcbin has no local description") }
+        defer { g_free(text) }
+        return String(cString: text)
+    }
+
+    /// `new`, `connecting`, `connected`, `disconnected`, `failed` or `closed`.
+    var connectionState: String { Self.nick(webrtc, "connection-state") }
+
+    private static func nick(_ object: UnsafeMutablePointer<GstElement>, _ property: String) -> String {
+        rr_get_enum_nick(object, property).map { String(cString: $0) } ?? ""
+    }
+
+    /// Ends the connection and its reading threads.
+    func stop() {
+        guard !stopped.exchange(true, ordering: .relaxed) else { return }
+        gst_element_set_state(pipeline, GST_STATE_NULL)
+        gst_object_unref(pipeline)
+    }
+
+    /// A track came in (on a GStreamer thread): depayload it into an appsink and read it on a thread of its own.
+    private func trackArrived(_ pad: UnsafeMutablePointer<GstPad>) {
+        guard let encodingText = rr_pad_caps_field(pad, "encoding-name") else { return }
+        let encoding = String(cString: encodingText).uppercased()
+        g_free(encodingText)
+        let branch: (kind: SessionTrack.Kind, codec: String, description: String)
+        let sink = "appsink name=sink sync=false max-buffers=120 drop=true"
+        switch encoding {
+        case "H264":
+            branch = (.video, "h264", "rtph264depay request-keyframe=true wait-for-keyframe=true ! video/x-h264,stream-format=byte-stream,alignment=au ! \(sink)")
+        case "VP8": branch = (.video, "vp8", "rtpvp8depay request-keyframe=true wait-for-keyframe=true ! \(sink)")
+        case "OPUS": branch = (.audio, "opus", "rtpopusdepay ! \(sink)")
+        default: branch = (.video, "", "fakesink sync=false")
+        }
+        var error: UnsafeMutablePointer<gchar>?
+        guard let bin = rr_parse_bin(branch.description, &error) else {
+            if let error { g_free(error) }
+            return
+        }
+        gst_bin_add(rr_bin(pipeline), bin)
+        gst_element_sync_state_with_parent(bin)
+        if let input = gst_element_get_static_pad(bin, "sink") {
+            gst_pad_link(pad, input)
+            gst_object_unref(input)
+        }
+        guard !branch.codec.isEmpty, let appsink = rr_bin_child(bin, "sink") else { return }
+        let element = ElementReference(appsink)
+        let reader = Thread { [self] in
+            read(element.pointer, kind: branch.kind, codec: branch.codec)
+            gst_object_unref(element.pointer)
+        }
+        reader.name = "roomrec.webrtc.\(branch.codec)"
+        reader.start()
+    }
+
+    private func read(_ appsink: UnsafeMutablePointer<GstElement>, kind: SessionTrack.Kind, codec: String) {
+        while !stopped.load(ordering: .relaxed) {
+            guard let sample = gst_app_sink_try_pull_sample(rr_app_sink(appsink), 100 * 1_000_000) else {
+                if gst_app_sink_is_eos(rr_app_sink(appsink)) != 0 { return }
+                continue
+            }
+            defer { gst_sample_unref(sample) }
+            guard let buffer = gst_sample_get_buffer(sample) else { continue }
+            var map = GstMapInfo()
+            guard gst_buffer_map(buffer, &map, GST_MAP_READ) != 0 else { continue }
+            let data = Array(UnsafeBufferPointer(start: map.data, count: Int(map.size)))
+            gst_buffer_unmap(buffer, &map)
+            deliver(Frame(kind: kind, codec: codec, data: data, arrivedAt: .now()))
+        }
+    }
+}
+
+/// A GStreamer element handed to the thread that owns it from then on.
+private struct ElementReference: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<GstElement>
+    init(_ pointer: UnsafeMutablePointer<GstElement>) { self.pointer = pointer }
+}
+
+/// GStreamer's one-time set-up for the process.
+enum GStreamer {
+    private static let initialized: Result<Void, JanusError> = {
+        var error: UnsafeMutablePointer<GError>?
+        guard gst_init_check(nil, nil, &error) != 0 else {
+            let reason = error.map { String(cString: $0.pointee.message) } ?? "unknown"
+            return .failure(JanusError("GStreamer could not start: \(reason)"))
+        }
+        return .success(())
+    }()
+
+    static func initialize() throws { try initialized.get() }
+}
