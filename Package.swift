@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(name: "roomrecctl", dependencies: ["RecorderCore", "ControlClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
 
-        .target(name: "TestSupport", dependencies: ["ControlClient", "RecorderCore", "Media", "Capture"], path: "Tests/Support", swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["ControlClient", "RecorderCore", "Media", "Capture", "CV4L2"], path: "Tests/Support", swiftSettings: strict),
         .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MediaTests", dependencies: ["TestSupport", "Media", "Capture", "RecorderCore"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "Capture", "RecorderCore"], swiftSettings: strict),

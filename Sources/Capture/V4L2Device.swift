@@ -128,7 +128,7 @@ public enum V4L2Device {
     }
 
     /// "MJPG" for V4L2_PIX_FMT_MJPEG, and so on.
-    static func fourcc(_ code: UInt32) -> String {
+    public static func fourcc(_ code: UInt32) -> String {
         String(decoding: (0..<4).map { UInt8((code >> ($0 * 8)) & 0xff) }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
     }
 

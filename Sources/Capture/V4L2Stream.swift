@@ -17,17 +17,20 @@ public protocol CameraStream: AnyObject {
 /// Memory-mapped V4L2 streaming: the mode set (VIDIOC_S_FMT, VIDIOC_S_PARM), a ring of four buffers mapped and
 /// queued, VIDIOC_STREAMON; each frame waited for with poll(2), dequeued, handed over and queued again. Buffer
 /// timestamps are the kernel's CLOCK_MONOTONIC capture instants, which is the pipeline's clock.
-final class V4L2Stream: CameraStream {
+public final class V4L2Stream: CameraStream {
+    private let driver: V4L2Driver
     private let fd: Int32
     private let path: String
     private var buffers: [(start: UnsafeMutableRawPointer, length: Int)] = []
     private var streaming = false
     private var closed = false
-    private(set) var bytesPerLine = 0
+    public private(set) var bytesPerLine = 0
 
-    init(path: String, mode: CameraMode) throws(V4L2Error) {
+    /// Opens `path` through `driver` (the kernel's by default) and starts streaming in `mode`.
+    public init(path: String, mode: CameraMode, driver: V4L2Driver = V4L2Kernel()) throws(V4L2Error) {
         self.path = path
-        fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)
+        self.driver = driver
+        fd = driver.open(path)
         guard fd >= 0 else { throw V4L2Error(operation: "open", path: path, code: errno) }
         do {
             try configure(mode)
@@ -41,7 +44,7 @@ final class V4L2Stream: CameraStream {
 
     private func call(_ request: UInt, _ argument: UnsafeMutableRawPointer, _ name: String) throws(V4L2Error) {
         var result: Int32
-        repeat { result = rr_ioctl(fd, request, argument) } while result < 0 && errno == EINTR
+        repeat { result = driver.ioctl(fd, request, argument) } while result < 0 && errno == EINTR
         guard result == 0 else { throw V4L2Error(operation: name, path: path, code: errno) }
     }
 
@@ -65,7 +68,7 @@ final class V4L2Stream: CameraStream {
         parm.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
         parm.parm.capture.timeperframe = v4l2_fract(numerator: 1000, denominator: UInt32((mode.framesPerSecond * 1000).rounded()))
         // Some cameras have a fixed rate and refuse to set it; that is not an error.
-        _ = rr_ioctl(fd, rr_vidioc_s_parm(), &parm)
+        _ = driver.ioctl(fd, rr_vidioc_s_parm(), &parm)
 
         var request = v4l2_requestbuffers()
         request.count = 4
@@ -78,8 +81,9 @@ final class V4L2Stream: CameraStream {
             buffer.memory = V4L2_MEMORY_MMAP.rawValue
             buffer.index = index
             try call(rr_vidioc_querybuf(), &buffer, "VIDIOC_QUERYBUF")
-            let mapped = mmap(nil, Int(buffer.length), PROT_READ | PROT_WRITE, MAP_SHARED, fd, off_t(buffer.m.offset))
-            guard let mapped, mapped != MAP_FAILED else { throw V4L2Error(operation: "mmap", path: path, code: errno) }
+            guard let mapped = driver.mmap(fd, length: Int(buffer.length), offset: Int(buffer.m.offset)) else {
+                throw V4L2Error(operation: "mmap", path: path, code: errno)
+            }
             buffers.append((mapped, Int(buffer.length)))
             try call(rr_vidioc_qbuf(), &buffer, "VIDIOC_QBUF")
         }
@@ -88,20 +92,19 @@ final class V4L2Stream: CameraStream {
         streaming = true
     }
 
-    func next(timeout: Double, _ body: (UnsafeRawBufferPointer, MonotonicInstant) throws -> Void) throws -> Bool {
-        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let ready = poll(&poller, 1, Int32(timeout * 1000))
+    public func next(timeout: Double, _ body: (UnsafeRawBufferPointer, MonotonicInstant) throws -> Void) throws -> Bool {
+        let (ready, events) = driver.poll(fd, milliseconds: Int32(timeout * 1000))
         if ready < 0 { if errno == EINTR { return false }; throw V4L2Error(operation: "poll", path: path, code: errno) }
         if ready == 0 { return false }
-        if poller.revents & Int16(POLLERR | POLLHUP) != 0 { throw V4L2Error(operation: "poll", path: path, code: ENODEV) }
+        if events & Int16(POLLERR | POLLHUP) != 0 { throw V4L2Error(operation: "poll", path: path, code: ENODEV) }
         var buffer = v4l2_buffer()
         buffer.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
         buffer.memory = V4L2_MEMORY_MMAP.rawValue
-        if rr_ioctl(fd, rr_vidioc_dqbuf(), &buffer) < 0 {
+        if driver.ioctl(fd, rr_vidioc_dqbuf(), &buffer) < 0 {
             if errno == EAGAIN { return false }
             throw V4L2Error(operation: "VIDIOC_DQBUF", path: path, code: errno)
         }
-        defer { _ = rr_ioctl(fd, rr_vidioc_qbuf(), &buffer) }
+        defer { _ = driver.ioctl(fd, rr_vidioc_qbuf(), &buffer) }
         let monotonic = buffer.flags & UInt32(V4L2_BUF_FLAG_TIMESTAMP_MASK) == UInt32(V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC)
         let stamp = monotonic && buffer.timestamp.tv_sec > 0
             ? MonotonicInstant(nanoseconds: Int64(buffer.timestamp.tv_sec) * 1_000_000_000 + Int64(buffer.timestamp.tv_usec) * 1000)
@@ -112,15 +115,15 @@ final class V4L2Stream: CameraStream {
         return true
     }
 
-    func stop() {
+    public func stop() {
         if streaming {
             var type = Int32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
-            _ = rr_ioctl(fd, rr_vidioc_streamoff(), &type)
+            _ = driver.ioctl(fd, rr_vidioc_streamoff(), &type)
             streaming = false
         }
-        for buffer in buffers { munmap(buffer.start, buffer.length) }
+        for buffer in buffers { driver.munmap(buffer.start, length: buffer.length) }
         buffers = []
-        if fd >= 0, !closed { close(fd) }
+        if fd >= 0, !closed { driver.close(fd) }
         closed = true
     }
 }
