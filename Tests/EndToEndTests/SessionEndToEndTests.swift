@@ -7,6 +7,8 @@ import XCTest
 /// roomrecd in a Janus VideoRoom (a real Janus on 127.0.0.1) with a remote teacher as a real WebRTC peer (aiortc):
 /// the session shows in status and events, and the host leaving ends the recording after the grace period.
 final class SessionEndToEndTests: XCTestCase {
+    struct RecordingList: Decodable { var recordings: [Recording] }
+
     actor EventLog {
         private(set) var events: [ControlEvent] = []
         func add(_ event: ControlEvent) { events.append(event) }
@@ -100,8 +102,9 @@ final class SessionEndToEndTests: XCTestCase {
         // Colours the synthetic room camera's pattern does not have.
         let orange = (r: 0xd0, g: 0x70, b: 0x20)
         let teal = (r: 0x20, g: 0x90, b: 0xa0)
-        let teacher = try JanusPeer(janus: janus, display: "Dr. Ada", color: "d07020", frequency: 440)
-        let student = try JanusPeer(janus: janus, display: "Student", color: "2090a0", frequency: 660)
+        // Tones the synthetic room microphone (440 Hz, beeps at 1 kHz) does not have.
+        let teacher = try JanusPeer(janus: janus, display: "Dr. Ada", color: "d07020", frequency: 620)
+        let student = try JanusPeer(janus: janus, display: "Student", color: "2090a0", frequency: 780)
         try await teacher.waitFor("media-up")
         try await student.waitFor("media-up")
         for _ in 0..<100 {
@@ -133,8 +136,80 @@ final class SessionEndToEndTests: XCTestCase {
         // A tile of a three-source grid is about a quarter of the canvas: 1300 of the 5184 points looked at.
         XCTAssertGreaterThan(counts.orange, 500, "the teacher's tile")
         XCTAssertGreaterThan(counts.teal, 500, "the student's tile")
+
+        // Their voices are in the mix: the power at each one's tone stands far above a frequency nobody sends.
+        let audio = try ProcessRunner.runData("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-ss", "1.5", "-t", "2", "-i", recording.path,
+                                                                   "-vn", "-ac", "1", "-ar", "48000", "-f", "f32le", "-"])
+        let samples = audio.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        func power(_ hz: Double) -> Double {
+            let coefficient = 2 * cos(2 * Double.pi * hz / 48_000)
+            var (previous, beforePrevious) = (0.0, 0.0)
+            for sample in samples {
+                let current = Double(sample) + coefficient * previous - beforePrevious
+                (beforePrevious, previous) = (previous, current)
+            }
+            return previous * previous + beforePrevious * beforePrevious - coefficient * previous * beforePrevious
+        }
+        let silence = power(530)
+        XCTAssertGreaterThan(power(620), 100 * silence, "the teacher's voice (620 Hz)")
+        XCTAssertGreaterThan(power(780), 100 * silence, "the student's voice (780 Hz)")
         teacher.leave()
         student.leave()
+        _ = try await daemon.stop()
+    }
+
+    func testASessionOutageNeitherStopsNorSplitsTheRecording() async throws {
+        guard JanusServer.isInstalled, MotoServer.isInstalled else { throw XCTSkip("janus or the test peers are not installed (make deps test-peers)") }
+        let janus = try JanusServer()
+        let daemon = try DaemonProcess(sections: """
+            [session]
+            connector = "janus"
+            url = "\(janus.url.absoluteString)"
+            room = 1234
+            ice_addresses = ["127.0.0.1"]
+            """)
+        try await daemon.start()
+        let client = daemon.client
+        func waitFor(_ what: String, _ condition: (StatusReport) -> Bool) async throws {
+            for _ in 0..<300 {
+                if condition(try await client.send("GET", "/v1/status").decode(StatusReport.self)) { return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw ProcessRunner.Failure(message: "\(what) never showed in status; log:\n\(daemon.log())")
+        }
+        let first = try JanusPeer(janus: janus, display: "Student", color: "2090a0")
+        try await first.waitFor("media-up")
+        try await waitFor("the student on stage") { $0.session?.participants.count == 1 }
+        let started = try await client.send("POST", "/v1/recordings", json: Data(#"{"title": "Seminar"}"#.utf8)).decode(Recording.self)
+        try await Task.sleep(for: .seconds(1))
+
+        janus.stop()
+        try await waitFor("the drop") { $0.session?.state == .reconnecting && $0.session?.participants.isEmpty == true }
+        try await Task.sleep(for: .seconds(1.5))
+        var during = try await client.send("GET", "/v1/status").decode(StatusReport.self)
+        XCTAssertEqual(during.current?.recordingId, started.recordingId, "the same recording goes on")
+        XCTAssertEqual(during.current?.status, .active)
+        XCTAssertNotNil(during.session?.lastError)
+
+        try janus.start()
+        let second = try JanusPeer(janus: janus, display: "Student", color: "2090a0")
+        try await second.waitFor("media-up")
+        try await waitFor("the room and the student back") { $0.session?.state == .joined && $0.session?.participants.count == 1 }
+        during = try await client.send("GET", "/v1/status").decode(StatusReport.self)
+        XCTAssertEqual(during.session?.reconnects, 1)
+        XCTAssertEqual(during.current?.recordingId, started.recordingId)
+
+        _ = try await client.send("POST", "/v1/recordings/current/stop")
+        var recording = started
+        for _ in 0..<100 where recording.status.isInProgress || recording.size == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            recording = try await client.send("GET", "/v1/recordings/\(started.recordingId)").decode(Recording.self)
+        }
+        XCTAssertEqual(recording.status, .complete)
+        let all = try await client.send("GET", "/v1/recordings").decode(RecordingList.self).recordings
+        XCTAssertEqual(all.count, 1, "one recording, not parts")
+        first.leave()
+        second.leave()
         _ = try await daemon.stop()
     }
 }
