@@ -26,3 +26,7 @@ static inline unsigned long rr_vidioc_s_ctrl(void) { return VIDIOC_S_CTRL; }
 static inline unsigned int rr_ctrl_flag_next_ctrl(void) { return V4L2_CTRL_FLAG_NEXT_CTRL; }
 /// The fourcc code of four characters.
 static inline unsigned int rr_fourcc(char a, char b, char c, char d) { return v4l2_fourcc(a, b, c, d); }
+
+// libv4l2 (the fallback for cameras whose formats only it can convert): its open and ioctl are variadic.
+static inline int rr_v4l2_open(const char *path, int flags) { return v4l2_open(path, flags); }
+static inline int rr_v4l2_ioctl(int fd, unsigned long request, void *arg) { return v4l2_ioctl(fd, request, arg); }

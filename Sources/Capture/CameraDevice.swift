@@ -46,9 +46,19 @@ public struct V4L2Camera: CameraDevice, Sendable {
 
     public func capability() throws(V4L2Error) -> V4L2Device.Capability { try V4L2Device.queryCapability(path: path) }
 
-    public func modes() throws(V4L2Error) -> [CameraMode] { try V4L2Device.enumerateModes(path: path) }
+    /// The camera's own modes; for a camera none of whose formats RoomRecorder can use as they are (Bayer,
+    /// vendor-specific), the modes libv4l2 converts them to.
+    public func modes() throws(V4L2Error) -> [CameraMode] {
+        let native = try V4L2Device.enumerateModes(path: path)
+        guard CameraModeChoice.choose(from: native) == nil else { return native }
+        return (try? V4L2Device.enumerateModes(path: path, driver: V4L2Library())) ?? native
+    }
 
-    public func startStreaming(_ mode: CameraMode) throws(V4L2Error) -> CameraStream { try V4L2Stream(path: path, mode: mode) }
+    /// Streams `mode` from the kernel's driver, or through libv4l2 when it is a mode only libv4l2 offers.
+    public func startStreaming(_ mode: CameraMode) throws(V4L2Error) -> CameraStream {
+        let native = (try? V4L2Device.enumerateModes(path: path)) ?? []
+        return try V4L2Stream(path: path, mode: mode, driver: native.contains(mode) ? V4L2Kernel() : V4L2Library())
+    }
 
     public func setControls(_ values: [String: Int]) -> [String] { V4L2Device.setControls(values, path: path) }
 }

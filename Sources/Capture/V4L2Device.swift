@@ -32,21 +32,22 @@ public enum V4L2Device {
         return Capability(driver: string(cap.driver), card: string(cap.card), busInfo: string(cap.bus_info), deviceCaps: caps)
     }
 
-    /// Every capture format, discrete frame size and discrete frame interval the node offers. A stepwise or
-    /// continuous size range contributes its largest size; a stepwise interval its fastest and slowest rates.
-    public static func enumerateModes(path: String) throws(V4L2Error) -> [CameraMode] {
-        let fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)
+    /// Every capture format, discrete frame size and discrete frame interval the node offers (through libv4l2:
+    /// with the formats it converts to as well). A stepwise or continuous size range contributes its largest size;
+    /// a stepwise interval its fastest and slowest rates.
+    public static func enumerateModes(path: String, driver: V4L2Driver = V4L2Kernel()) throws(V4L2Error) -> [CameraMode] {
+        let fd = driver.open(path)
         guard fd >= 0 else { throw V4L2Error(operation: "open", path: path, code: errno) }
-        defer { close(fd) }
+        defer { driver.close(fd) }
         var modes: [CameraMode] = []
         var format = v4l2_fmtdesc()
         format.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
-        while rr_ioctl(fd, rr_vidioc_enum_fmt(), &format) == 0 {
+        while driver.ioctl(fd, rr_vidioc_enum_fmt(), &format) == 0 {
             let fourcc = Self.fourcc(format.pixelformat)
             var size = v4l2_frmsizeenum()
             size.pixel_format = format.pixelformat
             var sizes: [(UInt32, UInt32)] = []
-            while rr_ioctl(fd, rr_vidioc_enum_framesizes(), &size) == 0 {
+            while driver.ioctl(fd, rr_vidioc_enum_framesizes(), &size) == 0 {
                 if size.type == V4L2_FRMSIZE_TYPE_DISCRETE.rawValue {
                     sizes.append((size.discrete.width, size.discrete.height))
                 } else {
@@ -60,7 +61,7 @@ public enum V4L2Device {
                 interval.pixel_format = format.pixelformat
                 interval.width = width
                 interval.height = height
-                while rr_ioctl(fd, rr_vidioc_enum_frameintervals(), &interval) == 0 {
+                while driver.ioctl(fd, rr_vidioc_enum_frameintervals(), &interval) == 0 {
                     let fractions = interval.type == V4L2_FRMIVAL_TYPE_DISCRETE.rawValue ? [interval.discrete]
                         : [interval.stepwise.min, interval.stepwise.max]
                     for f in fractions where f.numerator > 0 {

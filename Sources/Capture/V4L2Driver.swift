@@ -39,3 +39,29 @@ public final class V4L2Kernel: V4L2Driver {
 
     public func close(_ fd: Int32) { _ = Glibc.close(fd) }
 }
+
+/// The kernel's driver through libv4l2, which converts formats only it knows (Bayer, vendor-specific) into YU12 or
+/// RGB in software and lists those as extra formats. Used for a camera that offers no format RoomRecorder can
+/// use as it is.
+public final class V4L2Library: V4L2Driver {
+    public init() {}
+
+    public func open(_ path: String) -> Int32 { rr_v4l2_open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC) }
+
+    public func ioctl(_ fd: Int32, _ request: UInt, _ argument: UnsafeMutableRawPointer) -> Int32 { rr_v4l2_ioctl(fd, request, argument) }
+
+    public func mmap(_ fd: Int32, length: Int, offset: Int) -> UnsafeMutableRawPointer? {
+        let mapped = v4l2_mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, Int64(offset))
+        return mapped == MAP_FAILED ? nil : mapped
+    }
+
+    public func munmap(_ address: UnsafeMutableRawPointer, length: Int) { _ = v4l2_munmap(address, length) }
+
+    public func poll(_ fd: Int32, milliseconds: Int32) -> (ready: Int32, events: Int16) {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = Glibc.poll(&poller, 1, milliseconds)
+        return (ready, poller.revents)
+    }
+
+    public func close(_ fd: Int32) { _ = v4l2_close(fd) }
+}
