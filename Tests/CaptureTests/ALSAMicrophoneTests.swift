@@ -54,6 +54,43 @@ final class ALSAMicrophoneTests: XCTestCase {
         }
     }
 
+    func testAMicrophoneThatIsGoneIsOpenedAgainWhenItComesBack() throws {
+        let files = try TemporaryDirectory(prefix: "alsa")
+        let pcm = try ALSAFilePCM(samples: (0..<(4 * 48_000)).map { 0.5 * sin(2 * .pi * 440 * Double($0) / 48_000) }, in: files.path)
+        setenv("ALSA_CONFIG_PATH", pcm.configPath, 1)
+        defer { unsetenv("ALSA_CONFIG_PATH") }
+        // Unplugged: the device's sound is not there.
+        let raw = "\(files.path)/\(pcm.name).raw"
+        try FileManager.default.moveItem(atPath: raw, toPath: raw + ".away")
+
+        let microphone = ALSAMicrophone(name: pcm.name)
+        XCTAssertThrowsError(try microphone.check()) { error in
+            XCTAssertTrue("\(error)".contains("microphone \(pcm.name)"), "the error names the device: \(error)")
+        }
+        let stop = Atomic(false)
+        let log = Mutex<(events: [CaptureEvent], periods: [MonotonicInstant])>(([], []))
+        let plugger = Thread {
+            Thread.sleep(forTimeInterval: 1.2)
+            try? FileManager.default.moveItem(atPath: raw + ".away", toPath: raw)  // plugged back in
+            Thread.sleep(forTimeInterval: 1.8)
+            stop.store(true, ordering: .relaxed)
+        }
+        let pluggedAt = MonotonicInstant.now().advanced(by: 1.2)
+        plugger.start()
+        try microphone.run(deliver: { frame in log.withLock { $0.periods.append(frame.capturedAt) } },
+                           events: { event in log.withLock { $0.events.append(event) } }, stop: stop)
+        let (events, periods) = log.withLock { ($0.events, $0.periods) }
+        guard events.count == 2, case .lost(let why) = events[0], case .recovered(let back) = events[1] else {
+            return XCTFail("expected lost, then back: \(events)")
+        }
+        XCTAssertTrue(why.contains("microphone \(pcm.name)"), why)
+        XCTAssertTrue(back.contains(pcm.name), back)
+        let first = try XCTUnwrap(periods.first)
+        XCTAssertGreaterThan(first.seconds(since: pluggedAt), -0.05, "nothing before it was back")
+        XCTAssertLessThan(first.seconds(since: pluggedAt), 1.1, "reopened within about a second")
+        XCTAssertGreaterThan(periods.count, 50, "and it records again")
+    }
+
     /// The normalised correlation with the sweep of each 125 ms window of the first `seconds` of `signal`.
     static func phaseMatch(_ signal: [Float], seconds: Double) -> [Float] {
         stride(from: 0, to: Int(seconds * 48_000), by: 6_000).map { start in
