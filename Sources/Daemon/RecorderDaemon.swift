@@ -294,7 +294,8 @@ public actor RecorderDaemon: ControlService {
             session: sessionConnector == nil ? nil : SessionStatus(
                 state: session.state, connector: config.session.connector.rawValue, room: "\(config.session.room)",
                 participants: session.participants, hostPresent: session.hostPresent, hostLeftAt: hostLeftAt?.date,
-                reconnects: session.reconnects, lastError: session.state == .joined ? nil : session.lastError))
+                reconnects: session.reconnects, lastError: session.state == .joined ? nil : session.lastError,
+                receiving: remoteStage.received()))
     }
 
     public func applyUploadAction(_ action: UploadAction, jobId: String, caller: Caller) async throws(ControlError) -> UploadJob {

@@ -11,6 +11,19 @@ final class RemoteStage: @unchecked Sendable {
     private var decoders: [String: RemoteTrackDecoder] = [:]
     private var pipeline: RecordingPipeline?
     private var failedCodecs: Set<String> = []
+    private var tracks: [String: TrackCount] = [:]
+
+    /// What one track delivered: counted as frames arrive, its rate over windows of two seconds or more.
+    private struct TrackCount {
+        var participantID: String
+        var kind: SessionTrack.Kind
+        var codec: String
+        var frames = 0
+        var last: MonotonicInstant
+        var windowStart: MonotonicInstant
+        var windowBytes = 0
+        var kbps = 0.0
+    }
     private let logger: Logger
 
     init(logger: Logger) { self.logger = logger }
@@ -22,13 +35,41 @@ final class RemoteStage: @unchecked Sendable {
 
     /// A participant left: its decoders go.
     func forget(_ participantID: String) {
-        lock.withLock { decoders = decoders.filter { !$0.key.hasPrefix("\(participantID)/") } }
+        lock.withLock {
+            decoders = decoders.filter { !$0.key.hasPrefix("\(participantID)/") }
+            tracks = tracks.filter { !$0.key.hasPrefix("\(participantID)/") }
+        }
+    }
+
+    /// What arrives from each track now.
+    func received(now: MonotonicInstant = .now()) -> [ReceivedTrack] {
+        lock.withLock {
+            tracks.values.sorted { ($0.participantID, $0.kind.rawValue) < ($1.participantID, $1.kind.rawValue) }.map {
+                // Until a first window of two seconds is complete, the rate so far.
+                let sofar = now.seconds(since: $0.windowStart)
+                let kbps = $0.kbps > 0 || sofar < 0.5 ? $0.kbps : Double($0.windowBytes) * 8 / 1000 / sofar
+                return ReceivedTrack(participantId: $0.participantID, kind: $0.kind, codec: $0.codec, frames: $0.frames,
+                                     kbps: (kbps * 10).rounded() / 10, silentSeconds: (now.seconds(since: $0.last) * 10).rounded() / 10)
+            }
+        }
     }
 
     /// One encoded frame from the session (on the transport's threads; one thread per track).
     func deliver(_ frame: RemoteMediaFrame) {
         let key = "\(frame.participantID)/\(frame.kind.rawValue)"
         let (decoder, pipeline): (RemoteTrackDecoder?, RecordingPipeline?) = lock.withLock {
+            var count = tracks[key] ?? TrackCount(participantID: frame.participantID, kind: frame.kind, codec: frame.codec,
+                                                  last: frame.arrivedAt, windowStart: frame.arrivedAt)
+            count.frames += 1
+            count.last = frame.arrivedAt
+            count.windowBytes += frame.data.count
+            let window = frame.arrivedAt.seconds(since: count.windowStart)
+            if window >= 2 {
+                count.kbps = Double(count.windowBytes) * 8 / 1000 / window
+                count.windowStart = frame.arrivedAt
+                count.windowBytes = 0
+            }
+            tracks[key] = count
             if let decoder = decoders[key], decoder.codec == frame.codec { return (decoder, self.pipeline) }
             guard !failedCodecs.contains(frame.codec) else { return (nil, nil) }
             do {

@@ -207,9 +207,12 @@ public struct SessionStatus: Codable, Equatable, Sendable {
     public var reconnects: Int
     /// Why the connection last dropped or failed, while it is down.
     public var lastError: String?
+    /// What arrives from each participant's tracks.
+    public var receiving: [ReceivedTrack]
 
     public init(state: SessionRoster.State, connector: String, room: String, participants: [SessionParticipant], hostPresent: Bool,
-                hostLeftAt: Date?, reconnects: Int, lastError: String?) {
+                hostLeftAt: Date?, reconnects: Int, lastError: String?, receiving: [ReceivedTrack] = []) {
+        self.receiving = receiving
         self.state = state
         self.connector = connector
         self.room = room
@@ -218,6 +221,28 @@ public struct SessionStatus: Codable, Equatable, Sendable {
         self.hostLeftAt = hostLeftAt
         self.reconnects = reconnects
         self.lastError = lastError
+    }
+}
+
+/// One track the room receives from a participant, as status reports it.
+public struct ReceivedTrack: Codable, Equatable, Sendable {
+    public var participantId: String
+    public var kind: SessionTrack.Kind
+    public var codec: String
+    /// Frames (pictures, or audio packets) received since the participant came.
+    public var frames: Int
+    /// Kilobits per second over the last few seconds.
+    public var kbps: Double
+    /// Seconds since its last frame.
+    public var silentSeconds: Double
+
+    public init(participantId: String, kind: SessionTrack.Kind, codec: String, frames: Int, kbps: Double, silentSeconds: Double) {
+        self.participantId = participantId
+        self.kind = kind
+        self.codec = codec
+        self.frames = frames
+        self.kbps = kbps
+        self.silentSeconds = silentSeconds
     }
 }
 

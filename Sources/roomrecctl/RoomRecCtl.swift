@@ -121,7 +121,10 @@ extension RoomRecCtl {
                 if let error = session.lastError { line += "; \(error)" }
                 rows.append(["Session", line])
                 for participant in session.participants {
-                    let tracks = participant.tracks.map { "\($0.isScreen ? "screen" : $0.kind.rawValue) \($0.codec)" }.joined(separator: ", ")
+                    let tracks = participant.tracks.map { track in
+                        let received = session.receiving.first { $0.participantId == participant.id && $0.kind == track.kind }
+                        return "\(track.isScreen ? "screen" : track.kind.rawValue) \(track.codec)" + (received.map { " \(Int($0.kbps)) kbps" } ?? "")
+                    }.joined(separator: ", ")
                     rows.append(["", "\(participant.display)" + (participant.role == .participant ? "" : " (\(participant.role.rawValue))")
                                  + (tracks.isEmpty ? "" : ": \(tracks)") + (participant.talking ? ", speaking" : "")])
                 }

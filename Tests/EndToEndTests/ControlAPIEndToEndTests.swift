@@ -162,26 +162,13 @@ final class ControlAPIEndToEndTests: XCTestCase {
         try await daemon.stop()
     }
 
-    /// Collects what `GET /v1/events` streams.
-    actor EventLog {
-        private(set) var events: [ControlEvent] = []
-        func add(_ event: ControlEvent) { events.append(event) }
-    }
-
     func testUploadActionsEventsMetricsHealthDevicesAndReload() async throws {
         let daemon = try DaemonProcess(control: #"metrics_textfile = "/tmp/roomrec-test-\#(getpid()).prom""#)
         let textfile = "/tmp/roomrec-test-\(getpid()).prom"
         defer { unlink(textfile) }
         try await daemon.start()
         let client = daemon.client
-        let log = EventLog()
-        let follower = Task {
-            try await client.follow("/v1/events") { event in
-                if let parsed = try? ControlJSON.decoder().decode(ControlEvent.self, from: Data(event.data.utf8)) { await log.add(parsed) }
-                return true
-            }
-        }
-        defer { follower.cancel() }
+        let log = EventLog(client)
         try await Task.sleep(for: .milliseconds(300))
 
         // The library folder is in the way: the upload fails and waits for its next attempt.
@@ -235,7 +222,7 @@ final class ControlAPIEndToEndTests: XCTestCase {
 
         // Events told the whole story, in order.
         try await Task.sleep(for: .milliseconds(300))
-        let events = await log.events
+        let events = await log.all
         let states = events.compactMap { $0.recording?.recordingId == recording.recordingId && $0.type == .recording ? $0.recording?.status : nil }
         XCTAssertEqual(Array(states.prefix(4)), [.starting, .active, .ending, .complete], "\(states)")
         let uploadStates = events.compactMap { $0.upload?.state }

@@ -9,10 +9,15 @@ import XCTest
 final class SessionEndToEndTests: XCTestCase {
     struct RecordingList: Decodable { var recordings: [Recording] }
 
-    actor EventLog {
-        private(set) var events: [ControlEvent] = []
-        func add(_ event: ControlEvent) { events.append(event) }
-        var messages: [String] { events.compactMap(\.message) }
+    /// Waits until the daemon's status satisfies `condition`, and returns it.
+    @discardableResult
+    private func waitForStatus(_ daemon: DaemonProcess, _ what: String, _ condition: (StatusReport) -> Bool) async throws -> StatusReport {
+        for _ in 0..<300 {
+            let report = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self)
+            if condition(report) { return report }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ProcessRunner.Failure(message: "\(what) never showed in status; log:\n\(daemon.log())")
     }
 
     func testTheHostLeavingEndsTheRecordingAfterTheGraceAndTheSessionShowsInStatus() async throws {
@@ -27,23 +32,9 @@ final class SessionEndToEndTests: XCTestCase {
             """)
         try await daemon.start()
         let client = daemon.client
-        let log = EventLog()
-        let follower = Task {
-            try await client.follow("/v1/events") { event in
-                if let parsed = try? ControlJSON.decoder().decode(ControlEvent.self, from: Data(event.data.utf8)) { await log.add(parsed) }
-                return true
-            }
-        }
-        defer { follower.cancel() }
-
-        func status() async throws -> StatusReport { try await client.send("GET", "/v1/status").decode(StatusReport.self) }
+        let log = EventLog(client)
         func waitFor(_ what: String, _ condition: (StatusReport) -> Bool) async throws -> StatusReport {
-            for _ in 0..<300 {
-                let report = try await status()
-                if condition(report) { return report }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            throw ProcessRunner.Failure(message: "\(what) never showed in status; log:\n\(daemon.log())")
+            try await waitForStatus(daemon, what, condition)
         }
         _ = try await waitFor("joining") { $0.session?.state == .joined }
 
@@ -107,15 +98,19 @@ final class SessionEndToEndTests: XCTestCase {
         let student = try JanusPeer(janus: janus, display: "Student", color: "2090a0", frequency: 780)
         try await teacher.waitFor("media-up")
         try await student.waitFor("media-up")
-        for _ in 0..<100 {
-            if try await client.send("GET", "/v1/status").decode(StatusReport.self).session?.participants.count == 2 { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        try await waitForStatus(daemon, "both on stage") { $0.session?.participants.count == 2 }
 
         let started = try await client.send("POST", "/v1/recordings", json: Data(#"{"title": "Hybrid seminar"}"#.utf8)).decode(Recording.self)
         try await Task.sleep(for: .seconds(4))
         let status = try await client.send("GET", "/v1/status").decode(StatusReport.self)
         XCTAssertEqual(status.pipeline?.layout, "grid")
+        let receiving = status.session?.receiving ?? []
+        XCTAssertEqual(receiving.count, 4, "audio and video from each: \(receiving)")
+        for track in receiving {
+            XCTAssertGreaterThan(track.kbps, 0, "\(track)")
+            XCTAssertGreaterThan(track.frames, 20, "\(track)")
+            XCTAssertLessThan(track.silentSeconds, 1, "\(track)")
+        }
         _ = try await client.send("POST", "/v1/recordings/current/stop")
         var recording = started
         for _ in 0..<100 where recording.status.isInProgress || recording.size == nil {
@@ -171,11 +166,7 @@ final class SessionEndToEndTests: XCTestCase {
         try await daemon.start()
         let client = daemon.client
         func waitFor(_ what: String, _ condition: (StatusReport) -> Bool) async throws {
-            for _ in 0..<300 {
-                if condition(try await client.send("GET", "/v1/status").decode(StatusReport.self)) { return }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            throw ProcessRunner.Failure(message: "\(what) never showed in status; log:\n\(daemon.log())")
+            try await waitForStatus(daemon, what, condition)
         }
         let first = try JanusPeer(janus: janus, display: "Student", color: "2090a0")
         try await first.waitFor("media-up")
