@@ -9,6 +9,22 @@ import XCTest
 final class SessionEndToEndTests: XCTestCase {
     struct RecordingList: Decodable { var recordings: [Recording] }
 
+    /// A real Janus, and roomrecd configured to join its room 1234 (`recording` adds keys to `[recording]`).
+    private func janusAndDaemon(recording: String = "", session extra: String = "") async throws -> (JanusServer, DaemonProcess) {
+        guard JanusServer.isInstalled, MotoServer.isInstalled else { throw XCTSkip("janus or the test peers are not installed (make deps test-peers)") }
+        let janus = try JanusServer()
+        let daemon = try DaemonProcess(recording: recording, sections: """
+            [session]
+            connector = "janus"
+            url = "\(janus.url.absoluteString)"
+            room = 1234
+            ice_addresses = ["127.0.0.1"]
+            \(extra)
+            """)
+        try await daemon.start()
+        return (janus, daemon)
+    }
+
     /// Waits until the daemon's status satisfies `condition`, and returns it.
     @discardableResult
     private func waitForStatus(_ daemon: DaemonProcess, _ what: String, _ condition: (StatusReport) -> Bool) async throws -> StatusReport {
@@ -21,16 +37,7 @@ final class SessionEndToEndTests: XCTestCase {
     }
 
     func testTheHostLeavingEndsTheRecordingAfterTheGraceAndTheSessionShowsInStatus() async throws {
-        guard JanusServer.isInstalled, MotoServer.isInstalled else { throw XCTSkip("janus or the test peers are not installed (make deps test-peers)") }
-        let janus = try JanusServer()
-        let daemon = try DaemonProcess(recording: #"host_leave_grace = "2s""#, sections: """
-            [session]
-            connector = "janus"
-            url = "\(janus.url.absoluteString)"
-            room = 1234
-            hosts = ["Dr. Ada"]
-            """)
-        try await daemon.start()
+        let (janus, daemon) = try await janusAndDaemon(recording: #"host_leave_grace = "2s""#, session: #"hosts = ["Dr. Ada"]"#)
         let client = daemon.client
         let log = EventLog(client)
         func waitFor(_ what: String, _ condition: (StatusReport) -> Bool) async throws -> StatusReport {
@@ -78,17 +85,7 @@ final class SessionEndToEndTests: XCTestCase {
     }
 
     func testTheParticipantsSendingIsRecordedInTheirTiles() async throws {
-        guard JanusServer.isInstalled, MotoServer.isInstalled else { throw XCTSkip("janus or the test peers are not installed (make deps test-peers)") }
-        let janus = try JanusServer()
-        let daemon = try DaemonProcess(recording: #"layout = "grid""#, sections: """
-            [session]
-            connector = "janus"
-            url = "\(janus.url.absoluteString)"
-            room = 1234
-            hosts = ["Dr. Ada"]
-            ice_addresses = ["127.0.0.1"]
-            """)
-        try await daemon.start()
+        let (janus, daemon) = try await janusAndDaemon(recording: #"layout = "grid""#, session: #"hosts = ["Dr. Ada"]"#)
         let client = daemon.client
         // Colours the synthetic room camera's pattern does not have.
         let orange = (r: 0xd0, g: 0x70, b: 0x20)
@@ -154,16 +151,7 @@ final class SessionEndToEndTests: XCTestCase {
     }
 
     func testASessionOutageNeitherStopsNorSplitsTheRecording() async throws {
-        guard JanusServer.isInstalled, MotoServer.isInstalled else { throw XCTSkip("janus or the test peers are not installed (make deps test-peers)") }
-        let janus = try JanusServer()
-        let daemon = try DaemonProcess(sections: """
-            [session]
-            connector = "janus"
-            url = "\(janus.url.absoluteString)"
-            room = 1234
-            ice_addresses = ["127.0.0.1"]
-            """)
-        try await daemon.start()
+        let (janus, daemon) = try await janusAndDaemon()
         let client = daemon.client
         func waitFor(_ what: String, _ condition: (StatusReport) -> Bool) async throws {
             try await waitForStatus(daemon, what, condition)
