@@ -295,7 +295,7 @@ public actor RecorderDaemon: ControlService {
                 state: session.state, connector: config.session.connector.rawValue, room: "\(config.session.room)",
                 participants: session.participants, hostPresent: session.hostPresent, hostLeftAt: hostLeftAt?.date,
                 reconnects: session.reconnects, lastError: session.state == .joined ? nil : session.lastError,
-                receiving: remoteStage.received()))
+                receiving: received()))
     }
 
     public func applyUploadAction(_ action: UploadAction, jobId: String, caller: Caller) async throws(ControlError) -> UploadJob {
@@ -460,6 +460,19 @@ public actor RecorderDaemon: ControlService {
                 hostLeftAt = nil
                 active?.rules.hostReturned()
             }
+        }
+    }
+
+    /// What arrives from each participant's tracks, with the transport's loss figures.
+    private func received() -> [ReceivedTrack] {
+        let reception = sessionConnector?.reception() ?? []
+        return remoteStage.received().map { track in
+            var track = track
+            if let numbers = reception.first(where: { $0.participantID == track.participantId && $0.kind == track.kind }) {
+                track.packetsLost = numbers.packetsLost
+                track.lossPercent = (numbers.lossPercent * 100).rounded() / 100
+            }
+            return track
         }
     }
 

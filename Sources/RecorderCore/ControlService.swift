@@ -235,8 +235,14 @@ public struct ReceivedTrack: Codable, Equatable, Sendable {
     public var kbps: Double
     /// Seconds since its last frame.
     public var silentSeconds: Double
+    /// RTP packets that never arrived, and as a share of those sent, in percent (when the transport says).
+    public var packetsLost: Int64?
+    public var lossPercent: Double?
 
-    public init(participantId: String, kind: SessionTrack.Kind, codec: String, frames: Int, kbps: Double, silentSeconds: Double) {
+    public init(participantId: String, kind: SessionTrack.Kind, codec: String, frames: Int, kbps: Double, silentSeconds: Double,
+                packetsLost: Int64? = nil, lossPercent: Double? = nil) {
+        self.packetsLost = packetsLost
+        self.lossPercent = lossPercent
         self.participantId = participantId
         self.kind = kind
         self.codec = codec

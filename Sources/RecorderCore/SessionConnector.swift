@@ -15,6 +15,34 @@ public protocol SessionConnector: Sendable {
 
     /// Tells the session whether the room is recording, so participants can show the recording indicator.
     func announceRecording(_ recording: Bool) async
+
+    /// What the transport says of each track received: packets and loss, a few seconds old at most.
+    func reception() -> [TrackReception]
+}
+
+/// The transport's view of one track the room receives.
+public struct TrackReception: Equatable, Sendable {
+    public var participantID: String
+    public var kind: SessionTrack.Kind
+    public var packetsReceived: UInt64
+    /// Packets that never arrived (after retransmission requests).
+    public var packetsLost: Int64
+    /// Interarrival jitter, in seconds.
+    public var jitter: Double
+
+    public init(participantID: String, kind: SessionTrack.Kind, packetsReceived: UInt64, packetsLost: Int64, jitter: Double) {
+        self.participantID = participantID
+        self.kind = kind
+        self.packetsReceived = packetsReceived
+        self.packetsLost = packetsLost
+        self.jitter = jitter
+    }
+
+    /// Lost packets as a share of those sent, in percent.
+    public var lossPercent: Double {
+        let sent = Double(packetsReceived) + Double(max(0, packetsLost))
+        return sent > 0 ? Double(max(0, packetsLost)) * 100 / sent : 0
+    }
 }
 
 /// An encoded frame of a participant's track (an H.264 access unit in Annex B, a VP8 frame, an Opus packet), as

@@ -53,6 +53,10 @@ public final class JanusVideoRoomConnector: SessionConnector {
         var handle: UInt64
         var receiver: WebRTCReceiver?
     }
+    /// The receivers' numbers, read every few seconds while joined.
+    private let receptions = Mutex<[TrackReception]>([])
+
+    public func reception() -> [TrackReception] { receptions.withLock { $0 } }
 
     public init(settings: Settings, logger: Logger) {
         self.settings = settings
@@ -109,6 +113,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
         joined.withLock { $0 = (session, handle) }
         defer {
             joined.withLock { $0 = nil }
+            receptions.withLock { $0 = [] }
             // The session is gone, and with it every subscription.
             for subscription in subscriptions.withLock({ let all = $0; $0 = [:]; return all }).values { subscription.receiver?.stop() }
         }
@@ -123,6 +128,12 @@ public final class JanusVideoRoomConnector: SessionConnector {
                     }
                 }
                 group.addTask { try await self.follow(session: session, publisher: handle, report: report, media: media) }
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: .seconds(2))
+                        try await self.readReception()
+                    }
+                }
                 try await group.next()
                 group.cancelAll()
             }
@@ -231,6 +242,21 @@ public final class JanusVideoRoomConnector: SessionConnector {
                 logger.warning("could not receive a participant", metadata: ["feed": "\(feed)", "error": "\(error)"])
             }
         }
+    }
+
+    /// Asks every receiver for its numbers (off the cooperative pool: webrtcbin answers on its own thread).
+    private func readReception() async throws {
+        let receivers = subscriptions.withLock { all in all.compactMap { feed, subscription in subscription.receiver.map { ("\(feed)", $0) } } }
+        let readings = try await Self.offThePool {
+            receivers.flatMap { id, receiver in
+                [SessionTrack.Kind.audio, .video].compactMap { kind in
+                    receiver.reception(of: kind).map {
+                        TrackReception(participantID: id, kind: kind, packetsReceived: $0.received, packetsLost: $0.lost, jitter: $0.jitter)
+                    }
+                }
+            }
+        }
+        receptions.withLock { $0 = readings }
     }
 
     /// Stops receiving a publisher that left and detaches its handle.

@@ -80,6 +80,17 @@ final class WebRTCReceiver: @unchecked Sendable {
         return String(cString: text)
     }
 
+    /// What RTP says of the track of `kind`: packets received and lost, and the interarrival jitter in seconds;
+    /// nil before the track exists. Blocks until webrtcbin answers: call it off the cooperative pool.
+    func reception(of kind: SessionTrack.Kind) -> (received: UInt64, lost: Int64, jitter: Double)? {
+        guard !stopped.load(ordering: .relaxed) else { return nil }
+        var received: guint64 = 0
+        var lost: gint64 = 0
+        var jitter = 0.0
+        guard rr_webrtc_inbound_stats(webrtc, kind.rawValue, &received, &lost, &jitter) != 0 else { return nil }
+        return (UInt64(received), Int64(lost), jitter)
+    }
+
     /// `new`, `connecting`, `connected`, `disconnected`, `failed` or `closed`.
     var connectionState: String { Self.nick(webrtc, "connection-state") }
 

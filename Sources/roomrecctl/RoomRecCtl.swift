@@ -123,7 +123,7 @@ extension RoomRecCtl {
                 for participant in session.participants {
                     let tracks = participant.tracks.map { track in
                         let received = session.receiving.first { $0.participantId == participant.id && $0.kind == track.kind }
-                        return "\(track.isScreen ? "screen" : track.kind.rawValue) \(track.codec)" + (received.map { " \(Int($0.kbps)) kbps" } ?? "")
+                        return "\(track.isScreen ? "screen" : track.kind.rawValue) \(track.codec)" + (received.map { " \(Int($0.kbps)) kbps" + ($0.lossPercent.map { String(format: ", %.1f%% lost", $0) } ?? "") } ?? "")
                     }.joined(separator: ", ")
                     rows.append(["", "\(participant.display)" + (participant.role == .participant ? "" : " (\(participant.role.rawValue))")
                                  + (tracks.isEmpty ? "" : ": \(tracks)") + (participant.talking ? ", speaking" : "")])

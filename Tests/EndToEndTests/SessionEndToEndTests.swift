@@ -107,6 +107,8 @@ final class SessionEndToEndTests: XCTestCase {
             XCTAssertGreaterThan(track.kbps, 0, "\(track)")
             XCTAssertGreaterThan(track.frames, 20, "\(track)")
             XCTAssertLessThan(track.silentSeconds, 1, "\(track)")
+            XCTAssertNotNil(track.packetsLost, "the transport's numbers: \(track)")
+            XCTAssertLessThan(track.lossPercent ?? 100, 5, "on loopback: \(track)")
         }
         _ = try await client.send("POST", "/v1/recordings/current/stop")
         var recording = started
