@@ -436,6 +436,7 @@ public actor RecorderDaemon: ControlService {
         for change in changes {
             switch change {
             case .joined(let participant):
+                remoteStage.admit(participant.id)
                 active?.pipeline.addParticipant(participant.id, screen: participant.sharesScreen)
                 logger.info("on stage", metadata: ["participant": "\(participant.id)", "role": "\(participant.role.rawValue)"])
                 eventHub.publish(.session, message: "\(participant.display) came on stage" + (participant.role == .host ? " (the host)" : ""))

@@ -8,7 +8,10 @@ import RecorderCore
 /// keyframe), and delivered to the recording in progress, if there is one.
 final class RemoteStage: @unchecked Sendable {
     private let lock = NSLock()
-    private var decoders: [String: RemoteTrackDecoder] = [:]
+    private var decoders: [String: LockedDecoder] = [:]
+    /// The participants on stage: frames of anyone else (a reader thread finishing after its participant left)
+    /// are dropped, so nothing of theirs comes back.
+    private var present: Set<String> = []
     private var pipeline: RecordingPipeline?
     private var failedCodecs: Set<String> = []
     private var tracks: [String: TrackCount] = [:]
@@ -33,9 +36,15 @@ final class RemoteStage: @unchecked Sendable {
         lock.withLock { self.pipeline = pipeline }
     }
 
-    /// A participant left: its decoders go.
+    /// A participant came on stage: its frames are taken from now on.
+    func admit(_ participantID: String) {
+        lock.withLock { _ = present.insert(participantID) }
+    }
+
+    /// A participant left: its decoders and counts go, and its frames are no longer taken.
     func forget(_ participantID: String) {
         lock.withLock {
+            present.remove(participantID)
             decoders = decoders.filter { !$0.key.hasPrefix("\(participantID)/") }
             tracks = tracks.filter { !$0.key.hasPrefix("\(participantID)/") }
         }
@@ -56,9 +65,10 @@ final class RemoteStage: @unchecked Sendable {
 
     /// One encoded frame from the session (on the transport's threads; one thread per track).
     func deliver(_ frame: RemoteMediaFrame) {
-        let key = "\(frame.participantID)/\(frame.kind.rawValue)"
-        let (decoder, pipeline): (RemoteTrackDecoder?, RecordingPipeline?) = lock.withLock {
-            var count = tracks[key] ?? TrackCount(participantID: frame.participantID, kind: frame.kind, codec: frame.codec,
+        let key = "\(frame.participantID)/\(frame.kind.rawValue)/\(frame.track)"
+        let (decoder, pipeline): (LockedDecoder?, RecordingPipeline?) = lock.withLock {
+            guard present.contains(frame.participantID) else { return (nil, nil) }
+            var count = tracks["\(frame.participantID)/\(frame.kind.rawValue)"] ?? TrackCount(participantID: frame.participantID, kind: frame.kind, codec: frame.codec,
                                                   last: frame.arrivedAt, windowStart: frame.arrivedAt)
             count.frames += 1
             count.last = frame.arrivedAt
@@ -69,11 +79,11 @@ final class RemoteStage: @unchecked Sendable {
                 count.windowStart = frame.arrivedAt
                 count.windowBytes = 0
             }
-            tracks[key] = count
-            if let decoder = decoders[key], decoder.codec == frame.codec { return (decoder, self.pipeline) }
+            tracks["\(frame.participantID)/\(frame.kind.rawValue)"] = count
+            if let decoder = decoders[key], decoder.decoder.codec == frame.codec { return (decoder, self.pipeline) }
             guard !failedCodecs.contains(frame.codec) else { return (nil, nil) }
             do {
-                let decoder = try RemoteTrackDecoder(codec: frame.codec)
+                let decoder = LockedDecoder(try RemoteTrackDecoder(codec: frame.codec))
                 decoders[key] = decoder
                 return (decoder, self.pipeline)
             } catch {
@@ -82,8 +92,21 @@ final class RemoteStage: @unchecked Sendable {
                 return (nil, nil)
             }
         }
-        // One thread per track, and one decoder per track: decoding needs no lock.
-        guard let decoder, let pictures = try? decoder.decode(frame.data, arrivedAt: frame.arrivedAt) else { return }
+        // One decoder per track, with a lock of its own: a track's old reader may still be finishing while a new
+        // connection's starts.
+        guard let decoder, let pictures = decoder.decode(frame.data, arrivedAt: frame.arrivedAt) else { return }
         for picture in pictures { pipeline?.deliverParticipant(picture, from: frame.participantID, kind: frame.kind) }
+    }
+
+    /// A track's decoder, used by one thread at a time.
+    private final class LockedDecoder: @unchecked Sendable {
+        let decoder: RemoteTrackDecoder
+        private let lock = NSLock()
+
+        init(_ decoder: RemoteTrackDecoder) { self.decoder = decoder }
+
+        func decode(_ bytes: [UInt8], arrivedAt: MonotonicInstant) -> [MediaFrame]? {
+            lock.withLock { try? decoder.decode(bytes, arrivedAt: arrivedAt) }
+        }
     }
 }

@@ -50,6 +50,8 @@ public struct TrackReception: Equatable, Sendable {
 public struct RemoteMediaFrame: Sendable {
     /// The participant's id (``SessionParticipant/id``).
     public var participantID: String
+    /// Which of the participant's tracks it came on (a participant may send a camera and a screen).
+    public var track: String
     public var kind: SessionTrack.Kind
     /// `h264`, `vp8` or `opus`.
     public var codec: String
@@ -57,8 +59,9 @@ public struct RemoteMediaFrame: Sendable {
     /// When it arrived, on the pipeline's clock.
     public var arrivedAt: MonotonicInstant
 
-    public init(participantID: String, kind: SessionTrack.Kind, codec: String, data: [UInt8], arrivedAt: MonotonicInstant) {
+    public init(participantID: String, track: String, kind: SessionTrack.Kind, codec: String, data: [UInt8], arrivedAt: MonotonicInstant) {
         self.participantID = participantID
+        self.track = track
         self.kind = kind
         self.codec = codec
         self.data = data

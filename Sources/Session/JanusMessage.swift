@@ -44,11 +44,15 @@ struct VideoRoomData: Decodable, Sendable {
     var unpublished: JanusID?
     /// A publisher that left the room (or `"ok"` when it is us).
     var leaving: JanusID?
+    /// A participant a moderator removed (`"ok"` when it is us).
+    var kicked: JanusID?
+    /// Why, with `leaving`.
+    var reason: String?
     var errorCode: Int?
     var error: String?
 
     enum CodingKeys: String, CodingKey {
-        case videoroom, room, id, publishers, unpublished, leaving, error
+        case videoroom, room, id, publishers, unpublished, leaving, kicked, reason, error
         case errorCode = "error_code"
     }
 }

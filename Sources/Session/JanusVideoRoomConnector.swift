@@ -53,6 +53,11 @@ public final class JanusVideoRoomConnector: SessionConnector {
         var handle: UInt64
         var receiver: WebRTCReceiver?
     }
+    /// Whether the room records, for its display name (kept, so a join or rejoin says it too).
+    private let recording = Atomic(false)
+    /// The publishers in the room now, by feed id: a subscription that failed is tried again only while its
+    /// publisher is still there.
+    private let publishers = Mutex<Set<UInt64>>([])
     /// The receivers' numbers, read every few seconds while joined.
     private let receptions = Mutex<[TrackReception]>([])
 
@@ -88,13 +93,19 @@ public final class JanusVideoRoomConnector: SessionConnector {
     }
 
     public func announceRecording(_ recording: Bool) async {
-        guard let (session, handle) = joined.withLock({ $0 }) else { return }
-        let display = recording ? "\(settings.display) (recording)" : settings.display
+        self.recording.store(recording, ordering: .relaxed)
+        guard let (session, handle) = joined.withLock({ $0 }) else { return }  // the join will say it
         do {
+            // The state now, not the one asked for: announcements that overtake each other end up right.
             try await client.message(session: session, handle: handle, body: ["request": "configure", "display": display])
         } catch {
             logger.warning("could not tell the session the room is recording", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// The name to show: the room's, saying so while it records.
+    private var display: String {
+        recording.load(ordering: .relaxed) ? "\(settings.display) (recording)" : settings.display
     }
 
     /// Joins, then follows the room until the connection fails (it throws) or the task is cancelled.
@@ -103,7 +114,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
         let handle: UInt64
         do {
             handle = try await client.attach(session: session, plugin: Self.plugin)
-            var join: [String: any Sendable] = ["request": "join", "ptype": "publisher", "room": settings.room, "display": settings.display]
+            var join: [String: any Sendable] = ["request": "join", "ptype": "publisher", "room": settings.room, "display": display]
             if let pin = settings.pin { join["pin"] = pin }
             try await client.message(session: session, handle: handle, body: join)
         } catch {
@@ -113,6 +124,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
         joined.withLock { $0 = (session, handle) }
         defer {
             joined.withLock { $0 = nil }
+            publishers.withLock { $0 = [] }
             receptions.withLock { $0 = [] }
             // The session is gone, and with it every subscription.
             for subscription in subscriptions.withLock({ let all = $0; $0 = [:]; return all }).values { subscription.receiver?.stop() }
@@ -138,11 +150,11 @@ public final class JanusVideoRoomConnector: SessionConnector {
                 group.cancelAll()
             }
         } catch {
-            if Task.isCancelled {
-                // Leaving: end the session from outside the cancelled task, so the request is still sent and the
-                // others see the room leave at once rather than when Janus times the session out.
-                await Task { try? await client.destroy(session: session) }.value
-            }
+            // End the session from outside this task, so the request is still sent when leaving and the others see
+            // the room go at once, not when Janus times it out (nor see it twice after a rejoin). Leaving waits
+            // for it; after a failure the rejoin does not.
+            let ending = Task { try? await client.destroy(session: session) }
+            if Task.isCancelled { await ending.value }
             throw error
         }
     }
@@ -167,13 +179,18 @@ public final class JanusVideoRoomConnector: SessionConnector {
                         report(.joined(participants: (data.publishers ?? []).map(participant)))
                         for publisher in data.publishers ?? [] { subscribe(to: publisher.id, session: session) }
                     case "event":
+                        if data.leaving == .ourselves || data.kicked == .ourselves {
+                            throw JanusError("the room was removed from the session (\(data.reason ?? "kicked"))")
+                        }
                         for publisher in data.publishers ?? [] {
                             report(.participantUpdated(participant(publisher)))
                             subscribe(to: publisher.id, session: session)
                         }
-                        for case .id(let id)? in [data.unpublished, data.leaving] {
-                            report(.participantLeft(id: "\(id)"))
+                        for case .id(let id)? in [data.unpublished, data.leaving, data.kicked] {
+                            // Their media stops first, so nothing of theirs arrives after they are gone.
+                            publishers.withLock { _ = $0.remove(id) }
                             unsubscribe(from: id, session: session)
+                            report(.participantLeft(id: "\(id)"))
                         }
                     case "talking", "stopped-talking":
                         if let id = data.id { report(.talking(id: "\(id)", data.videoroom == "talking")) }
@@ -190,6 +207,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
     /// Subscribes to what a publisher sends (once): a handle of its own joins as a subscriber, and Janus's offer
     /// arrives as that handle's `attached` event.
     private func subscribe(to feed: UInt64, session: UInt64) {
+        publishers.withLock { _ = $0.insert(feed) }
         let isNew = subscriptions.withLock { all in
             guard all[feed] == nil else { return false }
             all[feed] = Subscription(handle: 0, receiver: nil)
@@ -206,26 +224,35 @@ public final class JanusVideoRoomConnector: SessionConnector {
                     return true
                 }
                 guard stillWanted else { return try await client.detach(session: session, handle: handle) }
-                var join: [String: any Sendable] = ["request": "join", "ptype": "subscriber", "room": settings.room, "streams": [["feed": feed]]]
+                // No renegotiation on this handle: a publisher that changes what it sends is subscribed to afresh.
+                var join: [String: any Sendable] = ["request": "join", "ptype": "subscriber", "room": settings.room,
+                                                    "streams": [["feed": feed]], "autoupdate": false]
                 if let pin = settings.pin { join["pin"] = pin }
                 try await client.message(session: session, handle: handle, body: join)
             } catch {
                 logger.warning("could not subscribe to a participant", metadata: ["feed": "\(feed)", "error": "\(error)"])
-                _ = subscriptions.withLock { $0.removeValue(forKey: feed) }
+                resubscribe(to: feed, session: session)
             }
         }
     }
 
-    /// An event for one of the subscriber handles: Janus's offer, answered by a new ``WebRTCReceiver``.
+    /// An event for one of the subscriber handles: Janus's offer, answered by a new ``WebRTCReceiver``; a hang-up
+    /// (ICE or DTLS failed), an error or a second offer starts the subscription afresh.
     private func subscriberEvent(_ message: JanusMessage, session: UInt64, handle: UInt64, media: @escaping @Sendable (RemoteMediaFrame) -> Void) {
-        guard message.janus == "event", let offer = message.jsep, offer.type == "offer",
-              let feed = subscriptions.withLock({ $0.first { $0.value.handle == handle }?.key }) else { return }
+        guard let (feed, existing) = subscriptions.withLock({ all in all.first { $0.value.handle == handle }.map { ($0.key, $0.value.receiver) } }) else { return }
+        if message.janus == "hangup" || message.plugindata?.data.error != nil || (message.jsep != nil && existing != nil) {
+            logger.warning("a participant's media stopped; subscribing again", metadata: [
+                "feed": "\(feed)", "why": "\(message.plugindata?.data.error ?? message.janus)"])
+            return resubscribe(to: feed, session: session)
+        }
+        guard message.janus == "event", let offer = message.jsep, offer.type == "offer" else { return }
         let (client, settings, logger) = (self.client, self.settings, self.logger)
         Task {
             do {
                 let participant = "\(feed)"
                 let receiver = try WebRTCReceiver(iceAddresses: settings.iceAddresses) { frame in
-                    media(RemoteMediaFrame(participantID: participant, kind: frame.kind, codec: frame.codec, data: frame.data, arrivedAt: frame.arrivedAt))
+                    media(RemoteMediaFrame(participantID: participant, track: "\(frame.track)", kind: frame.kind, codec: frame.codec,
+                                           data: frame.data, arrivedAt: frame.arrivedAt))
                 }
                 let kept = subscriptions.withLock { all in
                     guard all[feed]?.handle == handle else { return false }
@@ -240,7 +267,18 @@ public final class JanusVideoRoomConnector: SessionConnector {
                 logger.info("receiving a participant", metadata: ["feed": "\(feed)"])
             } catch {
                 logger.warning("could not receive a participant", metadata: ["feed": "\(feed)", "error": "\(error)"])
+                resubscribe(to: feed, session: session)
             }
+        }
+    }
+
+    /// Drops a subscription that failed and, after a pause, subscribes again if its publisher is still there.
+    private func resubscribe(to feed: UInt64, session: UInt64) {
+        unsubscribe(from: feed, session: session)
+        Task {
+            try await Task.sleep(for: .seconds(2))
+            guard publishers.withLock({ $0.contains(feed) }), joined.withLock({ $0?.session == session }) else { return }
+            subscribe(to: feed, session: session)
         }
     }
 
@@ -259,7 +297,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
         receptions.withLock { $0 = readings }
     }
 
-    /// Stops receiving a publisher that left and detaches its handle.
+    /// Stops receiving a publisher that left (or whose subscription failed) and detaches its handle.
     private func unsubscribe(from feed: UInt64, session: UInt64) {
         guard let subscription = subscriptions.withLock({ $0.removeValue(forKey: feed) }) else { return }
         subscription.receiver?.stop()

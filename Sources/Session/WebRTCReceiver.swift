@@ -11,6 +11,8 @@ import Synchronization
 final class WebRTCReceiver: @unchecked Sendable {
     /// An encoded frame as it arrived.
     struct Frame: Sendable {
+        /// Which of the connection's tracks it came on.
+        var track: Int
         var kind: SessionTrack.Kind
         /// `h264`, `vp8` or `opus`.
         var codec: String
@@ -21,12 +23,16 @@ final class WebRTCReceiver: @unchecked Sendable {
     private let pipeline: UnsafeMutablePointer<GstElement>
     private let webrtc: UnsafeMutablePointer<GstElement>
     private let deliver: @Sendable (Frame) -> Void
+    private let failed: @Sendable (String) -> Void
     private let stopped = Atomic(false)
+    /// Tracks seen so far, to tell a participant's tracks of one kind apart.
+    private let trackCount = Atomic(0)
 
     /// - Parameters:
     ///   - iceAddresses: the local addresses ICE may use (empty: every interface).
     ///   - deliver: gets every frame, on the track's own reading thread.
-    init(iceAddresses: [String], deliver: @escaping @Sendable (Frame) -> Void) throws {
+    ///   - failed: hears of a track that could not be received.
+    init(iceAddresses: [String], deliver: @escaping @Sendable (Frame) -> Void, failed: @escaping @Sendable (String) -> Void = { _ in }) throws {
         try GStreamer.initialize()
         guard let pipeline = gst_pipeline_new(nil) else { throw JanusError("GStreamer could not make a pipeline") }
         guard let webrtc = gst_element_factory_make("webrtcbin", nil) else {
@@ -36,7 +42,10 @@ final class WebRTCReceiver: @unchecked Sendable {
         self.pipeline = pipeline
         self.webrtc = webrtc
         self.deliver = deliver
+        self.failed = failed
         rr_set(webrtc, "bundle-policy", "max-bundle")
+        // The pipeline takes the floating reference; this one keeps webrtcbin alive for calls racing `stop()`.
+        _ = gst_object_ref(UnsafeMutableRawPointer(webrtc))
         gst_bin_add(rr_bin(pipeline), webrtc)
         for address in iceAddresses where rr_webrtc_restrict_ice_to(webrtc, address) == 0 {
             throw JanusError("ICE cannot be kept to \(address)")
@@ -50,7 +59,12 @@ final class WebRTCReceiver: @unchecked Sendable {
         }
     }
 
-    deinit { stop() }
+    /// Reading threads hold the receiver until they see `stop()`, so this runs after it.
+    deinit {
+        stop()
+        gst_object_unref(UnsafeMutableRawPointer(webrtc))
+        gst_object_unref(UnsafeMutableRawPointer(pipeline))
+    }
 
     /// Takes the server's offer and returns the answer, with every local candidate in it. Blocks while GStreamer
     /// works (a few hundred milliseconds): call it off the cooperative pool.
@@ -72,6 +86,7 @@ final class WebRTCReceiver: @unchecked Sendable {
         guard rr_promise_wait_ok(local) != 0 else { throw JanusError("webrtcbin refused its own answer") }
         let deadline = MonotonicInstant.now().advanced(by: 10)
         while Self.nick(webrtc, "ice-gathering-state") != "complete" {
+            guard !stopped.load(ordering: .relaxed) else { throw JanusError("the receiver was stopped") }
             guard MonotonicInstant.now() < deadline else { throw JanusError("ICE gathering did not complete within 10 s") }
             Thread.sleep(forTimeInterval: 0.01)
         }
@@ -98,11 +113,10 @@ final class WebRTCReceiver: @unchecked Sendable {
         rr_get_enum_nick(object, property).map { String(cString: $0) } ?? ""
     }
 
-    /// Ends the connection and its reading threads.
+    /// Ends the connection; its reading threads end within 100 ms. The GStreamer objects go with the receiver.
     func stop() {
         guard !stopped.exchange(true, ordering: .relaxed) else { return }
         gst_element_set_state(pipeline, GST_STATE_NULL)
-        gst_object_unref(pipeline)
     }
 
     /// A track came in (on a GStreamer thread): depayload it into an appsink and read it on a thread of its own.
@@ -121,26 +135,29 @@ final class WebRTCReceiver: @unchecked Sendable {
         }
         var error: UnsafeMutablePointer<gchar>?
         guard let bin = rr_parse_bin(branch.description, &error) else {
+            let reason = error.map { String(cString: $0) } ?? "unknown"
             if let error { g_free(error) }
-            return
+            return failed("a \(encoding) track cannot be received: \(reason)")
         }
         gst_bin_add(rr_bin(pipeline), bin)
         gst_element_sync_state_with_parent(bin)
         if let input = gst_element_get_static_pad(bin, "sink") {
-            gst_pad_link(pad, input)
+            let linked = gst_pad_link(pad, input)
             gst_object_unref(input)
+            if linked != GST_PAD_LINK_OK { return failed("a \(encoding) track could not be linked (\(linked.rawValue))") }
         }
         guard !branch.codec.isEmpty, let appsink = rr_bin_child(bin, "sink") else { return }
         let element = ElementReference(appsink)
+        let track = trackCount.add(1, ordering: .relaxed).newValue
         let reader = Thread { [self] in
-            read(element.pointer, kind: branch.kind, codec: branch.codec)
+            read(element.pointer, track: track, kind: branch.kind, codec: branch.codec)
             gst_object_unref(element.pointer)
         }
         reader.name = "roomrec.webrtc.\(branch.codec)"
         reader.start()
     }
 
-    private func read(_ appsink: UnsafeMutablePointer<GstElement>, kind: SessionTrack.Kind, codec: String) {
+    private func read(_ appsink: UnsafeMutablePointer<GstElement>, track: Int, kind: SessionTrack.Kind, codec: String) {
         while !stopped.load(ordering: .relaxed) {
             guard let sample = gst_app_sink_try_pull_sample(rr_app_sink(appsink), 100 * 1_000_000) else {
                 if gst_app_sink_is_eos(rr_app_sink(appsink)) != 0 { return }
@@ -152,7 +169,7 @@ final class WebRTCReceiver: @unchecked Sendable {
             guard gst_buffer_map(buffer, &map, GST_MAP_READ) != 0 else { continue }
             let data = Array(UnsafeBufferPointer(start: map.data, count: Int(map.size)))
             gst_buffer_unmap(buffer, &map)
-            deliver(Frame(kind: kind, codec: codec, data: data, arrivedAt: .now()))
+            deliver(Frame(track: track, kind: kind, codec: codec, data: data, arrivedAt: .now()))
         }
     }
 }
