@@ -32,6 +32,10 @@ deps:
 		echo "Installing Debian packages: $$missing"; \
 		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+		if echo "$$missing" | grep -qx janus; then \
+			echo "janus is for the tests (they start their own on 127.0.0.1): its system service is disabled"; \
+			$$sudo systemctl disable --now janus.service >/dev/null 2>&1 || true; \
+		fi; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is needed: https://www.swift.org/install/linux/ (or set SWIFT=)"; exit 1; }
 
