@@ -18,6 +18,7 @@ import asyncio
 import fractions
 import json
 import math
+import os
 import random
 import signal
 import string
@@ -366,7 +367,10 @@ def main():
     if args.debug:
         import logging
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
-    sys.exit(asyncio.run(run(args)))
+    # Not asyncio.run: at its end it joins the executor's threads, one of which may sit in a 30 s long poll.
+    rc = asyncio.new_event_loop().run_until_complete(run(args))
+    sys.stdout.flush()
+    os._exit(rc)
 
 
 if __name__ == "__main__":
