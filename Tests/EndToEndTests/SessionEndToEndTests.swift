@@ -25,6 +25,17 @@ final class SessionEndToEndTests: XCTestCase {
         return (janus, daemon)
     }
 
+    /// Stops the recording in progress and waits until it is finished and filed.
+    private func stopAndWait(_ started: Recording, _ daemon: DaemonProcess) async throws -> Recording {
+        _ = try await daemon.client.send("POST", "/v1/recordings/current/stop")
+        var recording = started
+        for _ in 0..<100 where recording.status.isInProgress || recording.size == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            recording = try await daemon.client.send("GET", "/v1/recordings/\(started.recordingId)").decode(Recording.self)
+        }
+        return recording
+    }
+
     /// Waits until the daemon's status satisfies `condition`, and returns it.
     @discardableResult
     private func waitForStatus(_ daemon: DaemonProcess, _ what: String, _ condition: (StatusReport) -> Bool) async throws -> StatusReport {
@@ -110,12 +121,7 @@ final class SessionEndToEndTests: XCTestCase {
             XCTAssertNotNil(track.packetsLost, "the transport's numbers: \(track)")
             XCTAssertLessThan(track.lossPercent ?? 100, 5, "on loopback: \(track)")
         }
-        _ = try await client.send("POST", "/v1/recordings/current/stop")
-        var recording = started
-        for _ in 0..<100 where recording.status.isInProgress || recording.size == nil {
-            try await Task.sleep(for: .milliseconds(100))
-            recording = try await client.send("GET", "/v1/recordings/\(started.recordingId)").decode(Recording.self)
-        }
+        let recording = try await stopAndWait(started, daemon)
         XCTAssertEqual(recording.status, .complete)
 
         // Three tiles: the room, the teacher in orange, the student in teal.
@@ -180,12 +186,7 @@ final class SessionEndToEndTests: XCTestCase {
         XCTAssertEqual(during.session?.reconnects, 1)
         XCTAssertEqual(during.current?.recordingId, started.recordingId)
 
-        _ = try await client.send("POST", "/v1/recordings/current/stop")
-        var recording = started
-        for _ in 0..<100 where recording.status.isInProgress || recording.size == nil {
-            try await Task.sleep(for: .milliseconds(100))
-            recording = try await client.send("GET", "/v1/recordings/\(started.recordingId)").decode(Recording.self)
-        }
+        let recording = try await stopAndWait(started, daemon)
         XCTAssertEqual(recording.status, .complete)
         let all = try await client.send("GET", "/v1/recordings").decode(RecordingList.self).recordings
         XCTAssertEqual(all.count, 1, "one recording, not parts")
