@@ -15,6 +15,10 @@ final class RemoteStage: @unchecked Sendable {
     private var pipeline: RecordingPipeline?
     private var failedCodecs: Set<String> = []
     private var tracks: [String: TrackCount] = [:]
+    /// For each participant and kind, the track that is shown or heard and when its last frame came. A
+    /// participant's further tracks of a kind (a second camera, a screen on the same connection) are counted but
+    /// not put on its tile, which would flicker between them; a track silent for a second hands over.
+    private var shown: [String: (track: String, last: MonotonicInstant)] = [:]
 
     /// What one track delivered: counted as frames arrive, its rate over windows of two seconds or more.
     private struct TrackCount {
@@ -47,6 +51,7 @@ final class RemoteStage: @unchecked Sendable {
             present.remove(participantID)
             decoders = decoders.filter { !$0.key.hasPrefix("\(participantID)/") }
             tracks = tracks.filter { !$0.key.hasPrefix("\(participantID)/") }
+            shown = shown.filter { !$0.key.hasPrefix("\(participantID)/") }
         }
     }
 
@@ -80,6 +85,9 @@ final class RemoteStage: @unchecked Sendable {
                 count.windowBytes = 0
             }
             tracks["\(frame.participantID)/\(frame.kind.rawValue)"] = count
+            let kindKey = "\(frame.participantID)/\(frame.kind.rawValue)"
+            if let current = shown[kindKey], current.track != frame.track, frame.arrivedAt.seconds(since: current.last) < 1 { return (nil, nil) }
+            shown[kindKey] = (frame.track, frame.arrivedAt)
             if let decoder = decoders[key], decoder.decoder.codec == frame.codec { return (decoder, self.pipeline) }
             guard !failedCodecs.contains(frame.codec) else { return (nil, nil) }
             do {

@@ -110,7 +110,11 @@ final class SessionEndToEndTests: XCTestCase {
 
         let started = try await client.send("POST", "/v1/recordings", json: Data(#"{"title": "Hybrid seminar"}"#.utf8)).decode(Recording.self)
         try await Task.sleep(for: .seconds(4))
-        let status = try await client.send("GET", "/v1/status").decode(StatusReport.self)
+        // The transport's numbers are read every 2 s: wait for them (a loaded machine may be late).
+        let status = try await waitForStatus(daemon, "the transport's numbers") { report in
+            let tracks = report.session?.receiving ?? []
+            return tracks.count == 4 && tracks.allSatisfy { $0.packetsLost != nil }
+        }
         XCTAssertEqual(status.pipeline?.layout, "grid")
         let receiving = status.session?.receiving ?? []
         XCTAssertEqual(receiving.count, 4, "audio and video from each: \(receiving)")
@@ -125,7 +129,7 @@ final class SessionEndToEndTests: XCTestCase {
         XCTAssertEqual(recording.status, .complete)
 
         // Three tiles: the room, the teacher in orange, the student in teal.
-        let picture = try XCTUnwrap(DecodedPicture.frames([90], of: recording.path)[90])
+        let picture = try XCTUnwrap(DecodedPicture.frames([75], of: recording.path)[75])
         var counts = (orange: 0, teal: 0)
         for y in stride(from: 0, to: picture.height, by: 20) {
             for x in stride(from: 0, to: picture.width, by: 20) {
