@@ -48,7 +48,7 @@ let package = Package(
                                                       .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
                 swiftSettings: strict),
         .target(name: "SystemIntegration", dependencies: ["CSystemd", "CMalloc", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .target(name: "Session", dependencies: ["RecorderCore", "Uploads", "CGStreamer", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "Session", dependencies: ["RecorderCore", "Uploads", "DurableFiles", "CGStreamer", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(name: "Daemon", dependencies: ["RecorderCore", "Media", "Capture", "Catalog", "Uploads", "ControlAPI", "SystemIntegration", "Session",
                                                .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .executableTarget(name: "roomrecd", dependencies: ["Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],

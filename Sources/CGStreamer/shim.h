@@ -237,28 +237,28 @@ static inline gboolean rr_promise_wait_ok(GstPromise *p) {
   return gst_promise_wait(p) == GST_PROMISE_RESULT_REPLIED && rr_promise_error(p) == NULL;
 }
 static inline GstElement *rr_bin_child(GstElement *bin, const char *name) { return gst_bin_get_by_name(GST_BIN(bin), name); }
-// The receive side's numbers for the first track of `kind` ("audio"/"video"), from get-stats (waits for the reply:
-// not on webrtcbin's own thread). FALSE when there is no such track yet. webrtcbin 1.22 labels every bundled
-// inbound stream "video", so the kind is told by the RTP clock rate instead (48 kHz: audio).
-static inline gboolean rr_webrtc_inbound_stats(GstElement *w, const char *kind, guint64 *received, gint64 *lost, gdouble *jitter) {
+// The receive side's numbers for the first audio and the first video track, from one get-stats (waits for the
+// reply: not on webrtcbin's own thread). `found` is FALSE for a kind with no track yet. webrtcbin 1.22 labels
+// every bundled inbound stream "video", so the kind is told by the RTP clock rate instead (48 kHz: audio).
+typedef struct { gboolean found; guint64 received; gint64 lost; gdouble jitter; } RRInbound;
+static inline void rr_webrtc_inbound_stats(GstElement *w, RRInbound *audio, RRInbound *video) {
+  audio->found = video->found = FALSE;
   GstPromise *p = gst_promise_new();
   rr_webrtc_get_stats(w, NULL, p);
-  gboolean found = FALSE;
-  gboolean audio = g_strcmp0(kind, "audio") == 0;
   if (gst_promise_wait(p) == GST_PROMISE_RESULT_REPLIED) {
     const GstStructure *reply = gst_promise_get_reply(p);
-    for (guint n = 0; reply && !found; n++) {
+    for (guint n = 0; reply; n++) {
       const GstStructure *s = rr_stats_find(reply, "inbound-rtp", NULL, n);
       if (!s) break;
       const GValue *source = gst_structure_get_value(s, "gst-rtpsource-stats");
       gint rate = 0;
       if (!source || !GST_VALUE_HOLDS_STRUCTURE(source) || !gst_structure_get_int(gst_value_get_structure(source), "clock-rate", &rate)) continue;
-      if ((rate == 48000) != audio) continue;
-      found = gst_structure_get_uint64(s, "packets-received", received);
-      if (!gst_structure_get_int64(s, "packets-lost", lost)) *lost = 0;
-      if (!gst_structure_get_double(s, "jitter", jitter)) *jitter = 0;
+      RRInbound *into = rate == 48000 ? audio : video;
+      if (into->found) continue;
+      into->found = gst_structure_get_uint64(s, "packets-received", &into->received);
+      if (!gst_structure_get_int64(s, "packets-lost", &into->lost)) into->lost = 0;
+      if (!gst_structure_get_double(s, "jitter", &into->jitter)) into->jitter = 0;
     }
   }
   gst_promise_unref(p);
-  return found;
 }

@@ -16,6 +16,15 @@ public protocol V4L2Driver: AnyObject {
     func close(_ fd: Int32)
 }
 
+extension V4L2Driver {
+    /// poll(2) on the descriptor, which libv4l2's descriptors are too.
+    public func poll(_ fd: Int32, milliseconds: Int32) -> (ready: Int32, events: Int16) {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = Glibc.poll(&poller, 1, milliseconds)
+        return (ready, poller.revents)
+    }
+}
+
 /// The kernel's V4L2 driver, through the system calls.
 public final class V4L2Kernel: V4L2Driver {
     public init() {}
@@ -30,12 +39,6 @@ public final class V4L2Kernel: V4L2Driver {
     }
 
     public func munmap(_ address: UnsafeMutableRawPointer, length: Int) { _ = Glibc.munmap(address, length) }
-
-    public func poll(_ fd: Int32, milliseconds: Int32) -> (ready: Int32, events: Int16) {
-        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let ready = Glibc.poll(&poller, 1, milliseconds)
-        return (ready, poller.revents)
-    }
 
     public func close(_ fd: Int32) { _ = Glibc.close(fd) }
 }
@@ -56,12 +59,6 @@ public final class V4L2Library: V4L2Driver {
     }
 
     public func munmap(_ address: UnsafeMutableRawPointer, length: Int) { _ = v4l2_munmap(address, length) }
-
-    public func poll(_ fd: Int32, milliseconds: Int32) -> (ready: Int32, events: Int16) {
-        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let ready = Glibc.poll(&poller, 1, milliseconds)
-        return (ready, poller.revents)
-    }
 
     public func close(_ fd: Int32) { _ = v4l2_close(fd) }
 }

@@ -171,7 +171,6 @@ public enum DaemonMain {
         return exitCode
     }
 
-    /// The socket systemd passed, or the configured path bound by the daemon itself.
     /// The connector of the configured online session, if one is.
     private static func sessionConnector(for config: RoomRecorderConfig) -> (any SessionConnector)? {
         let session = config.session
@@ -187,6 +186,7 @@ public enum DaemonMain {
         }
     }
 
+    /// The socket systemd passed, or the configured path bound by the daemon itself.
     private static func listener(for config: RoomRecorderConfig, logger: Logger) -> ControlServer.Listener {
         if let fd = SocketActivation.listenFileDescriptors().first {
             logger.info("using the control socket passed by systemd", metadata: ["fd": "\(fd)"])

@@ -123,14 +123,20 @@ final class RecordingPipeline: Sendable {
     func deliverParticipant(_ frame: MediaFrame, from id: String, kind: SessionTrack.Kind) {
         switch kind {
         case .video: stage.deliver(frame, from: id)
-        case .audio:
-            do {
-                try mixer.deliver(frame, from: id)
-            } catch {
-                // Samples the mixer cannot take: this participant's converter starts afresh.
-                mixer.leave(id)
-                try? mixer.join(id)
-            }
+        case .audio: _ = mix(frame, from: id)
+        }
+    }
+
+    /// Hands samples to the mixer. A block it cannot take is dropped and the source's converter starts afresh;
+    /// the error is returned, for the source to report.
+    private func mix(_ frame: MediaFrame, from id: String) -> Error? {
+        do {
+            try mixer.deliver(frame, from: id)
+            return nil
+        } catch {
+            mixer.leave(id)
+            try? mixer.join(id)
+            return error
         }
     }
 
@@ -153,19 +159,15 @@ final class RecordingPipeline: Sendable {
             }
         }
         let microphoneDone = taken.microphone.map { microphone in
-            Self.launch("microphone") { [self, report, mixer] in
+            Self.launch("microphone") { [self, report] in
                 var failing = false
                 do {
                     try microphone.run(deliver: { period in
-                        do {
-                            try mixer.deliver(period, from: Self.roomMicrophone)
-                            failing = false
-                        } catch {
-                            // A period the mixer cannot take: dropped, and the microphone's converter starts afresh.
+                        if let error = mix(period, from: Self.roomMicrophone) {
                             if !failing { report("microphone \(microphone.name): a period could not be mixed (\(error)); its converter is reset", true) }
                             failing = true
-                            mixer.leave(Self.roomMicrophone)
-                            try? mixer.join(Self.roomMicrophone)
+                        } else {
+                            failing = false
                         }
                     }, events: { let (text, warning) = Self.describe($0, meanwhile: "silence is recorded in its place", back: "its sound"); report(text, warning) }, stop: stopFlag)
                 } catch {

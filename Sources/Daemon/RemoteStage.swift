@@ -70,11 +70,12 @@ final class RemoteStage: @unchecked Sendable {
 
     /// One encoded frame from the session (on the transport's threads; one thread per track).
     func deliver(_ frame: RemoteMediaFrame) {
-        let key = "\(frame.participantID)/\(frame.kind.rawValue)/\(frame.track)"
+        let kindKey = "\(frame.participantID)/\(frame.kind.rawValue)"
+        let key = "\(kindKey)/\(frame.track)"
         let (decoder, pipeline): (LockedDecoder?, RecordingPipeline?) = lock.withLock {
             guard present.contains(frame.participantID) else { return (nil, nil) }
-            var count = tracks["\(frame.participantID)/\(frame.kind.rawValue)"] ?? TrackCount(participantID: frame.participantID, kind: frame.kind, codec: frame.codec,
-                                                  last: frame.arrivedAt, windowStart: frame.arrivedAt)
+            var count = tracks[kindKey] ?? TrackCount(participantID: frame.participantID, kind: frame.kind, codec: frame.codec,
+                                                      last: frame.arrivedAt, windowStart: frame.arrivedAt)
             count.frames += 1
             count.last = frame.arrivedAt
             count.windowBytes += frame.data.count
@@ -84,8 +85,7 @@ final class RemoteStage: @unchecked Sendable {
                 count.windowStart = frame.arrivedAt
                 count.windowBytes = 0
             }
-            tracks["\(frame.participantID)/\(frame.kind.rawValue)"] = count
-            let kindKey = "\(frame.participantID)/\(frame.kind.rawValue)"
+            tracks[kindKey] = count
             if let current = shown[kindKey], current.track != frame.track, frame.arrivedAt.seconds(since: current.last) < 1 { return (nil, nil) }
             shown[kindKey] = (frame.track, frame.arrivedAt)
             if let decoder = decoders[key], decoder.decoder.codec == frame.codec { return (decoder, self.pipeline) }

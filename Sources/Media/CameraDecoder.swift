@@ -70,15 +70,8 @@ public final class CameraDecoder {
             }
             return frame
         }
-        guard let decoder, let base = bytes.baseAddress else { return nil }
-        packet.unref()
-        packet.pointer.pointee.data = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: UInt8.self))
-        packet.pointer.pointee.size = Int32(bytes.count)
-        defer {
-            packet.pointer.pointee.data = nil
-            packet.pointer.pointee.size = 0
-        }
-        let sent = avcodec_send_packet(decoder, packet.pointer)
+        guard let decoder, bytes.baseAddress != nil else { return nil }
+        let sent = packet.send(bytes, to: decoder)
         // A corrupt JPEG from a USB glitch is skipped, not fatal.
         if sent == rr_averror(EINVAL) || sent == rr_averror_invaliddata() { return nil }
         try FFmpegError.check(sent, "avcodec_send_packet(\(mode.pixelFormat))")

@@ -35,16 +35,7 @@ public final class RemoteTrackDecoder {
     /// packet (loss the transport could not repair) is skipped.
     public func decode(_ bytes: [UInt8], arrivedAt: MonotonicInstant) throws(FFmpegError) -> [MediaFrame] {
         guard let context, !bytes.isEmpty else { return [] }
-        let sent: Int32 = bytes.withUnsafeBufferPointer { buffer in
-            packet.unref()
-            packet.pointer.pointee.data = UnsafeMutablePointer(mutating: buffer.baseAddress)
-            packet.pointer.pointee.size = Int32(buffer.count)
-            defer {
-                packet.pointer.pointee.data = nil
-                packet.pointer.pointee.size = 0
-            }
-            return avcodec_send_packet(context, packet.pointer)
-        }
+        let sent = bytes.withUnsafeBytes { packet.send($0, to: context) }
         if sent == rr_averror_invaliddata() || sent == rr_averror(EINVAL) { return [] }
         try FFmpegError.check(sent, "avcodec_send_packet(\(codec))")
         var frames: [MediaFrame] = []

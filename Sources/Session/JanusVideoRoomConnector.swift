@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 import Logging
 import RecorderCore
@@ -261,7 +262,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
                     return true
                 }
                 guard kept else { return receiver.stop() }
-                let answer = try await Self.offThePool { try receiver.answer(offer: offer.sdp) }
+                let answer = try await BlockingIO.run { try receiver.answer(offer: offer.sdp) }
                 try await client.message(session: session, handle: handle, body: ["request": "start"],
                                          jsep: ["type": "answer", "sdp": answer, "trickle": false])
                 logger.info("receiving a participant", metadata: ["feed": "\(feed)"])
@@ -282,15 +283,13 @@ public final class JanusVideoRoomConnector: SessionConnector {
         }
     }
 
-    /// Asks every receiver for its numbers (off the cooperative pool: webrtcbin answers on its own thread).
+    /// Asks every receiver for its numbers (on BlockingIO's threads: webrtcbin answers on its own).
     private func readReception() async throws {
         let receivers = subscriptions.withLock { all in all.compactMap { feed, subscription in subscription.receiver.map { ("\(feed)", $0) } } }
-        let readings = try await Self.offThePool {
+        let readings = try await BlockingIO.run {
             receivers.flatMap { id, receiver in
-                [SessionTrack.Kind.audio, .video].compactMap { kind in
-                    receiver.reception(of: kind).map {
-                        TrackReception(participantID: id, kind: kind, packetsReceived: $0.received, packetsLost: $0.lost, jitter: $0.jitter)
-                    }
+                receiver.reception().sorted { $0.key.rawValue < $1.key.rawValue }.map { kind, numbers in
+                    TrackReception(participantID: id, kind: kind, packetsReceived: numbers.received, packetsLost: numbers.lost, jitter: numbers.jitter)
                 }
             }
         }
@@ -303,13 +302,6 @@ public final class JanusVideoRoomConnector: SessionConnector {
         subscription.receiver?.stop()
         let client = self.client
         if subscription.handle != 0 { Task { try? await client.detach(session: session, handle: subscription.handle) } }
-    }
-
-    /// Runs blocking GStreamer work on a thread of its own.
-    private static func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try work() }) }.start()
-        }
     }
 
     /// A publisher as a participant: its role from the configured names, its audio and video streams.

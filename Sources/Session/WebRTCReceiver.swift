@@ -95,15 +95,19 @@ final class WebRTCReceiver: @unchecked Sendable {
         return String(cString: text)
     }
 
-    /// What RTP says of the track of `kind`: packets received and lost, and the interarrival jitter in seconds;
-    /// nil before the track exists. Blocks until webrtcbin answers: call it off the cooperative pool.
-    func reception(of kind: SessionTrack.Kind) -> (received: UInt64, lost: Int64, jitter: Double)? {
-        guard !stopped.load(ordering: .relaxed) else { return nil }
-        var received: guint64 = 0
-        var lost: gint64 = 0
-        var jitter = 0.0
-        guard rr_webrtc_inbound_stats(webrtc, kind.rawValue, &received, &lost, &jitter) != 0 else { return nil }
-        return (UInt64(received), Int64(lost), jitter)
+    /// What RTP says of the first audio and the first video track: packets received and lost, and the
+    /// interarrival jitter in seconds; a kind with no track yet is left out. One get-stats, which blocks until
+    /// webrtcbin answers: call it off the cooperative pool.
+    func reception() -> [SessionTrack.Kind: (received: UInt64, lost: Int64, jitter: Double)] {
+        guard !stopped.load(ordering: .relaxed) else { return [:] }
+        var audio = RRInbound()
+        var video = RRInbound()
+        rr_webrtc_inbound_stats(webrtc, &audio, &video)
+        var numbers: [SessionTrack.Kind: (received: UInt64, lost: Int64, jitter: Double)] = [:]
+        for (kind, inbound) in [(SessionTrack.Kind.audio, audio), (.video, video)] where inbound.found != 0 {
+            numbers[kind] = (UInt64(inbound.received), Int64(inbound.lost), inbound.jitter)
+        }
+        return numbers
     }
 
     /// `new`, `connecting`, `connected`, `disconnected`, `failed` or `closed`.

@@ -72,11 +72,7 @@ public final class DaemonProcess: @unchecked Sendable {
             process.executableURL = URL(fileURLWithPath: command)
         }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
-        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        try logHandle.seekToEnd()
-        process.standardOutput = logHandle
-        process.standardError = logHandle
+        try process.appendOutput(toLog: logPath)
         try process.run()
         self.process = process
         for _ in 0..<200 {

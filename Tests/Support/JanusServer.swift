@@ -46,11 +46,7 @@ public final class JanusServer: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/janus")
         process.arguments = ["-F", folder.path, "-C", "\(folder.path)/janus.jcfg"]
         process.environment = ProcessInfo.processInfo.environment.merging(["LD_PRELOAD": "\(folder.path)/janus_lo_shim.so"]) { $1 }
-        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
-        let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        try logFile.seekToEnd()
-        process.standardOutput = logFile
-        process.standardError = logFile
+        try process.appendOutput(toLog: logPath)
         try process.run()
         self.process = process
         for _ in 0..<300 {

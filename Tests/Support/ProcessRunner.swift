@@ -52,3 +52,15 @@ public enum ProcessRunner {
         return (process.terminationStatus, outData, errData)
     }
 }
+
+extension Process {
+    /// Sends what the process prints (output and errors) to the end of the log file at `path`, made if missing,
+    /// so one file keeps every run of a server that is restarted.
+    public func appendOutput(toLog path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try log.seekToEnd()
+        standardOutput = log
+        standardError = log
+    }
+}
