@@ -14,7 +14,9 @@ final class Encoder {
     /// Converts the caller's YUV 4:2:0 to the pixel format the encoder (or its upload) wants.
     private var converter: OpaquePointer?
 
-    private init(codecName: String, label: String, configure: (Encoder, UnsafeMutablePointer<AVCodecContext>) throws(FFmpegError) -> Void) throws(FFmpegError) {
+    /// - Parameter globalHeader: SPS/PPS (or the codec's set-up) once, for a container; false puts them in the
+    ///   stream before every keyframe, as a live stream needs.
+    private init(codecName: String, label: String, globalHeader: Bool = true, configure: (Encoder, UnsafeMutablePointer<AVCodecContext>) throws(FFmpegError) -> Void) throws(FFmpegError) {
         guard let codec = avcodec_find_encoder_by_name(codecName) else {
             throw FFmpegError(code: rr_averror(ENOENT), operation: "avcodec_find_encoder_by_name(\(codecName))")
         }
@@ -22,7 +24,7 @@ final class Encoder {
         self.context = context
         self.name = label
         try configure(self, context)
-        context.pointee.flags |= rr_codec_flag_global_header()
+        if globalHeader { context.pointee.flags |= rr_codec_flag_global_header() }
         try FFmpegError.check(avcodec_open2(context, codec, nil), "avcodec_open2(\(codecName))")
     }
 
@@ -85,6 +87,52 @@ final class Encoder {
             }
         }
     }
+    /// H.264 for a live WebRTC publication, by libx264: constrained baseline (what every browser and phone
+    /// decodes), tuned for zero latency (no lookahead, no frame held back), Annex B with SPS/PPS before every
+    /// keyframe, a keyframe every two seconds and whenever a frame asks for one (`pict_type` I gives an IDR), and a
+    /// one-second VBV at the bitrate, which may be changed between frames (libx264 reconfigures).
+    static func h264Live(width: Int, height: Int, framesPerSecond: Int, bitrateKbps: Int, preset: String) throws(FFmpegError) -> Encoder {
+        try Encoder(codecName: "libx264", label: "libx264 (\(preset), live)", globalHeader: false) { (_, c) throws(FFmpegError) in
+            c.pointee.width = Int32(width)
+            c.pointee.height = Int32(height)
+            c.pointee.pix_fmt = AV_PIX_FMT_YUV420P
+            c.pointee.time_base = AVRational(num: 1, den: 90_000)
+            c.pointee.framerate = AVRational(num: Int32(framesPerSecond), den: 1)
+            c.pointee.gop_size = Int32(framesPerSecond * 2)
+            c.pointee.max_b_frames = 0
+            c.pointee.level = 31
+            c.pointee.color_range = AVCOL_RANGE_MPEG
+            c.pointee.colorspace = AVCOL_SPC_BT709
+            c.pointee.color_primaries = AVCOL_PRI_BT709
+            c.pointee.color_trc = AVCOL_TRC_BT709
+            Encoder.setLiveBitrate(c, kbps: bitrateKbps)
+            let options = c.pointee.priv_data
+            for (key, value) in [("preset", preset), ("tune", "zerolatency"), ("profile", "baseline"), ("forced-idr", "1"),
+                                 ("x264-params", "scenecut=0:slices=1")] {
+                try FFmpegError.check(av_opt_set(options, key, value, 0), "av_opt_set(libx264 \(key)=\(value))")
+            }
+        }
+    }
+
+    /// Sets a live encoder's bitrate: a one-second VBV at that rate, so no second sends more than the estimate.
+    static func setLiveBitrate(_ c: UnsafeMutablePointer<AVCodecContext>, kbps: Int) {
+        c.pointee.bit_rate = Int64(kbps) * 1000
+        c.pointee.rc_max_rate = c.pointee.bit_rate
+        c.pointee.rc_buffer_size = Int32(clamping: c.pointee.bit_rate)
+    }
+
+    /// libopus at 48 kHz stereo in 20 ms packets (960 samples, interleaved float), for a live publication.
+    static func opusLive(bitrateKbps: Int) throws(FFmpegError) -> Encoder {
+        try Encoder(codecName: "libopus", label: "libopus", globalHeader: false) { (_, c) throws(FFmpegError) in
+            c.pointee.sample_fmt = AV_SAMPLE_FMT_FLT
+            c.pointee.sample_rate = 48_000
+            var stereo = rr_stereo_layout()
+            try FFmpegError.check(av_channel_layout_copy(&c.pointee.ch_layout, &stereo), "av_channel_layout_copy")
+            c.pointee.time_base = AVRational(num: 1, den: 48_000)
+            c.pointee.bit_rate = Int64(bitrateKbps) * 1000
+        }
+    }
+
     /// Motion JPEG, as a USB camera sends it (for calibrating on the work a camera's pictures cost).
     static func mjpeg(width: Int, height: Int) throws(FFmpegError) -> Encoder {
         try Encoder(codecName: "mjpeg", label: "mjpeg") { (_, c) throws(FFmpegError) in

@@ -25,6 +25,8 @@ public final class MediaFrame: @unchecked Sendable {
     public enum SampleFormat: Sendable {
         /// 32-bit float, one plane per channel (what the AAC encoder takes).
         case floatPlanar
+        /// 32-bit float, channels interleaved (what libopus takes).
+        case float
         /// Signed 16-bit, channels interleaved (what most sound cards give).
         case s16
         /// Signed 32-bit, channels interleaved.
@@ -33,6 +35,7 @@ public final class MediaFrame: @unchecked Sendable {
         var ffmpeg: AVSampleFormat {
             switch self {
             case .floatPlanar: AV_SAMPLE_FMT_FLTP
+            case .float: AV_SAMPLE_FMT_FLT
             case .s16: AV_SAMPLE_FMT_S16
             case .s32: AV_SAMPLE_FMT_S32
             }
