@@ -262,3 +262,63 @@ static inline void rr_webrtc_inbound_stats(GstElement *w, RRInbound *audio, RRIn
   }
   gst_promise_unref(p);
 }
+
+// ---- the publishing side ----
+// A pipeline from a description ("appsrc ! pay ! webrtcbin name=w ..."), or NULL with the error text in *error
+// (g_free it).
+static inline GstElement *rr_parse_launch(const char *description, gchar **error) {
+  GError *e = NULL;
+  GstElement *pipeline = gst_parse_launch(description, &e);
+  if (e) { *error = g_strdup(e->message); g_error_free(e); if (pipeline) gst_object_unref(pipeline); return NULL; }
+  return pipeline;
+}
+// Sets the direction ("sendonly", ...) of the transceiver behind one of webrtcbin's sink pads ("sink_0") and, if
+// given, the codec it offers (caps text, such as "application/x-rtp,media=video,encoding-name=H264,..."), so the
+// offer says so before the first buffer has negotiated anything. FALSE if there is no such pad.
+static inline gboolean rr_webrtc_sink_transceiver(GstElement *w, const char *pad_name, const char *direction, const char *codec) {
+  GstPad *pad = gst_element_get_static_pad(w, pad_name);
+  if (!pad) return FALSE;
+  GObject *transceiver = (GObject *)rr_get_object(pad, "transceiver");
+  if (transceiver) {
+    gst_util_set_object_arg(transceiver, "direction", direction);
+    if (codec) gst_util_set_object_arg(transceiver, "codec-preferences", codec);
+    g_object_unref(transceiver);
+  }
+  gst_object_unref(pad);
+  return transceiver != NULL;
+}
+// Calls `wanted(user_data)` whenever a receiver asks the sender behind `appsrc` for a keyframe: RTCP PLI and FIR
+// reach it as an upstream GstForceKeyUnit event through the payloader. FALSE if appsrc has no src pad.
+typedef void (*RRKeyframeWanted)(gpointer user_data);
+typedef struct { RRKeyframeWanted wanted; gpointer user_data; } RRKeyframeProbe;
+static inline GstPadProbeReturn rr_keyframe_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+  (void)pad;
+  GstEvent *e = GST_PAD_PROBE_INFO_EVENT(info);
+  if (e && gst_video_event_is_force_key_unit(e)) { RRKeyframeProbe *p = (RRKeyframeProbe *)data; p->wanted(p->user_data); }
+  return GST_PAD_PROBE_OK;
+}
+static inline gboolean rr_on_keyframe_request(GstElement *appsrc, RRKeyframeWanted wanted, gpointer user_data) {
+  GstPad *pad = gst_element_get_static_pad(appsrc, "src");
+  if (!pad) return FALSE;
+  RRKeyframeProbe *p = g_new0(RRKeyframeProbe, 1);
+  p->wanted = wanted;
+  p->user_data = user_data;
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, rr_keyframe_probe, p, g_free);
+  gst_object_unref(pad);
+  return TRUE;
+}
+// The bitrate of a REMB message (RTCP PSFB FMT 15, "REMB" in its FCI: 6-bit exponent, 18-bit mantissa), in bits
+// per second, or 0 if the feedback is not a REMB.
+static inline guint64 rr_remb_bitrate(guint type, guint fbtype, GstBuffer *fci) {
+  if (type != 206 || fbtype != 15 || !fci) return 0;
+  GstMapInfo map;
+  if (!gst_buffer_map(fci, &map, GST_MAP_READ)) return 0;
+  guint64 bitrate = 0;
+  if (map.size >= 8 && memcmp(map.data, "REMB", 4) == 0) {
+    guint exponent = map.data[5] >> 2;
+    guint64 mantissa = ((guint64)(map.data[5] & 0x03) << 16) | ((guint64)map.data[6] << 8) | map.data[7];
+    bitrate = mantissa << exponent;
+  }
+  gst_buffer_unmap(fci, &map);
+  return bitrate;
+}

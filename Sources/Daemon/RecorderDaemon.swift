@@ -102,6 +102,17 @@ public actor RecorderDaemon: ControlService {
     private var sessionOutageReported = false
     /// The participants' media, decoded, on its way to the recording in progress.
     private lazy var remoteStage = RemoteStage(logger: logger)
+    /// The room's camera and microphone, captured while the room records or publishes into its session.
+    private lazy var roomSources = RoomSources(capture: config.capture, report: { [eventHub, logger] message, warning in
+        if warning {
+            eventHub.publish(.warning, message: message)
+            logger.warning("capture device", metadata: ["event": "\(message)"])
+        } else {
+            logger.notice("capture device", metadata: ["event": "\(message)"])
+        }
+    })
+    /// The room's camera and microphone encoded for the session, while it publishes them.
+    private var roomPublisher: RoomPublisher?
 
     public init(config: RoomRecorderConfig, configPath: String? = nil, catalog: CatalogDatabase, uploads: UploadQueue, throttle: Throttle? = nil,
                 events: EventHub = EventHub(), logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) {
@@ -176,7 +187,7 @@ public actor RecorderDaemon: ControlService {
                                             encoder: encoderChoice?.selection?.chosen ?? .init(.x264)),
                 audio: AudioEncoderSettings(bitrateKbps: config.recording.audioBitrateKbps),
                 layout: config.recording.layout,
-                capture: config.capture,
+                sources: roomSources,
                 report: { [eventHub, logger] message, warning in
                     if warning {
                         eventHub.publish(.warning, message: message)
@@ -295,7 +306,7 @@ public actor RecorderDaemon: ControlService {
                 state: session.state, connector: config.session.connector.rawValue, room: "\(config.session.room)",
                 participants: session.participants, hostPresent: session.hostPresent, hostLeftAt: hostLeftAt?.date,
                 reconnects: session.reconnects, lastError: session.state == .joined ? nil : session.lastError,
-                receiving: received()))
+                receiving: received(), publishing: roomPublisher?.status))
     }
 
     public func applyUploadAction(_ action: UploadAction, jobId: String, caller: Caller) async throws(ControlError) -> UploadJob {
@@ -382,6 +393,7 @@ public actor RecorderDaemon: ControlService {
         // What needs a restart keeps its old value until then; recording settings change between recordings.
         config.room = new.room
         config.capture = new.capture
+        roomSources.reconfigure(new.capture)
         config.library = new.library
         // A recording in progress keeps the encoder it started with; the next one uses the new settings.
         let encodersChanged = (old.recording.encoders, old.recording.videoPreset, old.recording.videoBitrateKbps)
@@ -403,10 +415,12 @@ public actor RecorderDaemon: ControlService {
     /// (``RecordingRules/hostLeft(at:)``).
     public func runSession(_ connector: any SessionConnector) async {
         sessionConnector = connector
+        let publisher = config.session.publish ? RoomPublisher(sources: roomSources, settings: config.session, logger: logger) : nil
+        roomPublisher = publisher
         let (events, continuation) = AsyncStream.makeStream(of: SessionEvent.self)
         let remote = remoteStage
         let follower = Task {
-            await connector.run(report: { continuation.yield($0) }, media: { remote.deliver($0) })
+            await connector.run(publishing: publisher, report: { continuation.yield($0) }, media: { remote.deliver($0) })
             continuation.finish()
         }
         await withTaskCancellationHandler {
@@ -531,6 +545,12 @@ public actor RecorderDaemon: ControlService {
                 Metric("roomrec_session_participants", .gauge, "Others on stage in the online session.", value: Double(session.participants.count)),
                 Metric("roomrec_session_host_present", .gauge, "1 while the session's host is on stage.", value: session.hostPresent ? 1 : 0),
                 Metric("roomrec_session_reconnects_total", .counter, "Times the room joined its session again after a drop.", value: Double(session.reconnects)),
+                Metric("roomrec_session_publish_video_kbps", .gauge, "Bitrate of the room's picture sent into the session.",
+                       value: roomPublisher?.status?.videoKbps ?? 0),
+                Metric("roomrec_session_publish_target_kbps", .gauge, "Video bitrate the publication aims at (the configured one, or the session's estimate).",
+                       value: Double(roomPublisher?.status?.videoTargetKbps ?? 0)),
+                Metric("roomrec_session_keyframe_requests_total", .counter, "Keyframes the session's receivers asked of the room's publication.",
+                       value: Double(roomPublisher?.status?.keyframeRequests ?? 0)),
             ]
         }
         if let disk = DiskSpace.of(config.recording.outputDirectory) {

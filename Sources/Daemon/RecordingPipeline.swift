@@ -1,11 +1,10 @@
-import Capture
 import Foundation
 import Media
 import RecorderCore
 import Synchronization
 
-/// One recording's media path. Sources (today the synthetic stage; cameras, microphones and remote participants
-/// as they come) deliver from threads of their own into ``StageInputs`` and the ``AudioMixer``; the output loop,
+/// One recording's media path. Sources (the room's camera and microphone through ``RoomSources``, remote
+/// participants as they come) deliver from threads of their own into ``StageInputs`` and the ``AudioMixer``; the output loop,
 /// on a thread of its own, keeps the canvas clock: every 1/30 s it composes the stage for that instant, mixes the
 /// audio up to shortly before now, and hands both to the encoders and the fragmented-MP4 writer. Capture and
 /// encoding block, so none of this runs on Swift's cooperative pool.
@@ -52,41 +51,30 @@ final class RecordingPipeline: Sendable {
     private struct Parts: @unchecked Sendable {
         var writer: RecordingWriter
         var compositor: Compositor
-        var source: SyntheticStageSource
-        var microphone: ALSAMicrophone?
-        var camera: CameraSource?
     }
 
     /// What a capture device did, for events and logs: a message, and whether it is a warning.
-    typealias DeviceReport = @Sendable (_ message: String, _ warning: Bool) -> Void
+    typealias DeviceReport = RoomSources.DeviceReport
     private let report: DeviceReport
+    /// The room's camera and microphone, shared with the session's publication.
+    private let sources: RoomSources
 
-    /// Opens the encoders and the output file; throws if either cannot be opened, before anything runs.
+    /// Opens the encoders and the output file; throws if either cannot be opened, before anything runs. The
+    /// output instants fall on the room sources' frame grid, so a synthetic stage's pictures land on them.
     init(workingPath: String, video: VideoEncoderSettings, audio: AudioEncoderSettings, layout: StageLayout.Mode = .auto,
-         capture: RoomRecorderConfig.Capture = RoomRecorderConfig().capture, report: @escaping DeviceReport = { _, _ in }) throws {
+         sources: RoomSources, report: @escaping DeviceReport = { _, _ in }) throws {
         self.report = report
+        self.sources = sources
         self.workingPath = workingPath
         x264Preset = video.encoder.kind == .x264 ? video.preset : nil
-        origin = .now()
+        origin = sources.gridInstant(atOrAfter: .now())
         let writer = try RecordingWriter(path: workingPath, origin: origin, video: video, audio: audio)
         encoderNames = writer.encoderNames
         progress = ProgressMark(origin)
         mixer = AudioMixer(origin: origin, frameSize: writer.audioFrameSize)
-        var settings = SyntheticStageSource.Settings()
-        var microphone: ALSAMicrophone?
-        if case .alsa(let name) = capture.microphone {
-            settings.withAudio = false
-            microphone = ALSAMicrophone(name: name)
-        }
-        var camera: CameraSource?
-        if case .v4l2(let path) = capture.camera {
-            settings.withVideo = false
-            camera = CameraSource(device: V4L2Camera(path: path), controls: capture.controls)
-        }
-        let source = SyntheticStageSource(settings: settings)
-        stage.join(StageLayout.Source(id: Self.roomCamera, kind: .roomCamera, width: source.settings.width, height: source.settings.height))
+        stage.join(StageLayout.Source(id: Self.roomCamera, kind: .roomCamera, width: sources.nominalSize.width, height: sources.nominalSize.height))
         try mixer.join(Self.roomMicrophone)
-        parts = Mutex(Parts(writer: writer, compositor: try Compositor(mode: layout), source: source, microphone: microphone, camera: camera))
+        parts = Mutex(Parts(writer: writer, compositor: try Compositor(mode: layout)))
         stats.update { $0.encoder = writer.encoderNames.video }
     }
 
@@ -149,38 +137,19 @@ final class RecordingPipeline: Sendable {
         guard let taken = parts.withLock({ p -> Parts? in defer { p = nil }; return p }) else {
             return Outcome(failure: "the pipeline was already run", videoFrames: 0, droppedVideoFrames: 0)
         }
-        let sourceFailure = Mutex<String?>(nil)
-        let sourceDone = Self.launch("synthetic") { [self] in
-            do {
-                try taken.source.run(into: RoomSink(stage: stage, mixer: mixer), origin: origin, audioFrameSize: taken.writer.audioFrameSize, stop: stopFlag)
-            } catch {
-                sourceFailure.withLock { $0 = "the synthetic stage failed: \(error)" }
-                stopFlag.store(true, ordering: .relaxed)
-            }
-        }
-        let microphoneDone = taken.microphone.map { microphone in
-            Self.launch("microphone") { [self, report] in
-                var failing = false
-                do {
-                    try microphone.run(deliver: { period in
-                        if let error = mix(period, from: Self.roomMicrophone) {
-                            if !failing { report("microphone \(microphone.name): a period could not be mixed (\(error)); its converter is reset", true) }
-                            failing = true
-                        } else {
-                            failing = false
-                        }
-                    }, events: { let (text, warning) = Self.describe($0, meanwhile: "silence is recorded in its place", back: "its sound"); report(text, warning) }, stop: stopFlag)
-                } catch {
-                    report("microphone \(microphone.name) stopped: \(error); silence is recorded in its place", true)
+        let microphoneFailing = Atomic(false)
+        let lateBefore = sources.framesLate
+        let attachment = sources.attach(RoomSources.Consumer(
+            picture: { [stage] in stage.deliver($0, from: Self.roomCamera) },
+            sound: { [self, report] period in
+                if let error = mix(period, from: Self.roomMicrophone) {
+                    if !microphoneFailing.exchange(true, ordering: .relaxed) {
+                        report("the room's sound: a period could not be mixed (\(error)); its converter is reset", true)
+                    }
+                } else {
+                    microphoneFailing.store(false, ordering: .relaxed)
                 }
-            }
-        }
-        let cameraDone = taken.camera.map { camera in
-            Self.launch("camera") { [self, report, stage] in
-                camera.run(deliver: { stage.deliver($0, from: Self.roomCamera) },
-                           events: { let (text, warning) = Self.describe($0, meanwhile: "the recording shows the slate", back: "its picture"); report(text, warning) }, stop: stopFlag)
-            }
-        }
+            }))
 
         var failure: String?
         var firstFrameAt: MonotonicInstant?
@@ -195,14 +164,9 @@ final class RecordingPipeline: Sendable {
                 failure = "the video encoder \(encoderNames.video) failed: \(error)"
             }
         }
-        // Whatever ended the output loop, the sources stop too. A source stuck in a driver call does not keep the
-        // file from being finished: it gets five seconds.
-        stopFlag.store(true, ordering: .relaxed)
-        for (name, done) in [("synthetic stage", sourceDone), ("microphone", microphoneDone), ("camera", cameraDone)]
-            where done?.wait(timeout: .now() + 5) == .timedOut {
-            report("the \(name) did not stop within 5 s; the file is finished without it", true)
-        }
-        failure = failure ?? sourceFailure.withLock { $0 }
+        // Whatever ended the output loop, the file takes no more of the room's frames (capture goes on while the
+        // session publishes them).
+        attachment.detach()
         var file: RecordingWriter.Summary?
         do {
             let finished = try taken.writer.finish()
@@ -211,7 +175,8 @@ final class RecordingPipeline: Sendable {
         } catch {
             failure = failure ?? "the file could not be finished: \(error)"
         }
-        stats.update { $0.framesDropped["source late", default: 0] += taken.source.droppedVideoFrames }
+        let late = sources.framesLate - lateBefore
+        if late > 0 { stats.update { $0.framesDropped["source late", default: 0] += late } }
         let snapshot = stats.snapshot
         return Outcome(failure: failure, videoFrames: taken.writer.videoFrames,
                        droppedVideoFrames: taken.writer.droppedVideoFrames + snapshot.framesDropped.values.reduce(0, +),
@@ -276,28 +241,6 @@ final class RecordingPipeline: Sendable {
         return (firstFrameAt, fasterPreset)
     }
 
-    /// Runs a source on a thread of its own; the semaphore is signalled when it returns.
-    private static func launch(_ name: String, _ body: @escaping @Sendable () -> Void) -> DispatchSemaphore {
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            body()
-            done.signal()
-        }
-        thread.name = "roomrec.source.\(name)"
-        thread.start()
-        return done
-    }
-
-    /// A capture device's event in words, and whether it is a warning: `meanwhile` is what the recording does
-    /// while the device is gone, `back` what is recorded again when it returns.
-    static func describe(_ event: CaptureEvent, meanwhile: String, back: String) -> (String, Bool) {
-        switch event {
-        case .opened(let summary): ("\(summary) opened", false)
-        case .recovered(let summary): ("\(summary) is back; \(back) is recorded again", true)
-        case .lost(let why): ("\(why); \(meanwhile) until it is back", true)
-        }
-    }
-
     /// What stopped the pipeline, in words an operator acts on.
     static func explain(_ error: Error, path: String) -> String {
         let folder = (path as NSString).deletingLastPathComponent
@@ -341,18 +284,4 @@ final class ProgressMark: Sendable {
     var last: MonotonicInstant { MonotonicInstant(nanoseconds: nanoseconds.load(ordering: .relaxed)) }
 
     func mark() { nanoseconds.store(MonotonicInstant.now().nanoseconds, ordering: .relaxed) }
-}
-
-/// Where the room's own camera and microphone deliver: the stage and the mix.
-private final class RoomSink: MediaSink {
-    let stage: StageInputs
-    let mixer: AudioMixer
-
-    init(stage: StageInputs, mixer: AudioMixer) {
-        self.stage = stage
-        self.mixer = mixer
-    }
-
-    func consume(video frame: MediaFrame) throws { stage.deliver(frame, from: RecordingPipeline.roomCamera) }
-    func consume(audio frame: MediaFrame) throws { try mixer.deliver(frame, from: RecordingPipeline.roomMicrophone) }
 }

@@ -209,10 +209,13 @@ public struct SessionStatus: Codable, Equatable, Sendable {
     public var lastError: String?
     /// What arrives from each participant's tracks.
     public var receiving: [ReceivedTrack]
+    /// What the room sends (its camera and microphone), while it publishes.
+    public var publishing: PublishingStatus?
 
     public init(state: SessionRoster.State, connector: String, room: String, participants: [SessionParticipant], hostPresent: Bool,
-                hostLeftAt: Date?, reconnects: Int, lastError: String?, receiving: [ReceivedTrack] = []) {
+                hostLeftAt: Date?, reconnects: Int, lastError: String?, receiving: [ReceivedTrack] = [], publishing: PublishingStatus? = nil) {
         self.receiving = receiving
+        self.publishing = publishing
         self.state = state
         self.connector = connector
         self.room = room

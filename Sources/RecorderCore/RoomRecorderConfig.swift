@@ -170,6 +170,16 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         public var moderators: [String] = []
         /// The local addresses WebRTC may use to receive media (none: every interface).
         public var iceAddresses: [String] = []
+        /// Whether the room's camera and microphone are published into the session (on stage); off, the room only
+        /// watches and records.
+        public var publish = true
+        /// The published picture fits in this size (its aspect kept), at 30 frames a second.
+        public var publishWidth = 1280
+        public var publishHeight = 720
+        /// The published video's bitrate, in kbit/s, when the receivers' estimate does not ask for less.
+        public var publishVideoKbps = 1500
+        /// The published microphone's Opus bitrate, in kbit/s.
+        public var publishAudioKbps = 64
     }
 
     public struct Daemon: Equatable, Sendable {
@@ -372,6 +382,14 @@ extension RoomRecorderConfig {
         for address in session.iceAddresses where !Self.isIPAddress(address) {
             throw section.error("ice_addresses", "expected local IP addresses such as \"192.168.1.20\", got \"\(address)\"")
         }
+        session.publish = try section.boolean("publish", default: session.publish)
+        session.publishWidth = try section.integer("publish_width", default: session.publishWidth, range: 160...1920)
+        session.publishHeight = try section.integer("publish_height", default: session.publishHeight, range: 90...1080)
+        guard session.publishWidth % 2 == 0, session.publishHeight % 2 == 0 else {
+            throw section.error(session.publishWidth % 2 == 0 ? "publish_height" : "publish_width", "expected an even number of pixels")
+        }
+        session.publishVideoKbps = try section.integer("publish_video_kbps", default: session.publishVideoKbps, range: 100...8000)
+        session.publishAudioKbps = try section.integer("publish_audio_kbps", default: session.publishAudioKbps, range: 16...256)
         if session.connector != .none {
             guard session.url != nil else { throw section.error("url", "connector = \"\(session.connector.rawValue)\" needs the server's url") }
             guard session.room != 0 else { throw section.error("room", "connector = \"\(session.connector.rawValue)\" needs the room to join") }

@@ -4,14 +4,17 @@ import Foundation
 ///
 /// A connector joins the session, stays in it and rejoins after a drop (with back-off) until its task is
 /// cancelled, then leaves. It reports who is on stage as ``SessionEvent``s; ``SessionRoster`` turns them into
-/// what the daemon acts on (participants joining and leaving the recording's stage, the host's presence). What
-/// the participants send arrives as ``RemoteMediaFrame``s, still encoded: decoding, composing and mixing stay in
+/// what the daemon acts on (participants joining and leaving the recording's stage, the host's presence). The
+/// room's own camera and microphone go out encoded by the daemon (``RoomMediaSource``); what the participants
+/// send arrives as ``RemoteMediaFrame``s, still encoded: decoding, composing and mixing stay in
 /// the one media pipeline. The Janus VideoRoom connector is the first; a LiveKit, OpenVidu or WHIP/WHEP one
 /// implements the same protocol and nothing else changes.
 public protocol SessionConnector: Sendable {
-    /// Joins and stays until the task is cancelled, handing every event to `report` in order and every frame the
-    /// participants send to `media` (from the transport's threads, as they arrive).
-    func run(report: @escaping @Sendable (SessionEvent) -> Void, media: @escaping @Sendable (RemoteMediaFrame) -> Void) async
+    /// Joins and stays until the task is cancelled, publishing the room's camera and microphone from `local`
+    /// (nil: it only watches), handing every event to `report` in order and every frame the participants send
+    /// to `media` (from the transport's threads, as they arrive).
+    func run(publishing local: (any RoomMediaSource)?, report: @escaping @Sendable (SessionEvent) -> Void,
+             media: @escaping @Sendable (RemoteMediaFrame) -> Void) async
 
     /// Tells the session whether the room is recording, so participants can show the recording indicator.
     func announceRecording(_ recording: Bool) async

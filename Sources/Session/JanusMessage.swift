@@ -25,6 +25,8 @@ struct JanusMessage: Decodable, Sendable {
     var error: Failure?
     /// An SDP offer or answer (a subscriber's `attached` event carries Janus's offer).
     var jsep: SessionDescription?
+    /// Why, with `hangup` (ICE or DTLS failed, the peer closed).
+    var reason: String?
 
     struct SessionDescription: Decodable, Sendable {
         var type: String

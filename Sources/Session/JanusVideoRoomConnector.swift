@@ -4,9 +4,10 @@ import Logging
 import RecorderCore
 import Synchronization
 
-/// Joins a Janus VideoRoom on stage (as a publisher, with the room's name) through Janus's HTTP API, follows who
-/// else publishes there (`publishers`, `unpublished`, `leaving`, `talking`), keeps the session alive, and joins
-/// again with back-off when the server or the network goes away.
+/// Joins a Janus VideoRoom on stage (as a publisher, with the room's name) through Janus's HTTP API, publishes
+/// the room's camera and microphone, follows who else publishes there (`publishers`, `unpublished`, `leaving`,
+/// `talking`) and receives them, keeps the session alive, and joins again with back-off when the server or the
+/// network goes away.
 public final class JanusVideoRoomConnector: SessionConnector {
     /// Where and as whom to join.
     public struct Settings: Sendable {
@@ -64,13 +65,27 @@ public final class JanusVideoRoomConnector: SessionConnector {
 
     public func reception() -> [TrackReception] { receptions.withLock { $0 } }
 
+    /// What the room sends while joined: its connection and the encode feeding it, once Janus answered.
+    private let publication = Mutex<Publication?>(nil)
+
+    private struct Publication: Sendable {
+        var publisher: WebRTCPublisher
+        /// The encode, once Janus answered; the receivers' feedback goes to it.
+        var feed = FeedSlot()
+        func stop() {
+            feed.take()?.stop()
+            publisher.stop()
+        }
+    }
+
     public init(settings: Settings, logger: Logger) {
         self.settings = settings
         self.client = JanusClient(base: settings.url, token: settings.token)
         self.logger = logger
     }
 
-    public func run(report: @escaping @Sendable (SessionEvent) -> Void, media: @escaping @Sendable (RemoteMediaFrame) -> Void) async {
+    public func run(publishing local: (any RoomMediaSource)?, report: @escaping @Sendable (SessionEvent) -> Void,
+                    media: @escaping @Sendable (RemoteMediaFrame) -> Void) async {
         var failures = 0
         let joinedAgain = JoinFlag()
         let reportAndNote: @Sendable (SessionEvent) -> Void = { event in
@@ -80,7 +95,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
         while !Task.isCancelled {
             report(.connecting(attempt: failures + 1))
             do {
-                try await stay(report: reportAndNote, media: media)
+                try await stay(publishing: local, report: reportAndNote, media: media)
             } catch {
                 if Task.isCancelled { break }
                 // A session that was joined and then dropped starts the back-off again from the shortest delay.
@@ -110,7 +125,8 @@ public final class JanusVideoRoomConnector: SessionConnector {
     }
 
     /// Joins, then follows the room until the connection fails (it throws) or the task is cancelled.
-    private func stay(report: @escaping @Sendable (SessionEvent) -> Void, media: @escaping @Sendable (RemoteMediaFrame) -> Void) async throws {
+    private func stay(publishing local: (any RoomMediaSource)?, report: @escaping @Sendable (SessionEvent) -> Void,
+                      media: @escaping @Sendable (RemoteMediaFrame) -> Void) async throws {
         let session = try await client.createSession()
         let handle: UInt64
         do {
@@ -127,6 +143,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
             joined.withLock { $0 = nil }
             publishers.withLock { $0 = [] }
             receptions.withLock { $0 = [] }
+            publication.withLock { let current = $0; $0 = nil; return current }?.stop()
             // The session is gone, and with it every subscription.
             for subscription in subscriptions.withLock({ let all = $0; $0 = [:]; return all }).values { subscription.receiver?.stop() }
         }
@@ -140,7 +157,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
                         try await client.keepalive(session: session)
                     }
                 }
-                group.addTask { try await self.follow(session: session, publisher: handle, report: report, media: media) }
+                group.addTask { try await self.follow(session: session, publisher: handle, local: local, report: report, media: media) }
                 group.addTask {
                     while true {
                         try await Task.sleep(for: .seconds(2))
@@ -161,7 +178,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
     }
 
     /// Reads the session's events until one ends it.
-    private func follow(session: UInt64, publisher: UInt64, report: @escaping @Sendable (SessionEvent) -> Void,
+    private func follow(session: UInt64, publisher: UInt64, local: (any RoomMediaSource)?, report: @escaping @Sendable (SessionEvent) -> Void,
                         media: @escaping @Sendable (RemoteMediaFrame) -> Void) async throws {
         while true {
             for message in try await client.poll(session: session) {
@@ -171,14 +188,31 @@ public final class JanusVideoRoomConnector: SessionConnector {
                 }
                 switch message.janus {
                 case "timeout": throw JanusError("Janus ended the session (it heard nothing from us for too long)")
+                case "webrtcup": logger.info("publishing the room's camera and microphone")
+                case "hangup":
+                    // The room's own connection failed (ICE or DTLS): it publishes afresh; receiving goes on.
+                    if let local {
+                        logger.warning("the room's publication stopped; publishing again", metadata: ["why": "\(message.reason ?? "hangup")"])
+                        publish(local, session: session, handle: publisher, after: 2)
+                    }
                 case "event":
+                    if let answer = message.jsep, answer.type == "answer" { accept(answer.sdp, from: local) }
                     guard let data = message.plugindata?.data else { continue }
-                    if let reason = data.error { throw JanusError("VideoRoom: \(reason) (error \(data.errorCode ?? 0))") }
+                    if let reason = data.error {
+                        // A refused publication is not the end of the session: the room still watches and records.
+                        if let pending = publication.withLock({ $0 }), !pending.feed.isSet {
+                            logger.warning("Janus refused the room's publication", metadata: ["error": "\(reason)"])
+                            publication.withLock { let current = $0; $0 = nil; return current }?.stop()
+                            continue
+                        }
+                        throw JanusError("VideoRoom: \(reason) (error \(data.errorCode ?? 0))")
+                    }
                     switch data.videoroom {
                     case "joined":
                         logger.info("joined the session", metadata: ["room": "\(settings.room)", "id": "\(data.id ?? 0)"])
                         report(.joined(participants: (data.publishers ?? []).map(participant)))
                         for publisher in data.publishers ?? [] { subscribe(to: publisher.id, session: session) }
+                        if let local { publish(local, session: session, handle: publisher) }
                     case "event":
                         if data.leaving == .ourselves || data.kicked == .ourselves {
                             throw JanusError("the room was removed from the session (\(data.reason ?? "kicked"))")
@@ -201,6 +235,54 @@ public final class JanusVideoRoomConnector: SessionConnector {
                     }
                 default: continue
                 }
+            }
+        }
+    }
+
+    /// Publishes the room's camera and microphone on the publisher handle (after `delay` seconds): a new
+    /// ``WebRTCPublisher`` makes the offer, and Janus's answer comes as an event (``accept(_:from:)``).
+    private func publish(_ local: any RoomMediaSource, session: UInt64, handle: UInt64, after delay: Double = 0) {
+        publication.withLock { let current = $0; $0 = nil; return current }?.stop()
+        let (client, settings, logger) = (self.client, self.settings, self.logger)
+        Task {
+            do {
+                if delay > 0 { try await Task.sleep(for: .seconds(delay)) }
+                guard joined.withLock({ $0?.session == session }) else { return }
+                let feed = FeedSlot()
+                let publisher = try WebRTCPublisher(iceAddresses: settings.iceAddresses,
+                                                    keyframeWanted: { feed.current?.requestKeyframe() },
+                                                    estimate: { feed.current?.limitVideoBitrate($0) })
+                let offer = try await BlockingIO.run { try publisher.offer() }
+                logger.debug("the room's offer", metadata: ["sdp": "\(offer)"])
+                let kept = publication.withLock { current in
+                    guard current == nil, joined.withLock({ $0?.session == session }) else { return false }
+                    current = Publication(publisher: publisher, feed: feed)
+                    return true
+                }
+                guard kept else { return publisher.stop() }
+                try await client.message(session: session, handle: handle, body: ["request": "publish"],
+                                         jsep: ["type": "offer", "sdp": offer, "trickle": false])
+            } catch {
+                logger.warning("could not publish the room's camera and microphone", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Janus's answer to the room's offer: the connection is set up, and the encoders start feeding it.
+    private func accept(_ answer: String, from local: (any RoomMediaSource)?) {
+        guard let local, let pending = publication.withLock({ $0 }), !pending.feed.isSet else { return }
+        let (publisher, logger) = (pending.publisher, self.logger)
+        Task {
+            do {
+                try await BlockingIO.run { try publisher.accept(answer: answer) }
+                let feed = try local.startFeed { publisher.send($0) }
+                pending.feed.set(feed)
+                // Left or published afresh meanwhile: this encode has no connection to feed.
+                if publication.withLock({ $0?.publisher !== publisher }) { pending.feed.take()?.stop() }
+            } catch {
+                logger.warning("could not publish the room's camera and microphone", metadata: ["error": "\(error)"])
+                publication.withLock { current in if current?.publisher === publisher { current = nil } }
+                publisher.stop()
             }
         }
     }
@@ -322,4 +404,13 @@ private final class JoinFlag: Sendable {
     private let joined = Atomic(false)
     func set() { joined.store(true, ordering: .relaxed) }
     func take() -> Bool { joined.exchange(false, ordering: .relaxed) }
+}
+
+/// The encode feeding a publication, set once Janus answered; read from GStreamer's threads for feedback.
+private final class FeedSlot: Sendable {
+    private let feed = Mutex<(any RoomMediaFeed)?>(nil)
+    var current: (any RoomMediaFeed)? { feed.withLock { $0 } }
+    var isSet: Bool { current != nil }
+    func set(_ feed: any RoomMediaFeed) { self.feed.withLock { $0 = feed } }
+    func take() -> (any RoomMediaFeed)? { feed.withLock { let taken = $0; $0 = nil; return taken } }
 }

@@ -120,6 +120,11 @@ extension RoomRecCtl {
                 if session.reconnects > 0 { line += ", \(session.reconnects) reconnects" }
                 if let error = session.lastError { line += "; \(error)" }
                 rows.append(["Session", line])
+                if let out = session.publishing {
+                    let estimate = out.estimateKbps.map { ", session estimate \($0) kbps" } ?? ""
+                    rows.append(["", "publishing \(out.resolution ?? "(no picture yet)"): video \(Int(out.videoKbps)) kbps (target \(out.videoTargetKbps)\(estimate)), "
+                                 + "audio \(Int(out.audioKbps)) kbps, \(out.keyframeRequests) keyframes asked"])
+                }
                 for participant in session.participants {
                     let tracks = participant.tracks.map { track in
                         let received = session.receiving.first { $0.participantId == participant.id && $0.kind == track.kind }

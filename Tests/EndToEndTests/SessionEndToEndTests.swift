@@ -162,6 +162,37 @@ final class SessionEndToEndTests: XCTestCase {
         _ = try await daemon.stop()
     }
 
+    func testTheRoomIsPublishedIntoTheSessionAndFollowsItsBandwidthEstimate() async throws {
+        let (janus, daemon) = try await janusAndDaemon(session: #"display = "Room 101""#)
+        _ = try await waitForStatus(daemon, "joining") { $0.session?.state == .joined }
+        // A remote student watches the room: the synthetic stage (a moving test pattern that flashes white once a
+        // second, a 440 Hz tone with a 1 kHz beep each second) must reach them, decoded by another WebRTC stack.
+        let seen = try JanusWatcher.watch(janus: janus, display: "Room 101", seconds: 5, tones: [440, 1000])
+        print("the watcher saw: \(seen)")
+        XCTAssertEqual(seen.width, 1280, "the picture fits 1280x720: \(seen)")
+        XCTAssertEqual(seen.height, 720, "\(seen)")
+        XCTAssertGreaterThan(seen.videoFrames, 100, "about 30 pictures a second for 5 s: \(seen)")
+        XCTAssertGreaterThan(seen.lumaStd, 20, "a pattern, not a slate: \(seen)")
+        XCTAssertGreaterThanOrEqual(seen.brightFrames, 3, "the white flash of each second: \(seen)")
+        XCTAssertGreaterThan(seen.audioSeconds, 4, "\(seen)")
+        XCTAssertGreaterThan(seen.tones["440"] ?? 0, 100, "the room's tone: \(seen)")
+        XCTAssertGreaterThan(seen.tones["1000"] ?? 0, 100, "the room's beeps: \(seen)")
+
+        // Janus's room has a 512 kbit/s cap, which it sends as REMB: the publication follows it.
+        let status = try await waitForStatus(daemon, "the estimate") { $0.session?.publishing?.estimateKbps != nil }
+        let publishing = try XCTUnwrap(status.session?.publishing)
+        XCTAssertEqual(publishing.resolution, "1280x720")
+        XCTAssertEqual(publishing.estimateKbps, 512, "\(publishing)")
+        XCTAssertEqual(publishing.videoTargetKbps, 460, "90 % of the estimate: \(publishing)")
+        XCTAssertGreaterThanOrEqual(publishing.keyframeRequests, 1, "the new viewer asked for a keyframe: \(publishing)")
+        let settled = try await waitForStatus(daemon, "the rate to settle") { ($0.session?.publishing?.videoKbps ?? 0) > 0 }
+        XCTAssertLessThan(settled.session?.publishing?.videoKbps ?? 0, 700, "\(String(describing: settled.session?.publishing))")
+        print("the room published: \(String(describing: settled.session?.publishing))")
+        let table = try ProcessRunner.run("\(DaemonProcess.binDirectory)/roomrecctl", ["status", "--socket", daemon.socketPath]).stdout
+        XCTAssertTrue(table.contains("publishing 1280x720"), table)
+        _ = try await daemon.stop()
+    }
+
     func testASessionOutageNeitherStopsNorSplitsTheRecording() async throws {
         let (janus, daemon) = try await janusAndDaemon()
         let client = daemon.client

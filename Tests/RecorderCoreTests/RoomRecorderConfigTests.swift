@@ -173,6 +173,21 @@ final class RoomRecorderConfigTests: XCTestCase {
         XCTAssertEqual(config.session.display, "Room 101 (lecture hall)")
         XCTAssertEqual(config.session.hosts, ["Dr. Ada Lovelace"])
         XCTAssertEqual(config.session.moderators, ["TA Grace"])
+        XCTAssertTrue(config.session.publish, "the room is on stage: it publishes unless told not to")
+        XCTAssertEqual([config.session.publishWidth, config.session.publishHeight, config.session.publishVideoKbps], [1280, 720, 1500])
+    }
+
+    func testThePublicationsSizeAndBitrate() throws {
+        let config = try RoomRecorderConfig.parse("[session]\npublish = false\npublish_width = 960\npublish_height = 540\npublish_video_kbps = 800",
+                                                  file: "x")
+        XCTAssertFalse(config.session.publish)
+        XCTAssertEqual([config.session.publishWidth, config.session.publishHeight, config.session.publishVideoKbps], [960, 540, 800])
+        for (text, key) in [("publish_width = 1281", "publish_width"), ("publish_height = 4000", "publish_height"),
+                            ("publish_video_kbps = 20", "publish_video_kbps"), ("publish = \"yes\"", "publish")] {
+            XCTAssertThrowsError(try RoomRecorderConfig.parse("[session]\n\(text)", file: "room.toml"), text) { error in
+                XCTAssertTrue("\(error)".hasPrefix("room.toml:2: session.\(key):"), "the file, the line and the key: \(error)")
+            }
+        }
     }
 
     func testTheDurationCap() throws {

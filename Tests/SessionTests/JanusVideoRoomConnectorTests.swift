@@ -21,7 +21,7 @@ final class JanusVideoRoomConnectorTests: XCTestCase {
         init(_ connector: JanusVideoRoomConnector) {
             let record = self.record
             task = Task {
-                await connector.run(report: { event in
+                await connector.run(publishing: nil, report: { event in
                     record.state.withLock { state in
                         state.events.append(event)
                         state.changes += state.roster.apply(event)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Session benchmark: a release roomrecd in a Janus VideoRoom (a real Janus on 127.0.0.1) with two remote
+# publishers sending 1280x720 30 fps (aiortc peers), publishing the room and recording the stage for SECONDS
+# (default 60); then, in the same run, the same daemon recording the room alone for as long (the reference).
+# Prints the real-time factor, dropped frames and CPU seconds per recorded minute of both, and their ratio: the
+# cost of the session. Needs `make deps test-peers` (janus, GStreamer, the test venv).
+#   usage: bench/session.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make --no-print-directory release >/dev/null
+bin=$(swift build -c release --show-bin-path)
+# The reference run and the session run use the same libx264 preset, the one the daemon calibrates here.
+python3 bench/pipeline_bench.py "$bin" "$PWD/out/bench-pipeline-calibrate" 6 auto >/dev/null
+preset=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["preset"])' out/bench-pipeline-calibrate/state/encoder-calibration.json)
+echo "libx264 preset: $preset"
+python3 bench/session_bench.py "$bin" "$PWD/out/bench-session" "${1:-60}" "$preset"

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Session benchmark: roomrecd on stage in a Janus VideoRoom with two remote 1280x720 30 fps publishers, publishing
+the room's camera and microphone and recording the stage (room plus both participants) for SECONDS; then the same
+daemon recording the room alone for as long, as the reference. Prints, for both, CPU seconds per recorded minute,
+the real-time factor and dropped frames, and what was published and received.
+
+usage: session_bench.py BIN_DIR OUT_DIR SECONDS PRESET
+"""
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from control_bench import request  # noqa: E402
+
+bin_dir, out, seconds, preset = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+peers = os.path.join(root, "Tests", "Peers")
+venv_python = os.path.join(os.environ.get("ROOMREC_TEST_VENV", os.path.join(root, "out", "test-venv")), "bin", "python")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def accepts(port):
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start_janus(folder):
+    """Janus as the tests run it (Tests/Support/JanusServer.swift): HTTP and VideoRoom only, ICE on loopback."""
+    port = random.randrange(30000, 40000)
+    rtp = random.randrange(0, 100) * 100 + 50000
+    os.makedirs(folder)
+    for name in ["janus.jcfg", "janus.transport.http.jcfg", "janus.plugin.videoroom.jcfg"]:
+        with open(os.path.join(peers, "janus", name)) as f:
+            text = f.read().replace("@FOLDER@", folder).replace("@PORT@", str(port)).replace("@RTP_PORTS@", f"{rtp}-{rtp + 99}")
+        with open(os.path.join(folder, name), "w") as f:
+            f.write(text)
+    libraries = "/usr/lib/x86_64-linux-gnu/janus"
+    for directory, library in [("plugins", "libjanus_videoroom.so"), ("transports", "libjanus_http.so"), ("empty", None)]:
+        os.makedirs(os.path.join(folder, directory))
+        if library:
+            os.symlink(os.path.join(libraries, directory, library), os.path.join(folder, directory, library))
+    shim = os.path.join(folder, "janus_lo_shim.so")
+    subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", shim, os.path.join(peers, "janus", "janus_lo_shim.c"), "-ldl"], check=True)
+    log = open(os.path.join(folder, "janus.log"), "w")
+    process = subprocess.Popen(["janus", "-F", folder, "-C", os.path.join(folder, "janus.jcfg")], stdout=log, stderr=log,
+                               env={**os.environ, "LD_PRELOAD": shim})
+    for _ in range(300):
+        if accepts(port):
+            return process, f"http://127.0.0.1:{port}/janus"
+        time.sleep(0.05)
+    raise SystemExit("janus did not start; see " + os.path.join(folder, "janus.log"))
+
+
+def run_daemon(name, session_url, with_peers):
+    folder = os.path.join(out, name)
+    os.makedirs(folder)
+    sock = os.path.join(folder, "control.sock")
+    session = f"""[session]
+connector = "janus"
+url = "{session_url}"
+room = 1234
+display = "Room 101"
+ice_addresses = ["127.0.0.1"]
+""" if session_url else ""
+    config = os.path.join(folder, "roomrec.toml")
+    with open(config, "w") as f:
+        f.write(f"""[room]
+id = "bench"
+title = "Bench"
+[recording]
+output_dir = "{folder}/recordings"
+video_preset = "{preset}"
+encoder = "software"
+layout = "grid"
+[library]
+path = "{folder}/library"
+[control]
+socket = "{sock}"
+[daemon]
+state_dir = "{folder}/state"
+log_level = "notice"
+{session}""")
+
+    def api(path, method="GET", body=b""):
+        status, data = request(path, method, sock, body)
+        return status, json.loads(data) if data else None
+
+    log = open(os.path.join(folder, "roomrecd.log"), "w")
+    daemon = subprocess.Popen([os.path.join(bin_dir, "roomrecd"), "--config", config], stdout=log, stderr=log)
+    try:
+        for _ in range(200):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        time.sleep(1)
+        for _ in range(600):
+            body = api("/v1/status")[1]
+            if "still being tried" not in (body["encoder"].get("reason") or ""):
+                break
+            time.sleep(0.1)
+        if session_url:
+            for _ in range(300):
+                s = api("/v1/status")[1].get("session") or {}
+                if s.get("state") == "joined" and len(s.get("participants", [])) == with_peers:
+                    break
+                time.sleep(0.1)
+            else:
+                raise SystemExit(f"the daemon did not see {with_peers} participants on stage; see {folder}/roomrecd.log")
+        cpu_before = cpu_seconds(daemon.pid)
+        status, _ = api("/v1/recordings", "POST", b'{"title": "Session bench"}')
+        assert status == 201, status
+        started = time.time()
+        factors = []
+        report = {}
+        while time.time() - started < seconds:
+            time.sleep(min(5, seconds / 6))
+            report = api("/v1/status")[1]
+            factors.append((report.get("pipeline") or {}).get("realTimeFactor", 0))
+        dropped = (report.get("pipeline") or {}).get("framesDropped", {})
+        api("/v1/recordings/current/stop", "POST")
+        while api("/v1/status")[1]["state"] != "idle":
+            time.sleep(0.05)
+        recorded = api("/v1/recordings?maxItems=1")[1]["recordings"][0]
+        while recorded.get("duration") is None:
+            time.sleep(0.05)
+            recorded = api("/v1/recordings?maxItems=1")[1]["recordings"][0]
+        cpu = cpu_seconds(daemon.pid) - cpu_before
+    finally:
+        daemon.terminate()
+        daemon.wait()
+    minutes = recorded["duration"] / 60
+    return {"cpu_per_minute": cpu / minutes, "seconds": recorded["duration"], "lowest_factor": min(factors), "dropped": dropped,
+            "session": report.get("session"), "frames": (report.get("pipeline") or {}).get("framesEncoded", 0)}
+
+
+shutil.rmtree(out, ignore_errors=True)
+os.makedirs(out)
+janus, url = start_janus(os.path.join(out, "janus"))
+publishers = []
+try:
+    for display, colour, tone in [("Dr. Ada", "d07020", "620"), ("Student", "2090a0", "780")]:
+        publishers.append(subprocess.Popen(
+            [venv_python, os.path.join(peers, "janus_peer.py"), "--url", url, "--display", display, "--color", colour, "--freq", tone,
+             "--width", "1280", "--height", "720", "--fps", "30", "--duration", "0"],
+            stdout=open(os.path.join(out, f"peer-{display.split()[-1]}.log"), "w"), stderr=subprocess.STDOUT))
+    session = run_daemon("session", url, 2)
+finally:
+    for peer in publishers:
+        peer.terminate()
+    for peer in publishers:
+        peer.wait()
+    janus.kill()
+    janus.wait()
+alone = run_daemon("alone", None, 0)
+
+cores = os.cpu_count()
+print(f"recorded: in the session {session['seconds']:.1f} s ({session['frames']} frames), alone {alone['seconds']:.1f} s")
+print(f"CPU seconds per recorded minute: in the session {session['cpu_per_minute']:.1f}, alone {alone['cpu_per_minute']:.1f}, "
+      f"ratio {session['cpu_per_minute'] / alone['cpu_per_minute']:.2f} (the session's cost: two 720p decodes, a 720p encode, Opus, WebRTC)")
+print(f"real-time factor in the session: CPU available over CPU used {cores * 60 / session['cpu_per_minute']:.2f} on {cores} cores "
+      f"(the peers and Janus share them); the output loop's own, lowest: {session['lowest_factor']:.2f} (alone {alone['lowest_factor']:.2f})")
+print(f"frames dropped: in the session {session['dropped'] or 'none'}, alone {alone['dropped'] or 'none'}")
+s = session["session"] or {}
+p = s.get("publishing") or {}
+print(f"published: {p.get('resolution')} video {p.get('videoKbps')} kbps (target {p.get('videoTargetKbps')}, estimate {p.get('estimateKbps')}), "
+      f"audio {p.get('audioKbps')} kbps, {p.get('videoFrames')} pictures, {p.get('framesSkipped')} skipped, {p.get('keyframeRequests')} keyframes asked")
+for track in s.get("receiving", []):
+    print(f"received: {track['participantId']} {track['kind']} {track['codec']} {track['kbps']:.0f} kbps, {track['frames']} frames, "
+          f"{track.get('lossPercent', 0)} % lost")
