@@ -322,3 +322,12 @@ static inline guint64 rr_remb_bitrate(guint type, guint fbtype, GstBuffer *fci) 
   gst_buffer_unmap(fci, &map);
   return bitrate;
 }
+// A data channel on the connection (call before the offer, so it has its m=application): the
+// GstWebRTCDataChannel with a reference the caller owns (g_object_unref), or NULL. Ordered and reliable.
+static inline GObject *rr_webrtc_create_data_channel(GstElement *w, const char *label) {
+  GObject *channel = NULL;
+  g_signal_emit_by_name(w, "create-data-channel", label, NULL, &channel);
+  return channel;
+}
+// Sends a text message on an open data channel.
+static inline void rr_data_channel_send_string(GObject *channel, const char *text) { g_signal_emit_by_name(channel, "send-string", text); }

@@ -121,7 +121,8 @@ final class Encoder {
         c.pointee.rc_buffer_size = Int32(clamping: c.pointee.bit_rate)
     }
 
-    /// libopus at 48 kHz stereo in 20 ms packets (960 samples, interleaved float), for a live publication.
+    /// libopus at 48 kHz stereo in 20 ms packets (960 samples, interleaved float), constrained VBR, for a live
+    /// publication.
     static func opusLive(bitrateKbps: Int) throws(FFmpegError) -> Encoder {
         try Encoder(codecName: "libopus", label: "libopus", globalHeader: false) { (_, c) throws(FFmpegError) in
             c.pointee.sample_fmt = AV_SAMPLE_FMT_FLT
@@ -130,6 +131,8 @@ final class Encoder {
             try FFmpegError.check(av_channel_layout_copy(&c.pointee.ch_layout, &stereo), "av_channel_layout_copy")
             c.pointee.time_base = AVRational(num: 1, den: 48_000)
             c.pointee.bit_rate = Int64(bitrateKbps) * 1000
+            // Constrained VBR: near the bitrate packet by packet, as a receiver's jitter buffer and estimate expect.
+            try FFmpegError.check(av_opt_set(c.pointee.priv_data, "vbr", "constrained", 0), "av_opt_set(libopus vbr=constrained)")
         }
     }
 

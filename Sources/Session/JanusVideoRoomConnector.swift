@@ -110,6 +110,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
 
     public func announceRecording(_ recording: Bool) async {
         self.recording.store(recording, ordering: .relaxed)
+        sendRecordingState()
         guard let (session, handle) = joined.withLock({ $0 }) else { return }  // the join will say it
         do {
             // The state now, not the one asked for: announcements that overtake each other end up right.
@@ -118,6 +119,19 @@ public final class JanusVideoRoomConnector: SessionConnector {
             logger.warning("could not tell the session the room is recording", metadata: ["error": "\(error)"])
         }
     }
+
+    /// Tells the participants on the publication's data channel whether the room records, as a JSON text message:
+    /// `{"type":"recording","recording":true,"display":"Room 101"}`. Sent when it changes, when the channel opens
+    /// and every few seconds, so a participant who came later shows the indicator too.
+    private func sendRecordingState() {
+        guard let publisher = publication.withLock({ $0?.publisher }) else { return }
+        let message: [String: any Sendable] = ["type": "recording", "recording": recording.load(ordering: .relaxed), "display": settings.display]
+        guard let data = try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys]) else { return }
+        publisher.send(text: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Seconds between repeats of the recording state on the data channel.
+    static let recordingStateInterval = 2.0
 
     /// The name to show: the room's, saying so while it records.
     private var display: String {
@@ -162,6 +176,12 @@ public final class JanusVideoRoomConnector: SessionConnector {
                     while true {
                         try await Task.sleep(for: .seconds(2))
                         try await self.readReception()
+                    }
+                }
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: .seconds(Self.recordingStateInterval))
+                        self.sendRecordingState()
                     }
                 }
                 try await group.next()
@@ -251,7 +271,11 @@ public final class JanusVideoRoomConnector: SessionConnector {
                 let feed = FeedSlot()
                 let publisher = try WebRTCPublisher(iceAddresses: settings.iceAddresses,
                                                     keyframeWanted: { feed.current?.requestKeyframe() },
-                                                    estimate: { feed.current?.limitVideoBitrate($0) })
+                                                    estimate: { feed.current?.limitVideoBitrate($0) },
+                                                    channelOpened: { [weak self] in
+                                                        logger.info("the data channel to the session is open")
+                                                        self?.sendRecordingState()
+                                                    })
                 let offer = try await BlockingIO.run { try publisher.offer() }
                 logger.debug("the room's offer", metadata: ["sdp": "\(offer)"])
                 let kept = publication.withLock { current in

@@ -6,8 +6,9 @@ import Synchronization
 /// One sending WebRTC connection to the session server: the room's camera and microphone, already encoded by
 /// the agent's own encoders (H.264 constrained baseline, Opus), go in through `appsrc`, and GStreamer's
 /// `webrtcbin` is the transport only (RTP payloading, ICE, DTLS-SRTP, RTCP, retransmission on NACK). What the
-/// receivers feed back is passed on: a keyframe request (PLI, FIR) and the bandwidth estimate (REMB). The offer
-/// is whole (no trickle): it is read once ICE gathering is complete.
+/// receivers feed back is passed on: a keyframe request (PLI, FIR) and the bandwidth estimate (REMB). A data
+/// channel carries the room's messages to the participants (that it records). The offer is whole (no trickle): it
+/// is read once ICE gathering is complete.
 final class WebRTCPublisher: @unchecked Sendable {
     private let pipeline: UnsafeMutablePointer<GstElement>
     private let webrtc: UnsafeMutablePointer<GstElement>
@@ -18,6 +19,9 @@ final class WebRTCPublisher: @unchecked Sendable {
     private let stopped = Atomic(false)
     /// The RTP session whose feedback is watched for REMB, once negotiated (a reference held until the end).
     private let rtpSession = Mutex<SessionReference?>(nil)
+    /// The data channel the room's messages go on (a reference held until the end).
+    private let dataChannel = Mutex<SessionReference?>(nil)
+    private let channelOpened: @Sendable () -> Void
 
     private struct SessionReference: @unchecked Sendable { let pointer: UnsafeMutablePointer<GObject> }
 
@@ -36,7 +40,9 @@ final class WebRTCPublisher: @unchecked Sendable {
     ///   - iceAddresses: the local addresses ICE may use (empty: every interface).
     ///   - keyframeWanted: a receiver asked for a keyframe (called on a GStreamer thread; must not block).
     ///   - estimate: the receivers' bandwidth estimate in bits per second, as each REMB arrives.
-    init(iceAddresses: [String], keyframeWanted: @escaping @Sendable () -> Void, estimate: @escaping @Sendable (Int) -> Void) throws {
+    ///   - channelOpened: the data channel is open: messages can be sent (called on a GStreamer thread).
+    init(iceAddresses: [String], keyframeWanted: @escaping @Sendable () -> Void, estimate: @escaping @Sendable (Int) -> Void,
+         channelOpened: @escaping @Sendable () -> Void = {}) throws {
         try GStreamer.initialize()
         // h264parse puts the profile and level into the offer; config-interval=0 because the encoder already
         // puts SPS and PPS before every keyframe. Old frames are dropped, not queued, if the network stalls.
@@ -65,6 +71,7 @@ final class WebRTCPublisher: @unchecked Sendable {
         self.audio = audio
         self.keyframeWanted = keyframeWanted
         self.estimate = estimate
+        self.channelOpened = channelOpened
         for (pad, codec) in [("sink_0", Self.videoCodec(ssrc: videoSSRC)), ("sink_1", Self.audioCodec(ssrc: audioSSRC))] where rr_webrtc_sink_transceiver(webrtc, pad, "sendonly", codec) == 0 {
             throw JanusError("webrtcbin has no \(pad) to send on")
         }
@@ -78,11 +85,19 @@ final class WebRTCPublisher: @unchecked Sendable {
         guard gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
             throw JanusError("the WebRTC publishing pipeline did not start")
         }
+        // A data channel can be made once webrtcbin is past NULL, and before the offer (which then has it).
+        guard let channel = rr_webrtc_create_data_channel(webrtc, "roomrec") else { throw JanusError("webrtcbin made no data channel (is the sctp plugin there?)") }
+        dataChannel.withLock { $0 = SessionReference(pointer: channel) }
+        rr_connect_notify(channel, "notify::ready-state", { channel, _, me in
+            guard let channel, let me, rr_get_enum_nick(channel, "ready-state").map({ String(cString: $0) }) == "open" else { return }
+            Unmanaged<WebRTCPublisher>.fromOpaque(me).takeUnretainedValue().channelOpened()
+        }, Unmanaged.passUnretained(self).toOpaque(), nil)
     }
 
     deinit {
         stop()
         if let session = rtpSession.withLock({ $0 }) { g_object_unref(session.pointer) }
+        if let channel = dataChannel.withLock({ $0 }) { g_object_unref(channel.pointer) }
         for element in [webrtc, video, audio, pipeline] { gst_object_unref(UnsafeMutableRawPointer(element)) }
     }
 
@@ -139,6 +154,15 @@ final class WebRTCPublisher: @unchecked Sendable {
         }
     }
 
+    /// Sends a text message on the data channel; false if it is not open (yet).
+    @discardableResult
+    func send(text: String) -> Bool {
+        guard !stopped.load(ordering: .relaxed), let channel = dataChannel.withLock({ $0?.pointer }),
+              rr_get_enum_nick(channel, "ready-state").map({ String(cString: $0) }) == "open" else { return false }
+        rr_data_channel_send_string(channel, text)
+        return true
+    }
+
     /// `new`, `connecting`, `connected`, `disconnected`, `failed` or `closed`.
     var connectionState: String { rr_get_enum_nick(webrtc, "connection-state").map { String(cString: $0) } ?? "" }
 
@@ -147,6 +171,9 @@ final class WebRTCPublisher: @unchecked Sendable {
         guard !stopped.exchange(true, ordering: .relaxed) else { return }
         if let session = rtpSession.withLock({ $0 }) {
             g_signal_handlers_disconnect_matched(session.pointer, G_SIGNAL_MATCH_DATA, 0, 0, nil, nil, Unmanaged.passUnretained(self).toOpaque())
+        }
+        if let channel = dataChannel.withLock({ $0?.pointer }) {
+            g_signal_handlers_disconnect_matched(channel, G_SIGNAL_MATCH_DATA, 0, 0, nil, nil, Unmanaged.passUnretained(self).toOpaque())
         }
         gst_element_set_state(pipeline, GST_STATE_NULL)
     }

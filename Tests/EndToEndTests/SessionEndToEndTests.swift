@@ -165,8 +165,10 @@ final class SessionEndToEndTests: XCTestCase {
     func testTheRoomIsPublishedIntoTheSessionAndFollowsItsBandwidthEstimate() async throws {
         let (janus, daemon) = try await janusAndDaemon(session: #"display = "Room 101""#)
         _ = try await waitForStatus(daemon, "joining") { $0.session?.state == .joined }
+        let started = try await daemon.client.send("POST", "/v1/recordings", json: Data(#"{"title": "Hybrid seminar"}"#.utf8)).decode(Recording.self)
         // A remote student watches the room: the synthetic stage (a moving test pattern that flashes white once a
-        // second, a 440 Hz tone with a 1 kHz beep each second) must reach them, decoded by another WebRTC stack.
+        // second, a 440 Hz tone with a 1 kHz beep each second) must reach them, decoded by another WebRTC stack,
+        // with the room's word on its data channel that it records.
         let seen = try JanusWatcher.watch(janus: janus, display: "Room 101", seconds: 5, tones: [440, 1000])
         print("the watcher saw: \(seen)")
         XCTAssertEqual(seen.width, 1280, "the picture fits 1280x720: \(seen)")
@@ -177,6 +179,7 @@ final class SessionEndToEndTests: XCTestCase {
         XCTAssertGreaterThan(seen.audioSeconds, 4, "\(seen)")
         XCTAssertGreaterThan(seen.tones["440"] ?? 0, 100, "the room's tone: \(seen)")
         XCTAssertGreaterThan(seen.tones["1000"] ?? 0, 100, "the room's beeps: \(seen)")
+        XCTAssertEqual(seen.messages, [#"{"display":"Room 101","recording":true,"type":"recording"}"#], "\(seen)")
 
         // Janus's room has a 512 kbit/s cap, which it sends as REMB: the publication follows it.
         let status = try await waitForStatus(daemon, "the estimate") { $0.session?.publishing?.estimateKbps != nil }
@@ -190,6 +193,11 @@ final class SessionEndToEndTests: XCTestCase {
         print("the room published: \(String(describing: settled.session?.publishing))")
         let table = try ProcessRunner.run("\(DaemonProcess.binDirectory)/roomrecctl", ["status", "--socket", daemon.socketPath]).stdout
         XCTAssertTrue(table.contains("publishing 1280x720"), table)
+
+        // The stop is announced too.
+        _ = try await stopAndWait(started, daemon)
+        let after = try JanusWatcher.watch(janus: janus, display: "Room 101", seconds: 2.5, tones: [440])
+        XCTAssertEqual(after.messages, [#"{"display":"Room 101","recording":false,"type":"recording"}"#], "\(after)")
         _ = try await daemon.stop()
     }
 
@@ -214,6 +222,11 @@ final class SessionEndToEndTests: XCTestCase {
         XCTAssertNotNil(during.session?.lastError)
 
         try janus.start()
+        let restarted = Date()
+        try await waitFor("the room back on stage") { $0.session?.state == .joined }
+        let back = Date().timeIntervalSince(restarted)
+        print("back on stage \(String(format: "%.1f", back)) s after Janus was up again")
+        XCTAssertLessThan(back, 10, "the back-off brings the room back on stage within 10 s of the server")
         let second = try JanusPeer(janus: janus, display: "Student", color: "2090a0")
         try await second.waitFor("media-up")
         try await waitFor("the room and the student back") { $0.session?.state == .joined && $0.session?.participants.count == 1 }

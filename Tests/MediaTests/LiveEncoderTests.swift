@@ -76,6 +76,8 @@ final class LiveEncoderTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(packets.count, 48, "20 ms packets (the encoder holds back a few)")
         XCTAssertTrue(packets.allSatisfy { $0.kind == .audio && abs($0.duration - 0.02) < 1e-9 })
+        let kbps = Double(packets.reduce(0) { $0 + $1.data.count }) * 8 / (Double(packets.count) * 0.02) / 1000
+        XCTAssertEqual(kbps, 64, accuracy: 16, "near the bitrate asked")
         let decoder = try RemoteTrackDecoder(codec: "opus")
         var samples: [Float] = []
         for packet in packets {

@@ -4,7 +4,8 @@
 Subscribes to the publisher whose display name starts with --display, receives its video and audio for
 --duration seconds, and prints one JSON line {"peer": "report", ...} with what arrived:
   video_frames, width, height, luma_mean, luma_std (over the frames), bright_frames (mean luma > 180),
-  audio_seconds, and tone power at each --tones frequency relative to --reference-hz.
+  audio_seconds, tone power at each --tones frequency relative to --reference-hz, and the distinct text
+  messages that came on the publisher's data channel.
 Exit code 0 when media arrived, 2 when none did, 1 on a Janus error.
 
     janus_watcher.py --display "Room 101" --duration 6 --tones 440,1000 --reference-hz 2500
@@ -52,6 +53,7 @@ async def run(args):
     pc = None
     video = {"frames": 0, "sizes": set(), "means": [], "bright": 0}
     audio = []
+    messages = []
     rc = 0
     try:
         await j.attach()
@@ -97,12 +99,24 @@ async def run(args):
 
         frame_counting = asyncio.Event()
 
+        def listen(channel):
+            log("datachannel", label=channel.label)
+
+            @channel.on("message")
+            def _on_message(message):
+                if frame_counting.is_set() and isinstance(message, str) and message not in messages:
+                    messages.append(message)
+
+        pc.on("datachannel", listen)
+
         @pc.on("track")
         def _on_track(track):
             log("track", kind=track.kind)
             consumers.append(asyncio.create_task(consume_video(track) if track.kind == "video" else consume_audio(track)))
 
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type=offer["type"]))
+        # Janus relays the publisher's data only once the subscriber has a data channel open (as janus.js opens one).
+        listen(pc.createDataChannel("JanusDataChannel"))
         answer = await pc.createAnswer()
         await pc.setLocalDescription(answer)
         await j.message({"request": "start", "room": args.room},
@@ -126,6 +140,7 @@ async def run(args):
             "bright_frames": video["bright"],
             "audio_seconds": round(len(audio) / 48000, 2),
             "tones": tones,
+            "messages": messages,
         }
         log("report", **report)
         rc = 0 if video["frames"] and audio else 2
@@ -155,8 +170,12 @@ def main():
     p.add_argument("--tones", type=lambda s: [int(x) for x in s.split(",")], default=[440])
     p.add_argument("--reference-hz", type=float, default=2500.0, help="a frequency nobody sends")
     p.add_argument("--ice-addr", default="127.0.0.1")
+    p.add_argument("--debug", action="store_true", help="aiortc debug logging to stderr")
     args = p.parse_args()
     restrict_host_addresses(args.ice_addr)
+    if args.debug:
+        import logging
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
     rc = asyncio.new_event_loop().run_until_complete(run(args))
     sys.stdout.flush()
     os._exit(rc)

@@ -2,7 +2,7 @@ import Foundation
 
 /// A remote student watching the room, for the session tests: `Tests/Peers/janus_watcher.py`, a real WebRTC
 /// peer (aiortc) that subscribes to the room's publication in a ``JanusServer`` room, decodes what arrives for a
-/// few seconds and reports it.
+/// few seconds and reports it, with the messages that came on the room's data channel.
 public enum JanusWatcher {
     /// What the watcher received.
     public struct Report: Decodable, Sendable {
@@ -17,6 +17,8 @@ public enum JanusWatcher {
         public var audioSeconds: Double
         /// Power at each asked frequency over the power at one nobody sends.
         public var tones: [String: Double]
+        /// The distinct text messages that came on the room's data channel.
+        public var messages: [String]
     }
 
     /// Watches the publisher whose display name starts with `display` for `seconds` (after a second to settle).
