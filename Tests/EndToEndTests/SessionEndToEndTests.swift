@@ -125,40 +125,64 @@ final class SessionEndToEndTests: XCTestCase {
             XCTAssertNotNil(track.packetsLost, "the transport's numbers: \(track)")
             XCTAssertLessThan(track.lossPercent ?? 100, 5, "on loopback: \(track)")
         }
+        // The student leaves: where the recording is then, in its own time (seconds since its first frame).
+        let elapsed = { () async throws -> Double in
+            let status = try await client.send("GET", "/v1/status").decode(StatusReport.self)
+            return try XCTUnwrap(status.elapsedSeconds)
+        }
+        let beforeLeaving = try await elapsed()
+        student.leave()
+        let afterLeaving = try await elapsed()
+        try await Task.sleep(for: .seconds(2))
         let recording = try await stopAndWait(started, daemon)
         XCTAssertEqual(recording.status, .complete)
 
-        // Three tiles: the room, the teacher in orange, the student in teal.
-        let picture = try XCTUnwrap(DecodedPicture.frames([75], of: recording.path)[75])
-        var counts = (orange: 0, teal: 0)
-        for y in stride(from: 0, to: picture.height, by: 20) {
-            for x in stride(from: 0, to: picture.width, by: 20) {
-                if picture.matches(x, y, orange, tolerance: 30) { counts.orange += 1 }
-                if picture.matches(x, y, teal, tolerance: 30) { counts.teal += 1 }
+        // Three tiles while both are there: the room, the teacher in orange, the student in teal.
+        func tiles(at seconds: Double) throws -> (orange: Int, teal: Int) {
+            let index = Int(seconds * 30)
+            let picture = try XCTUnwrap(DecodedPicture.frames([index], of: recording.path)[index])
+            var counts = (orange: 0, teal: 0)
+            for y in stride(from: 0, to: picture.height, by: 20) {
+                for x in stride(from: 0, to: picture.width, by: 20) {
+                    if picture.matches(x, y, orange, tolerance: 30) { counts.orange += 1 }
+                    if picture.matches(x, y, teal, tolerance: 30) { counts.teal += 1 }
+                }
             }
+            return counts
         }
         // A tile of a three-source grid is about a quarter of the canvas: 1300 of the 5184 points looked at.
-        XCTAssertGreaterThan(counts.orange, 500, "the teacher's tile")
-        XCTAssertGreaterThan(counts.teal, 500, "the student's tile")
+        let both = try tiles(at: 2.5)
+        XCTAssertGreaterThan(both.orange, 500, "the teacher's tile")
+        XCTAssertGreaterThan(both.teal, 500, "the student's tile")
+        XCTAssertGreaterThan(try tiles(at: beforeLeaving - 0.2).teal, 500, "the student's tile until they leave")
+        // Within a second of leaving, the layout is the room and the teacher: the student's tile is gone.
+        let after = try tiles(at: afterLeaving + 1)
+        // (The room's test pattern has a few teal-like points of its own; a tile would be hundreds.)
+        XCTAssertLessThan(after.teal, 20, "the student's tile is gone within a second")
+        XCTAssertGreaterThan(after.orange, 1000, "the teacher's tile, larger in a two-source grid")
 
-        // Their voices are in the mix: the power at each one's tone stands far above a frequency nobody sends.
-        let audio = try ProcessRunner.runData("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-ss", "1.5", "-t", "2", "-i", recording.path,
-                                                                   "-vn", "-ac", "1", "-ar", "48000", "-f", "f32le", "-"])
-        let samples = audio.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-        func power(_ hz: Double) -> Double {
-            let coefficient = 2 * cos(2 * Double.pi * hz / 48_000)
-            var (previous, beforePrevious) = (0.0, 0.0)
-            for sample in samples {
-                let current = Double(sample) + coefficient * previous - beforePrevious
-                (beforePrevious, previous) = (previous, current)
+        // Their voices are in the mix while they are there: the power at each one's tone stands far above a
+        // frequency nobody sends; the student's is gone once they left.
+        func power(of tones: [Double], from start: Double, seconds: Double) throws -> [Double] {
+            let audio = try ProcessRunner.runData("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-ss", "\(start)", "-t", "\(seconds)", "-i", recording.path,
+                                                                       "-vn", "-ac", "1", "-ar", "48000", "-f", "f32le", "-"])
+            let samples = audio.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            return tones.map { hz in
+                let coefficient = 2 * cos(2 * Double.pi * hz / 48_000)
+                var (previous, beforePrevious) = (0.0, 0.0)
+                for sample in samples {
+                    (beforePrevious, previous) = (previous, Double(sample) + coefficient * previous - beforePrevious)
+                }
+                return previous * previous + beforePrevious * beforePrevious - coefficient * previous * beforePrevious
             }
-            return previous * previous + beforePrevious * beforePrevious - coefficient * previous * beforePrevious
         }
-        let silence = power(530)
-        XCTAssertGreaterThan(power(620), 100 * silence, "the teacher's voice (620 Hz)")
-        XCTAssertGreaterThan(power(780), 100 * silence, "the student's voice (780 Hz)")
+        let present = try power(of: [530, 620, 780], from: 1.5, seconds: 2)
+        XCTAssertGreaterThan(present[1], 100 * present[0], "the teacher's voice (620 Hz)")
+        XCTAssertGreaterThan(present[2], 100 * present[0], "the student's voice (780 Hz)")
+        let gone = try power(of: [530, 620, 780], from: afterLeaving + 0.5, seconds: 1)
+        XCTAssertGreaterThan(gone[1], 100 * gone[0], "the teacher's voice goes on")
+        XCTAssertLessThan(gone[2], 10 * gone[0], "the student's voice left with them")
         teacher.leave()
-        student.leave()
         _ = try await daemon.stop()
     }
 
