@@ -232,6 +232,15 @@ static inline gchar *rr_pad_caps_field(GstPad *pad, const char *field) {
   gst_caps_unref(caps);
   return copy;
 }
+// The media id (SDP a=mid) of the transceiver behind one of webrtcbin's pads (g_free it), or NULL.
+static inline gchar *rr_pad_mid(GstPad *pad) {
+  GObject *transceiver = (GObject *)rr_get_object(pad, "transceiver");
+  if (!transceiver) return NULL;
+  gchar *mid = NULL;
+  g_object_get(transceiver, "mid", &mid, NULL);
+  g_object_unref(transceiver);
+  return mid;
+}
 // Waits for a promise from a thread that is not webrtcbin's: TRUE when replied without an error.
 static inline gboolean rr_promise_wait_ok(GstPromise *p) {
   return gst_promise_wait(p) == GST_PROMISE_RESULT_REPLIED && rr_promise_error(p) == NULL;

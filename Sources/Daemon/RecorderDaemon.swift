@@ -221,7 +221,7 @@ public actor RecorderDaemon: ControlService {
         logger.notice("recording started", metadata: ["recording": "\(id)", "name": "\(recording.name)", "initiator": "\(initiator)"])
         notifier.status("Recording \"\(recording.name)\"")
         announceRecording(true)
-        for participant in session.participants { pipeline.addParticipant(participant.id, screen: participant.sharesScreen) }
+        for participant in session.participants { Self.putOnStage(participant, pipeline) }
         pipeline.setSpeaker(session.speaking?.id)
         remoteStage.attach(pipeline)
         return recording
@@ -450,16 +450,21 @@ public actor RecorderDaemon: ControlService {
         for change in changes {
             switch change {
             case .joined(let participant):
-                remoteStage.admit(participant.id)
-                active?.pipeline.addParticipant(participant.id, screen: participant.sharesScreen)
+                remoteStage.admit(participant)
+                if let pipeline = active?.pipeline { Self.putOnStage(participant, pipeline) }
                 logger.info("on stage", metadata: ["participant": "\(participant.id)", "role": "\(participant.role.rawValue)"])
                 eventHub.publish(.session, message: "\(participant.display) came on stage" + (participant.role == .host ? " (the host)" : ""))
             case .left(let participant):
                 active?.pipeline.removeParticipant(participant.id)
+                active?.pipeline.removeParticipant(participant.screenSourceID)
                 remoteStage.forget(participant.id)
                 logger.info("left the stage", metadata: ["participant": "\(participant.id)"])
                 if session.state == .joined { eventHub.publish(.session, message: "\(participant.display) left the stage") }
-            case .updated: active?.pipeline.setSpeaker(session.speaking?.id)
+            case .updated(let participant):
+                // A screen shared (or no longer) beside the camera comes on (or off) the stage.
+                remoteStage.admit(participant)
+                if let pipeline = active?.pipeline { Self.putOnStage(participant, pipeline) }
+                active?.pipeline.setSpeaker(session.speaking?.id)
             case .hostLeft:
                 hostLeftAt = (Date(), now)
                 active?.rules.hostLeft(at: now)
@@ -475,6 +480,17 @@ public actor RecorderDaemon: ControlService {
                 hostLeftAt = nil
                 active?.rules.hostReturned()
             }
+        }
+    }
+
+    /// A participant's place on the recording's stage: its tile (content when a screen is all it sends) and its
+    /// voice; a screen shared beside its camera as a content tile of its own, while it shares.
+    private static func putOnStage(_ participant: SessionParticipant, _ pipeline: RecordingPipeline) {
+        pipeline.addParticipant(participant.id, screen: participant.isScreenOnly)
+        if participant.sharedScreen != nil {
+            pipeline.addParticipant(participant.screenSourceID, screen: true, voice: false)
+        } else {
+            pipeline.removeParticipant(participant.screenSourceID)
         }
     }
 

@@ -92,10 +92,11 @@ final class RecordingPipeline: Sendable {
     func stop() { stopFlag.store(true, ordering: .relaxed) }
 
     /// A participant of the online session comes on stage: a tile (its picture, or the slate until the first one)
-    /// and a voice in the mix. Calling it again for one on stage changes nothing.
-    func addParticipant(_ id: String, screen: Bool = false) {
+    /// and a voice in the mix; a participant's shared screen is a content tile with no voice. Calling it again
+    /// for one on stage changes nothing.
+    func addParticipant(_ id: String, screen: Bool = false, voice: Bool = true) {
         stage.join(StageLayout.Source(id: id, kind: screen ? .screen : .participant, width: 1280, height: 720))
-        try? mixer.join(id)
+        if voice { try? mixer.join(id) }
     }
 
     /// Who speaks now, for the speaker layout (nil: nobody in the session does).

@@ -12,12 +12,16 @@ final class RemoteStage: @unchecked Sendable {
     /// The participants on stage: frames of anyone else (a reader thread finishing after its participant left)
     /// are dropped, so nothing of theirs comes back.
     private var present: Set<String> = []
+    /// For each participant sharing a screen beside its camera, the screen's track: its pictures go to the
+    /// participant's content tile.
+    private var screens: [String: String] = [:]
     private var pipeline: RecordingPipeline?
     private var failedCodecs: Set<String> = []
     private var tracks: [String: TrackCount] = [:]
-    /// For each participant and kind, the track that is shown or heard and when its last frame came. A
-    /// participant's further tracks of a kind (a second camera, a screen on the same connection) are counted but
-    /// not put on its tile, which would flicker between them; a track silent for a second hands over.
+    /// For each participant and kind (and for its shared screen), the track that is shown or heard and when its
+    /// last frame came. A participant's further tracks of a kind (a second camera; a screen its session does not
+    /// call one) are counted but not put on its tile, which would flicker between them; a track silent for a
+    /// second hands over.
     private var shown: [String: (track: String, last: MonotonicInstant)] = [:]
 
     /// What one track delivered: counted as frames arrive, its rate over windows of two seconds or more.
@@ -40,15 +44,19 @@ final class RemoteStage: @unchecked Sendable {
         lock.withLock { self.pipeline = pipeline }
     }
 
-    /// A participant came on stage: its frames are taken from now on.
-    func admit(_ participantID: String) {
-        lock.withLock { _ = present.insert(participantID) }
+    /// A participant came on stage, or changed what it sends: its frames are taken from now on.
+    func admit(_ participant: SessionParticipant) {
+        lock.withLock {
+            present.insert(participant.id)
+            screens[participant.id] = participant.sharedScreen?.id
+        }
     }
 
     /// A participant left: its decoders and counts go, and its frames are no longer taken.
     func forget(_ participantID: String) {
         lock.withLock {
             present.remove(participantID)
+            screens[participantID] = nil
             decoders = decoders.filter { !$0.key.hasPrefix("\(participantID)/") }
             tracks = tracks.filter { !$0.key.hasPrefix("\(participantID)/") }
             shown = shown.filter { !$0.key.hasPrefix("\(participantID)/") }
@@ -72,8 +80,12 @@ final class RemoteStage: @unchecked Sendable {
     func deliver(_ frame: RemoteMediaFrame) {
         let kindKey = "\(frame.participantID)/\(frame.kind.rawValue)"
         let key = "\(kindKey)/\(frame.track)"
-        let (decoder, pipeline): (LockedDecoder?, RecordingPipeline?) = lock.withLock {
-            guard present.contains(frame.participantID) else { return (nil, nil) }
+        let (decoder, pipeline, stageID): (LockedDecoder?, RecordingPipeline?, String) = lock.withLock {
+            guard present.contains(frame.participantID) else { return (nil, nil, "") }
+            // A screen shared beside the camera has a tile of its own, and its own choice of track.
+            let isScreen = frame.kind == .video && screens[frame.participantID] == frame.track
+            let stageID = isScreen ? "\(frame.participantID)#screen" : frame.participantID
+            let shownKey = isScreen ? "\(kindKey)/screen" : kindKey
             var count = tracks[kindKey] ?? TrackCount(participantID: frame.participantID, kind: frame.kind, codec: frame.codec,
                                                       last: frame.arrivedAt, windowStart: frame.arrivedAt)
             count.frames += 1
@@ -86,24 +98,24 @@ final class RemoteStage: @unchecked Sendable {
                 count.windowBytes = 0
             }
             tracks[kindKey] = count
-            if let current = shown[kindKey], current.track != frame.track, frame.arrivedAt.seconds(since: current.last) < 1 { return (nil, nil) }
-            shown[kindKey] = (frame.track, frame.arrivedAt)
-            if let decoder = decoders[key], decoder.decoder.codec == frame.codec { return (decoder, self.pipeline) }
-            guard !failedCodecs.contains(frame.codec) else { return (nil, nil) }
+            if let current = shown[shownKey], current.track != frame.track, frame.arrivedAt.seconds(since: current.last) < 1 { return (nil, nil, "") }
+            shown[shownKey] = (frame.track, frame.arrivedAt)
+            if let decoder = decoders[key], decoder.decoder.codec == frame.codec { return (decoder, self.pipeline, stageID) }
+            guard !failedCodecs.contains(frame.codec) else { return (nil, nil, "") }
             do {
                 let decoder = LockedDecoder(try RemoteTrackDecoder(codec: frame.codec))
                 decoders[key] = decoder
-                return (decoder, self.pipeline)
+                return (decoder, self.pipeline, stageID)
             } catch {
                 failedCodecs.insert(frame.codec)
                 logger.error("a participant's track cannot be decoded", metadata: ["codec": "\(frame.codec)", "error": "\(error)"])
-                return (nil, nil)
+                return (nil, nil, "")
             }
         }
         // One decoder per track, with a lock of its own: a track's old reader may still be finishing while a new
         // connection's starts.
         guard let decoder, let pictures = decoder.decode(frame.data, arrivedAt: frame.arrivedAt) else { return }
-        for picture in pictures { pipeline?.deliverParticipant(picture, from: frame.participantID, kind: frame.kind) }
+        for picture in pictures { pipeline?.deliverParticipant(picture, from: stageID, kind: frame.kind) }
     }
 
     /// A track's decoder, used by one thread at a time.

@@ -31,6 +31,22 @@ public struct SessionParticipant: Codable, Equatable, Sendable {
 
     /// Whether the participant shares a screen.
     public var sharesScreen: Bool { tracks.contains { $0.kind == .video && $0.isScreen } }
+
+    /// Whether every picture the participant sends is a screen (a connection that only shares a screen): its own
+    /// tile is then content.
+    public var isScreenOnly: Bool {
+        let pictures = tracks.filter { $0.kind == .video }
+        return !pictures.isEmpty && pictures.allSatisfy(\.isScreen)
+    }
+
+    /// A screen shared beside a camera on the same connection: it is content on a tile of its own
+    /// (``screenSourceID``), while the camera keeps the participant's tile.
+    public var sharedScreen: SessionTrack? {
+        isScreenOnly ? nil : tracks.first { $0.kind == .video && $0.isScreen }
+    }
+
+    /// The stage id of the participant's shared screen.
+    public var screenSourceID: String { "\(id)#screen" }
 }
 
 /// One medium a participant sends.

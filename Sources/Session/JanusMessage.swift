@@ -48,14 +48,27 @@ struct VideoRoomData: Decodable, Sendable {
     var leaving: JanusID?
     /// A participant a moderator removed (`"ok"` when it is us).
     var kicked: JanusID?
+    /// What a subscription receives, in `attached`: each of its media ids and the publisher's stream behind it.
+    var streams: [SubscribedStream]?
     /// Why, with `leaving`.
     var reason: String?
     var errorCode: Int?
     var error: String?
 
     enum CodingKeys: String, CodingKey {
-        case videoroom, room, id, publishers, unpublished, leaving, kicked, reason, error
+        case videoroom, room, id, publishers, unpublished, leaving, kicked, reason, error, streams
         case errorCode = "error_code"
+    }
+
+    /// One stream of a subscription: its media id on the subscriber's connection, and the publisher's.
+    struct SubscribedStream: Decodable, Sendable {
+        var mid: String?
+        var feedMid: String?
+
+        enum CodingKeys: String, CodingKey {
+            case mid
+            case feedMid = "feed_mid"
+        }
     }
 }
 

@@ -354,12 +354,18 @@ public final class JanusVideoRoomConnector: SessionConnector {
         }
         guard message.janus == "event", let offer = message.jsep, offer.type == "offer" else { return }
         let (client, settings, logger) = (self.client, self.settings, self.logger)
+        // Tracks are named as the publisher names them (its stream's mid), as the participant's tracks are.
+        var publisherMids: [String: String] = [:]
+        for stream in message.plugindata?.data.streams ?? [] {
+            if let mid = stream.mid, let feedMid = stream.feedMid { publisherMids[mid] = feedMid }
+        }
+        let names = publisherMids
         Task {
             do {
                 let participant = "\(feed)"
                 let receiver = try WebRTCReceiver(iceAddresses: settings.iceAddresses) { frame in
-                    media(RemoteMediaFrame(participantID: participant, track: "\(frame.track)", kind: frame.kind, codec: frame.codec,
-                                           data: frame.data, arrivedAt: frame.arrivedAt))
+                    media(RemoteMediaFrame(participantID: participant, track: names[frame.track] ?? frame.track, kind: frame.kind,
+                                           codec: frame.codec, data: frame.data, arrivedAt: frame.arrivedAt))
                 }
                 let kept = subscriptions.withLock { all in
                     guard all[feed]?.handle == handle else { return false }

@@ -11,8 +11,8 @@ import Synchronization
 final class WebRTCReceiver: @unchecked Sendable {
     /// An encoded frame as it arrived.
     struct Frame: Sendable {
-        /// Which of the connection's tracks it came on.
-        var track: Int
+        /// Which of the connection's tracks it came on: its media id (SDP `a=mid`), or its number if it has none.
+        var track: String
         var kind: SessionTrack.Kind
         /// `h264`, `vp8` or `opus`.
         var codec: String
@@ -152,7 +152,8 @@ final class WebRTCReceiver: @unchecked Sendable {
         }
         guard !branch.codec.isEmpty, let appsink = rr_bin_child(bin, "sink") else { return }
         let element = ElementReference(appsink)
-        let track = trackCount.add(1, ordering: .relaxed).newValue
+        let number = trackCount.add(1, ordering: .relaxed).newValue
+        let track = rr_pad_mid(pad).map { mid in defer { g_free(mid) }; return String(cString: mid) } ?? "\(number)"
         let reader = Thread { [self] in
             read(element.pointer, track: track, kind: branch.kind, codec: branch.codec)
             gst_object_unref(element.pointer)
@@ -161,7 +162,7 @@ final class WebRTCReceiver: @unchecked Sendable {
         reader.start()
     }
 
-    private func read(_ appsink: UnsafeMutablePointer<GstElement>, track: Int, kind: SessionTrack.Kind, codec: String) {
+    private func read(_ appsink: UnsafeMutablePointer<GstElement>, track: String, kind: SessionTrack.Kind, codec: String) {
         while !stopped.load(ordering: .relaxed) {
             guard let sample = gst_app_sink_try_pull_sample(rr_app_sink(appsink), 100 * 1_000_000) else {
                 if gst_app_sink_is_eos(rr_app_sink(appsink)) != 0 { return }

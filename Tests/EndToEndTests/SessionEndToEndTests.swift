@@ -225,6 +225,43 @@ final class SessionEndToEndTests: XCTestCase {
         _ = try await daemon.stop()
     }
 
+    func testAScreenSharedInTheSessionIsTheRecordingsContent() async throws {
+        let (janus, daemon) = try await janusAndDaemon(recording: #"layout = "auto""#)
+        let orange = (r: 0xd0, g: 0x70, b: 0x20)
+        let violet = (r: 0x70, g: 0x30, b: 0xc0)
+        // The teacher's camera, and their screen shared as janus.js shares one: a connection of its own whose
+        // picture is described as a screen.
+        let teacher = try JanusPeer(janus: janus, display: "Dr. Ada", color: "d07020", frequency: 620)
+        let screen = try JanusPeer(janus: janus, display: "Dr. Ada (screen)", color: "7030c0", frequency: 0, screen: true)
+        try await teacher.waitFor("media-up")
+        try await screen.waitFor("media-up")
+        let onStage = try await waitForStatus(daemon, "the teacher's screen") { $0.session?.participants.count == 2 }
+        XCTAssertEqual(onStage.session?.participants.filter(\.isScreenOnly).map(\.display), ["Dr. Ada (screen)"])
+
+        let started = try await daemon.client.send("POST", "/v1/recordings", json: Data(#"{"title": "Lecture"}"#.utf8)).decode(Recording.self)
+        try await Task.sleep(for: .seconds(3))
+        let status = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self)
+        XCTAssertEqual(status.pipeline?.layout, "content_beside", "auto: content first")
+        let recording = try await stopAndWait(started, daemon)
+        XCTAssertEqual(recording.status, .complete)
+
+        // The screen is the large content tile; the teacher's camera and the room are beside it.
+        let picture = try XCTUnwrap(DecodedPicture.frames([75], of: recording.path)[75])
+        var counts = (orange: 0, violet: 0)
+        for y in stride(from: 0, to: picture.height, by: 20) {
+            for x in stride(from: 0, to: picture.width, by: 20) {
+                if picture.matches(x, y, orange, tolerance: 30) { counts.orange += 1 }
+                if picture.matches(x, y, violet, tolerance: 30) { counts.violet += 1 }
+            }
+        }
+        XCTAssertGreaterThan(counts.violet, 2000, "the shared screen is content, most of the canvas (of 5184 points): \(counts)")
+        XCTAssertGreaterThan(counts.orange, 50, "the teacher's camera still has its tile: \(counts)")
+        XCTAssertLessThan(counts.orange, counts.violet / 3, "the camera's tile is the smaller one: \(counts)")
+        teacher.leave()
+        screen.leave()
+        _ = try await daemon.stop()
+    }
+
     func testASessionOutageNeitherStopsNorSplitsTheRecording() async throws {
         let (janus, daemon) = try await janusAndDaemon()
         let client = daemon.client

@@ -2,7 +2,8 @@
 """Synthetic Janus VideoRoom publisher (aiortc) for local tests.
 
 Joins a VideoRoom over the Janus HTTP (REST + long-poll) API as a publisher and
-publishes a solid-colour video track and a sine-tone audio track.
+publishes a solid-colour video track (with --screen, described to Janus as a
+shared screen) and a sine-tone audio track.
 
     janus_peer.py --display "Room 101" --color red --freq 440 --duration 20
 
@@ -290,11 +291,15 @@ async def run(args):
                 ice_failed.set()
 
         pc.addTrack(ToneTrack(args.freq, args.amplitude, args.tone_on, args.tone_off))
-        pc.addTrack(SolidColourTrack(args.color, args.width, args.height, args.fps))
+        picture = pc.addTrack(SolidColourTrack(args.color, args.width, args.height, args.fps))
         offer = await pc.createOffer()
         await pc.setLocalDescription(offer)  # aiortc gathers all candidates here (no trickle)
         t_offer = time.monotonic()
         pub = {"request": "publish", "audio": True, "video": True}
+        if args.screen:
+            # Janus 1.x: what each stream is, as a screen-sharing client says it.
+            mid = next(t.mid for t in pc.getTransceivers() if t.sender is picture)
+            pub["descriptions"] = [{"mid": mid, "description": "screen"}]
         if args.bitrate:
             pub["bitrate"] = args.bitrate
         data, jsep = await j.message(pub, jsep={"type": pc.localDescription.type,
@@ -352,6 +357,7 @@ def main():
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--height", type=int, default=360)
     p.add_argument("--fps", type=float, default=15)
+    p.add_argument("--screen", action="store_true", help="describe the picture to Janus as a shared screen")
     p.add_argument("--freq", type=float, default=440.0, help="tone Hz (0 = silence)")
     p.add_argument("--amplitude", type=float, default=0.5)
     p.add_argument("--tone-on", type=float, default=0.0, help="seconds on (with --tone-off)")

@@ -10,12 +10,14 @@ public final class JanusPeer: @unchecked Sendable {
     private let lines = Mutex<[String]>([])
 
     /// Joins room `room` as `display`; leaves by itself after `duration` seconds (0: when ``leave()`` is called).
+    /// `screen`: the picture is described to Janus as a shared screen (a screen-sharing connection).
     public init(janus: JanusServer, room: Int = 1234, pin: String? = nil, display: String, color: String = "red",
-                frequency: Int = 440, duration: Double = 0) throws {
+                frequency: Int = 440, screen: Bool = false, duration: Double = 0) throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Peers/janus_peer.py").standardized.path
         process.executableURL = URL(fileURLWithPath: "\(MotoServer.venv)/bin/python")
         process.arguments = [script, "--url", janus.url.absoluteString, "--room", "\(room)", "--display", display, "--color", color,
                              "--freq", "\(frequency)", "--duration", "\(duration)"] + (pin.map { ["--pin", $0] } ?? [])
+            + (screen ? ["--screen", "--width", "1280", "--height", "720", "--fps", "5"] : [])
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
