@@ -11,7 +11,7 @@ import Synchronization
 /// (`origin + n / fps`). Like a camera with a ring of eight buffers, it rides out a short stall; a frame more than
 /// eight frame intervals late is dropped, as the camera would drop it, so a slow encoder never stretches the
 /// timeline.
-public final class SyntheticStageSource {
+public final class SyntheticStageSource: Sendable {
     /// What the synthetic stage looks and sounds like.
     public struct Settings: Sendable {
         public var width = 1920
@@ -31,8 +31,10 @@ public final class SyntheticStageSource {
     }
 
     public let settings: Settings
-    /// Video frames dropped because they were due more than ``bufferedFrames`` intervals ago.
-    public private(set) var droppedVideoFrames = 0
+    /// Video frames dropped because they were due more than ``bufferedFrames`` intervals ago (read from any
+    /// thread while it runs).
+    public var droppedVideoFrames: Int { dropped.load(ordering: .relaxed) }
+    private let dropped = Atomic(0)
     /// How many frames late a frame may be before it is dropped (a UVC camera's usual buffer ring).
     public static let bufferedFrames = 8
 
@@ -66,7 +68,7 @@ public final class SyntheticStageSource {
             if settings.withVideo && (videoDue <= audioDue || !settings.withAudio) {
                 let frame = try pictures.nextFrame(capturedAt: videoDue)
                 if MonotonicInstant.now().seconds(since: videoDue) > Double(Self.bufferedFrames) * frameInterval {
-                    droppedVideoFrames += 1
+                    dropped.add(1, ordering: .relaxed)
                 } else {
                     try sink.consume(video: frame)
                 }

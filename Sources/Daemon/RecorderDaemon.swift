@@ -332,17 +332,19 @@ public actor RecorderDaemon: ControlService {
         if inventory == nil || MonotonicInstant.now().seconds(since: inventory!.read) > 5 {
             inventory = (MonotonicInstant.now(), DeviceInventory.cameras() + DeviceInventory.microphones())
         }
+        // The room's own devices are in use while it records or publishes into its session.
+        let inUse = active != nil || roomPublisher?.status != nil
         return [
             {
                 switch config.capture.camera {
-                case .synthetic: DeviceInfo(kind: "camera", id: "synthetic", name: "Synthetic stage (1920×1080, 30 fps)", inUse: active != nil)
-                case .v4l2(let path): DeviceInfo(kind: "camera", id: path, name: "V4L2 camera \(path) (configured)", inUse: active != nil)
+                case .synthetic: DeviceInfo(kind: "camera", id: "synthetic", name: "Synthetic stage (1920×1080, 30 fps)", inUse: inUse)
+                case .v4l2(let path): DeviceInfo(kind: "camera", id: path, name: "V4L2 camera \(path) (configured)", inUse: inUse)
                 }
             }(),
             {
                 switch config.capture.microphone {
-                case .synthetic: DeviceInfo(kind: "microphone", id: "synthetic", name: "Synthetic tone (48 kHz stereo)", inUse: active != nil)
-                case .alsa(let name): DeviceInfo(kind: "microphone", id: name, name: "ALSA capture \(name) (configured)", inUse: active != nil)
+                case .synthetic: DeviceInfo(kind: "microphone", id: "synthetic", name: "Synthetic tone (48 kHz stereo)", inUse: inUse)
+                case .alsa(let name): DeviceInfo(kind: "microphone", id: name, name: "ALSA capture \(name) (configured)", inUse: inUse)
                 }
             }(),
         ] + inventory!.devices

@@ -45,7 +45,8 @@ final class RoomSources: Sendable {
     /// The synthetic stage's frames fall on this grid (`gridOrigin + n/30`), whenever it is started, so a
     /// recording can put its output instants on the same grid.
     private let gridOrigin = MonotonicInstant.now()
-    private let lateFrames = Atomic(0)
+    /// Synthetic pictures dropped by the stages that ran before, and the one running now.
+    private let late = Mutex<(before: Int, running: SyntheticStageSource?)>((0, nil))
 
     private struct State {
         var consumers: [Int: Consumer] = [:]
@@ -75,7 +76,7 @@ final class RoomSources: Sendable {
     var nominalSize: (width: Int, height: Int) { (SyntheticStageSource.Settings().width, SyntheticStageSource.Settings().height) }
 
     /// Synthetic pictures dropped so far because they were due too long ago (the machine was too busy).
-    var framesLate: Int { lateFrames.load(ordering: .relaxed) }
+    var framesLate: Int { late.withLock { $0.before + ($0.running?.droppedVideoFrames ?? 0) } }
 
     /// The first instant on the synthetic stage's frame grid at or after `instant`.
     func gridInstant(atOrAfter instant: MonotonicInstant) -> MonotonicInstant {
@@ -133,7 +134,10 @@ final class RoomSources: Sendable {
         }
         let (synthetic, report) = (settings, self.report)
         let (microphoneSource, cameraSource) = (microphone, camera)
+        // The starter counts as one of the run's threads, so a run after this one waits for it too.
+        run.threads.enter()
         let starter = Thread { [self] in
+            defer { run.threads.leave() }
             for old in previous where old.threads.wait(timeout: .now() + 5) == .timedOut {
                 report("the room's sources did not stop within 5 s; starting them again anyway", true)
             }
@@ -141,13 +145,14 @@ final class RoomSources: Sendable {
             if synthetic.withVideo || synthetic.withAudio {
                 Self.start("synthetic", in: run) { [self] in
                     let source = SyntheticStageSource(settings: synthetic)
+                    late.withLock { $0.running = source }
+                    defer { late.withLock { $0 = ($0.before + source.droppedVideoFrames, nil) } }
                     do {
                         try source.run(into: SourceSink(room: self), origin: gridInstant(atOrAfter: .now()),
                                        audioFrameSize: Self.syntheticAudioFrames, stop: run.stop)
                     } catch {
                         report("the synthetic stage failed: \(error)", true)
                     }
-                    lateFrames.add(source.droppedVideoFrames, ordering: .relaxed)
                 }
             }
             if let microphone = microphoneSource {

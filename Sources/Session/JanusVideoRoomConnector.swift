@@ -157,7 +157,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
             joined.withLock { $0 = nil }
             publishers.withLock { $0 = [] }
             receptions.withLock { $0 = [] }
-            publication.withLock { let current = $0; $0 = nil; return current }?.stop()
+            endPublication()
             // The session is gone, and with it every subscription.
             for subscription in subscriptions.withLock({ let all = $0; $0 = [:]; return all }).values { subscription.receiver?.stop() }
         }
@@ -222,7 +222,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
                         // A refused publication is not the end of the session: the room still watches and records.
                         if let pending = publication.withLock({ $0 }), !pending.feed.isSet {
                             logger.warning("Janus refused the room's publication", metadata: ["error": "\(reason)"])
-                            publication.withLock { let current = $0; $0 = nil; return current }?.stop()
+                            endPublication()
                             continue
                         }
                         throw JanusError("VideoRoom: \(reason) (error \(data.errorCode ?? 0))")
@@ -262,7 +262,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
     /// Publishes the room's camera and microphone on the publisher handle (after `delay` seconds): a new
     /// ``WebRTCPublisher`` makes the offer, and Janus's answer comes as an event (``accept(_:from:)``).
     private func publish(_ local: any RoomMediaSource, session: UInt64, handle: UInt64, after delay: Double = 0) {
-        publication.withLock { let current = $0; $0 = nil; return current }?.stop()
+        endPublication()
         let (client, settings, logger) = (self.client, self.settings, self.logger)
         Task {
             do {
@@ -290,6 +290,11 @@ public final class JanusVideoRoomConnector: SessionConnector {
                 logger.warning("could not publish the room's camera and microphone", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    /// Stops what the room sends (its encode and its connection), if anything.
+    private func endPublication() {
+        publication.withLock { current in defer { current = nil }; return current }?.stop()
     }
 
     /// Janus's answer to the room's offer: the connection is set up, and the encoders start feeding it.
