@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Session benchmark: a release roomrecd in a Janus VideoRoom (a real Janus on 127.0.0.1) with two remote
 # publishers sending 1280x720 30 fps (aiortc peers), publishing the room and recording the stage for SECONDS
-# (default 60); then, in the same run, the same daemon recording the room alone for as long (the reference).
-# Prints the real-time factor, dropped frames and CPU seconds per recorded minute of both, and their ratio: the
-# cost of the session. Needs `make deps test-peers` (janus, GStreamer, the test venv).
+# (default 60); then on stage as long without recording; then, in the same run, the same daemon recording the
+# room alone for as long (the reference). Prints the real-time factor, dropped frames and CPU seconds per recorded
+# minute in the session and alone, and their ratio, and the CPU of being on stage without recording.
+# Needs `make deps test-peers` (janus, GStreamer, the test venv).
 #   usage: bench/session.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
