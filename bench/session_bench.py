@@ -32,6 +32,14 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def rss_mib(pid, field="VmRSS"):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
 def accepts(port):
     with socket.socket() as s:
         s.settimeout(0.2)
@@ -129,12 +137,13 @@ log_level = "notice"
             return {"cpu_per_minute": (cpu_seconds(daemon.pid) - cpu_before) / (time.time() - started) * 60, "session": report.get("session")}
         status, _ = api("/v1/recordings", "POST", b'{"title": "Session bench"}')
         assert status == 201, status
-        factors = []
+        factors, rss = [], []
         report = {}
         while time.time() - started < seconds:
             time.sleep(min(5, seconds / 6))
             report = api("/v1/status")[1]
             factors.append((report.get("pipeline") or {}).get("realTimeFactor", 0))
+            rss.append(rss_mib(daemon.pid))
         dropped = (report.get("pipeline") or {}).get("framesDropped", {})
         api("/v1/recordings/current/stop", "POST")
         while api("/v1/status")[1]["state"] != "idle":
@@ -144,12 +153,13 @@ log_level = "notice"
             time.sleep(0.05)
             recorded = api("/v1/recordings?maxItems=1")[1]["recordings"][0]
         cpu = cpu_seconds(daemon.pid) - cpu_before
+        peak = rss_mib(daemon.pid, "VmHWM")
     finally:
         daemon.terminate()
         daemon.wait()
     minutes = recorded["duration"] / 60
     return {"cpu_per_minute": cpu / minutes, "seconds": recorded["duration"], "lowest_factor": min(factors), "dropped": dropped,
-            "session": report.get("session"), "frames": (report.get("pipeline") or {}).get("framesEncoded", 0)}
+            "session": report.get("session"), "frames": (report.get("pipeline") or {}).get("framesEncoded", 0), "rss": rss, "peak": peak}
 
 
 shutil.rmtree(out, ignore_errors=True)
@@ -183,6 +193,8 @@ print(f"on stage without recording (publishing and receiving only): {on_stage['c
 print(f"real-time factor in the session: CPU available over CPU used {cores * 60 / session['cpu_per_minute']:.2f} on {cores} cores "
       f"(the peers and Janus share them); the output loop's own, lowest: {session['lowest_factor']:.2f} (alone {alone['lowest_factor']:.2f})")
 print(f"frames dropped: in the session {session['dropped'] or 'none'}, alone {alone['dropped'] or 'none'}")
+print(f"RSS MiB while recording in the session: first {session['rss'][0]}, last {session['rss'][-1]}, lowest {min(session['rss'])}, "
+      f"highest {max(session['rss'])} over {len(session['rss'])} samples, peak {session['peak']}; alone: peak {alone['peak']}")
 s = session["session"] or {}
 p = s.get("publishing") or {}
 print(f"published: {p.get('resolution')} video {p.get('videoKbps')} kbps (target {p.get('videoTargetKbps')}, estimate {p.get('estimateKbps')}), "

@@ -98,6 +98,8 @@ public actor RecorderDaemon: ControlService {
     private var session = SessionRoster()
     /// When the host left, while they are away.
     private var hostLeftAt: (date: Date, instant: MonotonicInstant)?
+    /// Whether the session's start is to start a recording now (`[session] auto_record`).
+    private var autoRecord = SessionAutoRecord()
     /// Whether the current outage of the session was announced (once per outage, not per attempt).
     private var sessionOutageReported = false
     /// The participants' media, decoded, on its way to the recording in progress.
@@ -481,6 +483,18 @@ public actor RecorderDaemon: ControlService {
                 }
                 hostLeftAt = nil
                 active?.rules.hostReturned()
+            }
+        }
+        if config.session.autoRecord, autoRecord.shouldStart(hostPresent: session.hostPresent, recording: active != nil), !shuttingDown {
+            logger.notice("the session started: recording it", metadata: ["room": "\(config.session.room)"])
+            eventHub.publish(.session, message: "the session started (its host is on stage); recording it")
+            Task {
+                do {
+                    _ = try await startRecording(StartRecordingRequest(), initiator: "session")
+                } catch {
+                    logger.error("the session started but the recording could not", metadata: ["error": "\(error)"])
+                    eventHub.publish(.warning, message: "the session started but the recording could not: \(error)")
+                }
             }
         }
     }

@@ -180,6 +180,8 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         public var publishVideoKbps = 1500
         /// The published microphone's Opus bitrate, in kbit/s.
         public var publishAudioKbps = 64
+        /// Whether the session's start (its host coming on stage, see `hosts`) starts a recording.
+        public var autoRecord = false
     }
 
     public struct Daemon: Equatable, Sendable {
@@ -390,6 +392,10 @@ extension RoomRecorderConfig {
         }
         session.publishVideoKbps = try section.integer("publish_video_kbps", default: session.publishVideoKbps, range: 100...8000)
         session.publishAudioKbps = try section.integer("publish_audio_kbps", default: session.publishAudioKbps, range: 16...256)
+        session.autoRecord = try section.boolean("auto_record", default: session.autoRecord)
+        if session.autoRecord && session.hosts.isEmpty {
+            throw section.error("auto_record", "auto_record = true needs the session's host in hosts = [\"…\"]: the session starts when its host comes on stage")
+        }
         if session.connector != .none {
             guard session.url != nil else { throw section.error("url", "connector = \"\(session.connector.rawValue)\" needs the server's url") }
             guard session.room != 0 else { throw section.error("room", "connector = \"\(session.connector.rawValue)\" needs the room to join") }

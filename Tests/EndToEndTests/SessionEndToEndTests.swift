@@ -95,6 +95,46 @@ final class SessionEndToEndTests: XCTestCase {
         XCTAssertEqual(exit, 0, daemon.log())
     }
 
+    func testTheSessionsStartRecordsOncePerStart() async throws {
+        let (janus, daemon) = try await janusAndDaemon(recording: #"host_leave_grace = "2s""#, session: """
+            hosts = ["Dr. Ada"]
+            auto_record = true
+            """)
+        let client = daemon.client
+        _ = try await waitForStatus(daemon, "joining") { $0.session?.state == .joined }
+        let idle = try await client.send("GET", "/v1/status").decode(StatusReport.self)
+        XCTAssertNil(idle.current, "joined, but the session has not started: no host yet")
+
+        // The host comes: the session starts, and with it a recording.
+        let teacher = try JanusPeer(janus: janus, display: "Dr. Ada", color: "d07020")
+        let first = try await waitForStatus(daemon, "the session's recording") { $0.current?.status == .active }
+        XCTAssertEqual(first.current?.initiator, "session")
+        // The host leaves: the recording ends after the grace, as a session's recording does.
+        try await teacher.waitFor("media-up")
+        try await Task.sleep(for: .seconds(1))
+        teacher.leave()
+        let ended = try await waitForStatus(daemon, "the end after the grace") { $0.current == nil }
+        XCTAssertNil(ended.current)
+        let afterFirst = try await client.send("GET", "/v1/recordings").decode(RecordingList.self).recordings
+        XCTAssertEqual(afterFirst.map(\.status), [.complete], "\(afterFirst)")
+
+        // The host comes back: a new start, a new recording; stopped by hand, it is not started again while the
+        // host stays.
+        let back = try JanusPeer(janus: janus, display: "Dr. Ada", color: "d07020")
+        let second = try await waitForStatus(daemon, "the second start") { $0.current?.status == .active }
+        let secondID = try XCTUnwrap(second.current?.recordingId)
+        XCTAssertNotEqual(secondID, afterFirst.first?.recordingId)
+        _ = try await stopAndWait(try XCTUnwrap(second.current), daemon)
+        try await back.waitFor("media-up")
+        try await Task.sleep(for: .seconds(2))
+        let stillStopped = try await client.send("GET", "/v1/status").decode(StatusReport.self)
+        XCTAssertNil(stillStopped.current, "a recording stopped by hand stays stopped while the host stays")
+        let all = try await client.send("GET", "/v1/recordings").decode(RecordingList.self).recordings
+        XCTAssertEqual(all.count, 2, "\(all)")
+        back.leave()
+        _ = try await daemon.stop()
+    }
+
     func testTheParticipantsSendingIsRecordedInTheirTiles() async throws {
         let (janus, daemon) = try await janusAndDaemon(recording: #"layout = "grid""#, session: #"hosts = ["Dr. Ada"]"#)
         let client = daemon.client

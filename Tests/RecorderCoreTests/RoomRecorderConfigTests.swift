@@ -182,7 +182,10 @@ final class RoomRecorderConfigTests: XCTestCase {
                                                   file: "x")
         XCTAssertFalse(config.session.publish)
         XCTAssertEqual([config.session.publishWidth, config.session.publishHeight, config.session.publishVideoKbps], [960, 540, 800])
+        XCTAssertTrue(try RoomRecorderConfig.parse("[session]\nhosts = [\"Dr. Ada\"]\nauto_record = true", file: "x").session.autoRecord)
+        XCTAssertFalse(try RoomRecorderConfig.parse("", file: "x").session.autoRecord, "recording by the session's start is asked for")
         for (text, key) in [("publish_width = 1281", "publish_width"), ("publish_height = 4000", "publish_height"),
+                            ("auto_record = true", "auto_record"),
                             ("publish_video_kbps = 20", "publish_video_kbps"), ("publish = \"yes\"", "publish")] {
             XCTAssertThrowsError(try RoomRecorderConfig.parse("[session]\n\(text)", file: "room.toml"), text) { error in
                 XCTAssertTrue("\(error)".hasPrefix("room.toml:2: session.\(key):"), "the file, the line and the key: \(error)")
