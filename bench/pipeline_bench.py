@@ -6,7 +6,6 @@ seconds per recorded minute for both and their ratio, roomrecd's real-time facto
 
 usage: pipeline_bench.py BIN_DIR OUT_DIR SECONDS PRESET ("auto": only let the daemon calibrate libx264, then stop)
 """
-import json
 import os
 import resource
 import subprocess
@@ -14,66 +13,18 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from control_bench import request  # noqa: E402
+from daemon_bench import cpu_seconds, kib, start_daemon  # noqa: E402
 
 bin_dir, out, seconds, preset = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-TICK = os.sysconf("SC_CLK_TCK")
 # libx264's lookahead per preset; roomrecd bounds it at 10 frames, and so does the reference.
 LOOKAHEAD = {"ultrafast": 0, "superfast": 0, "veryfast": 10, "faster": 20, "fast": 30, "medium": 40}
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def kib(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def api(path, method="GET", body=b""):
-    status, data = request(path, method, os.path.join(out, "control.sock"), body)
-    return status, json.loads(data) if data else None
 
 
 # roomrecd
 subprocess.run(["rm", "-rf", out], check=True)
 os.makedirs(out)
-config = os.path.join(out, "roomrec.toml")
-with open(config, "w") as f:
-    f.write(f"""[room]
-id = "bench"
-title = "Bench"
-[recording]
-output_dir = "{out}/recordings"
-video_preset = "{preset}"
-encoder = "software"
-[library]
-path = "{out}/library"
-[control]
-socket = "{out}/control.sock"
-[daemon]
-state_dir = "{out}/state"
-log_level = "notice"
-""")
-log = open(os.path.join(out, "roomrecd.log"), "w")
-daemon = subprocess.Popen([os.path.join(bin_dir, "roomrecd"), "--config", config], stdout=log, stderr=log)
+daemon, api, body = start_daemon(bin_dir, out, preset)
 try:
-    for _ in range(200):
-        if os.path.exists(os.path.join(out, "control.sock")):
-            break
-        time.sleep(0.05)
-    time.sleep(1)
-    for _ in range(600):  # the encoder probe (and a calibration for "auto") runs after READY
-        status, body = api("/v1/status")
-        if "still being tried" not in (body["encoder"].get("reason") or ""):
-            break
-        time.sleep(0.1)
     encoder = body["encoder"]["video"]
     if preset == "auto":
         # Only the daemon's calibration was wanted (kept in its state directory).

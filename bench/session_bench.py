@@ -7,7 +7,6 @@ being on stage, the real-time factor and dropped frames, and what was published 
 
 usage: session_bench.py BIN_DIR OUT_DIR SECONDS PRESET
 """
-import json
 import os
 import random
 import shutil
@@ -17,27 +16,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from control_bench import request  # noqa: E402
+from daemon_bench import cpu_seconds, kib, start_daemon  # noqa: E402
 
 bin_dir, out, seconds, preset = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 peers = os.path.join(root, "Tests", "Peers")
 venv_python = os.path.join(os.environ.get("ROOMREC_TEST_VENV", os.path.join(root, "out", "test-venv")), "bin", "python")
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def rss_mib(pid, field="VmRSS"):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) // 1024
-    return 0
 
 
 def accepts(port):
@@ -76,7 +60,6 @@ def start_janus(folder):
 def run_daemon(name, session_url, with_peers, record=True):
     folder = os.path.join(out, name)
     os.makedirs(folder)
-    sock = os.path.join(folder, "control.sock")
     session = f"""[session]
 connector = "janus"
 url = "{session_url}"
@@ -84,42 +67,8 @@ room = 1234
 display = "Room 101"
 ice_addresses = ["127.0.0.1"]
 """ if session_url else ""
-    config = os.path.join(folder, "roomrec.toml")
-    with open(config, "w") as f:
-        f.write(f"""[room]
-id = "bench"
-title = "Bench"
-[recording]
-output_dir = "{folder}/recordings"
-video_preset = "{preset}"
-encoder = "software"
-layout = "grid"
-[library]
-path = "{folder}/library"
-[control]
-socket = "{sock}"
-[daemon]
-state_dir = "{folder}/state"
-log_level = "notice"
-{session}""")
-
-    def api(path, method="GET", body=b""):
-        status, data = request(path, method, sock, body)
-        return status, json.loads(data) if data else None
-
-    log = open(os.path.join(folder, "roomrecd.log"), "w")
-    daemon = subprocess.Popen([os.path.join(bin_dir, "roomrecd"), "--config", config], stdout=log, stderr=log)
+    daemon, api, _ = start_daemon(bin_dir, folder, preset, recording='layout = "grid"', sections=session)
     try:
-        for _ in range(200):
-            if os.path.exists(sock):
-                break
-            time.sleep(0.05)
-        time.sleep(1)
-        for _ in range(600):
-            body = api("/v1/status")[1]
-            if "still being tried" not in (body["encoder"].get("reason") or ""):
-                break
-            time.sleep(0.1)
         if session_url:
             for _ in range(300):
                 s = api("/v1/status")[1].get("session") or {}
@@ -143,7 +92,7 @@ log_level = "notice"
             time.sleep(min(5, seconds / 6))
             report = api("/v1/status")[1]
             factors.append((report.get("pipeline") or {}).get("realTimeFactor", 0))
-            rss.append(rss_mib(daemon.pid))
+            rss.append(kib(daemon.pid, "VmRSS") // 1024)
         dropped = (report.get("pipeline") or {}).get("framesDropped", {})
         api("/v1/recordings/current/stop", "POST")
         while api("/v1/status")[1]["state"] != "idle":
@@ -153,7 +102,7 @@ log_level = "notice"
             time.sleep(0.05)
             recorded = api("/v1/recordings?maxItems=1")[1]["recordings"][0]
         cpu = cpu_seconds(daemon.pid) - cpu_before
-        peak = rss_mib(daemon.pid, "VmHWM")
+        peak = kib(daemon.pid, "VmHWM") // 1024
     finally:
         daemon.terminate()
         daemon.wait()

@@ -112,20 +112,7 @@ final class RecordingPipeline: Sendable {
     func deliverParticipant(_ frame: MediaFrame, from id: String, kind: SessionTrack.Kind) {
         switch kind {
         case .video: stage.deliver(frame, from: id)
-        case .audio: _ = mix(frame, from: id)
-        }
-    }
-
-    /// Hands samples to the mixer. A block it cannot take is dropped and the source's converter starts afresh;
-    /// the error is returned, for the source to report.
-    private func mix(_ frame: MediaFrame, from id: String) -> Error? {
-        do {
-            try mixer.deliver(frame, from: id)
-            return nil
-        } catch {
-            mixer.leave(id)
-            try? mixer.join(id)
-            return error
+        case .audio: mixer.deliverOrRestart(frame, from: id)
         }
     }
 
@@ -142,8 +129,8 @@ final class RecordingPipeline: Sendable {
         let lateBefore = sources.framesLate
         let attachment = sources.attach(RoomSources.Consumer(
             picture: { [stage] in stage.deliver($0, from: Self.roomCamera) },
-            sound: { [self, report] period in
-                if let error = mix(period, from: Self.roomMicrophone) {
+            sound: { [mixer, report] period in
+                if let error = mixer.deliverOrRestart(period, from: Self.roomMicrophone) {
                     if !microphoneFailing.exchange(true, ordering: .relaxed) {
                         report("the room's sound: a period could not be mixed (\(error)); its converter is reset", true)
                     }

@@ -75,12 +75,7 @@ final class RoomPublisher: RoomMediaSource {
                     let replaced = newest.withLock { slot in defer { slot = picture }; return slot != nil }
                     if replaced { numbers.withLock { $0.status.framesSkipped += 1 } } else { pictureCame.signal() }
                 },
-                sound: { [mixer] period in
-                    do { try mixer.deliver(period, from: "room") } catch {
-                        mixer.leave("room")
-                        try? mixer.join("room")
-                    }
-                }))
+                sound: { [mixer] period in mixer.deliverOrRestart(period, from: "room") }))
             attachment.withLock { $0 = attached }
         }
 

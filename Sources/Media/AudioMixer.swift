@@ -77,6 +77,21 @@ public final class AudioMixer: Sendable {
         }
     }
 
+    /// Like ``deliver(_:from:)``, but a period the source's converter cannot take is dropped and the converter
+    /// starts afresh, so the source's next periods are mixed again; the error is returned, for the source to
+    /// report.
+    @discardableResult
+    public func deliverOrRestart(_ period: MediaFrame, from id: String) -> FFmpegError? {
+        do {
+            try deliver(period, from: id)
+            return nil
+        } catch {
+            leave(id)
+            try? join(id)
+            return error
+        }
+    }
+
     /// The mixed blocks whose end is at or before `instant`, each stamped with its place on the clock.
     public func mix(until instant: MonotonicInstant) throws(FFmpegError) -> [MediaFrame] {
         let end = Int64((instant.seconds(since: origin) * Double(sampleRate)).rounded(.down))

@@ -89,7 +89,7 @@ final class WebRTCPublisher: @unchecked Sendable {
         guard let channel = rr_webrtc_create_data_channel(webrtc, "roomrec") else { throw JanusError("webrtcbin made no data channel (is the sctp plugin there?)") }
         dataChannel.withLock { $0 = SessionReference(pointer: channel) }
         rr_connect_notify(channel, "notify::ready-state", { channel, _, me in
-            guard let channel, let me, rr_get_enum_nick(channel, "ready-state").map({ String(cString: $0) }) == "open" else { return }
+            guard let channel, let me, GStreamer.nick(channel, "ready-state") == "open" else { return }
             Unmanaged<WebRTCPublisher>.fromOpaque(me).takeUnretainedValue().channelOpened()
         }, Unmanaged.passUnretained(self).toOpaque(), nil)
     }
@@ -104,25 +104,7 @@ final class WebRTCPublisher: @unchecked Sendable {
     /// The offer to send to the server, with every local candidate in it. Blocks while GStreamer works (a few
     /// hundred milliseconds): call it off the cooperative pool.
     func offer() throws -> String {
-        let created = gst_promise_new()
-        defer { gst_promise_unref(created) }
-        rr_webrtc_create_offer(webrtc, created)
-        guard let description = rr_promise_description(created, "offer") else {
-            throw JanusError("webrtcbin made no offer: \(rr_promise_error(created).map { String(cString: $0) } ?? "no reason given")")
-        }
-        let local = gst_promise_new()
-        defer { gst_promise_unref(local) }
-        rr_webrtc_set_local(webrtc, description, local)
-        guard rr_promise_wait_ok(local) != 0 else { throw JanusError("webrtcbin refused its own offer") }
-        let deadline = MonotonicInstant.now().advanced(by: 10)
-        while rr_get_enum_nick(webrtc, "ice-gathering-state").map({ String(cString: $0) }) != "complete" {
-            guard !stopped.load(ordering: .relaxed) else { throw JanusError("the publisher was stopped") }
-            guard MonotonicInstant.now() < deadline else { throw JanusError("ICE gathering did not complete within 10 s") }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        guard let text = rr_webrtc_local_sdp(webrtc) else { throw JanusError("webrtcbin has no local description") }
-        defer { g_free(text) }
-        return String(cString: text)
+        try GStreamer.localDescription("offer", of: webrtc, stopped: stopped)
     }
 
     /// Takes the server's answer; from then on the receivers' bandwidth estimates are passed on. Blocks briefly.
@@ -158,13 +140,13 @@ final class WebRTCPublisher: @unchecked Sendable {
     @discardableResult
     func send(text: String) -> Bool {
         guard !stopped.load(ordering: .relaxed), let channel = dataChannel.withLock({ $0?.pointer }),
-              rr_get_enum_nick(channel, "ready-state").map({ String(cString: $0) }) == "open" else { return false }
+              GStreamer.nick(channel, "ready-state") == "open" else { return false }
         rr_data_channel_send_string(channel, text)
         return true
     }
 
     /// `new`, `connecting`, `connected`, `disconnected`, `failed` or `closed`.
-    var connectionState: String { rr_get_enum_nick(webrtc, "connection-state").map { String(cString: $0) } ?? "" }
+    var connectionState: String { GStreamer.nick(webrtc, "connection-state") }
 
     /// Ends the connection. The GStreamer objects go with the publisher.
     func stop() {

@@ -74,25 +74,7 @@ final class WebRTCReceiver: @unchecked Sendable {
         guard rr_webrtc_set_description(webrtc, 1, Int32(RR_SDP_OFFER), offer, remote) != 0, rr_promise_wait_ok(remote) != 0 else {
             throw JanusError("webrtcbin refused the offer")
         }
-        let created = gst_promise_new()
-        defer { gst_promise_unref(created) }
-        rr_webrtc_create_answer(webrtc, created)
-        guard let description = rr_promise_description(created, "answer") else {
-            throw JanusError("webrtcbin made no answer: \(rr_promise_error(created).map { String(cString: $0) } ?? "no reason given")")
-        }
-        let local = gst_promise_new()
-        defer { gst_promise_unref(local) }
-        rr_webrtc_set_local(webrtc, description, local)
-        guard rr_promise_wait_ok(local) != 0 else { throw JanusError("webrtcbin refused its own answer") }
-        let deadline = MonotonicInstant.now().advanced(by: 10)
-        while Self.nick(webrtc, "ice-gathering-state") != "complete" {
-            guard !stopped.load(ordering: .relaxed) else { throw JanusError("the receiver was stopped") }
-            guard MonotonicInstant.now() < deadline else { throw JanusError("ICE gathering did not complete within 10 s") }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        guard let text = rr_webrtc_local_sdp(webrtc) else { throw JanusError("webrtcbin has no local description") }
-        defer { g_free(text) }
-        return String(cString: text)
+        return try GStreamer.localDescription("answer", of: webrtc, stopped: stopped)
     }
 
     /// What RTP says of the first audio and the first video track: packets received and lost, and the
@@ -111,11 +93,7 @@ final class WebRTCReceiver: @unchecked Sendable {
     }
 
     /// `new`, `connecting`, `connected`, `disconnected`, `failed` or `closed`.
-    var connectionState: String { Self.nick(webrtc, "connection-state") }
-
-    private static func nick(_ object: UnsafeMutablePointer<GstElement>, _ property: String) -> String {
-        rr_get_enum_nick(object, property).map { String(cString: $0) } ?? ""
-    }
+    var connectionState: String { GStreamer.nick(webrtc, "connection-state") }
 
     /// Ends the connection; its reading threads end within 100 ms. The GStreamer objects go with the receiver.
     func stop() {
@@ -183,18 +161,4 @@ final class WebRTCReceiver: @unchecked Sendable {
 private struct ElementReference: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<GstElement>
     init(_ pointer: UnsafeMutablePointer<GstElement>) { self.pointer = pointer }
-}
-
-/// GStreamer's one-time set-up for the process.
-enum GStreamer {
-    private static let initialized: Result<Void, JanusError> = {
-        var error: UnsafeMutablePointer<GError>?
-        guard gst_init_check(nil, nil, &error) != 0 else {
-            let reason = error.map { String(cString: $0.pointee.message) } ?? "unknown"
-            return .failure(JanusError("GStreamer could not start: \(reason)"))
-        }
-        return .success(())
-    }()
-
-    static func initialize() throws { try initialized.get() }
 }

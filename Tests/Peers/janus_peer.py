@@ -335,21 +335,49 @@ async def run(args):
         log("janus-error", error=e.args[0])
         rc = 1
     finally:
-        if pc is not None:
-            await pc.close()
-        await j.destroy()
-        for t in tasks:
-            t.cancel()
-        log("exit", rc=rc)
+        await finish(j, pc, tasks, rc)
     return rc
 
 
-def main():
-    # The Swift test runner blocks SIGTERM and children inherit the mask: unblock it so the peer can leave cleanly.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+async def finish(j, pc, tasks, rc):
+    """Ends a peer's connection and Janus session and its background tasks, and says so."""
+    if pc is not None:
+        await pc.close()
+    await j.destroy()
+    for t in tasks:
+        t.cancel()
+    log("exit", rc=rc)
+
+
+def peer_arguments(description):
+    """The arguments every test peer takes first: the server and the room."""
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--url", default="http://127.0.0.1:18088/janus")
     p.add_argument("--room", type=int, default=1234)
+    return p
+
+
+def run_peer(p, run):
+    """Adds the arguments every test peer takes last (ICE addresses, debug), parses them and runs `run(args)`;
+    exits with its code."""
+    p.add_argument("--ice-addr", default="127.0.0.1",
+                   help="comma list of local host-candidate IPs, or 'auto' (aioice default)")
+    p.add_argument("--debug", action="store_true", help="aioice/aiortc debug logging to stderr")
+    # The Swift test runner blocks SIGTERM and children inherit the mask: unblock it so the peer can leave cleanly.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    args = p.parse_args()
+    restrict_host_addresses(args.ice_addr)
+    if args.debug:
+        import logging
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+    # Not asyncio.run: at its end it joins the executor's threads, one of which may sit in a 30 s long poll.
+    rc = asyncio.new_event_loop().run_until_complete(run(args))
+    sys.stdout.flush()
+    os._exit(rc)
+
+
+def main():
+    p = peer_arguments(__doc__)
     p.add_argument("--display", default="Room 101")
     p.add_argument("--pin")
     p.add_argument("--id", type=int, help="publisher id to request (default: Janus picks)")
@@ -365,18 +393,7 @@ def main():
     p.add_argument("--bitrate", type=int, default=0)
     p.add_argument("--duration", type=float, default=30, help="seconds to publish (0 = until SIGTERM)")
     p.add_argument("--media-timeout", type=float, default=15)
-    p.add_argument("--ice-addr", default="127.0.0.1",
-                   help="comma list of local host-candidate IPs, or 'auto' (aioice default)")
-    p.add_argument("--debug", action="store_true", help="aioice/aiortc debug logging to stderr")
-    args = p.parse_args()
-    restrict_host_addresses(args.ice_addr)
-    if args.debug:
-        import logging
-        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
-    # Not asyncio.run: at its end it joins the executor's threads, one of which may sit in a 30 s long poll.
-    rc = asyncio.new_event_loop().run_until_complete(run(args))
-    sys.stdout.flush()
-    os._exit(rc)
+    run_peer(p, run)
 
 
 if __name__ == "__main__":

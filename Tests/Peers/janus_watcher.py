@@ -10,12 +10,9 @@ Exit code 0 when media arrived, 2 when none did, 1 on a Janus error.
 
     janus_watcher.py --display "Room 101" --duration 6 --tones 440,1000 --reference-hz 2500
 """
-import argparse
 import asyncio
-import json
 import math
 import os
-import signal
 import struct
 import sys
 import time
@@ -24,7 +21,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from janus_peer import JanusError, JanusHTTP, log, restrict_host_addresses  # noqa: E402
+from janus_peer import JanusError, JanusHTTP, finish, log, peer_arguments, run_peer  # noqa: E402
 
 
 def goertzel(samples, hz, rate=48000):
@@ -64,14 +61,18 @@ async def run(args):
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         consumers = []
 
-        async def consume_video(track):
+        async def counted(track):
+            """The track's frames that arrive while counting, until it ends."""
             while True:
                 try:
                     frame = await track.recv()
                 except MediaStreamError:
                     return
-                if not frame_counting.is_set():
-                    continue
+                if frame_counting.is_set():
+                    yield frame
+
+        async def consume_video(track):
+            async for frame in counted(track):
                 plane = frame.reformat(format="yuv420p").planes[0]
                 data = bytes(plane)
                 width, height, stride = frame.width, frame.height, plane.line_size
@@ -85,13 +86,7 @@ async def run(args):
                     video["bright"] += 1
 
         async def consume_audio(track):
-            while True:
-                try:
-                    frame = await track.recv()
-                except MediaStreamError:
-                    return
-                if not frame_counting.is_set():
-                    continue
+            async for frame in counted(track):
                 raw = bytes(frame.planes[0])
                 channels = len(frame.layout.channels)
                 values = struct.unpack(f"<{len(raw) // 2}h", raw)
@@ -150,35 +145,18 @@ async def run(args):
         log("janus-error", error=str(e.args[0]))
         rc = 1
     finally:
-        if pc is not None:
-            await pc.close()
-        await j.destroy()
-        for t in tasks:
-            t.cancel()
-        log("exit", rc=rc)
+        await finish(j, pc, tasks, rc)
     return rc
 
 
 def main():
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--url", default="http://127.0.0.1:18088/janus")
-    p.add_argument("--room", type=int, default=1234)
+    p = peer_arguments(__doc__)
     p.add_argument("--display", required=True, help="the publisher to watch: its display name's beginning")
     p.add_argument("--duration", type=float, default=6)
     p.add_argument("--find-timeout", type=float, default=20)
     p.add_argument("--tones", type=lambda s: [int(x) for x in s.split(",")], default=[440])
     p.add_argument("--reference-hz", type=float, default=2500.0, help="a frequency nobody sends")
-    p.add_argument("--ice-addr", default="127.0.0.1")
-    p.add_argument("--debug", action="store_true", help="aiortc debug logging to stderr")
-    args = p.parse_args()
-    restrict_host_addresses(args.ice_addr)
-    if args.debug:
-        import logging
-        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
-    rc = asyncio.new_event_loop().run_until_complete(run(args))
-    sys.stdout.flush()
-    os._exit(rc)
+    run_peer(p, run)
 
 
 if __name__ == "__main__":
