@@ -60,14 +60,15 @@ final class RecordingPipeline: Sendable {
     private let sources: RoomSources
 
     /// Opens the encoders and the output file; throws if either cannot be opened, before anything runs. The
-    /// output instants fall on the room sources' frame grid, so a synthetic stage's pictures land on them.
+    /// output instants fall on the room sources' frame grid, so a synthetic stage's pictures land on them; the
+    /// first is the grid instant just before now, so nothing a source captures from now on falls before it.
     init(workingPath: String, video: VideoEncoderSettings, audio: AudioEncoderSettings, layout: StageLayout.Mode = .auto,
          sources: RoomSources, report: @escaping DeviceReport = { _, _ in }) throws {
         self.report = report
         self.sources = sources
         self.workingPath = workingPath
         x264Preset = video.encoder.kind == .x264 ? video.preset : nil
-        origin = sources.gridInstant(atOrAfter: .now())
+        origin = sources.gridInstant(atOrBefore: .now())
         let writer = try RecordingWriter(path: workingPath, origin: origin, video: video, audio: audio)
         encoderNames = writer.encoderNames
         progress = ProgressMark(origin)

@@ -79,8 +79,13 @@ final class RoomSources: Sendable {
     var framesLate: Int { late.withLock { $0.before + ($0.running?.droppedVideoFrames ?? 0) } }
 
     /// The first instant on the synthetic stage's frame grid at or after `instant`.
-    func gridInstant(atOrAfter instant: MonotonicInstant) -> MonotonicInstant {
-        let frames = (instant.seconds(since: gridOrigin) * Double(framesPerSecond)).rounded(.up)
+    func gridInstant(atOrAfter instant: MonotonicInstant) -> MonotonicInstant { gridInstant(instant, .up) }
+
+    /// The last instant on the synthetic stage's frame grid at or before `instant`.
+    func gridInstant(atOrBefore instant: MonotonicInstant) -> MonotonicInstant { gridInstant(instant, .down) }
+
+    private func gridInstant(_ instant: MonotonicInstant, _ rounding: FloatingPointRoundingRule) -> MonotonicInstant {
+        let frames = (instant.seconds(since: gridOrigin) * Double(framesPerSecond)).rounded(rounding)
         return gridOrigin.advanced(by: frames / Double(framesPerSecond))
     }
 
