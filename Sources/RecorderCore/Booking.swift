@@ -60,6 +60,13 @@ public struct BookingPlanner: Sendable {
         public var title: String
         /// The bookings merged into it, earliest first.
         public var bookingIds: [String]
+
+        public init(start: Date, end: Date, title: String, bookingIds: [String]) {
+            self.start = start
+            self.end = end
+            self.title = title
+            self.bookingIds = bookingIds
+        }
     }
 
     public var bookings: [Booking]
@@ -89,5 +96,31 @@ public struct BookingPlanner: Sendable {
     /// When the answer of ``block(at:)`` next changes after `now`: the next start or end of a block.
     public func nextChange(after now: Date) -> Date? {
         blocks.flatMap { [$0.start, $0.end] }.filter { $0 > now }.min()
+    }
+}
+
+extension BookingRequest {
+    /// The booking this request makes at `now`: with no times, the next frame of the day
+    /// (``Booking/defaultFrame(after:)``); with a start only, an hour. A request that cannot be booked (both an end
+    /// and a duration, an end before the start or already past, more than 24 hours, an empty or overlong title)
+    /// is refused with what to change.
+    public func booking(now: Date, defaultTitle: String, createdBy: String) throws(ControlError) -> Booking {
+        let frame = Booking.defaultFrame(after: now)
+        let start = self.start ?? frame.start
+        let end: Date
+        switch (self.end, durationMinutes) {
+        case (_?, _?): throw .badRequest("give \"end\" or \"durationMinutes\", not both")
+        case (let given?, nil): end = given
+        case (nil, let minutes?):
+            guard (1...24 * 60).contains(minutes) else { throw .badRequest("\"durationMinutes\" must be from 1 to 1440 (a recording lasts at most 24 hours)") }
+            end = start.addingTimeInterval(TimeInterval(minutes * 60))
+        case (nil, nil): end = self.start == nil ? frame.end : start.addingTimeInterval(3600)
+        }
+        guard end > start else { throw .badRequest("\"end\" must be after \"start\"") }
+        guard end > now else { throw .badRequest("the booking is over already (it ends \(ISO8601DateFormatter().string(from: end)))") }
+        guard end.timeIntervalSince(start) <= 24 * 3600 else { throw .badRequest("a booking lasts at most 24 hours") }
+        let title = self.title?.trimmingCharacters(in: .whitespacesAndNewlines) ?? defaultTitle
+        guard !title.isEmpty, title.count <= 200 else { throw .badRequest("\"title\" must be 1 to 200 characters") }
+        return Booking(bookingId: UUID().uuidString.lowercased(), title: title, start: start, end: end, createdBy: createdBy, createdAt: now)
     }
 }

@@ -5,7 +5,7 @@
 /// here too, so every reason a recording ends by itself is decided in one place.
 ///
 /// The daemon calls ``decide(at:freeBytes:)`` a few times a second; tests drive it with instants of their own.
-public struct RecordingRules: Sendable {
+public struct RecordingRules: Equatable, Sendable {
     /// The limits, from `[recording]` and `[session]`.
     public struct Limits: Equatable, Sendable {
         public var maxDuration: Double = 24 * 3600
