@@ -2,7 +2,7 @@ import DurableFiles
 import Foundation
 import Logging
 import RecorderCore
-import Uploads
+import Networking
 
 /// Fetches the room's iCalendar feed with conditional requests (`If-None-Match`, `If-Modified-Since`) and keeps the
 /// last good copy on disk (`<state_dir>/calendar.ics` and its validators in `calendar.json`), so a network outage

@@ -4,7 +4,9 @@ import ControlAPI
 import Foundation
 import Logging
 import Media
+import Networking
 import RecorderCore
+import ServiceLifecycle
 import Session
 import SystemIntegration
 import Uploads
@@ -70,103 +72,79 @@ public enum DaemonMain {
         }
         let queue = UploadQueue(catalog: catalog, targets: targets, workers: config.uploads.workers, windows: config.uploads.windows,
                                 pauseFlag: "\(config.daemon.stateDirectory)/uploads-paused", events: events, logger: Logger(label: "roomrecd.uploads"))
-        let daemon = RecorderDaemon(config: config, configPath: configPath, catalog: catalog, uploads: queue, throttle: throttle,
-                                    events: events, logger: logger, notifier: notifier)
-        let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP])
+        let daemon = await RecorderDaemon(config: config, configPath: configPath, catalog: catalog, uploads: queue, throttle: throttle,
+                                          events: events, logger: logger, notifier: notifier, connector: Self.sessionConnector(for: config))
         // A write past a file-size limit (LimitFSIZE=, ulimit -f) must fail like a full disk does, so the recording
         // is cut back to a playable file, not kill the process.
         signal(SIGXFSZ, SIG_IGN)
-        let uploadTask = Task { await queue.run() }
-        let (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
-        let server = ControlServer(router: ControlRoutes.router(for: daemon), access: Self.accessPolicy(for: config, logger: logger),
-                                   logger: Logger(label: "roomrecd.control"))
-        let listener = Self.listener(for: config, logger: logger)
-        let serverTask = Task {
-            do {
-                try await server.run(listener) { listeningContinuation.yield() }
-            } catch is CancellationError {
-            } catch {
-                logger.critical("the control socket failed", metadata: ["socket": "\(config.control.socketPath)", "error": "\(error)"])
-            }
-            listeningContinuation.finish()
-        }
-        var listeningEvents = listening.makeAsyncIterator()
-        guard await listeningEvents.next() != nil else {
-            uploadTask.cancel()
-            return .failure
-        }
-        notifier.ready(status: "Idle")
-        // After READY: finalizing long recordings a crash left behind must not hold up the start.
-        await daemon.startRecovery()
-        // Which encoder this machine records with: tried after READY, so a slow GPU driver never delays start-up.
-        Task { await daemon.prepareEncoders() }
         // Cameras and microphones coming and going, from the kernel's device events.
         let hotplug: HotplugMonitor?
         do {
             hotplug = try HotplugMonitor()
-            hotplug?.start { event in Task { await daemon.deviceChanged(event) } }
         } catch {
             hotplug = nil
             logger.warning("device events cannot be watched here; the device list is read on request", metadata: ["error": "\(error)"])
         }
+        let (deviceEvents, deviceContinuation) = AsyncStream.makeStream(of: DeviceEvent.self)
+        hotplug?.start { deviceContinuation.yield($0) }
         defer { hotplug?.stop() }
-        logger.notice("roomrecd ready", metadata: [
-            "version": "\(RoomRecorderVersion.current)", "room": "\(config.room.id)", "socket": "\(config.control.socketPath)",
-            "config": "\(configPath)",
-        ])
 
-        let watchdogTask = Task {
-            guard let interval = notifier.watchdogInterval else { return }
-            while !Task.isCancelled {
-                // Fed only while the daemon answers and a running recording still receives frames: a stalled
-                // pipeline lets systemd restart the service, and recovery then saves the file.
-                if await daemon.isMakingProgress(within: 10) { notifier.watchdog() }
-                try? await Task.sleep(for: .seconds(interval))
-            }
+        let server = ControlServer(router: ControlRoutes.router(for: daemon), access: Self.accessPolicy(for: config, logger: logger),
+                                   logger: Logger(label: "roomrecd.control"))
+        let control = ControlSocketService(server: server, listener: Self.listener(for: config, logger: logger)) {
+            notifier.ready(status: "Idle")
+            // After READY: finalizing long recordings a crash left behind, and trying the machine's encoders
+            // (a slow GPU driver), must not hold up the start.
+            await daemon.startRecoveryAndEncoders()
+            logger.notice("roomrecd ready", metadata: [
+                "version": "\(RoomRecorderVersion.current)", "room": "\(config.room.id)", "socket": "\(config.control.socketPath)",
+                "config": "\(configPath)",
+            ])
         }
-
-        let schedulerTask = Task { await daemon.runScheduler() }
-        let calendarTask = Task { await daemon.runCalendarFeed() }
-        let retentionTask = Task { await daemon.runRetention() }
-        let sessionTask = Task {
-            guard let connector = Self.sessionConnector(for: config) else { return }
-            await daemon.runSession(connector)
-        }
-        let textfileTask = Task {
-            guard let path = config.control.metricsTextfile else { return }
-            while !Task.isCancelled {
-                MetricsTextfile.write(PrometheusText.render(await daemon.metrics()), to: path, logger: logger)
-                try? await Task.sleep(for: .seconds(15))
-            }
-        }
-
-        var exitCode = ExitCode.success
-        for await signal in signals.events {
-            if signal == SIGHUP {
-                do {
-                    _ = try await daemon.reloadConfiguration(caller: Caller(uid: 0, gid: 0, pid: 0, role: .admin))
-                } catch {
-                    logger.error("SIGHUP: the configuration was not reloaded; nothing changed", metadata: ["error": "\(error.problem.detail)"])
+        // Started in this order and shut down in the reverse one (the pipeline's order): the socket stops
+        // answering, the schedule stops deciding, the recording in progress is finalized and queued, the room
+        // leaves its online session, and the upload in progress pauses at its last checkpoint.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: LoopService("uploads") { await queue.run() }),
+            .init(service: LoopService("devices") { for await event in deviceEvents { await daemon.deviceChanged(event) } }),
+            .init(service: LoopService("metrics textfile") {
+                guard let path = config.control.metricsTextfile else { return }
+                while !Task.isCancelled {
+                    MetricsTextfile.write(PrometheusText.render(await daemon.metrics()), to: path, logger: logger)
+                    try? await Task.sleep(for: .seconds(15))
                 }
-                continue
-            }
-            logger.notice("stopping", metadata: ["signal": "\(signal)"])
-            notifier.stopping(status: "Finishing the recording in progress")
-            schedulerTask.cancel()
-            calendarTask.cancel()
-            retentionTask.cancel()
-            await daemon.shutdown(reason: "roomrecd was stopped (signal \(signal)) while recording")
-            break
+            }, successTerminationBehavior: .ignore),
+            .init(service: LoopService("watchdog") {
+                guard let interval = notifier.watchdogInterval else { return }
+                while !Task.isCancelled {
+                    // Fed only while the daemon answers and a running recording still receives frames: a stalled
+                    // pipeline lets systemd restart the service, and recovery then saves the file.
+                    if await daemon.controller.isMakingProgress(within: 10) { notifier.watchdog() }
+                    try? await Task.sleep(for: .seconds(interval))
+                }
+            }, successTerminationBehavior: .ignore),
+        ]
+        if let session = daemon.session { services.append(.init(service: LoopService("online room") { await session.run() })) }
+        services += [
+            .init(service: RecordingService(controller: daemon.controller, notifier: notifier, logger: logger)),
+            .init(service: LoopService("retention") { await daemon.retention.run() }),
+            .init(service: LoopService("calendar feed") {
+                await CalendarPoller(schedule: daemon.schedule, config: daemon.config, events: events, logger: logger).run()
+            }),
+            .init(service: LoopService("schedule") { await daemon.schedule.run() }),
+            .init(service: ReloadOnHangupService(daemon: daemon, logger: logger)),
+            .init(service: control),
+        ]
+        let configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: Logger(label: "roomrecd.services"))
+        let group = ServiceGroup(configuration: configuration)
+        var exitCode = ExitCode.success
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("roomrecd stopped on an error", metadata: ["error": "\(error)"])
+            exitCode = .failure
         }
-        if serverTask.isCancelled { exitCode = .failure }
-        sessionTask.cancel()
-        await sessionTask.value  // leaves the session, so the others see the room go at once
-        watchdogTask.cancel()
-        textfileTask.cancel()
-        serverTask.cancel()
-        uploadTask.cancel()
-        await uploadTask.value
-        if case .path(let path, _, _, _) = listener { unlink(path) }
         logger.notice("roomrecd stopped")
         return exitCode
     }
@@ -213,24 +191,6 @@ public enum DaemonMain {
             return [gid]
         }
         return AccessPolicy(adminGroups: groups(config.control.adminGroup, "admin"), operatorGroups: groups(config.control.operatorGroup, "operator"))
-    }
-}
-
-/// Turns process signals into an async sequence (handled on a dispatch queue, not in a signal handler).
-final class SignalWatcher {
-    let events: AsyncStream<Int32>
-    private let sources: [any DispatchSourceSignal]
-
-    init(signals: [Int32]) {
-        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
-        events = stream
-        sources = signals.map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(number) }
-            source.resume()
-            return source
-        }
     }
 }
 

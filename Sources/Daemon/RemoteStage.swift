@@ -3,15 +3,20 @@ import Logging
 import Media
 import RecorderCore
 
-/// What the session's participants send, on its way to the recording: each track decoded by its own
-/// ``RemoteTrackDecoder`` as frames arrive (so a recording that starts gets pictures at once, not at the next
-/// keyframe), and delivered to the recording in progress, if there is one.
+/// The participants on the recording's stage, and what they send on its way to it: the one path from the session
+/// to the recording. A participant admitted here is a tile and a voice of the recording in progress (and of each
+/// one attached later); each track is decoded by its own ``RemoteTrackDecoder`` as frames arrive (so a recording
+/// that starts gets pictures at once, not at the next keyframe).
 final class RemoteStage: @unchecked Sendable {
     private let lock = NSLock()
     private var decoders: [String: LockedDecoder] = [:]
     /// The participants on stage: frames of anyone else (a reader thread finishing after its participant left)
     /// are dropped, so nothing of theirs comes back.
     private var present: Set<String> = []
+    /// Who is on stage and what they send, to put them on each recording attached.
+    private var participants: [String: SessionParticipant] = [:]
+    /// Who talks: the speaker layout's active speaker.
+    private var speaker: String?
     /// For each participant sharing a screen beside its camera, the screen's track: its pictures go to the
     /// participant's content tile.
     private var screens: [String: String] = [:]
@@ -39,27 +44,59 @@ final class RemoteStage: @unchecked Sendable {
 
     init(logger: Logger) { self.logger = logger }
 
-    /// Frames go to `pipeline` from now on (nil: to no recording).
+    /// The stage is `pipeline`'s from now on (nil: no recording): everyone on stage gets a tile and a voice in it.
     func attach(_ pipeline: RecordingPipeline?) {
-        lock.withLock { self.pipeline = pipeline }
-    }
-
-    /// A participant came on stage, or changed what it sends: its frames are taken from now on.
-    func admit(_ participant: SessionParticipant) {
         lock.withLock {
-            present.insert(participant.id)
-            screens[participant.id] = participant.sharedScreen?.id
+            self.pipeline = pipeline
+            guard let pipeline else { return }
+            for participant in participants.values { Self.putOnStage(participant, pipeline) }
+            pipeline.setSpeaker(speaker)
         }
     }
 
-    /// A participant left: its decoders and counts go, and its frames are no longer taken.
+    /// A participant came on stage, or changed what it sends: its frames are taken from now on, and the recording
+    /// shows it.
+    func admit(_ participant: SessionParticipant) {
+        lock.withLock {
+            present.insert(participant.id)
+            participants[participant.id] = participant
+            screens[participant.id] = participant.sharedScreen?.id
+            if let pipeline { Self.putOnStage(participant, pipeline) }
+        }
+    }
+
+    /// Who talks now (nil: nobody).
+    func setSpeaker(_ participantID: String?) {
+        lock.withLock {
+            speaker = participantID
+            pipeline?.setSpeaker(participantID)
+        }
+    }
+
+    /// A participant left: off the recording's stage, its decoders and counts go, and its frames are no longer
+    /// taken.
     func forget(_ participantID: String) {
         lock.withLock {
+            if let participant = participants.removeValue(forKey: participantID) {
+                pipeline?.removeParticipant(participant.id)
+                pipeline?.removeParticipant(participant.screenSourceID)
+            }
             present.remove(participantID)
             screens[participantID] = nil
             decoders = decoders.filter { !$0.key.hasPrefix("\(participantID)/") }
             tracks = tracks.filter { !$0.key.hasPrefix("\(participantID)/") }
             shown = shown.filter { !$0.key.hasPrefix("\(participantID)/") }
+        }
+    }
+
+    /// A participant's place on the recording's stage: its tile (content when a screen is all it sends) and its
+    /// voice; a screen shared beside its camera as a content tile of its own, while it shares.
+    private static func putOnStage(_ participant: SessionParticipant, _ pipeline: RecordingPipeline) {
+        pipeline.addParticipant(participant.id, screen: participant.isScreenOnly)
+        if participant.sharedScreen != nil {
+            pipeline.addParticipant(participant.screenSourceID, screen: true, voice: false)
+        } else {
+            pipeline.removeParticipant(participant.screenSourceID)
         }
     }
 

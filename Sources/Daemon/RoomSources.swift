@@ -1,5 +1,6 @@
 import Capture
 import Foundation
+import Logging
 import Media
 import RecorderCore
 import Synchronization
@@ -62,6 +63,18 @@ final class RoomSources: Sendable {
     private final class Run: Sendable {
         let stop = Atomic(false)
         let threads = DispatchGroup()
+    }
+
+    /// A report that becomes a warning event and log line, or a notice.
+    static func reporter(events: EventHub, logger: Logger) -> DeviceReport {
+        { message, warning in
+            if warning {
+                events.publish(.warning, message: message)
+                logger.warning("capture device", metadata: ["event": "\(message)"])
+            } else {
+                logger.notice("capture device", metadata: ["event": "\(message)"])
+            }
+        }
     }
 
     init(capture: RoomRecorderConfig.Capture, report: @escaping DeviceReport) {

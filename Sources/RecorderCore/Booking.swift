@@ -2,6 +2,11 @@ import Foundation
 
 /// A time frame booked for recording through the control socket (`roomrecctl schedule add`).
 public struct Booking: Codable, Equatable, Sendable {
+    /// The field names of the control API's JSON and the catalog's columns, named once.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case bookingId, title, start, end, createdBy, createdAt
+    }
+
     public var bookingId: String
     /// The meeting title its recording is named after.
     public var title: String

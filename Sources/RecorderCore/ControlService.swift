@@ -353,6 +353,10 @@ public struct QueueSummary: Codable, Equatable, Sendable {
         self.counts = counts
         self.heldReason = heldReason
     }
+
+    public init(byState counts: [UploadState: Int], heldReason: String? = nil) {
+        self.init(counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }), heldReason: heldReason)
+    }
 }
 
 /// The JSON coding every party of the control API uses: ISO 8601 dates, sorted keys.

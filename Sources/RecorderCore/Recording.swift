@@ -65,6 +65,11 @@ public enum RecordingUploadStatus: String, Codable, Sendable, CaseIterable {
 /// One recording: what the catalog stores and the control API returns (field names follow OpenVidu Meet's
 /// recording object where one exists).
 public struct Recording: Codable, Equatable, Sendable {
+    /// The field names of the control API's JSON and the catalog's columns, named once.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case recordingId, roomId, title, name, filename, status, reason, owner, initiator, startDate, endDate, duration, size, sha256, path, workingPath, localRemovedAt, uploadStatus
+    }
+
     public var recordingId: String
     public var roomId: String
     /// The meeting title.

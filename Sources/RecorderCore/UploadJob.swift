@@ -12,6 +12,11 @@ public enum UploadState: String, Codable, Sendable, CaseIterable {
 
 /// One recording's delivery to the media library.
 public struct UploadJob: Codable, Equatable, Sendable {
+    /// The field names of the control API's JSON and the catalog's columns, named once.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case jobId, recordingId, target, state, priority, attempts, nextAttemptAt, bytesConfirmed, totalBytes, remoteId, lastError, createdAt, updatedAt
+    }
+
     public var jobId: String
     public var recordingId: String
     /// The target kind, e.g. `folder`.

@@ -1,5 +1,5 @@
 import Foundation
-import Uploads
+import Networking
 
 /// Janus's HTTP API (its REST transport): requests are posted to the server, to a session or to a plugin handle,
 /// and a session's events are fetched by long poll, up to ten at a time.

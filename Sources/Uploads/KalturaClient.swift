@@ -1,4 +1,5 @@
 import Foundation
+import Networking
 import RecorderCore
 
 /// Calls the Kaltura API v3: `POST <service url>/api_v3/service/<service>/action/<action>` with the parameters as

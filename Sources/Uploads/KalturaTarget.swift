@@ -1,4 +1,5 @@
 import Foundation
+import Networking
 import RecorderCore
 
 /// Delivers recordings to a Kaltura media library: an entry first (`media.add`, its `referenceId` the recording's

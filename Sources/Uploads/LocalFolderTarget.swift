@@ -1,5 +1,6 @@
 import DurableFiles
 import Foundation
+import Networking
 import RecorderCore
 
 /// The embedded media library: a local (or mounted) folder. A recording lands in

@@ -1,5 +1,6 @@
 import DurableFiles
 import Foundation
+import Networking
 import RecorderCore
 #if canImport(FoundationXML)
 import FoundationXML

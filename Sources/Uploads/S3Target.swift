@@ -1,5 +1,6 @@
 import DurableFiles
 import Foundation
+import Networking
 import RecorderCore
 
 /// Delivers recordings to an S3 bucket (AWS S3 or any S3-compatible store) as resumable multipart uploads.

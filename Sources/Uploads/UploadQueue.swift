@@ -2,6 +2,7 @@ import Catalog
 import DurableFiles
 import Foundation
 import Logging
+import Networking
 import RecorderCore
 
 /// Runs the durable upload queue: takes due jobs from the catalog (by priority, then age) with up to
@@ -36,6 +37,11 @@ public actor UploadQueue {
     private var running: [String: Attempt] = [:]
     /// What a caller asked of a running job; read when its delivery stops.
     private var requested: [String: UploadAction] = [:]
+    /// Claiming a job and starting its worker, and applying an action to a job, each happen whole: the catalog is
+    /// read and written with awaits between, and a job must not be claimed while it is being cancelled (nor
+    /// cancelled between its claim and its worker's start).
+    private var claimingOrApplying = false
+    private var waitingTurn: [CheckedContinuation<Void, Never>] = []
     /// While set, no job is started (a whole-queue pause, until resumed; kept across restarts in `pauseFlag`).
     public private(set) var isPaused = false
     /// A file that exists while the whole queue is paused, so a pause outlives a restart or a power loss.
@@ -95,9 +101,11 @@ public actor UploadQueue {
     /// Retries, pauses, resumes or cancels a job. A job being delivered is stopped at once and keeps its
     /// checkpoint, so a resumed job goes on from there.
     public func apply(_ action: UploadAction, toJob id: String) async throws(ControlError) -> UploadJob {
+        await takeTurn()
+        defer { endTurn() }
         var job: UploadJob
         do {
-            guard let found = try catalog.uploadJob(id: id) else { throw ControlError.notFound("no upload job \(id)") }
+            guard let found = try await catalog.uploadJob(id: id) else { throw ControlError.notFound("no upload job \(id)") }
             job = found
         } catch let error as ControlError {
             throw error
@@ -111,14 +119,14 @@ public actor UploadQueue {
             requested[id] = action
             task.cancel()
             await task.value
-            return (try? catalog.uploadJob(id: id)) ?? job
+            return (try? await catalog.uploadJob(id: id)) ?? job
         }
         job.state = next
         job.updatedAt = now()
         if action == .retry || action == .resume { job.nextAttemptAt = now() }
         if action == .retry { job.attempts = 0 }
-        // Stored before anything is awaited, so the queue cannot claim a job that is being cancelled.
-        do { try catalog.update(job) } catch { throw .unavailable("the catalog cannot store the job: \(error)") }
+        // Stored in this turn, so the queue cannot claim a job that is being cancelled.
+        do { try await catalog.update(job) } catch { throw .unavailable("the catalog cannot store the job: \(error)") }
         if next == .cancelled { abortRemote(job) }
         logger.notice("upload job \(action.rawValue)", metadata: ["job": "\(id)", "state": "\(next.rawValue)"])
         events?.publish(.upload, upload: job)
@@ -129,7 +137,7 @@ public actor UploadQueue {
     /// Processes jobs until the task is cancelled; then stops the running ones at their last checkpoint.
     public func run() async {
         do {
-            let requeued = try catalog.requeueInterruptedJobs(now: now())
+            let requeued = try await catalog.requeueInterruptedJobs(now: now())
             if requeued > 0 { logger.notice("resuming interrupted uploads", metadata: ["count": "\(requeued)"]) }
         } catch {
             logger.error("cannot requeue interrupted uploads", metadata: ["error": "\(error)"])
@@ -143,12 +151,16 @@ public actor UploadQueue {
                     await doorbell.wait(seconds: isPaused || !holds.isEmpty ? 3600 : windowChange ?? 3600)
                     continue
                 }
-                if running.count < workers, let job = try catalog.claimNextJob(now: instant) {
-                    start(job)
-                    continue
+                if running.count < workers {
+                    await takeTurn()
+                    defer { endTurn() }
+                    if let job = try await catalog.claimNextJob(now: instant) {
+                        start(job)
+                        continue
+                    }
                 }
                 var wait = windowChange ?? 3600
-                if running.count < workers, let due = try catalog.nextDueDate() { wait = min(wait, max(0, due.timeIntervalSince(instant))) }
+                if running.count < workers, let due = try await catalog.nextDueDate() { wait = min(wait, max(0, due.timeIntervalSince(instant))) }
                 await doorbell.wait(seconds: wait)
             } catch {
                 logger.error("upload queue: catalog error", metadata: ["error": "\(error)"])
@@ -156,6 +168,16 @@ public actor UploadQueue {
             }
         }
         await stopRunning()
+    }
+
+    private func takeTurn() async {
+        while claimingOrApplying { await withCheckedContinuation { waitingTurn.append($0) } }
+        claimingOrApplying = true
+    }
+
+    private func endTurn() {
+        claimingOrApplying = false
+        if !waitingTurn.isEmpty { waitingTurn.removeFirst().resume() }
     }
 
     private func start(_ job: UploadJob) {
@@ -213,9 +235,9 @@ public actor UploadQueue {
     }
 
     /// A job with its rate and time to completion while it uploads.
-    public func detail(of id: String) throws(ControlError) -> UploadJobDetail {
+    public func detail(of id: String) async throws(ControlError) -> UploadJobDetail {
         let found: UploadJob?
-        do { found = try catalog.uploadJob(id: id) } catch { throw .unavailable("the catalog cannot be read: \(error)") }
+        do { found = try await catalog.uploadJob(id: id) } catch { throw .unavailable("the catalog cannot be read: \(error)") }
         guard let job = found else { throw .notFound("no upload job \(id)") }
         guard job.state == .uploading, let attempt = running[id] else {
             return UploadJobDetail(job: job, rateBytesPerSecond: nil, etaSeconds: nil)
@@ -228,8 +250,8 @@ public actor UploadQueue {
     }
 
     /// The age of the oldest job waiting in the queue, in seconds (0 when none waits).
-    public func oldestQueuedAge() -> TimeInterval {
-        let jobs = (try? catalog.uploadJobs()) ?? []
+    public func oldestQueuedAge() async -> TimeInterval {
+        let jobs = (try? await catalog.uploadJobs()) ?? []
         return jobs.filter { $0.state == .queued || $0.state == .paused }.map { now().timeIntervalSince($0.createdAt) }.max() ?? 0
     }
 
@@ -253,7 +275,7 @@ public actor UploadQueue {
         let meta: Logger.Metadata = ["job": "\(job.jobId)", "recording": "\(job.recordingId)", "target": "\(job.target)", "attempt": "\(job.attempts)"]
         do {
             guard let target = targets[job.target] else { throw PermanentUploadError("no target of kind \(job.target) is configured") }
-            guard let recording = try catalog.recording(id: job.recordingId) else { throw PermanentUploadError("the recording is not in the catalog") }
+            guard let recording = try await catalog.recording(id: job.recordingId) else { throw PermanentUploadError("the recording is not in the catalog") }
             logger.info("upload started", metadata: meta.merging(["from": "\(job.bytesConfirmed)"]) { $1 })
             let catalog = self.catalog
             let jobId = job.jobId
@@ -261,26 +283,23 @@ public actor UploadQueue {
             let events = self.events
             let final = try await target.deliver(recording, from: UploadCheckpoint(remoteId: job.remoteId, bytesConfirmed: job.bytesConfirmed)) { checkpoint in
                 // Persist before the target goes on: a restart resumes from here.
-                guard var current = try catalog.uploadJob(id: jobId) else { return }
-                current.remoteId = checkpoint.remoteId
-                current.bytesConfirmed = checkpoint.bytesConfirmed
-                current.updatedAt = clock()
-                try catalog.update(current)
+                guard let current = try await catalog.checkpoint(jobId: jobId, remoteId: checkpoint.remoteId,
+                                                                 bytesConfirmed: checkpoint.bytesConfirmed, at: clock()) else { return }
                 events?.publish(.upload, upload: current)
             }
             requested[job.jobId] = nil  // finished before a pause or cancel could stop it
-            job = try catalog.uploadJob(id: job.jobId) ?? job
+            job = try await catalog.uploadJob(id: job.jobId) ?? job
             bytesUploaded += max(0, final.bytesConfirmed - claimed.bytesConfirmed)
             job.state = .done
             job.remoteId = final.remoteId
             job.bytesConfirmed = final.bytesConfirmed
             job.lastError = nil
             job.updatedAt = now()
-            try catalog.update(job)
+            try await catalog.update(job)
             events?.publish(.upload, upload: job)
             logger.notice("upload done", metadata: meta.merging(["remote": "\(final.remoteId ?? "")", "bytes": "\(final.bytesConfirmed)"]) { $1 })
         } catch {
-            job = (try? catalog.uploadJob(id: job.jobId)) ?? job
+            job = (try? await catalog.uploadJob(id: job.jobId)) ?? job
             job.updatedAt = now()
             let action = requested.removeValue(forKey: job.jobId)
             if error is CancellationError || action != nil {
@@ -290,14 +309,16 @@ public actor UploadQueue {
                 if job.state == .cancelled { abortRemote(job) }
                 job.attempts = max(0, job.attempts - 1)
                 logger.info("upload stopped; it resumes from its checkpoint", metadata: meta.merging(["state": "\(job.state.rawValue)"]) { $1 })
-                do { try catalog.update(job) } catch { logger.error("cannot store the upload's state", metadata: ["error": "\(error)"]) }
+                do { try await catalog.update(job) } catch { logger.error("cannot store the upload's state", metadata: ["error": "\(error)"]) }
                 events?.publish(.upload, upload: job)
                 return
             }
             job.lastError = "\(error)"
             bytesUploaded += max(0, job.bytesConfirmed - claimed.bytesConfirmed)
-            failures[error is PermanentUploadError ? "permanent" : "transient", default: 0] += 1
-            if error is PermanentUploadError {
+            // A file that changed while it was sent fails the same way every time.
+            let permanent = error is PermanentUploadError || error is HTTPTransport.FileChanged
+            failures[permanent ? "permanent" : "transient", default: 0] += 1
+            if permanent {
                 job.state = .failed
                 logger.error("upload failed for good", metadata: meta.merging(["error": "\(error)"]) { $1 })
             } else {
@@ -305,7 +326,7 @@ public actor UploadQueue {
                 job.nextAttemptAt = now().addingTimeInterval(retry.delay(afterFailures: job.attempts, retryAfter: (error as? RetryAfterError)?.retryAfter))
                 logger.warning("upload attempt failed; will retry", metadata: meta.merging(["error": "\(error)", "retryAt": "\(job.nextAttemptAt)"]) { $1 })
             }
-            do { try catalog.update(job) } catch { logger.error("cannot store the upload's state", metadata: ["error": "\(error)"]) }
+            do { try await catalog.update(job) } catch { logger.error("cannot store the upload's state", metadata: ["error": "\(error)"]) }
             events?.publish(.upload, upload: job)
         }
     }

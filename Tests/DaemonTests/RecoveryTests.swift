@@ -23,7 +23,7 @@ final class RecoveryTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: config.recording.outputDirectory, withIntermediateDirectories: true)
         catalog = try CatalogDatabase(path: "\(directory.path)/roomrec.sqlite")
         let queue = UploadQueue(catalog: catalog, targets: [LocalFolderTarget(root: config.library.path)], logger: Logger(label: "test"))
-        daemon = RecorderDaemon(config: config, catalog: catalog, uploads: queue, logger: Logger(label: "test"))
+        daemon = await RecorderDaemon(config: config, catalog: catalog, uploads: queue, logger: Logger(label: "test"))
     }
 
     override func tearDown() {
@@ -34,32 +34,34 @@ final class RecoveryTests: XCTestCase {
     }
 
     /// A recording row as the daemon stores it while recording, with its fragmented file written.
-    private func interruptedRecording(_ id: String, seconds: Double = 2) throws -> Recording {
-        let working = RecorderDaemon.workingPath(id: id, in: config.recording.outputDirectory)
+    private func interruptedRecording(_ id: String, seconds: Double = 2) async throws -> Recording {
+        let working = RecordingFinalizer.workingPath(id: id, in: config.recording.outputDirectory)
         try recordSyntheticStage(seconds: seconds, to: working)
         let recording = Recording(recordingId: id, roomId: "room", title: "T", name: "Rec - 2026-11-23 10:00:00 - T",
                                   filename: "Rec - 2026-11-23 10-00-00 - T.mp4", status: .active, owner: nil, initiator: "uid 0",
                                   startDate: Date(), path: working, workingPath: working)
-        try catalog.insert(recording)
+        try await catalog.insert(recording)
         return recording
     }
 
     private var outputFiles: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: config.recording.outputDirectory)) ?? []).sorted() }
 
     func testARecordingCutOffWhileActiveIsFinalizedAndQueued() async throws {
-        _ = try interruptedRecording("a")
+        _ = try await interruptedRecording("a")
         await daemon.recoverUnfinished()
-        let recovered = try XCTUnwrap(catalog.recording(id: "a"))
+        let read = try await catalog.recording(id: "a")
+        let recovered = try XCTUnwrap(read)
         XCTAssertEqual(recovered.status, .recovered)
         XCTAssertNil(recovered.workingPath)
         XCTAssertEqual(recovered.duration ?? 0, 2, accuracy: 0.5)
         XCTAssertEqual(recovered.sha256, try FileDigest.sha256(path: recovered.path))
         XCTAssertEqual(outputFiles, ["Rec - 2026-11-23 10-00-00 - T.mp4"], "the working file is gone once the result is stored")
-        XCTAssertEqual(try catalog.uploadJobs().map(\.recordingId), ["a"])
+        let read2 = try await catalog.uploadJobs()
+        XCTAssertEqual(read2.map(\.recordingId), ["a"])
     }
 
     func testATornLastFragmentIsCutOffAndTheRestPlays() async throws {
-        let recording = try interruptedRecording("t", seconds: 3)
+        let recording = try await interruptedRecording("t", seconds: 3)
         let working = try XCTUnwrap(recording.workingPath)
         // A power loss: the last fragment only half written, then zeros where the file was extended.
         let whole = try FileSync.size(of: working)
@@ -70,7 +72,8 @@ final class RecoveryTests: XCTestCase {
         try handle.close()
 
         await daemon.recoverUnfinished()
-        let recovered = try XCTUnwrap(catalog.recording(id: "t"))
+        let read = try await catalog.recording(id: "t")
+        let recovered = try XCTUnwrap(read)
         XCTAssertEqual(recovered.status, .recovered)
         XCTAssertLessThan(recovered.size ?? .max, whole - 20_000, "cut back to the last whole fragment")
         XCTAssertEqual(recovered.duration ?? 0, 2, accuracy: 0.6, "one one-second fragment lost")
@@ -81,75 +84,85 @@ final class RecoveryTests: XCTestCase {
     }
 
     func testACrashHalfwayThroughTheRenameMakesNoSecondFile() async throws {
-        var recording = try interruptedRecording("b")
-        // The daemon had chosen and stored the final path, linked the file to it, and died before the unlink.
+        var recording = try await interruptedRecording("b")
+        // The daemon had chosen and read the final path, linked the file to it, and died before the unlink.
         recording.path = "\(config.recording.outputDirectory)/\(recording.filename)"
         recording.status = .ending
-        try catalog.update(recording)
+        try await catalog.update(recording)
         XCTAssertEqual(link(recording.workingPath!, recording.path), 0)
 
         await daemon.recoverUnfinished()
         XCTAssertEqual(outputFiles, ["Rec - 2026-11-23 10-00-00 - T.mp4"], "no \"(2)\" copy")
-        XCTAssertEqual(try catalog.recording(id: "b")?.status, .recovered)
-        XCTAssertEqual(try catalog.uploadJobs().count, 1)
+        let read2 = try await catalog.recording(id: "b")
+        XCTAssertEqual(read2?.status, .recovered)
+        let read3 = try await catalog.uploadJobs()
+        XCTAssertEqual(read3.count, 1)
     }
 
     func testAFinalizedFileWhoseWorkingFileIsGoneIsStoredAsIs() async throws {
-        var recording = try interruptedRecording("c")
+        var recording = try await interruptedRecording("c")
         recording.path = "\(config.recording.outputDirectory)/\(recording.filename)"
-        try catalog.update(recording)
+        try await catalog.update(recording)
         try MP4Finalizer.finalize(finished: recording.workingPath!, to: recording.path)
 
         await daemon.recoverUnfinished()
-        let stored = try XCTUnwrap(catalog.recording(id: "c"))
-        XCTAssertEqual(stored.status, .recovered)
-        XCTAssertEqual(stored.duration ?? 0, 2, accuracy: 0.5)
-        XCTAssertEqual(try catalog.uploadJobs().count, 1)
+        let read = try await catalog.recording(id: "c")
+        let read2 = try XCTUnwrap(read)
+        XCTAssertEqual(read2.status, .recovered)
+        XCTAssertEqual(read2.duration ?? 0, 2, accuracy: 0.5)
+        let read3 = try await catalog.uploadJobs()
+        XCTAssertEqual(read3.count, 1)
     }
 
     func testAWorkingFileLeftAfterTheResultWasStoredIsRemoved() async throws {
-        var recording = try interruptedRecording("d")
+        var recording = try await interruptedRecording("d")
         let working = recording.workingPath!
         recording.path = "\(config.recording.outputDirectory)/\(recording.filename)"
         try FileManager.default.copyItem(atPath: working, toPath: recording.path)
         recording.status = .complete
         recording.workingPath = nil
-        try catalog.update(recording)
+        try await catalog.update(recording)
 
         await daemon.recoverUnfinished()
         XCTAssertFalse(FileManager.default.fileExists(atPath: working))
-        XCTAssertEqual(try catalog.recording(id: "d")?.status, .complete, "a stored result is left as it is")
+        let read = try await catalog.recording(id: "d")
+        XCTAssertEqual(read?.status, .complete, "a stored result is left as it is")
     }
 
     func testAFailedFinalizingIsTriedAgainAndKeepsItsReason() async throws {
-        var recording = try interruptedRecording("e")
+        var recording = try await interruptedRecording("e")
         recording.status = .failed
         recording.reason = "the disk was full"
-        try catalog.update(recording)
+        try await catalog.update(recording)
 
         await daemon.recoverUnfinished()
-        let stored = try XCTUnwrap(catalog.recording(id: "e"))
-        XCTAssertEqual(stored.status, .aborted, "an early end is never reported complete")
-        XCTAssertEqual(stored.reason, "the disk was full")
-        XCTAssertEqual(try catalog.uploadJobs().count, 1)
+        let read = try await catalog.recording(id: "e")
+        let read2 = try XCTUnwrap(read)
+        XCTAssertEqual(read2.status, .aborted, "an early end is never reported complete")
+        XCTAssertEqual(read2.reason, "the disk was full")
+        let read3 = try await catalog.uploadJobs()
+        XCTAssertEqual(read3.count, 1)
     }
 
     func testARecordingWithoutAnyFileFails() async throws {
-        let recording = try interruptedRecording("f")
+        let recording = try await interruptedRecording("f")
         try FileManager.default.removeItem(atPath: recording.workingPath!)
         await daemon.recoverUnfinished()
-        let stored = try XCTUnwrap(catalog.recording(id: "f"))
-        XCTAssertEqual(stored.status, .failed)
-        XCTAssertTrue(stored.reason?.contains("no file was written") ?? false, stored.reason ?? "")
-        XCTAssertTrue(try catalog.uploadJobs().isEmpty)
-        XCTAssertTrue(try catalog.unfinishedRecordings().isEmpty, "nothing is left to try again")
+        let read = try await catalog.recording(id: "f")
+        let read2 = try XCTUnwrap(read)
+        XCTAssertEqual(read2.status, .failed)
+        XCTAssertTrue(read2.reason?.contains("no file was written") ?? false, read2.reason ?? "")
+        let read3 = try await catalog.uploadJobs()
+        XCTAssertTrue(read3.isEmpty)
+        let read4 = try await catalog.unfinishedRecordings()
+        XCTAssertTrue(read4.isEmpty, "nothing is left to try again")
     }
 
     func testDeliveredFilesGoAfterTheirRetentionAndUndeliveredOnesStay() async throws {
         config.uploads.retentionDays = 1
         config.uploads.minimumFreeBytes = 0
         let queue = UploadQueue(catalog: catalog, targets: [], logger: Logger(label: "test"))
-        let daemon = RecorderDaemon(config: config, catalog: catalog, uploads: queue, logger: Logger(label: "test"))
+        let daemon = await RecorderDaemon(config: config, catalog: catalog, uploads: queue, logger: Logger(label: "test"))
         var paths: [String: String] = [:]
         for id in ["delivered", "pending"] {
             let path = "\(config.recording.outputDirectory)/\(id).mp4"
@@ -157,21 +170,23 @@ final class RecoveryTests: XCTestCase {
             paths[id] = path
             let recording = Recording(recordingId: id, roomId: "room", title: "T", name: "n", filename: "\(id).mp4", status: .complete,
                                       owner: nil, initiator: nil, startDate: Date(), size: 1000, sha256: "x", path: path)
-            try catalog.insert(recording)
+            try await catalog.insert(recording)
             let confirmed = Date().addingTimeInterval(-2 * 86_400)
-            try catalog.finish(recording, queueing: UploadJob(jobId: "job-\(id)", recordingId: id, target: "folder",
+            try await catalog.finish(recording, queueing: UploadJob(jobId: "job-\(id)", recordingId: id, target: "folder",
                                                              state: id == "delivered" ? .done : .failed, nextAttemptAt: confirmed,
                                                              totalBytes: 1000, createdAt: confirmed, updatedAt: confirmed))
         }
         await daemon.enforceRetention()
         XCTAssertFalse(FileManager.default.fileExists(atPath: paths["delivered"]!))
-        XCTAssertNotNil(try catalog.recording(id: "delivered")?.localRemovedAt)
+        let read = try await catalog.recording(id: "delivered")
+        XCTAssertNotNil(read?.localRemovedAt)
         XCTAssertTrue(FileManager.default.fileExists(atPath: paths["pending"]!), "a file whose upload is not confirmed stays")
-        XCTAssertNil(try catalog.recording(id: "pending")?.localRemovedAt)
+        let read2 = try await catalog.recording(id: "pending")
+        XCTAssertNil(read2?.localRemovedAt)
     }
 
     func testNoRecordingStartsOnceShuttingDown() async throws {
-        await daemon.shutdown(reason: "test")
+        await daemon.controller.shutdown(reason: "test")
         do {
             _ = try await daemon.startRecording(StartRecordingRequest(), caller: Caller(uid: 0, gid: 0, pid: 1))
             XCTFail("expected a refusal")

@@ -88,10 +88,13 @@ final class RecordingEndToEndTests: XCTestCase {
 
         // The catalog and the queue, read straight from SQLite, agree; the checksum matches the file.
         let catalog = try CatalogDatabase(path: "\(daemon.stateDirectory)/roomrec.sqlite")
-        XCTAssertEqual(try catalog.recording(id: recording.recordingId)?.status, .complete)
-        XCTAssertEqual(try catalog.uploadJobs().map(\.state), [.done])
+        let read = try await catalog.recording(id: recording.recordingId)
+        XCTAssertEqual(read?.status, .complete)
+        let read2 = try await catalog.uploadJobs()
+        XCTAssertEqual(read2.map(\.state), [.done])
         let digest = try FileDigest.sha256(path: delivered)
-        XCTAssertEqual(try catalog.recording(id: recording.recordingId)?.sha256, digest)
+        let read3 = try await catalog.recording(id: recording.recordingId)
+        XCTAssertEqual(read3?.sha256, digest)
         XCTAssertEqual(try FileDigest.sha256(path: finished.path), digest)
         XCTAssertEqual(job.bytesConfirmed, finished.size)
 
@@ -178,11 +181,13 @@ final class RecordingEndToEndTests: XCTestCase {
         XCTAssertEqual(exit, 0, daemon.log())
 
         let catalog = try CatalogDatabase(path: "\(daemon.stateDirectory)/roomrec.sqlite")
-        let stored = try XCTUnwrap(catalog.recording(id: recording.recordingId))
-        XCTAssertEqual(stored.status, .aborted, "a recording cut short by a stop is not reported complete")
-        XCTAssertTrue(stored.reason?.contains("stopped") ?? false, stored.reason ?? "")
-        XCTAssertEqual(try FFprobe.run(stored.path).duration, 3, accuracy: 0.7)
-        XCTAssertEqual(try catalog.uploadJobs().count, 1, "it was queued before the daemon exited")
+        let read = try await catalog.recording(id: recording.recordingId)
+        let read2 = try XCTUnwrap(read)
+        XCTAssertEqual(read2.status, .aborted, "a recording cut short by a stop is not reported complete")
+        XCTAssertTrue(read2.reason?.contains("stopped") ?? false, read2.reason ?? "")
+        XCTAssertEqual(try FFprobe.run(read2.path).duration, 3, accuracy: 0.7)
+        let read3 = try await catalog.uploadJobs()
+        XCTAssertEqual(read3.count, 1, "it was queued before the daemon exited")
     }
 
     func testABadConfigurationStopsTheDaemonNamingFileLineAndKey() throws {

@@ -61,14 +61,14 @@ final class S3TargetTests: XCTestCase {
 
     func testAResumedUploadSendsAgainAPartTheStoreHoldsDifferently() async throws {
         let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 12 << 20)
-        let stored = try await interruptedDelivery(of: recording, to: target(partsInFlight: 1)) { $0.bytesConfirmed >= 5 << 20 }
-        // The first part of the file changes under the upload (same size): the stored part no longer matches it.
+        let read = try await interruptedDelivery(of: recording, to: target(partsInFlight: 1)) { $0.bytesConfirmed >= 5 << 20 }
+        // The first part of the file changes under the upload (same size): the read part no longer matches it.
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: recording.path))
         try handle.seek(toOffset: 1000)
         try handle.write(contentsOf: Data([0x42, 0x42, 0x42]))
         try handle.close()
         let second = Reports()
-        _ = try await target(partsInFlight: 1).deliver(recording, from: stored) { await second.add($0) }
+        _ = try await target(partsInFlight: 1).deliver(recording, from: read) { await second.add($0) }
         let resumed = await second.all.map(\.bytesConfirmed)
         XCTAssertEqual(resumed, [5 << 20, 10 << 20, 12 << 20], "part 1 is checked against what the store lists (its checksum, or here, moto listing none, its ETag) and sent again")
         let key = "room-101/Recordings/\(recording.filename)"
@@ -78,12 +78,12 @@ final class S3TargetTests: XCTestCase {
     func testAnInterruptedUploadResumesFromThePartsTheServerHolds() async throws {
         let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 12 << 20)
         // One part at a time, so the interruption falls after exactly one part.
-        let stored = try await interruptedDelivery(of: recording, to: target(partsInFlight: 1)) { $0.bytesConfirmed >= 5 << 20 }
-        XCTAssertEqual(stored.bytesConfirmed, 5 << 20)
+        let read = try await interruptedDelivery(of: recording, to: target(partsInFlight: 1)) { $0.bytesConfirmed >= 5 << 20 }
+        XCTAssertEqual(read.bytesConfirmed, 5 << 20)
 
-        // Resumed from the stored checkpoint, as after a restart: part 1 is not sent again.
+        // Resumed from the read checkpoint, as after a restart: part 1 is not sent again.
         let second = Reports()
-        let final = try await target(partsInFlight: 1).deliver(recording, from: stored) { await second.add($0) }
+        let final = try await target(partsInFlight: 1).deliver(recording, from: read) { await second.add($0) }
         let resumed = await second.all.map(\.bytesConfirmed)
         XCTAssertEqual(resumed, [10 << 20, 12 << 20])
         let contents = try server.contents(bucket: "recordings")
@@ -149,9 +149,9 @@ final class S3TargetTests: XCTestCase {
 
     func testCancellingAbortsTheMultipartUpload() async throws {
         let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 11 << 20)
-        let stored = try await interruptedDelivery(of: recording, to: target()) { $0.bytesConfirmed > 0 }
+        let read = try await interruptedDelivery(of: recording, to: target()) { $0.bytesConfirmed > 0 }
         XCTAssertEqual(try server.contents(bucket: "recordings").openUploads, 1)
-        try await target().abort(stored)
+        try await target().abort(read)
         XCTAssertEqual(try server.contents(bucket: "recordings").openUploads, 0)
     }
 }
@@ -168,9 +168,9 @@ final class S3FaultTests: XCTestCase {
         let directory = try TemporaryDirectory()
         let catalog = try CatalogDatabase(path: "\(directory.path)/c.sqlite")
         let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 12 << 20)
-        try catalog.insert(recording)
+        try await catalog.insert(recording)
         let now = Date()
-        try catalog.finish(recording, queueing: UploadJob(jobId: "j", recordingId: recording.recordingId, target: "s3", nextAttemptAt: now,
+        try await catalog.finish(recording, queueing: UploadJob(jobId: "j", recordingId: recording.recordingId, target: "s3", nextAttemptAt: now,
                                                           totalBytes: 12 << 20, createdAt: now, updatedAt: now))
         let client = S3Client(endpoint: .init(url: URL(string: proxy.endpoint)!, bucket: "recordings", pathStyle: true),
                               signer: SigV4Signer(credentials: .init(accessKeyId: "AKIDTEST", secretAccessKey: "SECRETTEST"), region: "us-east-1"),
@@ -179,10 +179,12 @@ final class S3FaultTests: XCTestCase {
                                 retry: RetryPolicy(base: 0.2, maximum: 1), logger: Logger(label: "test"))
         let runner = Task { await queue.run() }
         defer { runner.cancel() }
-        var job = try XCTUnwrap(catalog.uploadJob(id: "j"))
+        let read = try await catalog.uploadJob(id: "j")
+        var job = try XCTUnwrap(read)
         for _ in 0..<600 where job.state != .done && job.state != .failed {
             try await Task.sleep(for: .milliseconds(100))
-            job = try XCTUnwrap(catalog.uploadJob(id: "j"))
+            let read2 = try await catalog.uploadJob(id: "j")
+            job = try XCTUnwrap(read2)
         }
         let log = proxy.stop()
         XCTAssertEqual(job.state, .done, "job: \(job); proxy: \(log)")

@@ -39,11 +39,11 @@ final class UploadQueueTests: XCTestCase {
         let dir = try TemporaryDirectory()
         let catalog = try CatalogDatabase(path: "\(dir.path)/c.sqlite")
         let recording = try LocalFolderTargetTests.recording(in: dir, bytes: 50_000)
-        try catalog.insert(recording)
+        try await catalog.insert(recording)
         let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000))
         let job = UploadJob(jobId: "job-1", recordingId: recording.recordingId, target: "folder", nextAttemptAt: clock.now,
                             totalBytes: 50_000, createdAt: clock.now, updatedAt: clock.now)
-        try catalog.finish(recording, queueing: job)
+        try await catalog.finish(recording, queueing: job)
         let target = FlakyFolderTarget(inner: LocalFolderTarget(root: "\(dir.path)/library"), attempts: Counter(), failures: 1)
         let queue = UploadQueue(catalog: catalog, targets: [target], retry: RetryPolicy(base: 30, maximum: 600) { $0 },
                                 now: { clock.now }, logger: Logger(label: "test"))
@@ -68,12 +68,13 @@ final class UploadQueueTests: XCTestCase {
         let dir = try TemporaryDirectory()
         let catalog = try CatalogDatabase(path: "\(dir.path)/c.sqlite")
         let recording = try LocalFolderTargetTests.recording(in: dir, bytes: 20_000)
-        try catalog.insert(recording)
+        try await catalog.insert(recording)
         let now = Date()
-        try catalog.finish(recording, queueing: UploadJob(jobId: "j", recordingId: recording.recordingId, target: "folder",
+        try await catalog.finish(recording, queueing: UploadJob(jobId: "j", recordingId: recording.recordingId, target: "folder",
                                                           nextAttemptAt: now, totalBytes: 20_000, createdAt: now, updatedAt: now))
-        _ = try catalog.claimNextJob(now: now)  // the previous process claimed it, then died
-        XCTAssertEqual(try catalog.uploadJob(id: "j")?.state, .uploading)
+        _ = try await catalog.claimNextJob(now: now)  // the previous process claimed it, then died
+        let read = try await catalog.uploadJob(id: "j")
+        XCTAssertEqual(read?.state, .uploading)
 
         let queue = UploadQueue(catalog: catalog, targets: [LocalFolderTarget(root: "\(dir.path)/library")], logger: Logger(label: "test"))
         let runner = Task { await queue.run() }
@@ -87,9 +88,9 @@ final class UploadQueueTests: XCTestCase {
         let catalog = try CatalogDatabase(path: "\(dir.path)/c.sqlite")
         var recording = try LocalFolderTargetTests.recording(in: dir, bytes: 10)
         recording.path = "\(dir.path)/gone.mp4"
-        try catalog.insert(recording)
+        try await catalog.insert(recording)
         let now = Date()
-        try catalog.finish(recording, queueing: UploadJob(jobId: "j", recordingId: recording.recordingId, target: "folder",
+        try await catalog.finish(recording, queueing: UploadJob(jobId: "j", recordingId: recording.recordingId, target: "folder",
                                                           nextAttemptAt: now, totalBytes: 10, createdAt: now, updatedAt: now))
         let queue = UploadQueue(catalog: catalog, targets: [LocalFolderTarget(root: "\(dir.path)/library")], logger: Logger(label: "test"))
         let runner = Task { await queue.run() }
@@ -132,11 +133,11 @@ final class UploadQueueTests: XCTestCase {
         func leave() { current -= 1 }
     }
 
-    private func queued(_ count: Int, in dir: TemporaryDirectory, catalog: CatalogDatabase, at now: Date) throws {
+    private func queued(_ count: Int, in dir: TemporaryDirectory, catalog: CatalogDatabase, at now: Date) async throws {
         for index in 1...count {
             let recording = try LocalFolderTargetTests.recording(in: dir, bytes: 2000, id: "rec-\(index)")
-            try catalog.insert(recording)
-            try catalog.finish(recording, queueing: UploadJob(jobId: "job-\(index)", recordingId: recording.recordingId, target: "folder",
+            try await catalog.insert(recording)
+            try await catalog.finish(recording, queueing: UploadJob(jobId: "job-\(index)", recordingId: recording.recordingId, target: "folder",
                                                               nextAttemptAt: now, totalBytes: 2000, createdAt: now.addingTimeInterval(Double(index)),
                                                               updatedAt: now))
         }
@@ -145,7 +146,7 @@ final class UploadQueueTests: XCTestCase {
     func testWorkersDeliverThatManyJobsAtOnce() async throws {
         let dir = try TemporaryDirectory()
         let catalog = try CatalogDatabase(path: "\(dir.path)/c.sqlite")
-        try queued(3, in: dir, catalog: catalog, at: Date())
+        try await queued(3, in: dir, catalog: catalog, at: Date())
         let tracker = Tracker()
         let queue = UploadQueue(catalog: catalog, targets: [SlowTarget(seconds: 0.5, tracker: tracker)], workers: 2, logger: Logger(label: "test"))
         let runner = Task { await queue.run() }
@@ -160,7 +161,7 @@ final class UploadQueueTests: XCTestCase {
         let catalog = try CatalogDatabase(path: "\(dir.path)/c.sqlite")
         let noon = ISO8601.date("2026-11-23T12:00:00Z")!
         let clock = TestClock(noon)
-        try queued(1, in: dir, catalog: catalog, at: noon)
+        try await queued(1, in: dir, catalog: catalog, at: noon)
         let windows = UploadWindows([UploadWindows.Window("18:00-07:00")!], timeZone: TimeZone(identifier: "UTC")!)
         let tracker = Tracker()
         let queue = UploadQueue(catalog: catalog, targets: [SlowTarget(seconds: 0, tracker: tracker)], windows: windows,
@@ -168,7 +169,8 @@ final class UploadQueueTests: XCTestCase {
         let runner = Task { await queue.run() }
         defer { runner.cancel() }
         try await Task.sleep(for: .milliseconds(300))
-        XCTAssertEqual(try catalog.uploadJob(id: "job-1")?.state, .queued)
+        let read = try await catalog.uploadJob(id: "job-1")
+        XCTAssertEqual(read?.state, .queued)
         let reason = await queue.closedReason()
         XCTAssertEqual(reason, "outside the upload windows (18:00-07:00)")
 
@@ -182,7 +184,7 @@ final class UploadQueueTests: XCTestCase {
     func testAHoldStopsARunningJobAtItsCheckpointAndItResumesFromThereOnRelease() async throws {
         let dir = try TemporaryDirectory()
         let catalog = try CatalogDatabase(path: "\(dir.path)/c.sqlite")
-        try queued(1, in: dir, catalog: catalog, at: Date())
+        try await queued(1, in: dir, catalog: catalog, at: Date())
         let tracker = Tracker()
         let queue = UploadQueue(catalog: catalog, targets: [SlowTarget(seconds: 30, tracker: tracker)], logger: Logger(label: "test"))
         let runner = Task { await queue.run() }
@@ -195,7 +197,8 @@ final class UploadQueueTests: XCTestCase {
         XCTAssertEqual(held.attempts, 0, "a hold is not a failed attempt")
         XCTAssertNil(held.lastError)
         try await Task.sleep(for: .milliseconds(200))
-        XCTAssertEqual(try catalog.uploadJob(id: "job-1")?.state, .queued, "nothing starts while held")
+        let read = try await catalog.uploadJob(id: "job-1")
+        XCTAssertEqual(read?.state, .queued, "nothing starts while held")
 
         await queue.release("a recording is running")
         _ = try await waitFor(catalog, "job-1") { $0.state == .done }
@@ -221,9 +224,11 @@ final class UploadQueueTests: XCTestCase {
     /// Polls the catalog until the job satisfies `condition` (10 s at most).
     private func waitFor(_ catalog: CatalogDatabase, _ id: String, _ condition: (UploadJob) -> Bool) async throws -> UploadJob {
         for _ in 0..<200 {
-            if let job = try catalog.uploadJob(id: id), condition(job) { return job }
+            let read = try await catalog.uploadJob(id: id)
+            if let job = read, condition(job) { return job }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw ProcessRunner.Failure(message: "job \(id) never reached the expected state: \(String(describing: try catalog.uploadJob(id: id)))")
+        let read2 = try await catalog.uploadJob(id: id)
+        throw ProcessRunner.Failure(message: "job \(id) never reached the expected state: \(String(describing: read2))")
     }
 }

@@ -1,0 +1,161 @@
+import Foundation
+import Logging
+import RecorderCore
+
+/// What the online room needs of the recording in progress: the narrow interface it declares, which
+/// ``RecordingController`` implements.
+protocol SessionRecorder: Sendable {
+    /// The recording in progress (nil: none), and whether roomrecd is stopping.
+    func sessionView() async -> (recording: Recording?, shuttingDown: Bool)
+    func hostLeft(at instant: MonotonicInstant) async
+    func hostReturned() async
+    func start(_ request: StartRecordingRequest, initiator: String, block: BookingPlanner.Block?) async throws(ControlError) -> Recording
+}
+
+/// The room in its online session: joins through the connector and follows it until cancelled. Who comes on
+/// stage goes to ``RemoteStage`` (the one path from the session to the recording), the host's presence to the
+/// recording's rules, the session's start to a recording (`[session] auto_record`), and the room's recording
+/// state back to the participants.
+actor SessionCoordinator {
+    private let connector: any SessionConnector
+    private let recorder: any SessionRecorder
+    let stage: RemoteStage
+    /// The room's camera and microphone encoded for the session, while it publishes them.
+    let publisher: RoomPublisher?
+    private let settings: RoomRecorderConfig.Session
+    private let hostLeaveGrace: Double
+    private let events: EventHub
+    private let logger: Logger
+    private(set) var roster = SessionRoster()
+    /// When the host left, while they are away.
+    private(set) var hostLeftAt: Date?
+    /// Whether the session's start is to start a recording now (`[session] auto_record`).
+    private var autoRecord = SessionAutoRecord()
+    /// Whether the current outage was announced (once per outage, not per attempt).
+    private var outageReported = false
+    /// Whether the room records, for the participants' recording indicator (sent in order, never blocking a stop).
+    private let announcements = AsyncStream.makeStream(of: Bool.self, bufferingPolicy: .bufferingNewest(4))
+
+    init(connector: any SessionConnector, recorder: any SessionRecorder, stage: RemoteStage, sources: RoomSources,
+         config: RoomRecorderConfig, events: EventHub, logger: Logger) {
+        self.connector = connector
+        self.recorder = recorder
+        self.stage = stage
+        settings = config.session
+        hostLeaveGrace = config.recording.hostLeaveGrace
+        publisher = config.session.publish ? RoomPublisher(sources: sources, settings: config.session, logger: logger) : nil
+        self.events = events
+        self.logger = logger
+    }
+
+    /// Joins and follows the session until the task is cancelled, then leaves it.
+    func run() async {
+        let (reports, continuation) = AsyncStream.makeStream(of: SessionEvent.self)
+        await withDiscardingTaskGroup { group in
+            group.addTask { [connector, publisher, stage] in
+                await connector.run(publishing: publisher, report: { continuation.yield($0) }, media: { stage.deliver($0) })
+                continuation.finish()
+            }
+            group.addTask { [connector, announcements] in
+                for await recording in announcements.stream { await connector.announceRecording(recording) }
+            }
+            for await event in reports { await apply(event) }
+            announcements.continuation.finish()
+        }
+    }
+
+    /// Tells the participants whether the room records.
+    func announce(recording: Bool) { announcements.continuation.yield(recording) }
+
+    /// Applies one event from the connector.
+    func apply(_ event: SessionEvent, now: MonotonicInstant = .now()) async {
+        let changes = roster.apply(event)
+        report(event)
+        for change in changes {
+            switch change {
+            case .joined(let participant):
+                stage.admit(participant)
+                logger.info("on stage", metadata: ["participant": "\(participant.id)", "role": "\(participant.role.rawValue)"])
+                events.publish(.session, message: "\(participant.display) came on stage" + (participant.role == .host ? " (the host)" : ""))
+            case .left(let participant):
+                stage.forget(participant.id)
+                logger.info("left the stage", metadata: ["participant": "\(participant.id)"])
+                if roster.state == .joined { events.publish(.session, message: "\(participant.display) left the stage") }
+            case .updated(let participant):
+                // A screen shared (or no longer) beside the camera comes on (or off) the stage.
+                stage.admit(participant)
+            case .hostLeft:
+                hostLeftAt = Date()
+                await recorder.hostLeft(at: now)
+                let recording = await recorder.sessionView().recording
+                let grace = DurationText.words(hostLeaveGrace)
+                logger.notice("the host left the session", metadata: ["grace": "\(grace)"])
+                events.publish(.warning, recording: recording,
+                               message: "the host left the session" + (recording == nil ? "" : "; the recording goes on for \(grace) unless they return"))
+            case .hostReturned:
+                if hostLeftAt != nil {
+                    logger.notice("the host is back in the session")
+                    events.publish(.session, message: "the host is back in the session")
+                }
+                hostLeftAt = nil
+                await recorder.hostReturned()
+            }
+        }
+        stage.setSpeaker(roster.speaking?.id)
+        await startIfTheSessionStarted()
+    }
+
+    /// Logs and announces joining and outages.
+    private func report(_ event: SessionEvent) {
+        switch event {
+        case .joined(let others):
+            outageReported = false
+            logger.notice("joined the session", metadata: ["room": "\(settings.room)", "onStage": "\(others.count)"])
+            events.publish(.session, message: "joined the session (room \(settings.room)); \(others.count) others on stage")
+        case .disconnected(let reason, let retryIn):
+            logger.warning("the session is unreachable", metadata: ["reason": "\(reason)", "retryIn": "\(retryIn)"])
+            if !outageReported {
+                outageReported = true
+                events.publish(.warning, message: "the session is unreachable (\(reason)); trying again in \(Int(retryIn.rounded(.up))) s. "
+                               + "A recording goes on with the room's own camera and microphone")
+            }
+        case .connecting, .participantUpdated, .participantLeft, .talking: break
+        }
+    }
+
+    /// `[session] auto_record`: the session's start (its host on stage) starts one recording per start.
+    private func startIfTheSessionStarted() async {
+        guard settings.autoRecord else { return }
+        let view = await recorder.sessionView()
+        guard !view.shuttingDown, autoRecord.shouldStart(hostPresent: roster.hostPresent, recording: view.recording != nil) else { return }
+        logger.notice("the session started: recording it", metadata: ["room": "\(settings.room)"])
+        events.publish(.session, message: "the session started (its host is on stage); recording it")
+        do {
+            _ = try await recorder.start(StartRecordingRequest(), initiator: "session", block: nil)
+        } catch {
+            logger.error("the session started but the recording could not", metadata: ["error": "\(error)"])
+            events.publish(.warning, message: "the session started but the recording could not: \(error)")
+        }
+    }
+
+    /// The session's part of the status.
+    func status() -> SessionStatus {
+        SessionStatus(state: roster.state, connector: settings.connector.rawValue, room: "\(settings.room)",
+                      participants: roster.participants, hostPresent: roster.hostPresent, hostLeftAt: hostLeftAt,
+                      reconnects: roster.reconnects, lastError: roster.state == .joined ? nil : roster.lastError,
+                      receiving: received(), publishing: publisher?.status)
+    }
+
+    /// What arrives from each participant's tracks, with the transport's loss figures.
+    private func received() -> [ReceivedTrack] {
+        let reception = connector.reception()
+        return stage.received().map { track in
+            var track = track
+            if let numbers = reception.first(where: { $0.participantID == track.participantId && $0.kind == track.kind }) {
+                track.packetsLost = numbers.packetsLost
+                track.lossPercent = (numbers.lossPercent * 100).rounded() / 100
+            }
+            return track
+        }
+    }
+}

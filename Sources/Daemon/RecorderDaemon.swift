@@ -1,0 +1,155 @@
+import Catalog
+import Foundation
+import Logging
+import Networking
+import RecorderCore
+import SystemIntegration
+import Uploads
+
+/// The daemon as the control socket sees it: a thin facade that serves ``ControlService`` from the collaborators
+/// that own the state (the recording controller, the schedule, the online room, status, retention), and the
+/// parent that the recording controller reports to.
+public final class RecorderDaemon: ControlService, RecordingControllerParent {
+    let config: LiveConfiguration
+    let store: RecordingStore
+    let controller: RecordingController
+    let schedule: ScheduleService
+    let session: SessionCoordinator?
+    let reporter: StatusReporter
+    let retention: RetentionService
+    let finalizer: RecordingFinalizer
+    let encoders: EncoderPlan
+    let sources: RoomSources
+    private let uploadQueue: UploadQueue
+    private let reload: ConfigurationReload
+    private let events: EventHub
+    private let logger: Logger
+
+    public init(config initial: RoomRecorderConfig, configPath: String? = nil, catalog: CatalogDatabase, uploads: UploadQueue, throttle: Throttle? = nil,
+                events: EventHub = EventHub(), logger: Logger, notifier: SystemdNotifier = SystemdNotifier(), connector: (any SessionConnector)? = nil) async {
+        let config = LiveConfiguration(initial)
+        let store = RecordingStore(catalog: catalog, events: events, logger: logger)
+        let finalizer = RecordingFinalizer(store: store, config: config, uploads: uploads, notifier: notifier, logger: logger)
+        let encoders = EncoderPlan(config: config, logger: logger)
+        let sources = RoomSources(capture: initial.capture, report: RoomSources.reporter(events: events, logger: logger))
+        let stage = RemoteStage(logger: logger)
+        let controller = RecordingController(store: store, finalizer: finalizer, encoders: encoders, sources: sources, stage: stage,
+                                             uploads: uploads, config: config, notifier: notifier, logger: logger)
+        let session = connector.map {
+            SessionCoordinator(connector: $0, recorder: controller, stage: stage, sources: sources, config: initial, events: events, logger: logger)
+        }
+        self.config = config
+        self.store = store
+        self.controller = controller
+        self.finalizer = finalizer
+        self.encoders = encoders
+        self.sources = sources
+        self.session = session
+        schedule = ScheduleService(catalog: catalog, recorder: controller, config: config, events: events, logger: logger)
+        reporter = StatusReporter(controller: controller, session: session, devices: DeviceList(config: config, events: events, logger: logger),
+                                  encoders: encoders, uploads: uploads, catalog: catalog, config: config, events: events)
+        retention = RetentionService(store: store, config: config)
+        reload = ConfigurationReload(path: configPath, config: config, throttle: throttle, logger: logger, events: events)
+        uploadQueue = uploads
+        self.events = events
+        self.logger = logger
+        await controller.connect(self)
+    }
+
+    // MARK: RecordingControllerParent
+
+    func recordingChanged(_ recording: Bool) async { await session?.announce(recording: recording) }
+    func nextPartOfBlockDue() async { await schedule.look(now: Date()) }
+    func bookingsDismissed(_ bookingIDs: [String]) async { await schedule.dismiss(bookingIDs) }
+    func bookedRecordingFailed() async { await schedule.startFailed() }
+
+    // MARK: ControlService: recordings
+
+    public func startRecording(_ request: StartRecordingRequest, caller: Caller) async throws(ControlError) -> Recording {
+        try await controller.start(request, initiator: UserNames.name(ofUID: caller.uid))
+    }
+
+    public func stopRecording(id: String?, caller: Caller) async throws(ControlError) -> Recording {
+        try await controller.stop(id: id, because: .person("\(caller)"))
+    }
+
+    public func recordings(_ query: RecordingQuery) async throws(ControlError) -> RecordingPage { try await store.recordings(query) }
+
+    public func recording(id: String) async throws(ControlError) -> Recording { try await store.recording(id: id) }
+
+    public func deleteRecording(id: String, caller: Caller) async throws(ControlError) {
+        let recording = try await store.recording(id: id)
+        let working = await controller.isWorking(on: id)
+        if recording.status.isInProgress || working {
+            throw .conflict("recording \(id) is \(recording.status.rawValue); stop it and let it finish first")
+        }
+        try await store.delete(recording, by: caller)
+    }
+
+    // MARK: ControlService: uploads
+
+    public func uploads() async throws(ControlError) -> [UploadJob] {
+        do { return try await store.catalog.uploadJobs() } catch { throw .unavailable("the catalog cannot be read: \(error)") }
+    }
+
+    public func applyUploadAction(_ action: UploadAction, jobId: String, caller: Caller) async throws(ControlError) -> UploadJob {
+        let job = try await uploadQueue.apply(action, toJob: jobId)
+        logger.notice("upload job changed", metadata: ["job": "\(jobId)", "action": "\(action.rawValue)", "by": "\(caller)"])
+        return job
+    }
+
+    public func upload(id: String) async throws(ControlError) -> UploadJobDetail { try await uploadQueue.detail(of: id) }
+
+    public func pauseUploads(_ paused: Bool, caller: Caller) async -> Bool {
+        if paused { await uploadQueue.pauseAll() } else { await uploadQueue.resumeAll() }
+        logger.notice(paused ? "upload queue paused" : "upload queue resumed", metadata: ["by": "\(caller)"])
+        events.publish(.config, message: paused ? "the upload queue is paused" : "the upload queue is running")
+        return await uploadQueue.isPaused
+    }
+
+    // MARK: ControlService: status, schedule, configuration
+
+    public func status() async -> StatusReport { await reporter.status() }
+    public func devices() async -> [DeviceInfo] { await reporter.deviceList() }
+    public func health() async -> HealthReport { await reporter.health() }
+    public func metrics() async -> [Metric] { await reporter.metrics() }
+    public func events() async -> AsyncStream<ControlEvent> { events.subscribe() }
+
+    public func schedule() async throws(ControlError) -> [Booking] { try await schedule.upcoming() }
+
+    public func addBooking(_ request: BookingRequest, caller: Caller) async throws(ControlError) -> Booking {
+        try await schedule.add(request, by: caller)
+    }
+
+    public func removeBooking(id: String, caller: Caller) async throws(ControlError) { try await schedule.remove(id: id, by: caller) }
+
+    public func reloadConfiguration(caller: Caller) async throws(ControlError) -> ReloadReport {
+        let applied = try reload.apply(by: caller)
+        sources.reconfigure(applied.new.capture)
+        if applied.encodersChanged { await controller.spawn { [encoders, controller] in await encoders.prepare(recording: await controller.current != nil) } }
+        await schedule.configurationChanged()
+        await uploadQueue.replaceTargets(applied.targets)
+        return applied.report
+    }
+
+    // MARK: Lifecycle
+
+    /// Finalizes, in the background of the controller, what a crash left behind; then tries the machine's
+    /// encoders. Both after READY, so neither holds up the start.
+    func startRecoveryAndEncoders() async {
+        await controller.spawn { [finalizer, controller] in
+            await finalizer.recoverUnfinished(except: { await controller.current?.recordingId })
+        }
+        await controller.spawn { [encoders, controller] in await encoders.prepare(recording: await controller.current != nil) }
+    }
+
+    /// Finalizes recordings a crash left unfinished (see ``RecordingFinalizer/recoverUnfinished(except:)``).
+    func recoverUnfinished() async {
+        await finalizer.recoverUnfinished(except: { [controller] in await controller.current?.recordingId })
+    }
+
+    func enforceRetention(now: Date = Date()) async { await retention.enforce(now: now) }
+
+    /// A camera or microphone appeared or went away.
+    func deviceChanged(_ event: DeviceEvent) async { await reporter.devices.changed(event) }
+}

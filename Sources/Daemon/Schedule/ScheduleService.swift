@@ -1,0 +1,172 @@
+import Catalog
+import Foundation
+import Logging
+import RecorderCore
+
+/// What the schedule needs of the recording in progress: the narrow interface it declares, which
+/// ``RecordingController`` implements.
+protocol ScheduleRecorder: Sendable {
+    /// The recording in progress, if any: its id, whether it records (not stopping), and the block it follows.
+    func scheduleView() async -> ScheduleService.RecorderView?
+    func start(_ request: StartRecordingRequest, initiator: String, block: BookingPlanner.Block?) async throws(ControlError) -> Recording
+    func stop(id: String?, because intent: RecordingSupervisor.StopIntent) async throws(ControlError) -> Recording
+    /// The block follows the recording in progress (it adopts a recording asked for by hand).
+    func follow(_ block: BookingPlanner.Block) async
+}
+
+/// Everything that should be recorded, turned into start and stop intents with initiator `schedule`: ad-hoc
+/// bookings from the socket (in the catalog), the classes of the `[schedule]` timetable and the calendar feed's
+/// events, merged into blocks by ``BookingPlanner``. Looked at four times a second (and at once after a change),
+/// so a booked recording starts and stops within a second of its times.
+actor ScheduleService {
+    struct RecorderView: Sendable {
+        var recordingID: String
+        var isRecording: Bool
+        var block: BookingPlanner.Block?
+    }
+
+    private let catalog: CatalogDatabase
+    private let recorder: any ScheduleRecorder
+    private let config: LiveConfiguration
+    private let events: EventHub
+    private let logger: Logger
+    private var planner = BookingPlanner(bookings: [])
+    /// When the planner's bookings were last read.
+    private var bookingsReadAt = MonotonicInstant.now()
+    /// The last good copy of the calendar feed, if one is configured.
+    private var calendar: ICalendar?
+    /// The bookings of a block whose recording a person or the session's rules stopped: not started again.
+    private var dismissed: Set<String> = []
+    /// When the schedule last failed to start a recording, so it retries after a pause rather than at once.
+    private var lastStartFailure: Date?
+    /// A look in progress, and whether another was asked meanwhile (looks do not overlap).
+    private var looking = false
+    private var lookAgain = false
+
+    init(catalog: CatalogDatabase, recorder: any ScheduleRecorder, config: LiveConfiguration, events: EventHub, logger: Logger) {
+        self.catalog = catalog
+        self.recorder = recorder
+        self.config = config
+        self.events = events
+        self.logger = logger
+    }
+
+    /// Looks at the schedule until the task is cancelled. The timetable's classes are read again every hour, so
+    /// the eight days ahead keep moving.
+    func run() async {
+        await reloadBookings()
+        while !Task.isCancelled {
+            if MonotonicInstant.now().seconds(since: bookingsReadAt) > 3600 { await reloadBookings() }
+            await look(now: Date())
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    func dismiss(_ bookingIDs: [String]) { dismissed.formUnion(bookingIDs) }
+    func startFailed(at date: Date = Date()) { lastStartFailure = date }
+
+    /// A new copy of the calendar feed (nil: none is configured any more).
+    func use(_ calendar: ICalendar?) async {
+        self.calendar = calendar
+        await reloadBookings()
+        await look(now: Date())
+    }
+
+    /// The timetable or the calendar settings changed.
+    func configurationChanged() async { await reloadBookings() }
+
+    /// Brings the recording in line with the bookings at `now`: starts the block that should be recording,
+    /// adopts a recording asked for by hand that a block starts during, and stops a block's recording when it
+    /// ends. A recording asked for by hand outside any block is left alone.
+    func look(now: Date) async {
+        if looking { lookAgain = true; return }
+        looking = true
+        defer { looking = false }
+        repeat {
+            lookAgain = false
+            await decide(now: now)
+        } while lookAgain
+    }
+
+    private func decide(now: Date) async {
+        let block = planner.block(at: now)
+        // A block is the same while it shares a booking with the one the recording follows, even if a booking
+        // added or removed since has moved its start or end.
+        func same(_ a: BookingPlanner.Block, _ b: BookingPlanner.Block) -> Bool { !Set(a.bookingIds).isDisjoint(with: b.bookingIds) }
+        if let current = await recorder.scheduleView() {
+            guard current.isRecording else { return }
+            if let block, current.block.map({ same($0, block) }) ?? true {
+                await recorder.follow(block)
+            } else if current.block != nil {
+                logger.notice("the booked time is over; stopping", metadata: ["recording": "\(current.recordingID)"])
+                _ = try? await recorder.stop(id: current.recordingID, because: .schedule)
+            }
+            return
+        }
+        guard let block, dismissed.isDisjoint(with: block.bookingIds) else { return }
+        if let failed = lastStartFailure, now.timeIntervalSince(failed) < 10 { return }
+        do {
+            let recording = try await recorder.start(StartRecordingRequest(title: block.title), initiator: "schedule", block: block)
+            logger.notice("booked recording started", metadata: ["recording": "\(recording.recordingId)", "bookings": "\(block.bookingIds)"])
+            lastStartFailure = nil
+        } catch {
+            lastStartFailure = now
+            events.publish(.warning, message: "the booked recording \"\(block.title)\" could not start: \(error.problem.detail)")
+            logger.error("a booked recording could not start", metadata: ["title": "\(block.title)", "error": "\(error.problem.detail)"])
+        }
+    }
+
+    // MARK: Bookings
+
+    /// Bookings that have not ended, and the timetable's classes and the calendar's events of the next seven
+    /// days, earliest first.
+    func upcoming() async throws(ControlError) -> [Booking] {
+        let now = Date()
+        let booked: [Booking]
+        do { booked = try await catalog.bookings(endingAfter: now) } catch { throw .unavailable("the catalog cannot be read: \(error)") }
+        return (booked + plannedBookings(from: now, to: now.addingTimeInterval(7 * 86400))).sorted { $0.start < $1.start }
+    }
+
+    /// The timetable's classes and the calendar feed's events that overlap `from ..< to`.
+    private func plannedBookings(from: Date, to: Date) -> [Booking] {
+        config.current.schedule.timetable.bookings(from: from, to: to) + (calendar?.bookings(from: from, to: to) ?? [])
+    }
+
+    func add(_ request: BookingRequest, by caller: Caller) async throws(ControlError) -> Booking {
+        let booking = try request.booking(now: Date(), defaultTitle: config.current.room.title, createdBy: UserNames.name(ofUID: caller.uid))
+        do { try await catalog.insert(booking) } catch { throw .unavailable("the catalog cannot store the booking: \(error)") }
+        await reloadBookings()
+        logger.notice("booking added", metadata: ["booking": "\(booking.bookingId)", "title": "\(booking.title)", "start": "\(booking.start)",
+                                                  "end": "\(booking.end)", "by": "\(caller)"])
+        await look(now: Date())
+        return booking
+    }
+
+    func remove(id: String, by caller: Caller) async throws(ControlError) {
+        if id.hasPrefix(Timetable.bookingPrefix) {
+            throw .conflict("\(id) is a class of the timetable in the configuration; add its date to [schedule] exceptions, or stop its recording")
+        }
+        if id.hasPrefix("ical-") {
+            throw .conflict("\(id) comes from the calendar feed; cancel it there, or stop its recording")
+        }
+        let removed: Bool
+        do { removed = try await catalog.deleteBooking(id: id) } catch { throw .unavailable("the catalog cannot delete the booking: \(error)") }
+        guard removed else { throw .notFound("no booking \(id)") }
+        await reloadBookings()
+        logger.notice("booking removed", metadata: ["booking": "\(id)", "by": "\(caller)"])
+        await look(now: Date())
+    }
+
+    /// Reads the bookings again, with the timetable's classes and the calendar's events from a day ago to eight
+    /// days ahead.
+    private func reloadBookings() async {
+        let now = Date()
+        do {
+            let planned = plannedBookings(from: now.addingTimeInterval(-86400), to: now.addingTimeInterval(8 * 86400))
+            planner = BookingPlanner(bookings: try await catalog.bookings(endingAfter: now) + planned)
+            bookingsReadAt = MonotonicInstant.now()
+        } catch {
+            logger.error("cannot read the bookings", metadata: ["error": "\(error)"])
+        }
+    }
+}
