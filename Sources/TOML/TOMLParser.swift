@@ -331,7 +331,7 @@ public struct TOMLParser {
         case "nan", "+nan", "-nan": return .float(.nan)
         default: break
         }
-        let plain = text.replacingOccurrences(of: "_", with: "")
+        let plain = String(text.filter { $0 != "_" })
         for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] where plain.hasPrefix(prefix) {
             let digits = plain.dropFirst(2)
             guard Self.underscoresAreValid(text, digit: { $0.isHexDigit }), !digits.isEmpty,

@@ -1,4 +1,4 @@
-import RecorderCore
+import TOML
 import XCTest
 
 final class TOMLParserTests: XCTestCase {
