@@ -29,11 +29,8 @@ public struct TOMLParser {
             scanner.skipWhitespace()
             guard let c = scanner.peek() else { break }
             switch c {
-            case "#": scanner.skipComment()
-            case "\n": scanner.advanceLine()
-            case "\r":
-                scanner.advance()
-                guard scanner.peek() == "\n" else { throw scanner.error("a carriage return must be followed by a line feed") }
+            case "#": try scanner.skipComment()
+            case "\n", "\r": _ = try scanner.skipNewline()
             case "[": try parseHeader()
             default: try parseKeyValueLine()
             }

@@ -44,42 +44,55 @@ struct TOMLScanner {
         while let c = peek(), c == " " || c == "\t" { index += 1 }
     }
 
-    mutating func skipComment() {
-        while let c = peek(), c != "\n" { index += 1 }
+    /// A comment runs to the end of the line. Control characters other than tab may not stand in it, as in
+    /// strings: they would hide text from whoever reads the file.
+    mutating func skipComment() throws(TOMLSyntaxError) {
+        while let c = peek(), c != "\n", !lookingAt("\r\n") {
+            if Self.isControl(c) { throw error("control character \(Self.name(c)) in a comment") }
+            index += 1
+        }
     }
 
     mutating func skipWhitespaceCommentsAndNewlines() throws(TOMLSyntaxError) {
         while let c = peek() {
             switch c {
             case " ", "\t": index += 1
-            case "\r":
-                index += 1
-                guard peek() == "\n" else { throw error("a carriage return must be followed by a line feed") }
-            case "\n": advanceLine()
-            case "#": skipComment()
-            default: return
+            case "#": try skipComment()
+            default: guard try skipNewline() else { return }
             }
         }
     }
 
-    /// Steps over the line feed at the current position.
-    mutating func advanceLine() {
+    /// Steps over a newline, LF or CRLF, when one is here. A carriage return alone is no newline in TOML, and an
+    /// error wherever it stands outside a comment or string.
+    mutating func skipNewline() throws(TOMLSyntaxError) -> Bool {
+        if peek() == "\r" {
+            guard lookingAt("\r\n") else { throw error("a carriage return must be followed by a line feed") }
+            index += 1
+        }
+        guard peek() == "\n" else { return false }
         index += 1
         line += 1
         lineStart = index
+        return true
     }
 
     /// After a value or header only whitespace and a comment may follow on the same line.
     mutating func endOfLine() throws(TOMLSyntaxError) {
         skipWhitespace()
-        if peek() == "#" { skipComment() }
-        if peek() == "\r" { index += 1 }
+        if peek() == "#" { try skipComment() }
         guard let c = peek() else { return }
-        guard c == "\n" else { throw error("unexpected '\(c)' after the value (one key = value per line)") }
-        advanceLine()
+        guard try skipNewline() else { throw error("unexpected '\(c)' after the value (one key = value per line)") }
     }
 
+    /// U+0000 to U+001F and U+007F; tab is allowed in comments and strings, the others only escaped.
     private static func isControl(_ c: Unicode.Scalar) -> Bool { c.value < 0x20 && c != "\t" || c.value == 0x7F }
+
+    /// `U+0007`, for errors about characters that do not show.
+    private static func name(_ c: Unicode.Scalar) -> String {
+        let hex = String(c.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
 
     // MARK: Keys
 
@@ -106,18 +119,22 @@ struct TOMLScanner {
             case "\n": throw error("unterminated string (a basic string cannot span lines)")
             case "\\": result.append(try escape())
             default:
-                if Self.isControl(c) { throw error("control characters must be escaped in strings") }
+                if Self.isControl(c) { throw error("control character \(Self.name(c)) must be escaped in strings") }
                 result.append(c); index += 1
             }
         }
     }
 
+    /// A newline in a multi-line string is read as a line feed whether the file has LF or CRLF, so that a value
+    /// does not change with the editor that saved it.
     mutating func multilineBasicString() throws(TOMLSyntaxError) -> String {
+        // The error names the line where the string opened: at the end of the file it would say little.
+        let unterminated = error("unterminated multi-line string")
         index += 3
-        skipNewlineRightAfterDelimiter()
+        _ = try skipNewline()
         var result = String.UnicodeScalarView()
         while true {
-            guard let c = peek() else { throw error("unterminated multi-line string") }
+            guard let c = peek() else { throw unterminated }
             if c == "\"", let quotes = closingQuotes("\"") {
                 // Up to two quotes may stand right before the closing delimiter.
                 result.append(contentsOf: repeatElement("\"", count: quotes - 3))
@@ -130,16 +147,17 @@ struct TOMLScanner {
                 while probe < scalars.count, scalars[probe] == " " || scalars[probe] == "\t" { probe += 1 }
                 if probe < scalars.count, scalars[probe] == "\n" || scalars[probe] == "\r" {
                     index = probe
-                    while let w = peek(), w == " " || w == "\t" || w == "\n" || w == "\r" {
-                        if w == "\n" { advanceLine() } else { index += 1 }
+                    while true {
+                        skipWhitespace()
+                        guard try skipNewline() else { break }
                     }
                     continue
                 }
                 result.append(try escape())
-            } else if c == "\n" {
-                result.append(c); advanceLine()
+            } else if try skipNewline() {
+                result.append("\n")
             } else {
-                if Self.isControl(c), c != "\t", c != "\r" { throw error("control characters must be escaped in strings") }
+                if Self.isControl(c) { throw error("control character \(Self.name(c)) must be escaped in strings") }
                 result.append(c); index += 1
             }
         }
@@ -149,7 +167,8 @@ struct TOMLScanner {
         index += 1
         let start = index
         while let c = peek(), c != "'" {
-            if c == "\n" { throw error("unterminated literal string") }
+            if c == "\n" || lookingAt("\r\n") { throw error("unterminated literal string (a literal string cannot span lines)") }
+            if Self.isControl(c) { throw error("control character \(Self.name(c)) in a literal string") }
             index += 1
         }
         guard peek() == "'" else { throw error("unterminated literal string") }
@@ -159,17 +178,23 @@ struct TOMLScanner {
     }
 
     mutating func multilineLiteralString() throws(TOMLSyntaxError) -> String {
+        let unterminated = error("unterminated multi-line literal string")
         index += 3
-        skipNewlineRightAfterDelimiter()
+        _ = try skipNewline()
         var result = String.UnicodeScalarView()
         while true {
-            guard let c = peek() else { throw error("unterminated multi-line literal string") }
+            guard let c = peek() else { throw unterminated }
             if c == "'", let quotes = closingQuotes("'") {
                 result.append(contentsOf: repeatElement("'", count: quotes - 3))
                 index += quotes
                 return String(result)
             }
-            if c == "\n" { result.append(c); advanceLine() } else { result.append(c); index += 1 }
+            if try skipNewline() {
+                result.append("\n")
+            } else {
+                if Self.isControl(c) { throw error("control character \(Self.name(c)) in a literal string") }
+                result.append(c); index += 1
+            }
         }
     }
 
@@ -178,11 +203,6 @@ struct TOMLScanner {
         var count = 0
         while index + count < scalars.count, scalars[index + count] == quote { count += 1 }
         return count >= 3 ? min(count, 5) : nil
-    }
-
-    private mutating func skipNewlineRightAfterDelimiter() {
-        if peek() == "\r" { index += 1 }
-        if peek() == "\n" { advanceLine() }
     }
 
     private mutating func escape() throws(TOMLSyntaxError) -> Unicode.Scalar {
@@ -200,8 +220,10 @@ struct TOMLScanner {
         case "u", "U":
             let length = c == "u" ? 4 : 8
             guard index + length <= scalars.count else { throw error("incomplete \\\(c) escape") }
-            let hex = String(String.UnicodeScalarView(scalars[index..<index + length]))
-            guard let code = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(code) else {
+            let digits = scalars[index..<index + length]
+            let hex = String(String.UnicodeScalarView(digits))
+            // UInt32(_:radix:) would take a sign as well.
+            guard digits.allSatisfy(\.properties.isASCIIHexDigit), let code = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(code) else {
                 throw error("invalid unicode escape \\\(c)\(hex)")
             }
             index += length

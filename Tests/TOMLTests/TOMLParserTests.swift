@@ -118,4 +118,32 @@ final class TOMLParserTests: XCTestCase {
             }
         }
     }
+
+    func testNewlinesAndControlCharacters() throws {
+        // A file saved with CRLF gives the values one saved with LF gives.
+        let doc = try TOMLParser.parse("a = \"\"\"\r\none\r\ntwo\"\"\"\r\nb = '''\r\nthree\r\n'''\r\n# done\r\n")
+        XCTAssertEqual(doc["a"]?.value, .string("one\ntwo"))
+        XCTAssertEqual(doc["b"]?.value, .string("three\n"))
+        XCTAssertEqual(doc["b"]?.line, 4)
+        let cases: [(String, Int, String)] = [
+            ("a = 1 # a bell \u{07}", 1, "U+0007 in a comment"),
+            ("# a delete \u{7F}\na = 1", 1, "U+007F in a comment"),
+            ("a = 'a null \u{00}'", 1, "U+0000 in a literal string"),
+            ("a = '''\nan escape \u{1B}'''", 2, "U+001B in a literal string"),
+            ("a = \"\"\"\na backspace \u{08}\"\"\"", 2, "U+0008 must be escaped"),
+            ("a = 1\r", 1, "carriage return"),
+            ("a = 1 # comment\rb = 2", 1, "U+000D in a comment"),
+            ("a = '''one\rtwo'''", 1, "carriage return"),
+            ("a = \"\\u+0E9\"", 1, "invalid unicode escape"),
+            ("a = 1\nb = \"\"\"\nnever\nclosed", 2, "unterminated multi-line string"),
+            ("a = 1\nb = '''\nnever closed", 2, "unterminated multi-line literal string"),
+        ]
+        for (text, line, fragment) in cases {
+            XCTAssertThrowsError(try TOMLParser.parse(text), text.debugDescription) { error in
+                guard let error = error as? TOMLSyntaxError else { return XCTFail("\(error)") }
+                XCTAssertEqual(error.line, line, "\(text.debugDescription): \(error)")
+                XCTAssertTrue(error.message.contains(fragment), "\(text.debugDescription): \(error.message)")
+            }
+        }
+    }
 }
