@@ -9,9 +9,11 @@ enum TOMLLiteral {
         default: break
         }
         let plain = String(text.filter { $0 != "_" })
-        for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] where plain.hasPrefix(prefix) {
-            let digits = plain.dropFirst(2)
-            guard underscoresAreValid(text, digit: { $0.isHexDigit }), !digits.isEmpty,
+        for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] where text.hasPrefix(prefix) {
+            // Underscores between the digits only: not between the prefix and the value.
+            let body = text.dropFirst(2)
+            let digits = body.filter { $0 != "_" }
+            guard underscoresAreValid(String(body), digit: { $0.isHexDigit }), !digits.isEmpty,
                   digits.allSatisfy({ $0.isHexDigit }) else { return nil }
             return Int64(digits, radix: radix).map(TOMLValue.integer)
         }
@@ -38,36 +40,68 @@ enum TOMLLiteral {
         return true
     }
 
-    static func isLocalDate(_ text: String) -> Bool {
-        let c = Array(text.utf8)
-        guard c.count == 10, c[4] == UInt8(ascii: "-"), c[7] == UInt8(ascii: "-") else { return false }
-        return [0, 1, 2, 3, 5, 6, 8, 9].allSatisfy { (48...57).contains(c[$0]) }
-    }
+    /// A local date, `YYYY-MM-DD`, of a day that exists.
+    static func isLocalDate(_ text: String) -> Bool { date(Array(text.utf8)[...]) }
 
-    private static func isLocalTime(_ text: Substring) -> Bool {
-        let c = Array(text.utf8)
-        guard c.count >= 8, c[2] == UInt8(ascii: ":"), c[5] == UInt8(ascii: ":") else { return false }
-        guard [0, 1, 3, 4, 6, 7].allSatisfy({ (48...57).contains(c[$0]) }) else { return false }
-        var rest = text.dropFirst(8)
-        if rest.first == "." {
-            rest = rest.dropFirst()
-            let digits = rest.prefix { $0.isASCII && $0.isNumber }
-            guard !digits.isEmpty else { return false }
-            rest = rest.dropFirst(digits.count)
-        }
-        if rest.isEmpty || rest == "Z" || rest == "z" { return true }
-        let offset = Array(rest.utf8)
-        return offset.count == 6 && (offset[0] == UInt8(ascii: "+") || offset[0] == UInt8(ascii: "-")) && offset[3] == UInt8(ascii: ":")
-            && [1, 2, 4, 5].allSatisfy { (48...57).contains(offset[$0]) }
-    }
-
+    /// A local date, a local time, or a date and a time (joined by `T`, `t` or a space) with or without an
+    /// offset, each field in its range as RFC 3339 has it. The text is kept as written (``TOMLValue/dateTime(_:)``),
+    /// so a date that does not exist or a time with an offset but no date would otherwise pass unnoticed.
     static func isDateTime(_ text: String) -> Bool {
-        if isLocalDate(text) { return true }
-        if isLocalTime(Substring(text)) { return true }
-        guard text.count > 11 else { return false }
-        let date = String(text.prefix(10))
-        let separator = text[text.index(text.startIndex, offsetBy: 10)]
-        guard isLocalDate(date), separator == "T" || separator == "t" || separator == " " else { return false }
-        return isLocalTime(text.dropFirst(11))
+        let c = Array(text.utf8)[...]
+        if c.count >= 10, date(c.prefix(10)) {
+            if c.count == 10 { return true }
+            guard c.count > 11, [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")].contains(c[c.startIndex + 10]) else { return false }
+            let rest = c.dropFirst(11)
+            guard let timeLength = time(rest) else { return false }
+            return offset(rest.dropFirst(timeLength))
+        }
+        return time(c) == c.count  // a local time has no offset
+    }
+
+    /// The two-digit (or four-digit) number at `offset` in `c`.
+    private static func number(_ c: ArraySlice<UInt8>, at offset: Int, digits: Int = 2) -> Int? {
+        let start = c.startIndex + offset
+        guard start + digits <= c.endIndex else { return nil }
+        var value = 0
+        for byte in c[start..<start + digits] {
+            guard (48...57).contains(byte) else { return nil }
+            value = value * 10 + Int(byte - 48)
+        }
+        return value
+    }
+
+    private static func date(_ c: ArraySlice<UInt8>) -> Bool {
+        guard c.count == 10, c[c.startIndex + 4] == UInt8(ascii: "-"), c[c.startIndex + 7] == UInt8(ascii: "-"),
+              let year = number(c, at: 0, digits: 4), let month = number(c, at: 5), let day = number(c, at: 8),
+              (1...12).contains(month) else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return (1...days).contains(day)
+    }
+
+    /// The length of `HH:MM:SS` with an optional fraction at the start of `c`, or nil. A second may be 60, the
+    /// leap second RFC 3339 allows.
+    private static func time(_ c: ArraySlice<UInt8>) -> Int? {
+        guard c.count >= 8, c[c.startIndex + 2] == UInt8(ascii: ":"), c[c.startIndex + 5] == UInt8(ascii: ":"),
+              let hour = number(c, at: 0), let minute = number(c, at: 3), let second = number(c, at: 6),
+              hour <= 23, minute <= 59, second <= 60 else { return nil }
+        guard c.count > 8, c[c.startIndex + 8] == UInt8(ascii: ".") else { return 8 }
+        let digits = c.dropFirst(9).prefix { (48...57).contains($0) }.count
+        return digits > 0 ? 9 + digits : nil
+    }
+
+    /// Nothing (a local date-time), or `Z`, `z` or `+HH:MM`/`-HH:MM` and nothing after it.
+    private static func offset(_ c: ArraySlice<UInt8>) -> Bool {
+        if c.isEmpty { return true }
+        if c.count == 1 { return c.first == UInt8(ascii: "Z") || c.first == UInt8(ascii: "z") }
+        guard c.count == 6, c.first == UInt8(ascii: "+") || c.first == UInt8(ascii: "-"), c[c.startIndex + 3] == UInt8(ascii: ":"),
+              let hour = number(c, at: 1), let minute = number(c, at: 4) else { return false }
+        return hour <= 23 && minute <= 59
+    }
+
+    /// Whether a text that is not a valid value was meant as a date or a time, for the error's wording.
+    static func looksLikeDateTime(_ text: String) -> Bool {
+        let c = Array(text.utf8)
+        return c.count >= 5 && (c[2] == UInt8(ascii: ":") || c[4] == UInt8(ascii: "-"))
     }
 }

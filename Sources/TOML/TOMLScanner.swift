@@ -253,6 +253,9 @@ struct TOMLScanner {
         if let value = TOMLLiteral.number(text) { return value }
         if TOMLLiteral.isDateTime(text) { return .dateTime(text) }
         index = start
+        if TOMLLiteral.looksLikeDateTime(text) {
+            throw error("invalid date or time '\(text)' (RFC 3339: 1979-05-27, 07:32:00, 1979-05-27T07:32:00-08:00; the day must exist)")
+        }
         throw error("invalid value '\(text)' (strings must be quoted)")
     }
 }

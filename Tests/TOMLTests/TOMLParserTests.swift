@@ -146,4 +146,33 @@ final class TOMLParserTests: XCTestCase {
             }
         }
     }
+
+    func testDateTimesMustExistAndNumbersKeepTheirDigitsTogether() throws {
+        let doc = try TOMLParser.parse("leap = 2024-02-29\nsecond = 23:59:60\nodt = 1979-05-27 07:32:00.5+23:59\nb = 0b1_0")
+        XCTAssertEqual(doc["leap"]?.value, .dateTime("2024-02-29"))
+        XCTAssertEqual(doc["second"]?.value, .dateTime("23:59:60"), "RFC 3339's leap second")
+        XCTAssertEqual(doc["odt"]?.value, .dateTime("1979-05-27 07:32:00.5+23:59"))
+        XCTAssertEqual(doc["b"]?.value, .integer(2))
+        let cases: [(String, String)] = [
+            ("b = 0b_1", "invalid value"),
+            ("h = 0x_ff", "invalid value"),
+            ("d = 2023-02-29", "invalid date or time"),
+            ("d = 1979-13-01", "invalid date or time"),
+            ("d = 1979-04-31", "invalid date or time"),
+            ("t = 24:00:00", "invalid date or time"),
+            ("t = 07:60:00", "invalid date or time"),
+            ("t = 07:32:00Z", "invalid date or time"),
+            ("t = 07:32", "invalid date or time"),
+            ("odt = 1979-05-27T07:32:00+24:00", "invalid date or time"),
+            ("odt = 1979-05-27T07:32:00-0700", "invalid date or time"),
+            ("odt = 1979-05-27T07:32:00.Z", "invalid date or time"),
+        ]
+        for (text, fragment) in cases {
+            XCTAssertThrowsError(try TOMLParser.parse("ok = 1\n" + text), text) { error in
+                guard let error = error as? TOMLSyntaxError else { return XCTFail("\(error)") }
+                XCTAssertEqual(error.line, 2, "\(text): \(error)")
+                XCTAssertTrue(error.message.contains(fragment), "\(text): \(error.message)")
+            }
+        }
+    }
 }
