@@ -131,26 +131,26 @@ public struct TOMLParser {
         }
     }
 
+    /// `{ key = value, ... }` on one line (values inside may span lines), built by a ``TOMLTableBuilder`` of its
+    /// own: an inline table inside it is as complete as the outer one is to the document.
     private mutating func parseInlineTable() throws(TOMLSyntaxError) -> TOMLValue {
-        let tableLine = scanner.line
+        var table = TOMLTableBuilder(line: scanner.line)
         scanner.advance()
-        var table = TOMLTable(line: tableLine)
         scanner.skipWhitespace()
-        if scanner.peek() == "}" { scanner.advance(); return .table(table) }
+        if scanner.peek() == "}" { scanner.advance(); return .table(table.root) }
         while true {
             scanner.skipWhitespace()
+            let keyLine = scanner.line
             let key = try parseKey()
             scanner.skipWhitespace()
             try scanner.expect("=")
             scanner.skipWhitespace()
             let value = try parseValue()
-            try TOMLTableBuilder.insert(value, into: &table, path: key[...], line: tableLine, fullKey: key) { message in
-                TOMLSyntaxError(line: tableLine, column: 1, message: message)
-            }
+            try table.insert(value, key: key, line: keyLine)
             scanner.skipWhitespace()
             switch scanner.peek() {
             case ",": scanner.advance()
-            case "}": scanner.advance(); return .table(table)
+            case "}": scanner.advance(); return .table(table.root)
             default: throw scanner.error("expected ',' or '}' in an inline table")
             }
         }

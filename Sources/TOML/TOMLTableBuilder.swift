@@ -1,9 +1,10 @@
 /// Builds a document's tables from its headers and key/value lines, and keeps TOML's rules about which table
 /// may be defined or added to when: a table is defined once, by a header or by dotted keys; what is written
 /// inline is complete; a header steps into the last table of an array made by `[[header]]`. ``TOMLParser``
-/// reads the syntax and hands each header and key here, with the line that errors then name.
+/// reads the syntax and hands each header and key here, with the line that errors then name. An inline table is
+/// built by a builder of its own, so that the same rules hold inside its braces.
 struct TOMLTableBuilder {
-    private(set) var root = TOMLTable()
+    private(set) var root: TOMLTable
     /// Path of the table that `key = value` lines currently write into.
     private var currentPath: [String] = []
     /// Tables created by a `[header]` or by `[[header]]`, which may not be opened again with `[header]`.
@@ -15,10 +16,17 @@ struct TOMLTableBuilder {
     /// Arrays made by `[[header]]`, the only arrays a header may step into or extend.
     private var arrayTables: Set<[String]> = []
 
+    /// A builder for a document (line 0) or for an inline table opened on `line`.
+    init(line: Int = 0) { root = TOMLTable(line: line) }
+
     /// `[path]`: the table that the following key/value lines write into.
     mutating func openTable(_ path: [String], line: Int) throws(TOMLSyntaxError) {
         if explicitTables.contains(path) || dottedTables.contains(path) {
             throw TOMLSyntaxError(line: line, column: 1, message: "table [\(path.joined(separator: "."))] is defined twice")
+        }
+        if arrayTables.contains(path) {
+            throw TOMLSyntaxError(line: line, column: 1,
+                                  message: "[\(path.joined(separator: "."))] is an array of tables ([[\(path.joined(separator: "."))]]), not a table")
         }
         try ensureTable(at: path, line: line)
         explicitTables.insert(path)
@@ -43,9 +51,14 @@ struct TOMLTableBuilder {
                 throw TOMLSyntaxError(line: line, column: 1, message: "[[\(path.joined(separator: "."))]] is already defined as a value")
             }
         }
+        // The new element is a table of its own: what the previous one defined below it (sub-tables, dotted keys,
+        // inline values, nested arrays of tables) may be defined again in this one.
+        let below = { (other: [String]) in other.count > path.count && other.starts(with: path) }
+        explicitTables = explicitTables.filter { !below($0) }
+        dottedTables = dottedTables.filter { !below($0) }
+        inlineValues = inlineValues.filter { !below($0) }
+        arrayTables = arrayTables.filter { !below($0) }
         arrayTables.insert(path)
-        // Sub-tables of the previous element may be opened again for the new one.
-        explicitTables = explicitTables.filter { !($0.count > path.count && Array($0.prefix(path.count)) == path) }
         currentPath = path
     }
 
@@ -58,6 +71,11 @@ struct TOMLTableBuilder {
             if inlineValues.contains(prefix) {
                 throw TOMLSyntaxError(line: line, column: 1, message: "key '\(fullKey.joined(separator: "."))' adds to a table written inline")
             }
+            // A table a header defined is complete under its header; dotted keys elsewhere may not add to it.
+            if explicitTables.contains(prefix) {
+                throw TOMLSyntaxError(line: line, column: 1,
+                                      message: "key '\(fullKey.joined(separator: "."))' adds to table [\(prefix.joined(separator: "."))], defined by its header")
+            }
             dottedTables.insert(prefix)
         }
         seal(value, at: fullKey)
@@ -69,7 +87,7 @@ struct TOMLTableBuilder {
     }
 
     /// Sets `path` (a dotted key's parts) in `table`, creating the tables on its way.
-    static func insert(_ value: TOMLValue, into table: inout TOMLTable, path: ArraySlice<String>, line: Int, fullKey: [String],
+    private static func insert(_ value: TOMLValue, into table: inout TOMLTable, path: ArraySlice<String>, line: Int, fullKey: [String],
                        makeError: (String) -> TOMLSyntaxError) throws(TOMLSyntaxError) {
         let name = path.first!
         if path.count == 1 {

@@ -175,4 +175,30 @@ final class TOMLParserTests: XCTestCase {
             }
         }
     }
+
+    func testEachTableIsDefinedOnceAndInlineOnesAreComplete() throws {
+        // Each [[s]] element is a table of its own: what the first defined below it, the second may define again.
+        let doc = try TOMLParser.parse("[[s]]\nx.y = 1\nt = {a = 1}\n[s.u]\n[[s.v]]\n[[s]]\n[s.x]\n[s.t]\n[s.u]\n[s.v]")
+        guard case .array(let elements)? = doc["s"]?.value, elements.count == 2, case .table(let second) = elements[1] else {
+            return XCTFail("\(doc)")
+        }
+        XCTAssertEqual(second.keys, ["x", "t", "u", "v"])
+        XCTAssertEqual(second["v"]?.value, .table(TOMLTable(line: 10)), "a table now, where the first element has an array")
+        let cases: [(String, Int, String)] = [
+            ("[[a]]\n[a]", 2, "array of tables"),
+            ("[[f]]\n[[f.v]]\nn = 1\n[f.v]", 4, "array of tables"),
+            ("[f.a]\nc = 1\n[f]\na.t = 2", 4, "defined by its header"),
+            ("[f.a.b]\n[f]\na.b.c = 2", 3, "defined by its header"),
+            ("p = { c = { x = 1 }, c.y = 2 }", 1, "written inline"),
+            ("p = { c = [ 1 ], c = 2 }", 1, "defined twice"),
+            ("p = { a = [\n  1\n], b = 2, a = 3 }", 3, "defined twice"),
+        ]
+        for (text, line, fragment) in cases {
+            XCTAssertThrowsError(try TOMLParser.parse(text), text) { error in
+                guard let error = error as? TOMLSyntaxError else { return XCTFail("\(error)") }
+                XCTAssertEqual(error.line, line, "\(text): \(error)")
+                XCTAssertTrue(error.message.contains(fragment), "\(text): \(error.message)")
+            }
+        }
+    }
 }
