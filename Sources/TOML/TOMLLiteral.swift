@@ -1,7 +1,12 @@
 /// The text of the values TOML writes without quotes, numbers and date-times: which texts are valid, and the
 /// value a number's text stands for. ``TOMLScanner`` finds where such a text ends; this decides what it is.
 enum TOMLLiteral {
-    static func number(_ text: String) -> TOMLValue? {
+    /// An integer written correctly but outside 64 bits, which TOML requires an error for rather than a value
+    /// rounded or cut.
+    struct IntegerOverflow: Error {}
+
+    /// The integer or float `text` stands for; nil when it is no number.
+    static func number(_ text: String) throws(IntegerOverflow) -> TOMLValue? {
         switch text {
         case "inf", "+inf": return .float(.infinity)
         case "-inf": return .float(-.infinity)
@@ -14,8 +19,9 @@ enum TOMLLiteral {
             let body = text.dropFirst(2)
             let digits = body.filter { $0 != "_" }
             guard underscoresAreValid(String(body), digit: { $0.isHexDigit }), !digits.isEmpty,
-                  digits.allSatisfy({ $0.isHexDigit }) else { return nil }
-            return Int64(digits, radix: radix).map(TOMLValue.integer)
+                  digits.allSatisfy({ $0.isASCII && ($0.hexDigitValue ?? radix) < radix }) else { return nil }
+            guard let value = Int64(digits, radix: radix) else { throw IntegerOverflow() }
+            return .integer(value)
         }
         guard underscoresAreValid(text, digit: { $0.isASCII && $0.isNumber }) else { return nil }
         let unsigned = plain.hasPrefix("+") || plain.hasPrefix("-") ? String(plain.dropFirst()) : plain
@@ -24,7 +30,8 @@ enum TOMLLiteral {
             return nil  // leading zeros are not allowed
         }
         if unsigned.allSatisfy({ $0.isASCII && $0.isNumber }) {
-            return Int64(plain).map(TOMLValue.integer)
+            guard let value = Int64(plain) else { throw IntegerOverflow() }
+            return .integer(value)
         }
         guard unsigned.allSatisfy({ $0.isASCII && ($0.isNumber || "eE+-.".contains($0)) }),
               !unsigned.hasSuffix("."), !unsigned.contains(".e"), !unsigned.contains(".E") else { return nil }

@@ -250,7 +250,12 @@ struct TOMLScanner {
         }
         let text = String(String.UnicodeScalarView(scalars[start..<index]))
         guard !text.isEmpty else { throw error("expected a value") }
-        if let value = TOMLLiteral.number(text) { return value }
+        do {
+            if let value = try TOMLLiteral.number(text) { return value }
+        } catch {
+            index = start
+            throw self.error("integer \(text) does not fit in 64 bits (-9223372036854775808 to 9223372036854775807)")
+        }
         if TOMLLiteral.isDateTime(text) { return .dateTime(text) }
         index = start
         if TOMLLiteral.looksLikeDateTime(text) {

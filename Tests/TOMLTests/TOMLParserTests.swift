@@ -148,11 +148,12 @@ final class TOMLParserTests: XCTestCase {
     }
 
     func testDateTimesMustExistAndNumbersKeepTheirDigitsTogether() throws {
-        let doc = try TOMLParser.parse("leap = 2024-02-29\nsecond = 23:59:60\nodt = 1979-05-27 07:32:00.5+23:59\nb = 0b1_0")
+        let doc = try TOMLParser.parse("leap = 2024-02-29\nsecond = 23:59:60\nodt = 1979-05-27 07:32:00.5+23:59\nb = 0b1_0\nmin = -9223372036854775808")
         XCTAssertEqual(doc["leap"]?.value, .dateTime("2024-02-29"))
         XCTAssertEqual(doc["second"]?.value, .dateTime("23:59:60"), "RFC 3339's leap second")
         XCTAssertEqual(doc["odt"]?.value, .dateTime("1979-05-27 07:32:00.5+23:59"))
         XCTAssertEqual(doc["b"]?.value, .integer(2))
+        XCTAssertEqual(doc["min"]?.value, .integer(.min))
         let cases: [(String, String)] = [
             ("b = 0b_1", "invalid value"),
             ("h = 0x_ff", "invalid value"),
@@ -166,6 +167,10 @@ final class TOMLParserTests: XCTestCase {
             ("odt = 1979-05-27T07:32:00+24:00", "invalid date or time"),
             ("odt = 1979-05-27T07:32:00-0700", "invalid date or time"),
             ("odt = 1979-05-27T07:32:00.Z", "invalid date or time"),
+            ("n = 9_223_372_036_854_775_808", "does not fit in 64 bits"),
+            ("n = -0x1", "invalid value"),
+            ("n = 0x1_0000_0000_0000_0000", "does not fit in 64 bits"),
+            ("n = 0o8", "invalid value"),
         ]
         for (text, fragment) in cases {
             XCTAssertThrowsError(try TOMLParser.parse("ok = 1\n" + text), text) { error in
