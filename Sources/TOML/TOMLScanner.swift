@@ -116,7 +116,9 @@ struct TOMLScanner {
             guard let c = peek() else { throw error("unterminated string") }
             switch c {
             case "\"": index += 1; return String(result)
-            case "\n": throw error("unterminated string (a basic string cannot span lines)")
+            case "\n",
+                 "\r" where lookingAt("\r\n"):
+                throw error("unterminated string (a basic string cannot span lines)")
             case "\\": result.append(try escape())
             default:
                 if Self.isControl(c) { throw error("control character \(Self.name(c)) must be escaped in strings") }

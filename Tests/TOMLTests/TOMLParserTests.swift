@@ -134,6 +134,8 @@ final class TOMLParserTests: XCTestCase {
             ("a = 1\r", 1, "carriage return"),
             ("a = 1 # comment\rb = 2", 1, "U+000D in a comment"),
             ("a = '''one\rtwo'''", 1, "carriage return"),
+            ("a = \"open\r\nb = 1", 1, "unterminated string"),
+            ("a = 'open\r\nb = 1", 1, "unterminated literal string"),
             ("a = \"\\u+0E9\"", 1, "invalid unicode escape"),
             ("a = 1\nb = \"\"\"\nnever\nclosed", 2, "unterminated multi-line string"),
             ("a = 1\nb = '''\nnever closed", 2, "unterminated multi-line literal string"),
