@@ -33,7 +33,8 @@ let package = Package(
                        providers: [.apt(["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev"])]),
         .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
-        .target(name: "RecorderCore", swiftSettings: strict),
+        .target(name: "TOML", swiftSettings: strict),
+        .target(name: "RecorderCore", dependencies: ["TOML"], swiftSettings: strict),
         .target(name: "DurableFiles", swiftSettings: strict),
         .target(name: "Media", dependencies: ["RecorderCore", "DurableFiles", "CFFmpeg", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: strict),
@@ -63,6 +64,7 @@ let package = Package(
                           swiftSettings: strict),
 
         .target(name: "TestSupport", dependencies: ["ControlClient", "RecorderCore", "Media", "Capture", "CV4L2"], path: "Tests/Support", swiftSettings: strict),
+        .testTarget(name: "TOMLTests", dependencies: ["TOML"], path: "Tests/TOMLTests", swiftSettings: strict),
         .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MediaTests", dependencies: ["TestSupport", "Media", "Capture", "RecorderCore"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "Capture", "RecorderCore"], swiftSettings: strict),

@@ -1,3 +1,5 @@
+import TOML
+
 /// Reads typed values out of a parsed TOML table, turning every mistake into a ``ConfigError`` that names the
 /// file, the line and the key, and rejecting keys it was never asked for (a typo must not pass silently).
 struct ConfigReader {

@@ -1,4 +1,5 @@
 import Foundation
+import TOML
 
 /// Everything `roomrecd` reads from `/etc/roomrec/roomrec.toml` (see `config/roomrec.toml` for the commented
 /// example). Every key has a default, so an empty file runs the embedded defaults: the synthetic stage,

@@ -1,4 +1,4 @@
-import RecorderCore
+import TOML
 import XCTest
 
 final class TOMLParserTests: XCTestCase {
@@ -109,6 +109,96 @@ final class TOMLParserTests: XCTestCase {
             ("a = {b = 1}\na.c = 2", 2, "written inline"),
             ("a = [1,\r 2]", 1, "carriage return"),
             ("a = " + String(repeating: "[", count: 100), 1, "nested too deeply"),
+        ]
+        for (text, line, fragment) in cases {
+            XCTAssertThrowsError(try TOMLParser.parse(text), text) { error in
+                guard let error = error as? TOMLSyntaxError else { return XCTFail("\(error)") }
+                XCTAssertEqual(error.line, line, "\(text): \(error)")
+                XCTAssertTrue(error.message.contains(fragment), "\(text): \(error.message)")
+            }
+        }
+    }
+
+    func testNewlinesAndControlCharacters() throws {
+        // A file saved with CRLF gives the values one saved with LF gives.
+        let doc = try TOMLParser.parse("a = \"\"\"\r\none\r\ntwo\"\"\"\r\nb = '''\r\nthree\r\n'''\r\n# done\r\n")
+        XCTAssertEqual(doc["a"]?.value, .string("one\ntwo"))
+        XCTAssertEqual(doc["b"]?.value, .string("three\n"))
+        XCTAssertEqual(doc["b"]?.line, 4)
+        let cases: [(String, Int, String)] = [
+            ("a = 1 # a bell \u{07}", 1, "U+0007 in a comment"),
+            ("# a delete \u{7F}\na = 1", 1, "U+007F in a comment"),
+            ("a = 'a null \u{00}'", 1, "U+0000 in a literal string"),
+            ("a = '''\nan escape \u{1B}'''", 2, "U+001B in a literal string"),
+            ("a = \"\"\"\na backspace \u{08}\"\"\"", 2, "U+0008 must be escaped"),
+            ("a = 1\r", 1, "carriage return"),
+            ("a = 1 # comment\rb = 2", 1, "U+000D in a comment"),
+            ("a = '''one\rtwo'''", 1, "carriage return"),
+            ("a = \"open\r\nb = 1", 1, "unterminated string"),
+            ("a = 'open\r\nb = 1", 1, "unterminated literal string"),
+            ("a = \"\\u+0E9\"", 1, "invalid unicode escape"),
+            ("a = 1\nb = \"\"\"\nnever\nclosed", 2, "unterminated multi-line string"),
+            ("a = 1\nb = '''\nnever closed", 2, "unterminated multi-line literal string"),
+        ]
+        for (text, line, fragment) in cases {
+            XCTAssertThrowsError(try TOMLParser.parse(text), text.debugDescription) { error in
+                guard let error = error as? TOMLSyntaxError else { return XCTFail("\(error)") }
+                XCTAssertEqual(error.line, line, "\(text.debugDescription): \(error)")
+                XCTAssertTrue(error.message.contains(fragment), "\(text.debugDescription): \(error.message)")
+            }
+        }
+    }
+
+    func testDateTimesMustExistAndNumbersKeepTheirDigitsTogether() throws {
+        let doc = try TOMLParser.parse("leap = 2024-02-29\nsecond = 23:59:60\nodt = 1979-05-27 07:32:00.5+23:59\nb = 0b1_0\nmin = -9223372036854775808")
+        XCTAssertEqual(doc["leap"]?.value, .dateTime("2024-02-29"))
+        XCTAssertEqual(doc["second"]?.value, .dateTime("23:59:60"), "RFC 3339's leap second")
+        XCTAssertEqual(doc["odt"]?.value, .dateTime("1979-05-27 07:32:00.5+23:59"))
+        XCTAssertEqual(doc["b"]?.value, .integer(2))
+        XCTAssertEqual(doc["min"]?.value, .integer(.min))
+        let cases: [(String, String)] = [
+            ("b = 0b_1", "invalid value"),
+            ("h = 0x_ff", "invalid value"),
+            ("d = 2023-02-29", "invalid date or time"),
+            ("d = 1979-13-01", "invalid date or time"),
+            ("d = 1979-04-31", "invalid date or time"),
+            ("t = 24:00:00", "invalid date or time"),
+            ("t = 07:60:00", "invalid date or time"),
+            ("t = 07:32:00Z", "invalid date or time"),
+            ("t = 07:32", "invalid date or time"),
+            ("odt = 1979-05-27T07:32:00+24:00", "invalid date or time"),
+            ("odt = 1979-05-27T07:32:00-0700", "invalid date or time"),
+            ("odt = 1979-05-27T07:32:00.Z", "invalid date or time"),
+            ("n = 9_223_372_036_854_775_808", "does not fit in 64 bits"),
+            ("n = -0x1", "invalid value"),
+            ("n = 0x1_0000_0000_0000_0000", "does not fit in 64 bits"),
+            ("n = 0o8", "invalid value"),
+        ]
+        for (text, fragment) in cases {
+            XCTAssertThrowsError(try TOMLParser.parse("ok = 1\n" + text), text) { error in
+                guard let error = error as? TOMLSyntaxError else { return XCTFail("\(error)") }
+                XCTAssertEqual(error.line, 2, "\(text): \(error)")
+                XCTAssertTrue(error.message.contains(fragment), "\(text): \(error.message)")
+            }
+        }
+    }
+
+    func testEachTableIsDefinedOnceAndInlineOnesAreComplete() throws {
+        // Each [[s]] element is a table of its own: what the first defined below it, the second may define again.
+        let doc = try TOMLParser.parse("[[s]]\nx.y = 1\nt = {a = 1}\n[s.u]\n[[s.v]]\n[[s]]\n[s.x]\n[s.t]\n[s.u]\n[s.v]")
+        guard case .array(let elements)? = doc["s"]?.value, elements.count == 2, case .table(let second) = elements[1] else {
+            return XCTFail("\(doc)")
+        }
+        XCTAssertEqual(second.keys, ["x", "t", "u", "v"])
+        XCTAssertEqual(second["v"]?.value, .table(TOMLTable(line: 10)), "a table now, where the first element has an array")
+        let cases: [(String, Int, String)] = [
+            ("[[a]]\n[a]", 2, "array of tables"),
+            ("[[f]]\n[[f.v]]\nn = 1\n[f.v]", 4, "array of tables"),
+            ("[f.a]\nc = 1\n[f]\na.t = 2", 4, "defined by its header"),
+            ("[f.a.b]\n[f]\na.b.c = 2", 3, "defined by its header"),
+            ("p = { c = { x = 1 }, c.y = 2 }", 1, "written inline"),
+            ("p = { c = [ 1 ], c = 2 }", 1, "defined twice"),
+            ("p = { a = [\n  1\n], b = 2, a = 3 }", 3, "defined twice"),
         ]
         for (text, line, fragment) in cases {
             XCTAssertThrowsError(try TOMLParser.parse(text), text) { error in
