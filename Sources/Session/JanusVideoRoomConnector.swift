@@ -1,4 +1,3 @@
-import DurableFiles
 import Foundation
 import Logging
 import RecorderCore
@@ -276,7 +275,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
                                                         logger.info("the data channel to the session is open")
                                                         self?.sendRecordingState()
                                                     })
-                let offer = try await BlockingIO.run { try publisher.offer() }
+                let offer = try await GStreamer.blocking { try publisher.offer() }
                 logger.debug("the room's offer", metadata: ["sdp": "\(offer)"])
                 let kept = publication.withLock { current in
                     guard current == nil, joined.withLock({ $0?.session == session }) else { return false }
@@ -303,7 +302,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
         let (publisher, logger) = (pending.publisher, self.logger)
         Task {
             do {
-                try await BlockingIO.run { try publisher.accept(answer: answer) }
+                try await GStreamer.blocking { try publisher.accept(answer: answer) }
                 let feed = try local.startFeed { publisher.send($0) }
                 pending.feed.set(feed)
                 // Left or published afresh meanwhile: this encode has no connection to feed.
@@ -379,7 +378,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
                     return true
                 }
                 guard kept else { return receiver.stop() }
-                let answer = try await BlockingIO.run { try receiver.answer(offer: offer.sdp) }
+                let answer = try await GStreamer.blocking { try receiver.answer(offer: offer.sdp) }
                 try await client.message(session: session, handle: handle, body: ["request": "start"],
                                          jsep: ["type": "answer", "sdp": answer, "trickle": false])
                 logger.info("receiving a participant", metadata: ["feed": "\(feed)"])
@@ -400,10 +399,10 @@ public final class JanusVideoRoomConnector: SessionConnector {
         }
     }
 
-    /// Asks every receiver for its numbers (on BlockingIO's threads: webrtcbin answers on its own).
+    /// Asks every receiver for its numbers (off the pool: webrtcbin answers on its own thread).
     private func readReception() async throws {
         let receivers = subscriptions.withLock { all in all.compactMap { feed, subscription in subscription.receiver.map { ("\(feed)", $0) } } }
-        let readings = try await BlockingIO.run {
+        let readings = try await GStreamer.blocking {
             receivers.flatMap { id, receiver in
                 receiver.reception().sorted { $0.key.rawValue < $1.key.rawValue }.map { kind, numbers in
                     TrackReception(participantID: id, kind: kind, packetsReceived: numbers.received, packetsLost: numbers.lost, jitter: numbers.jitter)
