@@ -16,6 +16,56 @@ enum GStreamer {
 
     static func initialize() throws { try initialized.get() }
 
+    /// Runs blocking webrtcbin work (making an offer or an answer, taking one, reading the numbers) on threads of
+    /// its own, off Swift's shared pool as ``BlockingIO`` does, except that a cancelled caller stops waiting for it.
+    /// webrtcbin drops a request it had queued when it stops at that moment, without answering its promise, so the
+    /// work may never return; the join whose child started it must end all the same (the work ends on its thread, or
+    /// never does, keeping what it uses alive).
+    static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        let waiter = Waiter<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                guard waiter.wait(continuation) else { return }
+                blockingQueue.async { waiter.resume(with: Result { try work() }) }
+            }
+        } onCancel: {
+            waiter.resume(with: .failure(CancellationError()))
+        }
+    }
+
+    private static let blockingQueue = DispatchQueue(label: "roomrec.webrtc", attributes: .concurrent)
+
+    /// A caller of ``blocking(_:)``, resumed once: by the work or by its cancellation, whichever comes first.
+    private final class Waiter<T: Sendable>: Sendable {
+        private enum State {
+            case starting
+            case waiting(CheckedContinuation<T, any Error>)
+            case resumed
+        }
+        // The task's cancellation handler and the work's thread both resume it.
+        private let state = Mutex<State>(.starting)
+
+        /// False if it was cancelled before it waited: it is resumed at once, and the work need not start.
+        func wait(_ continuation: CheckedContinuation<T, any Error>) -> Bool {
+            let cancelled = state.withLock { state in
+                guard case .starting = state else { return true }
+                state = .waiting(continuation)
+                return false
+            }
+            if cancelled { continuation.resume(throwing: CancellationError()) }
+            return !cancelled
+        }
+
+        func resume(with result: Result<T, any Error>) {
+            let waiting = state.withLock { state -> CheckedContinuation<T, any Error>? in
+                defer { state = .resumed }
+                guard case .waiting(let continuation) = state else { return nil }
+                return continuation
+            }
+            waiting?.resume(with: result)
+        }
+    }
+
     /// The nick of an enum property's value (`complete`, `connected`, `open`, …), or "" if it has none.
     static func nick(_ object: UnsafeMutableRawPointer, _ property: String) -> String {
         rr_get_enum_nick(object, property).map { String(cString: $0) } ?? ""
