@@ -20,7 +20,7 @@ public enum DeviceInventory {
             } catch {
                 mode = "\(error)"
             }
-            return DeviceInfo(kind: "camera", id: path, name: capability.card, inUse: false, mode: mode, modes: modes.map(\.description))
+            return DeviceInfo(kind: .camera, id: path, name: capability.card, inUse: false, mode: mode, modes: modes.map(\.description))
         }
     }
 
@@ -45,7 +45,7 @@ public enum DeviceInventory {
                 snd_pcm_info_set_stream(info, SND_PCM_STREAM_CAPTURE)
                 guard snd_ctl_pcm_info(ctl, info) >= 0 else { continue }
                 let pcmName = String(cString: snd_pcm_info_get_name(info))
-                devices.append(DeviceInfo(kind: "microphone", id: "hw:\(card),\(device)", name: "\(name): \(pcmName)", inUse: false))
+                devices.append(DeviceInfo(kind: .microphone, id: "hw:\(card),\(device)", name: "\(name): \(pcmName)", inUse: false))
             }
         }
         return devices

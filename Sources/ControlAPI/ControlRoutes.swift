@@ -1,3 +1,4 @@
+import ControlContract
 import Foundation
 import RecorderCore
 
@@ -32,7 +33,7 @@ public enum ControlRoutes {
             }
         }
         router.add("GET", "/v1/recordings", role: .operator) { request in
-            await respond { () throws(ControlError) in .json(try await service.recordings(try RecordingQuery.parse(request.query))) }
+            await respond { .json(try await service.recordings(try RecordingQuery.parse(request.query))) }
         }
         router.add("GET", "/v1/recordings/{id}", role: .operator) { request in
             await respond { () throws(ControlError) in .json(try await service.recording(id: request.pathParameters["id"] ?? "")) }
@@ -226,8 +227,16 @@ public enum ControlRoutes {
     }
 
     /// Runs a route body, turning a refusal into its problem response.
-    static func respond(_ body: () async throws(ControlError) -> ControlResponse) async -> ControlResponse {
-        do { return try await body() } catch { return .error(error) }
+    /// The body's response, or the problem its error renders (any ``ProblemRendering``: the contract's
+    /// `ControlError`, a request the domain rejected); anything else is a 500 that says what went wrong.
+    static func respond(_ body: () async throws -> ControlResponse) async -> ControlResponse {
+        do {
+            return try await body()
+        } catch let error as any ProblemRendering {
+            return .problem(error.problem)
+        } catch {
+            return .problem(Problem(status: 500, title: "Internal Server Error", detail: "\(error)"))
+        }
     }
 
     /// `GET /v1/uploads` body.

@@ -1,3 +1,4 @@
+import ControlContract
 import RecorderCore
 
 /// Metrics in Prometheus' text exposition format (version 0.0.4).

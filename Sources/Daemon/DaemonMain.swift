@@ -1,6 +1,7 @@
 import Capture
 import Catalog
 import ControlAPI
+import ControlContract
 import Foundation
 import Logging
 import Media
@@ -71,7 +72,8 @@ public enum DaemonMain {
             return .badConfig
         }
         let queue = UploadQueue(catalog: catalog, targets: targets, workers: config.uploads.workers, windows: config.uploads.windows,
-                                pauseFlag: "\(config.daemon.stateDirectory)/uploads-paused", events: events, logger: Logger(label: "roomrecd.uploads"))
+                                pauseFlag: "\(config.daemon.stateDirectory)/uploads-paused",
+                                onChange: { events.publish(.upload, upload: $0) }, logger: Logger(label: "roomrecd.uploads"))
         let daemon = await RecorderDaemon(config: config, configPath: configPath, catalog: catalog, uploads: queue, throttle: throttle,
                                           events: events, logger: logger, notifier: notifier, connector: Self.sessionConnector(for: config))
         // A write past a file-size limit (LimitFSIZE=, ulimit -f) must fail like a full disk does, so the recording

@@ -1,4 +1,5 @@
 import Catalog
+import ControlContract
 import Foundation
 import Logging
 import Networking
@@ -93,12 +94,15 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
     }
 
     public func applyUploadAction(_ action: UploadAction, jobId: String, caller: Caller) async throws(ControlError) -> UploadJob {
-        let job = try await uploadQueue.apply(action, toJob: jobId)
+        let job: UploadJob
+        do { job = try await uploadQueue.apply(action, toJob: jobId) } catch { throw ControlError(error) }
         logger.notice("upload job changed", metadata: ["job": "\(jobId)", "action": "\(action.rawValue)", "by": "\(caller)"])
         return job
     }
 
-    public func upload(id: String) async throws(ControlError) -> UploadJobDetail { try await uploadQueue.detail(of: id) }
+    public func upload(id: String) async throws(ControlError) -> UploadJobDetail {
+        do { return try await uploadQueue.detail(of: id) } catch { throw ControlError(error) }
+    }
 
     public func pauseUploads(_ paused: Bool, caller: Caller) async -> Bool {
         if paused { await uploadQueue.pauseAll() } else { await uploadQueue.resumeAll() }
@@ -152,4 +156,15 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
 
     /// A camera or microphone appeared or went away.
     func deviceChanged(_ event: DeviceEvent) async { await reporter.devices.changed(event) }
+}
+
+extension ControlError {
+    /// The upload queue's refusals as the control API answers them.
+    init(_ error: UploadQueueError) {
+        switch error {
+        case .noSuchJob: self = .notFound(error.description)
+        case .notAllowed: self = .conflict(error.description)
+        case .catalog: self = .unavailable(error.description)
+        }
+    }
 }

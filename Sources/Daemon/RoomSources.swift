@@ -1,4 +1,5 @@
 import Capture
+import ControlContract
 import Foundation
 import Logging
 import Media

@@ -109,23 +109,23 @@ extension BookingRequest {
     /// (``Booking/defaultFrame(after:)``); with a start only, an hour. A request that cannot be booked (both an end
     /// and a duration, an end before the start or already past, more than 24 hours, an empty or overlong title)
     /// is refused with what to change.
-    public func booking(now: Date, defaultTitle: String, createdBy: String) throws(ControlError) -> Booking {
+    public func booking(now: Date, defaultTitle: String, createdBy: String) throws(RequestRejected) -> Booking {
         let frame = Booking.defaultFrame(after: now)
         let start = self.start ?? frame.start
         let end: Date
         switch (self.end, durationMinutes) {
-        case (_?, _?): throw .badRequest("give \"end\" or \"durationMinutes\", not both")
+        case (_?, _?): throw RequestRejected("give \"end\" or \"durationMinutes\", not both")
         case (let given?, nil): end = given
         case (nil, let minutes?):
-            guard (1...24 * 60).contains(minutes) else { throw .badRequest("\"durationMinutes\" must be from 1 to 1440 (a recording lasts at most 24 hours)") }
+            guard (1...24 * 60).contains(minutes) else { throw RequestRejected("\"durationMinutes\" must be from 1 to 1440 (a recording lasts at most 24 hours)") }
             end = start.addingTimeInterval(TimeInterval(minutes * 60))
         case (nil, nil): end = self.start == nil ? frame.end : start.addingTimeInterval(3600)
         }
-        guard end > start else { throw .badRequest("\"end\" must be after \"start\"") }
-        guard end > now else { throw .badRequest("the booking is over already (it ends \(ISO8601DateFormatter().string(from: end)))") }
-        guard end.timeIntervalSince(start) <= 24 * 3600 else { throw .badRequest("a booking lasts at most 24 hours") }
+        guard end > start else { throw RequestRejected("\"end\" must be after \"start\"") }
+        guard end > now else { throw RequestRejected("the booking is over already (it ends \(ISO8601DateFormatter().string(from: end)))") }
+        guard end.timeIntervalSince(start) <= 24 * 3600 else { throw RequestRejected("a booking lasts at most 24 hours") }
         let title = self.title?.trimmingCharacters(in: .whitespacesAndNewlines) ?? defaultTitle
-        guard !title.isEmpty, title.count <= 200 else { throw .badRequest("\"title\" must be 1 to 200 characters") }
+        guard !title.isEmpty, title.count <= 200 else { throw RequestRejected("\"title\" must be 1 to 200 characters") }
         return Booking(bookingId: UUID().uuidString.lowercased(), title: title, start: start, end: end, createdBy: createdBy, createdAt: now)
     }
 }

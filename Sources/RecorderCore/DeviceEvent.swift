@@ -3,7 +3,7 @@
 /// ended by a NUL byte. Pure, so tests feed it the messages real devices send.
 public struct DeviceEvent: Equatable, Sendable, CustomStringConvertible {
     public enum Action: String, Sendable { case added = "add", removed = "remove" }
-    public enum Kind: String, Sendable { case camera, microphone }
+    public enum Kind: String, Codable, Sendable { case camera, microphone }
 
     public var action: Action
     public var kind: Kind

@@ -19,26 +19,26 @@ public struct RecordingQuery: Equatable, Sendable {
     public init() {}
 
     /// Reads a query from URL parameters, naming the parameter at fault.
-    public static func parse(_ parameters: [String: String]) throws(ControlError) -> RecordingQuery {
+    public static func parse(_ parameters: [String: String]) throws(RequestRejected) -> RecordingQuery {
         var query = RecordingQuery()
         let known: Set<String> = ["maxItems", "nextPageToken", "status", "roomId", "startDateFrom", "startDateTo"]
         if let unknown = parameters.keys.sorted().first(where: { !known.contains($0) }) {
-            throw .badRequest("unknown parameter \"\(unknown)\"; known: \(known.sorted().joined(separator: ", "))")
+            throw RequestRejected("unknown parameter \"\(unknown)\"; known: \(known.sorted().joined(separator: ", "))")
         }
         if let text = parameters["maxItems"] {
             guard let n = Int(text), (1...maxMaxItems).contains(n) else {
-                throw .badRequest("maxItems must be a whole number from 1 to \(maxMaxItems), got \"\(text)\"")
+                throw RequestRejected("maxItems must be a whole number from 1 to \(maxMaxItems), got \"\(text)\"")
             }
             query.maxItems = n
         }
         if let token = parameters["nextPageToken"] {
-            guard let parsed = PageToken(encoded: token) else { throw .badRequest("nextPageToken \"\(token)\" is not a token this API gave") }
+            guard let parsed = PageToken(encoded: token) else { throw RequestRejected("nextPageToken \"\(token)\" is not a token this API gave") }
             query.after = parsed
         }
         if let list = parameters["status"] {
             for name in list.split(separator: ",", omittingEmptySubsequences: false) {
                 guard let state = RecordingState(rawValue: String(name)) else {
-                    throw .badRequest("status \"\(name)\" is not one of \(RecordingState.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw RequestRejected("status \"\(name)\" is not one of \(RecordingState.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 query.statuses.insert(state)
             }
@@ -49,10 +49,10 @@ public struct RecordingQuery: Equatable, Sendable {
         return query
     }
 
-    private static func date(_ parameters: [String: String], _ name: String) throws(ControlError) -> Date? {
+    private static func date(_ parameters: [String: String], _ name: String) throws(RequestRejected) -> Date? {
         guard let text = parameters[name] else { return nil }
         guard let date = ISO8601.date(text) else {
-            throw .badRequest("\(name) must be an ISO 8601 date-time such as 2026-09-01T08:00:00Z, got \"\(text)\"")
+            throw RequestRejected("\(name) must be an ISO 8601 date-time such as 2026-09-01T08:00:00Z, got \"\(text)\"")
         }
         return date
     }

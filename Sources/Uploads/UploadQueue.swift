@@ -19,7 +19,8 @@ public actor UploadQueue {
     private let retry: RetryPolicy
     private let now: @Sendable () -> Date
     private let logger: Logger
-    private let events: EventHub?
+    /// Told every change of a job (the daemon publishes it as an `upload` event).
+    private let onChange: (@Sendable (UploadJob) -> Void)?
     private let doorbell = Doorbell()
     /// Jobs delivered at the same time, at most.
     private let workers: Int
@@ -54,7 +55,7 @@ public actor UploadQueue {
 
     public init(catalog: CatalogDatabase, targets: [any UploadTarget], retry: RetryPolicy = RetryPolicy(), workers: Int = 1,
                 windows: UploadWindows = UploadWindows(), pauseFlag: String? = nil, now: @escaping @Sendable () -> Date = Date.init,
-                events: EventHub? = nil, logger: Logger) {
+                onChange: (@Sendable (UploadJob) -> Void)? = nil, logger: Logger) {
         self.pauseFlag = pauseFlag
         self.isPaused = pauseFlag.map { FileManager.default.fileExists(atPath: $0) } ?? false
         self.catalog = catalog
@@ -63,7 +64,7 @@ public actor UploadQueue {
         self.workers = max(1, workers)
         self.windows = windows
         self.now = now
-        self.events = events
+        self.onChange = onChange
         self.logger = logger
     }
 
@@ -100,21 +101,13 @@ public actor UploadQueue {
 
     /// Retries, pauses, resumes or cancels a job. A job being delivered is stopped at once and keeps its
     /// checkpoint, so a resumed job goes on from there.
-    public func apply(_ action: UploadAction, toJob id: String) async throws(ControlError) -> UploadJob {
+    public func apply(_ action: UploadAction, toJob id: String) async throws(UploadQueueError) -> UploadJob {
         await takeTurn()
         defer { endTurn() }
-        var job: UploadJob
-        do {
-            guard let found = try await catalog.uploadJob(id: id) else { throw ControlError.notFound("no upload job \(id)") }
-            job = found
-        } catch let error as ControlError {
-            throw error
-        } catch {
-            throw .unavailable("the catalog cannot be read: \(error)")
-        }
-        guard let next = action.nextState(from: job.state) else {
-            throw .conflict("cannot \(action.rawValue) a job that is \(job.state.rawValue)")
-        }
+        let found: UploadJob?
+        do { found = try await catalog.uploadJob(id: id) } catch { throw .catalog("the catalog cannot be read: \(error)") }
+        guard var job = found else { throw .noSuchJob(id) }
+        guard let next = action.nextState(from: job.state) else { throw .notAllowed(action, job.state) }
         if let task = running[id]?.task, job.state == .uploading {
             requested[id] = action
             task.cancel()
@@ -126,10 +119,10 @@ public actor UploadQueue {
         if action == .retry || action == .resume { job.nextAttemptAt = now() }
         if action == .retry { job.attempts = 0 }
         // Stored in this turn, so the queue cannot claim a job that is being cancelled.
-        do { try await catalog.update(job) } catch { throw .unavailable("the catalog cannot store the job: \(error)") }
+        do { try await catalog.update(job) } catch { throw .catalog("the catalog cannot store the job: \(error)") }
         if next == .cancelled { abortRemote(job) }
         logger.notice("upload job \(action.rawValue)", metadata: ["job": "\(id)", "state": "\(next.rawValue)"])
-        events?.publish(.upload, upload: job)
+        onChange?(job)
         if next == .queued { await doorbell.ring() }
         return job
     }
@@ -181,7 +174,7 @@ public actor UploadQueue {
     }
 
     private func start(_ job: UploadJob) {
-        events?.publish(.upload, upload: job)
+        onChange?(job)
         let task = Task {
             await self.process(job)
             await self.finished(job.jobId)
@@ -235,10 +228,10 @@ public actor UploadQueue {
     }
 
     /// A job with its rate and time to completion while it uploads.
-    public func detail(of id: String) async throws(ControlError) -> UploadJobDetail {
+    public func detail(of id: String) async throws(UploadQueueError) -> UploadJobDetail {
         let found: UploadJob?
-        do { found = try await catalog.uploadJob(id: id) } catch { throw .unavailable("the catalog cannot be read: \(error)") }
-        guard let job = found else { throw .notFound("no upload job \(id)") }
+        do { found = try await catalog.uploadJob(id: id) } catch { throw .catalog("the catalog cannot be read: \(error)") }
+        guard let job = found else { throw .noSuchJob(id) }
         guard job.state == .uploading, let attempt = running[id] else {
             return UploadJobDetail(job: job, rateBytesPerSecond: nil, etaSeconds: nil)
         }
@@ -280,12 +273,12 @@ public actor UploadQueue {
             let catalog = self.catalog
             let jobId = job.jobId
             let clock = now
-            let events = self.events
+            let onChange = self.onChange
             let final = try await target.deliver(recording, from: UploadCheckpoint(remoteId: job.remoteId, bytesConfirmed: job.bytesConfirmed)) { checkpoint in
                 // Persist before the target goes on: a restart resumes from here.
                 guard let current = try await catalog.checkpoint(jobId: jobId, remoteId: checkpoint.remoteId,
                                                                  bytesConfirmed: checkpoint.bytesConfirmed, at: clock()) else { return }
-                events?.publish(.upload, upload: current)
+                onChange?(current)
             }
             requested[job.jobId] = nil  // finished before a pause or cancel could stop it
             job = try await catalog.uploadJob(id: job.jobId) ?? job
@@ -296,7 +289,7 @@ public actor UploadQueue {
             job.lastError = nil
             job.updatedAt = now()
             try await catalog.update(job)
-            events?.publish(.upload, upload: job)
+            onChange?(job)
             logger.notice("upload done", metadata: meta.merging(["remote": "\(final.remoteId ?? "")", "bytes": "\(final.bytesConfirmed)"]) { $1 })
         } catch {
             job = (try? await catalog.uploadJob(id: job.jobId)) ?? job
@@ -310,7 +303,7 @@ public actor UploadQueue {
                 job.attempts = max(0, job.attempts - 1)
                 logger.info("upload stopped; it resumes from its checkpoint", metadata: meta.merging(["state": "\(job.state.rawValue)"]) { $1 })
                 do { try await catalog.update(job) } catch { logger.error("cannot store the upload's state", metadata: ["error": "\(error)"]) }
-                events?.publish(.upload, upload: job)
+                onChange?(job)
                 return
             }
             job.lastError = "\(error)"
@@ -327,7 +320,7 @@ public actor UploadQueue {
                 logger.warning("upload attempt failed; will retry", metadata: meta.merging(["error": "\(error)", "retryAt": "\(job.nextAttemptAt)"]) { $1 })
             }
             do { try await catalog.update(job) } catch { logger.error("cannot store the upload's state", metadata: ["error": "\(error)"]) }
-            events?.publish(.upload, upload: job)
+            onChange?(job)
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ControlClient
+import ControlContract
 import Foundation
 import RecorderCore
 
@@ -138,7 +139,7 @@ extension RoomRecCtl {
                 }
             }
             for device in s.devices {
-                rows.append([device.kind.capitalized, "\(device.name) (\(device.id))\(device.inUse ? " in use" : "")"])
+                rows.append([device.kind.rawValue.capitalized, "\(device.name) (\(device.id))\(device.inUse ? " in use" : "")"])
             }
             if let disk = s.disk {
                 rows.append(["Disk", "\(Format.bytes(disk.freeBytes)) free of \(Format.bytes(disk.totalBytes)) (\(disk.path))"])
@@ -387,7 +388,7 @@ extension RoomRecCtl {
             try await options.call("GET", "/v1/devices") { response in
                 struct List: Decodable { var devices: [DeviceInfo] }
                 return Format.table(header: ["KIND", "ID", "NAME", "IN USE", "MODE FOR 1080P30"], rows: try response.decode(List.self).devices.map {
-                    [$0.kind, $0.id, $0.name, $0.inUse ? "yes" : "", $0.mode ?? ""]
+                    [$0.kind.rawValue, $0.id, $0.name, $0.inUse ? "yes" : "", $0.mode ?? ""]
                 })
             }
         }

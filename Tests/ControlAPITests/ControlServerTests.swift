@@ -1,5 +1,6 @@
 import ControlAPI
 import ControlClient
+import ControlContract
 import Foundation
 import Logging
 import RecorderCore

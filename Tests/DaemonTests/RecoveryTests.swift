@@ -1,5 +1,6 @@
-@testable import Daemon
 import Catalog
+import ControlContract
+@testable import Daemon
 import DurableFiles
 import Foundation
 import Logging

@@ -1,4 +1,5 @@
 import ControlClient
+import ControlContract
 import Foundation
 import RecorderCore
 import TestSupport
@@ -248,7 +249,7 @@ final class ControlAPIEndToEndTests: XCTestCase {
         XCTAssertEqual(try health.decode(HealthReport.self).checks["catalog"], "ok")
         struct Devices: Decodable { var devices: [DeviceInfo] }
         let devices = try await client.send("GET", "/v1/devices").decode(Devices.self).devices
-        XCTAssertTrue(devices.contains { $0.kind == "camera" && $0.id == "synthetic" })
+        XCTAssertTrue(devices.contains { $0.kind == .camera && $0.id == "synthetic" })
 
         // Reload: a good file applies; a bad one is refused naming the line, and changes nothing; SIGHUP reloads too.
         let original = try String(contentsOfFile: daemon.configPath, encoding: .utf8)

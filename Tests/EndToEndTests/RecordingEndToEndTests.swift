@@ -1,5 +1,6 @@
 import Catalog
 import ControlClient
+import ControlContract
 import Foundation
 import RecorderCore
 import TestSupport

@@ -1,4 +1,5 @@
 import ControlClient
+import ControlContract
 import Foundation
 import RecorderCore
 import TestSupport

@@ -1,3 +1,4 @@
+import ControlContract
 import Logging
 import Networking
 import RecorderCore

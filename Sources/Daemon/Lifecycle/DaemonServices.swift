@@ -1,4 +1,5 @@
 import ControlAPI
+import ControlContract
 import Foundation
 import Logging
 import RecorderCore

@@ -1,3 +1,4 @@
+import ControlContract
 import DurableFiles
 import Logging
 import Media

@@ -1,4 +1,5 @@
 import Catalog
+import ControlContract
 import Foundation
 import Logging
 import RecorderCore

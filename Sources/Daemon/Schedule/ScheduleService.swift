@@ -1,4 +1,5 @@
 import Catalog
+import ControlContract
 import Foundation
 import Logging
 import RecorderCore
@@ -133,7 +134,10 @@ actor ScheduleService {
     }
 
     func add(_ request: BookingRequest, by caller: Caller) async throws(ControlError) -> Booking {
-        let booking = try request.booking(now: Date(), defaultTitle: config.current.room.title, createdBy: UserNames.name(ofUID: caller.uid))
+        let booking: Booking
+        do {
+            booking = try request.booking(now: Date(), defaultTitle: config.current.room.title, createdBy: UserNames.name(ofUID: caller.uid))
+        } catch { throw ControlError(error) }
         do { try await catalog.insert(booking) } catch { throw .unavailable("the catalog cannot store the booking: \(error)") }
         await reloadBookings()
         logger.notice("booking added", metadata: ["booking": "\(booking.bookingId)", "title": "\(booking.title)", "start": "\(booking.start)",

@@ -1,4 +1,5 @@
 import Capture
+import ControlContract
 import Foundation
 import Logging
 import RecorderCore
@@ -25,12 +26,12 @@ actor DeviceList {
         }
         let capture = config.current.capture
         let camera = switch capture.camera {
-        case .synthetic: DeviceInfo(kind: "camera", id: "synthetic", name: "Synthetic stage (1920×1080, 30 fps)", inUse: inUse)
-        case .v4l2(let path): DeviceInfo(kind: "camera", id: path, name: "V4L2 camera \(path) (configured)", inUse: inUse)
+        case .synthetic: DeviceInfo(kind: .camera, id: "synthetic", name: "Synthetic stage (1920×1080, 30 fps)", inUse: inUse)
+        case .v4l2(let path): DeviceInfo(kind: .camera, id: path, name: "V4L2 camera \(path) (configured)", inUse: inUse)
         }
         let microphone = switch capture.microphone {
-        case .synthetic: DeviceInfo(kind: "microphone", id: "synthetic", name: "Synthetic tone (48 kHz stereo)", inUse: inUse)
-        case .alsa(let name): DeviceInfo(kind: "microphone", id: name, name: "ALSA capture \(name) (configured)", inUse: inUse)
+        case .synthetic: DeviceInfo(kind: .microphone, id: "synthetic", name: "Synthetic tone (48 kHz stereo)", inUse: inUse)
+        case .alsa(let name): DeviceInfo(kind: .microphone, id: name, name: "ALSA capture \(name) (configured)", inUse: inUse)
         }
         return [camera, microphone] + (inventory?.devices ?? [])
     }

@@ -1,4 +1,5 @@
 import Foundation
+import RecorderCore
 import Synchronization
 
 /// Something that happened, as `GET /v1/events` streams it: a recording's state change, an upload's progress

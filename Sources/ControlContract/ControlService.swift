@@ -1,0 +1,58 @@
+import Foundation
+import RecorderCore
+
+/// What the control socket may ask of the daemon. The daemon implements it; the HTTP layer only translates
+/// requests into these calls and their results into responses, so it never reaches into the pipeline.
+public protocol ControlService: Sendable {
+    func status() async -> StatusReport
+    func startRecording(_ request: StartRecordingRequest, caller: Caller) async throws(ControlError) -> Recording
+    /// Stops the recording in progress; `id` nil means whichever is in progress.
+    func stopRecording(id: String?, caller: Caller) async throws(ControlError) -> Recording
+    func recordings(_ query: RecordingQuery) async throws(ControlError) -> RecordingPage
+    func recording(id: String) async throws(ControlError) -> Recording
+    /// Deletes a finished recording's file, catalog entry and upload jobs (not what was delivered).
+    func deleteRecording(id: String, caller: Caller) async throws(ControlError)
+    func uploads() async throws(ControlError) -> [UploadJob]
+    func applyUploadAction(_ action: UploadAction, jobId: String, caller: Caller) async throws(ControlError) -> UploadJob
+    func upload(id: String) async throws(ControlError) -> UploadJobDetail
+    /// Pauses (true) or resumes (false) the whole queue; returns whether it is paused.
+    func pauseUploads(_ paused: Bool, caller: Caller) async -> Bool
+    func devices() async -> [DeviceInfo]
+    func health() async -> HealthReport
+    /// Reads the configuration file again and applies what can change while running.
+    func reloadConfiguration(caller: Caller) async throws(ControlError) -> ReloadReport
+    /// Events from now on.
+    func events() async -> AsyncStream<ControlEvent>
+    func metrics() async -> [Metric]
+    /// Bookings that have not ended, earliest first.
+    func schedule() async throws(ControlError) -> [Booking]
+    func addBooking(_ request: BookingRequest, caller: Caller) async throws(ControlError) -> Booking
+    /// Removes a booking; a recording it started stops when no other booking covers the time.
+    func removeBooking(id: String, caller: Caller) async throws(ControlError)
+}
+
+/// `GET /v1/health`: whether the daemon can do its job, with the check that says why not.
+public struct HealthReport: Codable, Equatable, Sendable {
+    /// `ok` or `failing`.
+    public var status: String
+    /// Each check's result: `ok`, or what is wrong.
+    public var checks: [String: String]
+
+    public init(checks: [String: String]) {
+        self.checks = checks
+        status = checks.values.allSatisfy { $0 == "ok" } ? "ok" : "failing"
+    }
+}
+
+/// `POST /v1/config/reload`: what the new configuration changed.
+public struct ReloadReport: Codable, Equatable, Sendable {
+    /// Keys whose new values are in effect (for recordings: from the next one on).
+    public var applied: [String]
+    /// Keys whose new values need a restart of the service.
+    public var restartNeeded: [String]
+
+    public init(applied: [String], restartNeeded: [String]) {
+        self.applied = applied
+        self.restartNeeded = restartNeeded
+    }
+}
