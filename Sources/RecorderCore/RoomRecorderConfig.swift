@@ -273,9 +273,9 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         }
         config.recording.videoBitrateKbps = try recording.integer("video_bitrate_kbps", default: config.recording.videoBitrateKbps, range: 500...50_000)
         config.recording.audioBitrateKbps = try recording.integer("audio_bitrate_kbps", default: config.recording.audioBitrateKbps, range: 64...320)
-        config.recording.maxDuration = try recording.duration("max_duration", default: config.recording.maxDuration, range: 10...24 * 3600)
-        config.recording.maxSessionDuration = try recording.duration("max_session", default: config.recording.maxSessionDuration, range: 60...72 * 3600)
-        config.recording.hostLeaveGrace = try recording.duration("host_leave_grace", default: config.recording.hostLeaveGrace, range: 0...24 * 3600)
+        config.recording.maxDuration = try recording.duration("max_duration", default: config.recording.maxDuration, range: TimeSpan(seconds: 10)...TimeSpan.hours(24))
+        config.recording.maxSessionDuration = try recording.duration("max_session", default: config.recording.maxSessionDuration, range: TimeSpan.minutes(1)...TimeSpan.hours(72))
+        config.recording.hostLeaveGrace = try recording.duration("host_leave_grace", default: config.recording.hostLeaveGrace, range: TimeSpan(seconds: 0)...TimeSpan.hours(24))
         config.recording.layout = try recording.choice("layout", default: config.recording.layout)
         config.recording.minimumFreeBytes = Int64(try recording.integer("min_free_mb", default: 2048, range: 1...10_000_000)) << 20
         config.recording.reserveBytes = Int64(try recording.integer("reserve_mb", default: 512, range: 0...10_000_000)) << 20
@@ -442,21 +442,6 @@ extension RoomRecorderConfig {
 }
 
 extension RoomRecorderConfig {
-    /// Seconds in `90s`, `45m`, `12h` or `1h30m`.
-    /// "24h", "90m", "1h30m", "45s" in seconds; nil when the text is not such a duration.
-    static func duration(_ text: String) -> TimeInterval? {
-        guard text.range(of: #"^(\d+h)?(\d+m)?(\d+s)?$"#, options: .regularExpression) != nil, !text.isEmpty else { return nil }
-        var total = 0.0
-        var number = ""
-        for character in text {
-            if character.isNumber { number.append(character); continue }
-            guard let value = Double(number) else { return nil }
-            total += value * (character == "h" ? 3600 : character == "m" ? 60 : 1)
-            number = ""
-        }
-        return total
-    }
-
     fileprivate static func parseSchedule(_ schedule: ConfigReader) throws(ConfigError) -> Schedule {
         var timetable = Schedule().timetable
         if let zone = try schedule.string("time_zone") {
