@@ -6,7 +6,7 @@
 ///
 /// The daemon calls ``decide(at:freeBytes:)`` a few times a second; tests drive it with instants of their own.
 public struct RecordingRules: Equatable, Sendable {
-    /// The limits, from `[recording]` and `[session]`.
+    /// The limits, from `[recording]` (`max_duration`, `max_session`, `host_leave_grace`, `reserve_mb`).
     public struct Limits: Equatable, Sendable {
         public var maxDuration: Double = 24 * 3600
         public var maxSessionDuration: Double = 72 * 3600
