@@ -94,7 +94,7 @@ public enum ControlRoutes {
                     throw .conflict("recording \(recording.recordingId) is \(recording.status.rawValue); its file is not finished yet")
                 }
                 if let removed = recording.localRemovedAt {
-                    throw .notFound("the local copy was removed on \(ISO8601DateFormatter().string(from: removed)) after delivery; it is in the media library")
+                    throw .notFound("the local copy was removed on \(ISO8601.string(removed)) after delivery; it is in the media library")
                 }
                 return try MediaResponse.file(at: recording.path, range: request.header("Range"), fileName: recording.filename)
             }

@@ -190,8 +190,8 @@ public struct KalturaTarget: UploadTarget {
     // MARK: Calls
 
     private func mediaFields(_ recording: Recording) -> [(String, String)] {
-        var description = "Recorded in room \(recording.roomId) from \(ISO8601DateFormatter().string(from: recording.startDate))"
-        if let end = recording.endDate { description += " to \(ISO8601DateFormatter().string(from: end))" }
+        var description = "Recorded in room \(recording.roomId) from \(ISO8601.string(recording.startDate))"
+        if let end = recording.endDate { description += " to \(ISO8601.string(end))" }
         var fields = [("entry:objectType", "KalturaMediaEntry"), ("entry:mediaType", "1"), ("entry:name", recording.name),
                       ("entry:description", description + "."), ("entry:referenceId", recording.recordingId)]
         if let owner = recording.owner, !owner.isEmpty { fields.append(("entry:userId", owner)) }

@@ -33,7 +33,7 @@ public struct S3Target: UploadTarget {
 
     /// The object key of a recording.
     public func key(for recording: Recording) -> String {
-        let date = String(ISO8601DateFormatter().string(from: recording.startDate).prefix(10))
+        let date = String(ISO8601.string(recording.startDate).prefix(10))
         return keyTemplate.replacingOccurrences(of: "{room}", with: recording.roomId)
             .replacingOccurrences(of: "{filename}", with: recording.filename)
             .replacingOccurrences(of: "{id}", with: recording.recordingId)
@@ -152,7 +152,7 @@ public struct S3Target: UploadTarget {
 
     private func metadata(_ recording: Recording, digest: String, size: Int64) -> [String: String] {
         var metadata = ["room": recording.roomId, "title": recording.title, "recording-id": recording.recordingId,
-                        "start": ISO8601DateFormatter().string(from: recording.startDate), "sha256": digest, "size": "\(size)"]
+                        "start": ISO8601.string(recording.startDate), "sha256": digest, "size": "\(size)"]
         if let duration = recording.duration { metadata["duration"] = String(format: "%.3f", duration) }
         if let owner = recording.owner { metadata["owner"] = owner }
         return metadata

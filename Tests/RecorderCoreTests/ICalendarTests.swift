@@ -93,6 +93,7 @@ final class ICalendarTests: XCTestCase {
             ("BEGIN:VEVENT\nDTSTART:2026-11-23 09:00\nEND:VEVENT", 2, "DTSTART"),
             ("BEGIN:VEVENT\nDTSTART:20261123T090000Z\nRRULE:FREQ=MONTHLY\nEND:VEVENT", 3, "RRULE"),
             ("BEGIN:VEVENT\nDTSTART:20261123T090000Z\nDURATION:1 hour\nEND:VEVENT", 3, "DURATION"),
+            ("BEGIN:VEVENT\nDTSTART:20261123T090000Z\nDURATION:-PT15M\nEND:VEVENT", 3, "DURATION"),
         ]
         for (text, line, fragment) in cases {
             XCTAssertThrowsError(try ICalendar.parse(text), text) { error in

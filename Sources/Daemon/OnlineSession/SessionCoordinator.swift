@@ -89,7 +89,7 @@ actor SessionCoordinator {
                 hostLeftAt = Date()
                 await recorder.hostLeft(at: now)
                 let recording = await recorder.sessionView().recording
-                let grace = DurationText.words(hostLeaveGrace)
+                let grace = TimeSpan(hostLeaveGrace).description
                 logger.notice("the host left the session", metadata: ["grace": "\(grace)"])
                 events.publish(.warning, recording: recording,
                                message: "the host left the session" + (recording == nil ? "" : "; the recording goes on for \(grace) unless they return"))

@@ -252,7 +252,7 @@ actor RecordingController {
         let logger = logger.with(recording: current.recording.recordingId)
         switch intent {
         case .partLimit:
-            logger.notice("recording reached its duration limit", metadata: ["limit": "\(DurationText.words(part.rules.limits.maxDuration))"])
+            logger.notice("recording reached its duration limit", metadata: ["limit": "\(TimeSpan(part.rules.limits.maxDuration))"])
         case .rule(let reason):
             if case .lowDisk = reason {
                 store.events.publish(.warning, recording: current.recording, message: "stopping the recording: \(reason.description)")

@@ -267,7 +267,7 @@ public struct RecordingSupervisor: Sendable {
         switch intent {
         case nil, .person, .schedule: return (.complete, nil)
         case .partLimit:
-            return (.limitReached, "reached the limit of one recording (\(DurationText.words(part.rules.limits.maxDuration)))"
+            return (.limitReached, "reached the limit of one recording (\(TimeSpan(part.rules.limits.maxDuration)))"
                     + (part.start.block == nil ? "" : "; the booking goes on in a new recording"))
         case .rule(let rule): return (rule.finalState, rule.description)
         case .shutdown(let reason): return (.aborted, reason)

@@ -6,7 +6,7 @@
 ///
 /// The daemon calls ``decide(at:freeBytes:)`` a few times a second; tests drive it with instants of their own.
 public struct RecordingRules: Equatable, Sendable {
-    /// The limits, from `[recording]` and `[session]`.
+    /// The limits, from `[recording]` (`max_duration`, `max_session`, `host_leave_grace`, `reserve_mb`).
     public struct Limits: Equatable, Sendable {
         public var maxDuration: Double = 24 * 3600
         public var maxSessionDuration: Double = 72 * 3600
@@ -53,8 +53,8 @@ public struct RecordingRules: Equatable, Sendable {
         /// The reason recorded with the recording.
         public var description: String {
             switch self {
-            case .hostGone(let grace): "the host left and did not return within \(DurationText.words(grace))"
-            case .sessionLimit(let limit): "the session reached its limit of \(DurationText.words(limit))"
+            case .hostGone(let grace): "the host left and did not return within \(TimeSpan(grace))"
+            case .sessionLimit(let limit): "the session reached its limit of \(TimeSpan(limit))"
             case .lowDisk(let free, let reserve):
                 "free space fell to \(free >> 20) MiB, under the reserve of \(reserve >> 20) MiB ([recording] reserve_mb)"
             }
@@ -108,16 +108,3 @@ public struct RecordingRules: Equatable, Sendable {
     }
 }
 
-/// Durations as people read and write them.
-public enum DurationText {
-    /// "24h", "90m" or "45s", as configuration files write them.
-    public static func compact(_ seconds: Double) -> String {
-        words(seconds).replacingOccurrences(of: " min", with: "m").replacingOccurrences(of: " ", with: "")
-    }
-
-    /// "24 h", "90 min" or "45 s".
-    public static func words(_ seconds: Double) -> String {
-        seconds >= 3600 && seconds.truncatingRemainder(dividingBy: 3600) == 0 ? "\(Int(seconds / 3600)) h"
-            : seconds >= 60 && seconds.truncatingRemainder(dividingBy: 60) == 0 ? "\(Int(seconds / 60)) min" : "\(Int(seconds)) s"
-    }
-}

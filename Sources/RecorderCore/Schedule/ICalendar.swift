@@ -183,10 +183,11 @@ public struct ICalendar: Equatable, Sendable {
             }
             end = parsed
         } else if let duration = first("DURATION") {
-            guard let seconds = Self.duration(duration.value) else {
+            // An event takes no time before it starts: a negative duration (an alarm's) is not one.
+            guard !duration.value.hasPrefix("-"), let span = TimeSpan(iCalendarText: duration.value) else {
                 throw ParseError(line: duration.line, message: "DURATION \"\(duration.value)\" is not a duration such as PT1H30M")
             }
-            end = start.addingTimeInterval(seconds)
+            end = start.addingTimeInterval(span.timeInterval)
         } else {
             end = start  // RFC 5545: without DTEND or DURATION a date-time event takes no time
         }
@@ -232,29 +233,6 @@ public struct ICalendar: Equatable, Sendable {
             formatter.dateFormat = "yyyyMMdd'T'HHmmss"
         }
         return formatter.date(from: value)
-    }
-
-    /// `PT1H30M`, `P1D`, `PT45M`, `P1W` in seconds.
-    static func duration(_ text: String) -> TimeInterval? {
-        guard text.range(of: #"^[+]?P(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$"#, options: .regularExpression) != nil else { return nil }
-        var total = 0.0
-        var number = ""
-        var inTime = false
-        for character in text.drop(while: { $0 == "+" }).dropFirst() {
-            if character == "T" { inTime = true; continue }
-            if character.isNumber { number.append(character); continue }
-            guard let value = Double(number) else { return nil }
-            switch (character, inTime) {
-            case ("W", false): total += value * 7 * 86400
-            case ("D", false): total += value * 86400
-            case ("H", true): total += value * 3600
-            case ("M", true): total += value * 60
-            case ("S", true): total += value
-            default: return nil
-            }
-            number = ""
-        }
-        return total
     }
 
     static func rule(_ text: String, zone: TimeZone) -> Rule? {

@@ -1,3 +1,4 @@
+import Foundation
 import TOML
 
 /// Reads typed values out of a parsed TOML table, turning every mistake into a ``ConfigError`` that names the
@@ -68,14 +69,15 @@ struct ConfigReader {
         try string(key) ?? value
     }
 
-    /// A duration written as "24h", "90m", "1h30m" or "45s", in seconds, within `range`.
-    func duration(_ key: String, default value: Double, range: ClosedRange<Double>) throws(ConfigError) -> Double {
+    /// A duration written as "24h", "90m", "1h30m" or "45s" (a ``TimeSpan``'s configuration text), in seconds,
+    /// within `range`.
+    func duration(_ key: String, default value: TimeInterval, range: ClosedRange<TimeSpan>) throws(ConfigError) -> TimeInterval {
         guard let text = try string(key) else { return value }
-        guard let seconds = RoomRecorderConfig.duration(text), range.contains(seconds) else {
-            throw error(key, "expected a duration from \"\(DurationText.compact(range.lowerBound))\" to \"\(DurationText.compact(range.upperBound))\""
+        guard let span = TimeSpan(configText: text), range.contains(span) else {
+            throw error(key, "expected a duration from \"\(range.lowerBound.configText)\" to \"\(range.upperBound.configText)\""
                         + " (such as \"12h\", \"90m\" or \"1h30m\"), got \"\(text)\"")
         }
-        return seconds
+        return span.timeInterval
     }
 
     func nonEmptyString(_ key: String, default value: String) throws(ConfigError) -> String {

@@ -122,7 +122,7 @@ extension BookingRequest {
         case (nil, nil): end = self.start == nil ? frame.end : start.addingTimeInterval(3600)
         }
         guard end > start else { throw RequestRejected("\"end\" must be after \"start\"") }
-        guard end > now else { throw RequestRejected("the booking is over already (it ends \(ISO8601DateFormatter().string(from: end)))") }
+        guard end > now else { throw RequestRejected("the booking is over already (it ends \(ISO8601.string(end)))") }
         guard end.timeIntervalSince(start) <= 24 * 3600 else { throw RequestRejected("a booking lasts at most 24 hours") }
         let title = self.title?.trimmingCharacters(in: .whitespacesAndNewlines) ?? defaultTitle
         guard !title.isEmpty, title.count <= 200 else { throw RequestRejected("\"title\" must be 1 to 200 characters") }

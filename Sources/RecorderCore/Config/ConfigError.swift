@@ -1,9 +1,11 @@
 /// A configuration file that cannot be used: names the file, the line and the key.
 public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     public let file: String
-    /// 1-based line, or nil when the problem is a key that is missing altogether.
+    /// 1-based line: the key's, or for a key that is missing, the header of its table; nil when there is neither
+    /// (a key missing from a section that is not in the file, a file that cannot be read).
     public let line: Int?
-    /// The dotted key, e.g. `room.type`; nil for a syntax error before any key.
+    /// The dotted key, e.g. `room.type` or `schedule.class[2].days`; nil for a TOML syntax error or a file that
+    /// cannot be read.
     public let key: String?
     public let message: String
 

@@ -1,0 +1,100 @@
+import Foundation
+
+extension RoomRecorderConfig {
+    /// `[session]`: the online room session the room computer joins on stage.
+    public struct Session: Equatable, Sendable {
+        /// Which kind of session server; `none` (the default) joins nothing.
+        public var connector = SessionConnectorKind.none
+        /// The server's API: Janus's HTTP API, such as `http://127.0.0.1:8088/janus`.
+        public var url: URL?
+        /// The room to join (Janus: the VideoRoom's numeric id); 0 until one is configured.
+        public var room: UInt64 = 0
+        /// The room's PIN, if it has one.
+        public var pin: String?
+        /// The server's API token (Janus `token` authentication), if it asks for one.
+        public var token: String?
+        /// The name the room computer joins with; the room's title by default.
+        public var display: String?
+        /// Display names of the participants who are the session's host: recording follows their presence.
+        public var hosts: [String] = []
+        /// Display names of moderators (on stage in panel rooms, but not the host).
+        public var moderators: [String] = []
+        /// The local addresses WebRTC may use to receive media (none: every interface).
+        public var iceAddresses: [String] = []
+        /// Whether the room's camera and microphone are published into the session (on stage); off, the room only
+        /// watches and records.
+        public var publish = true
+        /// The published picture fits in this size (its aspect kept), at 30 frames a second.
+        public var publishWidth = 1280
+        public var publishHeight = 720
+        /// The published video's bitrate, in kbit/s, when the receivers' estimate does not ask for less.
+        public var publishVideoKbps = 1500
+        /// The published microphone's Opus bitrate, in kbit/s.
+        public var publishAudioKbps = 64
+        /// Whether the session's start (its host coming on stage, see `hosts`) starts a recording.
+        public var autoRecord = false
+    }
+}
+
+extension RoomRecorderConfig.Session {
+    /// Reads `[session]`; a key left out keeps its default. A connector other than `none` needs `url` and `room`.
+    init(reading section: ConfigReader) throws(ConfigError) {
+        self.init()
+        connector = try section.choice("connector", default: connector)
+        if let text = try section.string("url") {
+            guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw section.error("url", "expected the server's HTTP API, such as \"http://127.0.0.1:8088/janus\", got \"\(text)\"")
+            }
+            self.url = url
+        }
+        if let room = try section.value("room") {
+            guard case .integer(let number) = room, number > 0 else {
+                throw section.error("room", "expected the room's number (a positive integer, e.g. 1234), found \(room.typeName)")
+            }
+            self.room = UInt64(number)
+        }
+        pin = try section.string("pin")
+        token = try section.string("token")
+        if let display = try section.string("display") {
+            guard !display.trimmingCharacters(in: .whitespaces).isEmpty else { throw section.error("display", "the name to join with is empty") }
+            self.display = display
+        }
+        hosts = try section.strings("hosts") ?? hosts
+        moderators = try section.strings("moderators") ?? moderators
+        iceAddresses = try section.strings("ice_addresses") ?? iceAddresses
+        for address in iceAddresses where !Self.isIPAddress(address) {
+            throw section.error("ice_addresses", "expected local IP addresses such as \"192.168.1.20\", got \"\(address)\"")
+        }
+        publish = try section.boolean("publish", default: publish)
+        publishWidth = try section.integer("publish_width", default: publishWidth, range: 160...1920)
+        publishHeight = try section.integer("publish_height", default: publishHeight, range: 90...1080)
+        guard publishWidth % 2 == 0, publishHeight % 2 == 0 else {
+            throw section.error(publishWidth % 2 == 0 ? "publish_height" : "publish_width", "expected an even number of pixels")
+        }
+        publishVideoKbps = try section.integer("publish_video_kbps", default: publishVideoKbps, range: 100...8000)
+        publishAudioKbps = try section.integer("publish_audio_kbps", default: publishAudioKbps, range: 16...256)
+        autoRecord = try section.boolean("auto_record", default: autoRecord)
+        if autoRecord && hosts.isEmpty {
+            throw section.error("auto_record", "auto_record = true needs the session's host in hosts = [\"…\"]: the session starts when its host comes on stage")
+        }
+        if connector != .none {
+            guard url != nil else { throw section.error("url", "connector = \"\(connector.rawValue)\" needs the server's url") }
+            guard room != 0 else { throw section.error("room", "connector = \"\(connector.rawValue)\" needs the room to join") }
+        }
+        try section.rejectUnknownKeys()
+    }
+
+    private static func isIPAddress(_ text: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
+    }
+}
+
+/// The kinds of online session the room computer can join.
+public enum SessionConnectorKind: String, Sendable, CaseIterable {
+    /// No session: the room records its own camera and microphone.
+    case none
+    /// A Janus VideoRoom, through Janus's HTTP API.
+    case janus
+}

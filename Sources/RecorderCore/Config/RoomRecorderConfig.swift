@@ -1,0 +1,59 @@
+import Foundation
+import TOML
+
+/// Everything `roomrecd` reads from `/etc/roomrec/roomrec.toml` (see `config/roomrec.toml` for the commented
+/// example), one section a type, each of which reads itself. Every section may be left out, so an empty file runs
+/// the embedded defaults: the synthetic stage, SQLite in the state directory and a local media-library folder.
+public struct RoomRecorderConfig: Equatable, Sendable {
+    /// The default location of the configuration file.
+    public static let defaultPath = "/etc/roomrec/roomrec.toml"
+
+    public var room = Room()
+    public var capture = Capture()
+    public var recording = Recording()
+    public var library = Library()
+    public var uploads = Uploads()
+    public var schedule = Schedule()
+    public var control = Control()
+    public var session = Session()
+    public var daemon = Daemon()
+
+    public init() {}
+
+    /// Reads the configuration file at `path`.
+    public static func load(path: String) throws(ConfigError) -> RoomRecorderConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: path, line: nil, key: nil, message: "cannot read the file (\(error.localizedDescription))")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Parses configuration text; `file` names it in errors.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> RoomRecorderConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLParser.parse(text)
+        } catch {
+            throw ConfigError(file: file, line: error.line, key: nil, message: "TOML syntax error at column \(error.column): \(error.message)")
+        }
+        return try RoomRecorderConfig(reading: ConfigReader(file: file, table: table))
+    }
+
+    /// Reads the sections in this order (the first mistake found is the one reported), then refuses a section
+    /// it does not know.
+    init(reading root: ConfigReader) throws(ConfigError) {
+        room = try Room(reading: root.section("room"))
+        capture = try Capture(reading: root.section("capture"))
+        recording = try Recording(reading: root.section("recording"))
+        library = try Library(reading: root.section("library"))
+        uploads = try Uploads(reading: root.section("uploads"))
+        schedule = try Schedule(reading: root.section("schedule"))
+        control = try Control(reading: root.section("control"))
+        session = try Session(reading: root.section("session"))
+        daemon = try Daemon(reading: root.section("daemon"))
+        try root.rejectUnknownKeys()
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import ControlClient
+import ControlContract
+import Foundation
+import RecorderCore
+
+extension RoomRecCtl {
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show what the daemon is doing.")
+        @OptionGroup var options: CommonOptions
+
+        @Flag(name: .long, help: "Redraw every second, with the recording's timer and the uploads' progress.") var watch = false
+
+        func run() async throws {
+            if watch { try await options.watch("/v1/status", render: Self.render) } else { try await options.call("GET", "/v1/status", render: Self.render) }
+        }
+
+        static func render(_ response: ControlClient.Response) throws -> String {
+            let s = try response.decode(StatusReport.self)
+            var rows: [[String]] = [
+                ["State", s.state],
+                ["Room", "\(s.room.title) (\(s.room.id), \(s.room.type.rawValue))"],
+            ]
+            if let current = s.current {
+                rows.append(["Recording", "● REC \(Format.duration(s.elapsedSeconds ?? 0))  \(current.name) [\(current.status.rawValue)]"])
+            }
+            rows.append(["Encoder", "\(s.encoder.video) / \(s.encoder.audio)" + (s.encoder.reason.map { " (\($0))" } ?? "")])
+            if let p = s.pipeline {
+                let dropped = p.framesDropped.isEmpty ? "none dropped"
+                    : p.framesDropped.sorted { $0.key < $1.key }.map { "\($0.value) dropped (\($0.key))" }.joined(separator: ", ")
+                rows.append(["Pipeline", "\(p.layout) layout, \(String(format: "%.2f", p.realTimeFactor))× real time, \(p.framesEncoded) frames, \(dropped), "
+                             + "A/V offset \(String(format: "%.1f", p.avOffsetMs)) ms"])
+            }
+            if let session = s.session {
+                var line = "\(session.state.rawValue), \(session.connector) room \(session.room), \(session.participants.count) on stage"
+                if session.reconnects > 0 { line += ", \(session.reconnects) reconnects" }
+                if let error = session.lastError { line += "; \(error)" }
+                rows.append(["Session", line])
+                if let out = session.publishing {
+                    let estimate = out.estimateKbps.map { ", session estimate \($0) kbps" } ?? ""
+                    rows.append(["", "publishing \(out.resolution ?? "(no picture yet)"): video \(Int(out.videoKbps)) kbps (target \(out.videoTargetKbps)\(estimate)), "
+                                 + "audio \(Int(out.audioKbps)) kbps, \(out.keyframeRequests) keyframes asked"])
+                }
+                for participant in session.participants {
+                    let tracks = participant.tracks.map { track in
+                        let received = session.receiving.first { $0.participantId == participant.id && $0.kind == track.kind }
+                        return "\(track.isScreen ? "screen" : track.kind.rawValue) \(track.codec)" + (received.map { " \(Int($0.kbps)) kbps" + ($0.lossPercent.map { String(format: ", %.1f%% lost", $0) } ?? "") } ?? "")
+                    }.joined(separator: ", ")
+                    rows.append(["", "\(participant.display)" + (participant.role == .participant ? "" : " (\(participant.role.rawValue))")
+                                 + (tracks.isEmpty ? "" : ": \(tracks)") + (participant.talking ? ", speaking" : "")])
+                }
+                if !session.hostPresent, let left = session.hostLeftAt {
+                    rows.append(["", "the host left at \(Format.date(left))"])
+                }
+            }
+            for device in s.devices {
+                rows.append([device.kind.rawValue.capitalized, "\(device.name) (\(device.id))\(device.inUse ? " in use" : "")"])
+            }
+            if let disk = s.disk {
+                rows.append(["Disk", "\(Format.bytes(disk.freeBytes)) free of \(Format.bytes(disk.totalBytes)) (\(disk.path))"])
+            }
+            let queue = s.queue.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            rows.append(["Uploads", (queue.isEmpty ? "none" : queue) + (s.queue.heldReason.map { "; waiting: \($0)" } ?? "")])
+            rows.append(["Uptime", Format.duration(s.uptimeSeconds)])
+            rows.append(["Version", s.version])
+            return Format.table(header: nil, rows: rows)
+        }
+    }
+}
