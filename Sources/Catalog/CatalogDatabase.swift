@@ -31,6 +31,12 @@ public final class CatalogDatabase: Sendable {
         try self.init(DatabasePool(path: path, configuration: configuration))
     }
 
+    /// Closes the database once every read and write asked for has finished (the last step of roomrecd's stop).
+    public func close() throws {
+        try (writer as? DatabasePool)?.close()
+        try (writer as? DatabaseQueue)?.close()
+    }
+
     /// An empty catalog in memory, for tests.
     public static func inMemory() throws -> CatalogDatabase {
         var configuration = Configuration()

@@ -3,8 +3,12 @@ import RecorderCore
 
 /// `GET /v1/status`.
 public struct StatusReport: Codable, Equatable, Sendable {
-    /// `idle` or `recording`.
-    public var state: String
+    /// What the room does now.
+    public enum State: String, Codable, Sendable {
+        case idle, recording
+    }
+
+    public var state: State
     public var version: String
     public var uptimeSeconds: Double
     public var room: RoomSummary
@@ -21,7 +25,7 @@ public struct StatusReport: Codable, Equatable, Sendable {
     /// The online session, when one is configured.
     public var session: SessionStatus?
 
-    public init(state: String, version: String, uptimeSeconds: Double, room: RoomSummary, current: Recording?, elapsedSeconds: Double?,
+    public init(state: State, version: String, uptimeSeconds: Double, room: RoomSummary, current: Recording?, elapsedSeconds: Double?,
                 devices: [DeviceInfo], encoder: EncoderSummary, pipeline: PipelineStatus? = nil, disk: DiskSummary?, queue: QueueSummary,
                 session: SessionStatus? = nil) {
         self.session = session

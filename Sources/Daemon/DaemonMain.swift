@@ -147,6 +147,8 @@ public enum DaemonMain {
             logger.critical("roomrecd stopped on an error", metadata: ["error": "\(error)"])
             exitCode = .failure
         }
+        // Last in the stop's order: every service has returned, so nothing reads or writes the catalog now.
+        do { try catalog.close() } catch { logger.error("the catalog did not close cleanly", metadata: ["error": "\(error)"]) }
         logger.notice("roomrecd stopped")
         return exitCode
     }

@@ -18,9 +18,6 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
     let session: SessionCoordinator?
     let reporter: StatusReporter
     let retention: RetentionService
-    let finalizer: RecordingFinalizer
-    let encoders: EncoderPlan
-    let sources: RoomSources
     private let uploadQueue: UploadQueue
     private let reload: ConfigurationReload
     private let events: EventHub
@@ -42,13 +39,9 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
         self.config = config
         self.store = store
         self.controller = controller
-        self.finalizer = finalizer
-        self.encoders = encoders
-        self.sources = sources
         self.session = session
         schedule = ScheduleService(catalog: catalog, recorder: controller, config: config, events: events, logger: logger)
-        reporter = StatusReporter(controller: controller, session: session, devices: DeviceList(config: config, events: events, logger: logger),
-                                  encoders: encoders, uploads: uploads, catalog: catalog, config: config, events: events)
+        reporter = StatusReporter(controller: controller, session: session, devices: DeviceList(config: config, events: events, logger: logger))
         retention = RetentionService(store: store, config: config)
         reload = ConfigurationReload(path: configPath, config: config, throttle: throttle, logger: logger, events: events)
         uploadQueue = uploads
@@ -129,8 +122,8 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
 
     public func reloadConfiguration(caller: Caller) async throws(ControlError) -> ReloadReport {
         let applied = try reload.apply(by: caller)
-        sources.reconfigure(applied.new.capture)
-        if applied.encodersChanged { await controller.spawn { [encoders, controller] in await encoders.prepare(recording: await controller.current != nil) } }
+        controller.sources.reconfigure(applied.new.capture)
+        if applied.encodersChanged { await prepareEncoders() }
         await schedule.configurationChanged()
         await uploadQueue.replaceTargets(applied.targets)
         return applied.report
@@ -141,15 +134,18 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
     /// Finalizes, in the background of the controller, what a crash left behind; then tries the machine's
     /// encoders. Both after READY, so neither holds up the start.
     func startRecoveryAndEncoders() async {
-        await controller.spawn { [finalizer, controller] in
-            await finalizer.recoverUnfinished(except: { await controller.current?.recordingId })
-        }
-        await controller.spawn { [encoders, controller] in await encoders.prepare(recording: await controller.current != nil) }
+        await controller.spawn { [self] in await recoverUnfinished() }
+        await prepareEncoders()
+    }
+
+    /// Tries the machine's encoders again, as a child of the recording service (not measuring while it records).
+    private func prepareEncoders() async {
+        await controller.spawn { [controller] in await controller.encoders.prepare(recording: await controller.current != nil) }
     }
 
     /// Finalizes recordings a crash left unfinished (see ``RecordingFinalizer/recoverUnfinished(except:)``).
     func recoverUnfinished() async {
-        await finalizer.recoverUnfinished(except: { [controller] in await controller.current?.recordingId })
+        await controller.finalizer.recoverUnfinished(except: { [controller] in await controller.current?.recordingId })
     }
 
     func enforceRetention(now: Date = Date()) async { await retention.enforce(now: now) }

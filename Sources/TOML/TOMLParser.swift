@@ -57,14 +57,19 @@ public struct TOMLParser {
     }
 
     private mutating func parseKeyValueLine() throws(TOMLSyntaxError) {
-        let keyLine = scanner.line
+        let pair = try parseKeyValue()
+        try scanner.endOfLine()
+        try builder.insert(pair.value, key: pair.key, line: pair.line)
+    }
+
+    /// `key = value`, with the line the key is on (errors about defining it name that line).
+    private mutating func parseKeyValue() throws(TOMLSyntaxError) -> (key: [String], value: TOMLValue, line: Int) {
+        let line = scanner.line
         let key = try parseKey()
         scanner.skipWhitespace()
         try scanner.expect("=")
         scanner.skipWhitespace()
-        let value = try parseValue()
-        try scanner.endOfLine()
-        try builder.insert(value, key: key, line: keyLine)
+        return (key, try parseValue(), line)
     }
 
     // MARK: Keys
@@ -140,13 +145,8 @@ public struct TOMLParser {
         if scanner.peek() == "}" { scanner.advance(); return .table(table.root) }
         while true {
             scanner.skipWhitespace()
-            let keyLine = scanner.line
-            let key = try parseKey()
-            scanner.skipWhitespace()
-            try scanner.expect("=")
-            scanner.skipWhitespace()
-            let value = try parseValue()
-            try table.insert(value, key: key, line: keyLine)
+            let pair = try parseKeyValue()
+            try table.insert(pair.value, key: pair.key, line: pair.line)
             scanner.skipWhitespace()
             switch scanner.peek() {
             case ",": scanner.advance()

@@ -18,7 +18,7 @@ extension RoomRecCtl {
         static func render(_ response: ControlClient.Response) throws -> String {
             let s = try response.decode(StatusReport.self)
             var rows: [[String]] = [
-                ["State", s.state],
+                ["State", s.state.rawValue],
                 ["Room", "\(s.room.title) (\(s.room.id), \(s.room.type.rawValue))"],
             ]
             if let current = s.current {

@@ -17,7 +17,7 @@ final class ControlServerTests: XCTestCase {
         var callers: [Caller] = []
 
         func status() async -> StatusReport {
-            StatusReport(state: current == nil ? "idle" : "recording", version: "test", uptimeSeconds: 1,
+            StatusReport(state: current == nil ? .idle : .recording, version: "test", uptimeSeconds: 1,
                          room: RoomSummary(id: "r", title: "R", type: .single, owner: nil), current: current, elapsedSeconds: nil,
                          devices: [], encoder: EncoderSummary(video: "v", audio: "a"), disk: nil, queue: QueueSummary(counts: [:]))
         }
@@ -177,7 +177,7 @@ final class ControlServerTests: XCTestCase {
         let list = try await client.send("GET", "/v1/recordings?maxItems=10")
         XCTAssertEqual(try list.decode(List.self).recordings.map(\.title), ["A"])
         let status = try await client.send("GET", "/v1/status")
-        XCTAssertEqual(try status.decode(StatusReport.self).state, "recording")
+        XCTAssertEqual(try status.decode(StatusReport.self).state, .recording)
         let uploads = try await client.send("GET", "/v1/uploads")
         XCTAssertEqual(uploads.status, 200)
     }

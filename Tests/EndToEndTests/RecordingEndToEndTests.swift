@@ -34,7 +34,7 @@ final class RecordingEndToEndTests: XCTestCase {
         let before = try await client.send("GET", "/v1/recordings").decode(RecordingList.self).recordings
         XCTAssertEqual(before.count, 0)
         let idle = try await client.send("GET", "/v1/status").decode(StatusReport.self)
-        XCTAssertEqual(idle.state, "idle")
+        XCTAssertEqual(idle.state, .idle)
 
         let started = MonotonicInstant.now()
         let start = try await client.send("POST", "/v1/recordings", json: Data(#"{"title": "Physics 101: Optics"}"#.utf8))
@@ -49,7 +49,7 @@ final class RecordingEndToEndTests: XCTestCase {
         XCTAssertEqual(second.problem?.status, 409)
         XCTAssertTrue(second.problem?.detail.contains(recording.recordingId) ?? false)
         let status = try await client.send("GET", "/v1/status").decode(StatusReport.self)
-        XCTAssertEqual(status.state, "recording")
+        XCTAssertEqual(status.state, .recording)
         XCTAssertEqual(status.current?.recordingId, recording.recordingId)
 
         try await Task.sleep(for: .seconds(3))
@@ -222,7 +222,7 @@ final class RecordingEndToEndTests: XCTestCase {
         XCTAssertEqual(unreachable.status, 3)
         XCTAssertTrue(unreachable.stderr.contains("systemctl status roomrec"), unreachable.stderr)
         let json = try ProcessRunner.run(ctl, ["status", "--json", "--socket", daemon.socketPath])
-        XCTAssertEqual(try ControlJSON.decoder().decode(StatusReport.self, from: Data(json.stdout.utf8)).state, "recording")
+        XCTAssertEqual(try ControlJSON.decoder().decode(StatusReport.self, from: Data(json.stdout.utf8)).state, .recording)
         let stop = try ProcessRunner.run(ctl, ["stop", "--socket", daemon.socketPath])
         XCTAssertEqual(stop.status, 0, stop.stderr)
         let recordings = try ProcessRunner.run(ctl, ["recordings", "--socket", daemon.socketPath])

@@ -34,8 +34,8 @@ final class ScheduleEndToEndTests: XCTestCase {
         var ended: Date?
         while Date() < end.addingTimeInterval(3), ended == nil {
             let state = try await client.send("GET", "/v1/status").decode(StatusReport.self).state
-            if state == "recording", began == nil { began = Date() }
-            if state == "idle", began != nil { ended = Date() }
+            if state == .recording, began == nil { began = Date() }
+            if state == .idle, began != nil { ended = Date() }
             try await Task.sleep(for: .milliseconds(100))
         }
         let recordingBegan = try XCTUnwrap(began, "the booking never started a recording")
@@ -73,7 +73,7 @@ final class ScheduleEndToEndTests: XCTestCase {
         _ = try await client.send("POST", "/v1/recordings/current/stop")
         try await Task.sleep(for: .seconds(2))
         let after = try await client.send("GET", "/v1/status").decode(StatusReport.self)
-        XCTAssertEqual(after.state, "idle", "a class stopped by hand is not started again")
+        XCTAssertEqual(after.state, .idle, "a class stopped by hand is not started again")
         try await daemon.stop()
     }
 
@@ -250,12 +250,12 @@ final class ScheduleEndToEndTests: XCTestCase {
         let manual = try await client.send("POST", "/v1/recordings", json: try body(["title": "Started by hand"])).decode(Recording.self)
         let added = try await client.send("POST", "/v1/schedule", json: try body(["start": iso(Date()), "end": iso(Date().addingTimeInterval(2))]))
         XCTAssertEqual(added.status, 201)
-        var state = "recording"
-        for _ in 0..<60 where state == "recording" {
+        var state = StatusReport.State.recording
+        for _ in 0..<60 where state == .recording {
             try await Task.sleep(for: .milliseconds(100))
             state = try await client.send("GET", "/v1/status").decode(StatusReport.self).state
         }
-        XCTAssertEqual(state, "idle", "the adopted recording stops when the booking ends")
+        XCTAssertEqual(state, .idle, "the adopted recording stops when the booking ends")
         struct Page: Decodable { var recordings: [Recording] }
         let recordings = try await client.send("GET", "/v1/recordings").decode(Page.self).recordings
         XCTAssertEqual(recordings.map(\.recordingId), [manual.recordingId], "one recording, not two")

@@ -9,19 +9,19 @@ struct StatusReporter: Sendable {
     let controller: RecordingController
     let session: SessionCoordinator?
     let devices: DeviceList
-    let encoders: EncoderPlan
-    let uploads: UploadQueue
-    let catalog: CatalogDatabase
-    let config: LiveConfiguration
-    let events: EventHub
     let startedAt = MonotonicInstant.now()
+    private var encoders: EncoderPlan { controller.encoders }
+    private var uploads: UploadQueue { controller.uploads }
+    private var catalog: CatalogDatabase { controller.store.catalog }
+    private var config: LiveConfiguration { controller.config }
+    private var events: EventHub { controller.store.events }
 
     func status() async -> StatusReport {
         let config = config.current
         let recording = await controller.snapshot()
         let session = await session?.status()
         return StatusReport(
-            state: recording.current == nil ? "idle" : "recording",
+            state: recording.current == nil ? .idle : .recording,
             version: RoomRecorderVersion.current,
             uptimeSeconds: MonotonicInstant.now().seconds(since: startedAt),
             room: RoomSummary(id: config.room.id, title: config.room.title, type: config.room.type, owner: config.room.owner),
