@@ -9,6 +9,7 @@ public enum ServerSentEvents {
 
     static func response(_ events: AsyncStream<ControlEvent>) -> ControlResponse {
         let (chunks, continuation) = AsyncStream.makeStream(of: Data.self, bufferingPolicy: .bufferingNewest(1024))
+        // Unstructured: the response body outlives the route handler; it ends when the client's stream terminates.
         let pump = Task {
             // A first comment, so a client knows it is subscribed before any event happens.
             continuation.yield(Data(": subscribed\n\n".utf8))

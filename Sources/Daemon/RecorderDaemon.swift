@@ -28,20 +28,22 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
         let config = LiveConfiguration(initial)
         let store = RecordingStore(catalog: catalog, events: events, logger: logger)
         let finalizer = RecordingFinalizer(store: store, config: config, uploads: uploads, notifier: notifier, logger: logger)
-        let encoders = EncoderPlan(config: config, logger: logger)
+        let board = StatusBoard()
+        let encoders = EncoderPlan(config: config, board: board, logger: logger)
         let sources = RoomSources(capture: initial.capture, report: RoomSources.reporter(events: events, logger: logger))
         let stage = RemoteStage(logger: logger)
         let controller = RecordingController(store: store, finalizer: finalizer, encoders: encoders, sources: sources, stage: stage,
-                                             uploads: uploads, config: config, notifier: notifier, logger: logger)
+                                             uploads: uploads, board: board, config: config, notifier: notifier, logger: logger)
         let session = connector.map {
-            SessionCoordinator(connector: $0, recorder: controller, stage: stage, sources: sources, config: initial, events: events, logger: logger)
+            SessionCoordinator(connector: $0, recorder: controller, stage: stage, sources: sources, board: board, config: initial, events: events,
+                               logger: logger)
         }
         self.config = config
         self.store = store
         self.controller = controller
         self.session = session
         schedule = ScheduleService(catalog: catalog, recorder: controller, config: config, events: events, logger: logger)
-        reporter = StatusReporter(controller: controller, session: session, devices: DeviceList(config: config, events: events, logger: logger))
+        reporter = StatusReporter(controller: controller, session: session, board: board, devices: DeviceList(config: config, events: events, logger: logger))
         retention = RetentionService(store: store, config: config)
         reload = ConfigurationReload(path: configPath, config: config, throttle: throttle, logger: logger, events: events)
         uploadQueue = uploads
@@ -107,7 +109,7 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
     // MARK: ControlService: status, schedule, configuration
 
     public func status() async -> StatusReport { await reporter.status() }
-    public func devices() async -> [DeviceInfo] { await reporter.deviceList() }
+    public func devices() async -> [DeviceInfo] { reporter.deviceList() }
     public func health() async -> HealthReport { await reporter.health() }
     public func metrics() async -> [Metric] { await reporter.metrics() }
     public func events() async -> AsyncStream<ControlEvent> { events.subscribe() }
@@ -151,7 +153,7 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
     func enforceRetention(now: Date = Date()) async { await retention.enforce(now: now) }
 
     /// A camera or microphone appeared or went away.
-    func deviceChanged(_ event: DeviceEvent) async { await reporter.devices.changed(event) }
+    func deviceChanged(_ event: DeviceEvent) async { reporter.devices.changed(event) }
 }
 
 extension ControlError {

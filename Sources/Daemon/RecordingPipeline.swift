@@ -47,6 +47,10 @@ final class RecordingPipeline: Sendable {
     private let stage = StageInputs()
     private let mixer: AudioMixer
     private let parts: Mutex<Parts?>
+    /// The room's camera and microphone feeding this recording, from the end of `init` until the file is done.
+    private let attachment: RoomSources.Attachment
+    /// The room sources' late frames when this recording began, to count its own.
+    private let lateBefore: Int
 
     private struct Parts: @unchecked Sendable {
         var writer: RecordingWriter
@@ -76,6 +80,21 @@ final class RecordingPipeline: Sendable {
         stage.join(StageLayout.Source(id: Self.roomCamera, kind: .roomCamera, width: sources.nominalSize.width, height: sources.nominalSize.height))
         try mixer.join(Self.roomMicrophone)
         parts = Mutex(Parts(writer: writer, compositor: try Compositor(mode: layout)))
+        // The sources attach here, as the encoders are open, not when the output loop's thread gets going: the
+        // first output instants are due already, and their pictures and sound must be captured by then.
+        lateBefore = sources.framesLate
+        let microphoneFailing = Atomic(false)
+        attachment = sources.attach(RoomSources.Consumer(
+            picture: { [stage] in stage.deliver($0, from: Self.roomCamera) },
+            sound: { [mixer, report] period in
+                if let error = mixer.deliverOrRestart(period, from: Self.roomMicrophone) {
+                    if !microphoneFailing.exchange(true, ordering: .relaxed) {
+                        report("the room's sound: a period could not be mixed (\(error)); its converter is reset", true)
+                    }
+                } else {
+                    microphoneFailing.store(false, ordering: .relaxed)
+                }
+            }))
         stats.update { $0.encoder = writer.encoderNames.video }
     }
 
@@ -126,19 +145,6 @@ final class RecordingPipeline: Sendable {
         guard let taken = parts.withLock({ p -> Parts? in defer { p = nil }; return p }) else {
             return Outcome(failure: "the pipeline was already run", videoFrames: 0, droppedVideoFrames: 0)
         }
-        let microphoneFailing = Atomic(false)
-        let lateBefore = sources.framesLate
-        let attachment = sources.attach(RoomSources.Consumer(
-            picture: { [stage] in stage.deliver($0, from: Self.roomCamera) },
-            sound: { [mixer, report] period in
-                if let error = mixer.deliverOrRestart(period, from: Self.roomMicrophone) {
-                    if !microphoneFailing.exchange(true, ordering: .relaxed) {
-                        report("the room's sound: a period could not be mixed (\(error)); its converter is reset", true)
-                    }
-                } else {
-                    microphoneFailing.store(false, ordering: .relaxed)
-                }
-            }))
 
         var failure: String?
         var firstFrameAt: MonotonicInstant?

@@ -11,6 +11,8 @@ public final class StageInputs: Sendable {
         var source: StageLayout.Source
         /// The last few pictures, oldest first (a camera's frames may arrive a little after the instant they show).
         var pictures: [MediaFrame] = []
+        /// When its first picture was captured: nothing of it is shown for an instant before that.
+        var began: MonotonicInstant?
     }
 
     /// How long a source's last picture stays up before the slate replaces it.
@@ -46,18 +48,23 @@ public final class StageInputs: Sendable {
             guard let index = slots.firstIndex(where: { $0.id == id }) else { return }
             slots[index].slot.source.width = picture.width
             slots[index].slot.source.height = picture.height
+            if slots[index].slot.began == nil { slots[index].slot.began = picture.capturedAt }
             slots[index].slot.pictures.append(picture)
             if slots[index].slot.pictures.count > Self.depth { slots[index].slot.pictures.removeFirst() }
         }
     }
 
     /// Every source on stage with the picture to show at `instant`: the newest captured no later than half an
-    /// output frame after it (or the oldest kept, if all are later), nil when that is older than `staleAfter`.
+    /// output frame after it (or the oldest kept, if all are later, as when the output catches up), nil when that
+    /// is older than `staleAfter` or when the source's first picture came after the instant (a source that starts
+    /// with the recording shows the slate until it begins, never its first picture early, which would put the
+    /// picture ahead of its sound).
     public func pictures(at instant: MonotonicInstant, frameInterval: Double) -> [(source: StageLayout.Source, picture: MediaFrame?)] {
         let latest = instant.advanced(by: frameInterval / 2)
         return slots.withLock { slots in
             slots.map { entry in
                 let pictures = entry.slot.pictures
+                guard let began = entry.slot.began, began <= latest else { return (entry.slot.source, nil) }
                 let chosen = pictures.last { $0.capturedAt <= latest } ?? pictures.first
                 let fresh = chosen.flatMap { instant.seconds(since: $0.capturedAt) <= staleAfter ? $0 : nil }
                 return (entry.slot.source, fresh)

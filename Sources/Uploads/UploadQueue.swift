@@ -175,6 +175,7 @@ public actor UploadQueue {
 
     private func start(_ job: UploadJob) {
         onChange?(job)
+        // Unstructured: each job is cancelled on its own (pause, cancel, hold); run() awaits every one before it returns.
         let task = Task {
             await self.process(job)
             await self.finished(job.jobId)
@@ -253,6 +254,7 @@ public actor UploadQueue {
     private func abortRemote(_ job: UploadJob) {
         guard let target = targets[job.target] else { return }
         let logger = self.logger
+        // Detached: freeing the remote upload must not be cancelled with the delivery that was stopped.
         Task.detached {
             do {
                 try await target.abort(UploadCheckpoint(remoteId: job.remoteId, bytesConfirmed: job.bytesConfirmed))
@@ -346,7 +348,7 @@ actor Doorbell {
         await withTaskCancellationHandler {
             await waitForRing(seconds: seconds)
         } onCancel: {
-            Task { await self.ring() }
+            Task { await self.ring() }  // unstructured: a cancellation handler is synchronous and the ring needs the actor
         }
     }
 
@@ -357,6 +359,7 @@ actor Doorbell {
         }
         generation += 1
         let mine = generation
+        // Unstructured: the timer must end the wait below, which holds the actor's continuation; cancelled after it.
         let timer = Task { [weak self] in
             try? await Task.sleep(for: .seconds(seconds))
             await self?.expire(mine)

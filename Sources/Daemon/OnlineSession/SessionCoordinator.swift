@@ -23,6 +23,7 @@ actor SessionCoordinator {
     let stage: RemoteStage
     /// The room's camera and microphone encoded for the session, while it publishes them.
     let publisher: RoomPublisher?
+    private let board: StatusBoard
     private let settings: RoomRecorderConfig.Session
     private let hostLeaveGrace: Double
     private let events: EventHub
@@ -38,7 +39,8 @@ actor SessionCoordinator {
     private let announcements = AsyncStream.makeStream(of: Bool.self, bufferingPolicy: .bufferingNewest(4))
 
     init(connector: any SessionConnector, recorder: any SessionRecorder, stage: RemoteStage, sources: RoomSources,
-         config: RoomRecorderConfig, events: EventHub, logger: Logger) {
+         board: StatusBoard, config: RoomRecorderConfig, events: EventHub, logger: Logger) {
+        self.board = board
         self.connector = connector
         self.recorder = recorder
         self.stage = stage
@@ -51,6 +53,7 @@ actor SessionCoordinator {
 
     /// Joins and follows the session until the task is cancelled, then leaves it.
     func run() async {
+        publishStatus()
         let (reports, continuation) = AsyncStream.makeStream(of: SessionEvent.self)
         await withDiscardingTaskGroup { group in
             group.addTask { [connector, publisher, stage] in
@@ -103,6 +106,7 @@ actor SessionCoordinator {
             }
         }
         stage.setSpeaker(roster.speaking?.id)
+        publishStatus()
         await startIfTheSessionStarted()
     }
 
@@ -139,18 +143,21 @@ actor SessionCoordinator {
         }
     }
 
-    /// The session's part of the status.
-    func status() -> SessionStatus {
-        SessionStatus(state: roster.state, connector: settings.connector.rawValue, room: "\(settings.room)",
-                      participants: roster.participants, hostPresent: roster.hostPresent, hostLeftAt: hostLeftAt,
-                      reconnects: roster.reconnects, lastError: roster.state == .joined ? nil : roster.lastError,
-                      receiving: received(), publishing: publisher?.status)
+    /// Tells the status board where the session stands (after every event, so status never waits for this actor).
+    private func publishStatus() {
+        let status = SessionStatus(state: roster.state, connector: settings.connector.rawValue, room: "\(settings.room)",
+                                   participants: roster.participants, hostPresent: roster.hostPresent, hostLeftAt: hostLeftAt,
+                                   reconnects: roster.reconnects, lastError: roster.state == .joined ? nil : roster.lastError,
+                                   receiving: [], publishing: nil)
+        board.update { $0.session = status }
     }
 
-    /// What arrives from each participant's tracks, with the transport's loss figures.
-    private func received() -> [ReceivedTrack] {
+    /// `status` with what arrives from each participant's track (with the transport's loss figures) and what the
+    /// room sends, as they are now: read from their own locks, not this actor.
+    nonisolated func withLiveFigures(_ status: SessionStatus) -> SessionStatus {
         let reception = connector.reception()
-        return stage.received().map { track in
+        var status = status
+        status.receiving = stage.received().map { track in
             var track = track
             if let numbers = reception.first(where: { $0.participantID == track.participantId && $0.kind == track.kind }) {
                 track.packetsLost = numbers.packetsLost
@@ -158,5 +165,7 @@ actor SessionCoordinator {
             }
             return track
         }
+        status.publishing = publisher?.status
+        return status
     }
 }

@@ -8,14 +8,18 @@ import RecorderCore
 /// the video encoder fails (the next fall-back) or libx264 falls behind (a faster preset).
 actor EncoderPlan {
     private let config: LiveConfiguration
+    private let board: StatusBoard
     private let logger: Logger
     /// The encoder chosen for this machine and the libx264 preset (nil until ``prepare(mayMeasure:)`` has run).
     private var choice: EncoderChooser.Choice?
     /// What the last recording (or the choice, before any) encoded with, for status.
-    private(set) var summary = EncoderSummary(video: "libx264", audio: "aac (AAC-LC)", reason: "the encoders are still being tried; libx264 until then")
+    private(set) var summary = EncoderSummary(video: "libx264", audio: "aac (AAC-LC)", reason: "the encoders are still being tried; libx264 until then") {
+        didSet { board.update { [summary] in $0.encoder = summary } }
+    }
 
-    init(config: LiveConfiguration, logger: Logger) {
+    init(config: LiveConfiguration, board: StatusBoard, logger: Logger) {
         self.config = config
+        self.board = board
         self.logger = logger
     }
 

@@ -24,7 +24,9 @@ protocol RecordingControllerParent: AnyObject, Sendable {
 /// every file to be finalized and queued.
 actor RecordingController {
     var supervisor: RecordingSupervisor
-    var active: Active?
+    var active: Active? {
+        didSet { board.update { [active] in $0.current = active?.recording; $0.pipeline = active?.pipeline } }
+    }
     weak var parent: (any RecordingControllerParent)?
     private let work = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
     /// Recordings whose pipeline or finalizing has not ended.
@@ -53,6 +55,7 @@ actor RecordingController {
     let sources: RoomSources
     let stage: RemoteStage
     let uploads: UploadQueue
+    let board: StatusBoard
     let config: LiveConfiguration
     let notifier: SystemdNotifier
     let logger: Logger
@@ -61,7 +64,7 @@ actor RecordingController {
     static let recordingHold = "a recording is running (while_recording = false)"
 
     init(store: RecordingStore, finalizer: RecordingFinalizer, encoders: EncoderPlan, sources: RoomSources, stage: RemoteStage,
-         uploads: UploadQueue, config: LiveConfiguration, notifier: SystemdNotifier, logger: Logger) {
+         uploads: UploadQueue, board: StatusBoard, config: LiveConfiguration, notifier: SystemdNotifier, logger: Logger) {
         supervisor = RecordingSupervisor(limits: config.current.recording.rules)
         self.store = store
         self.finalizer = finalizer
@@ -69,6 +72,7 @@ actor RecordingController {
         self.sources = sources
         self.stage = stage
         self.uploads = uploads
+        self.board = board
         self.config = config
         self.notifier = notifier
         self.logger = logger

@@ -4,10 +4,12 @@ import Foundation
 import RecorderCore
 import Uploads
 
-/// What the daemon tells about itself: status, health and metrics, read from each collaborator when asked.
+/// What the daemon tells about itself: status from the ``StatusBoard`` (no actor or database in its way), health
+/// and metrics read from each collaborator when asked.
 struct StatusReporter: Sendable {
     let controller: RecordingController
     let session: SessionCoordinator?
+    let board: StatusBoard
     let devices: DeviceList
     let startedAt = MonotonicInstant.now()
     private var encoders: EncoderPlan { controller.encoders }
@@ -18,30 +20,31 @@ struct StatusReporter: Sendable {
 
     func status() async -> StatusReport {
         let config = config.current
-        let recording = await controller.snapshot()
-        let session = await session?.status()
+        let board = board.snapshot
+        let stats = board.pipeline?.stats.snapshot
         return StatusReport(
-            state: recording.current == nil ? .idle : .recording,
+            state: board.current == nil ? .idle : .recording,
             version: RoomRecorderVersion.current,
             uptimeSeconds: MonotonicInstant.now().seconds(since: startedAt),
             room: RoomSummary(id: config.room.id, title: config.room.title, type: config.room.type, owner: config.room.owner),
-            current: recording.current,
-            elapsedSeconds: recording.elapsedSeconds,
-            devices: await deviceList(),
-            encoder: await encoders.summary,
-            pipeline: recording.pipeline.map { stats in
+            current: board.current,
+            elapsedSeconds: board.pipeline.map { MonotonicInstant.now().seconds(since: $0.origin) },
+            devices: deviceList(board),
+            encoder: board.encoder,
+            pipeline: stats.map { stats in
                 PipelineStatus(layout: stats.layout, realTimeFactor: (stats.realTimeFactor * 100).rounded() / 100, framesEncoded: stats.framesEncoded,
                                framesDropped: stats.framesDropped, avOffsetMs: (stats.audioClockError * 10_000).rounded() / 10)
             },
             disk: DiskSpace.of(config.recording.outputDirectory),
-            queue: QueueSummary(byState: (try? await catalog.queueCounts()) ?? [:], heldReason: await uploads.closedReason()),
-            session: session)
+            // Why uploads wait depends on the clock (the upload windows): asked of the queue, which answers at once.
+            queue: QueueSummary(byState: board.queueCounts, heldReason: await uploads.closedReason()),
+            session: board.session.map { session?.withLiveFigures($0) ?? $0 })
     }
 
     /// The devices, the room's own in use while it records or publishes into its online room.
-    func deviceList() async -> [DeviceInfo] {
-        let inUse = await controller.current != nil || session?.publisher?.status != nil
-        return await devices.devices(inUse: inUse)
+    func deviceList(_ board: StatusBoard.Contents? = nil) -> [DeviceInfo] {
+        let board = board ?? self.board.snapshot
+        return devices.devices(attached: board.attached, inUse: board.current != nil || session?.publisher?.status != nil)
     }
 
     func health() async -> HealthReport {

@@ -1,0 +1,64 @@
+import Capture
+import Catalog
+import ControlContract
+import DurableFiles
+import RecorderCore
+import Synchronization
+
+/// What `GET /v1/status` shows, kept current by its owners as things change (the recording controller, the
+/// encoder plan, the online room) and by ``run()`` for what the catalog and the kernel know (the queue's counts,
+/// the attached devices), so a status request reads it under one lock, without waiting for an actor or the
+/// database: the control socket answers in a millisecond while a 1080p encode keeps both cores busy.
+final class StatusBoard: Sendable {
+    struct Contents: Sendable {
+        var current: Recording?
+        var pipeline: RecordingPipeline?
+        var encoder = EncoderSummary(video: "libx264", audio: "aac (AAC-LC)", reason: "the encoders are still being tried; libx264 until then")
+        var queueCounts: [UploadState: Int] = [:]
+        /// The cameras and microphones attached, as last listed.
+        var attached: [DeviceInfo] = []
+        /// The online room as its coordinator last reported it (the figures that change every second are read
+        /// when status is asked).
+        var session: SessionStatus?
+    }
+
+    private let contents = Mutex(Contents())
+
+    var snapshot: Contents { contents.withLock { $0 } }
+
+    func update(_ change: (inout Contents) -> Void) { contents.withLock { change(&$0) } }
+
+    /// Keeps the queue's counts and the device list current until cancelled: at once, after every recording,
+    /// upload or device event, and every few seconds (the device list every five: probing every /dev/video*
+    /// node costs milliseconds).
+    func run(catalog: CatalogDatabase, events: EventHub) async {
+        let changes = events.subscribe()
+        await refresh(catalog: catalog, devices: true)
+        await withDiscardingTaskGroup { group in
+            group.addTask { [self] in
+                var ticks = 0
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    ticks += 1
+                    await refresh(catalog: catalog, devices: ticks % 5 == 0)
+                }
+            }
+            for await event in changes {
+                switch event.type {
+                case .recording, .upload: await refresh(catalog: catalog, devices: false)
+                case .device: await refresh(catalog: catalog, devices: true)
+                default: break
+                }
+            }
+        }
+    }
+
+    /// Reads the queue's counts (and the attached devices) now.
+    func refresh(catalog: CatalogDatabase, devices: Bool) async {
+        if let counts = try? await catalog.queueCounts() { update { $0.queueCounts = counts } }
+        if devices {
+            let attached = (try? await BlockingIO.run { DeviceInventory.cameras() + DeviceInventory.microphones() }) ?? []
+            update { $0.attached = attached }
+        }
+    }
+}
