@@ -20,7 +20,7 @@ final class CalendarFeedTests: XCTestCase {
         try ["BEGIN:VCALENDAR", "VERSION:2.0", "BEGIN:VEVENT", "UID:optics@example.edu", "DTSTART:20261124T090000Z",
              "DTEND:20261124T103000Z", "RRULE:FREQ=WEEKLY;COUNT=10", "SUMMARY:Optics", "END:VEVENT", "END:VCALENDAR", ""]
             .joined(separator: "\r\n").write(toFile: "\(web.path)/room.ics", atomically: true, encoding: .utf8)
-        let port = Int.random(in: 41_000..<49_000)
+        let port = LoopbackPort.free()
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         server.arguments = ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", web.path]

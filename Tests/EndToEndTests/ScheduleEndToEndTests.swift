@@ -132,7 +132,7 @@ final class ScheduleEndToEndTests: XCTestCase {
     private final class FeedServer {
         let directory: TemporaryDirectory
         let process = Process()
-        let port = Int.random(in: 41_000..<49_000)
+        let port = LoopbackPort.free()
         var url: String { "http://127.0.0.1:\(port)/room.ics" }
 
         /// Serves one VEVENT per `(uid, start, end, summary)`.

@@ -14,7 +14,7 @@ public final class JanusServer: @unchecked Sendable {
     private var process: Process?
 
     public init() throws {
-        port = Int.random(in: 30_000..<40_000)
+        port = LoopbackPort.free()
         folder = try TemporaryDirectory(prefix: "janus")
         let templates = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Peers/janus").standardized
         let rtpStart = Int.random(in: 0..<100) * 100 + 50_000

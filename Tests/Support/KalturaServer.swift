@@ -48,7 +48,7 @@ public final class KalturaServer: @unchecked Sendable {
     ///   - ksExpiry: seconds a session started from the app token lasts.
     ///   - hashType: the app token's hash type.
     public init(ksExpiry: Int = 86400, hashType: String = "SHA256") throws {
-        port = Int.random(in: 20_000..<40_000)
+        port = LoopbackPort.free()
         storage = try TemporaryDirectory(prefix: "kaltura")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Peers/kaltura_server.py").standardized.path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")

@@ -17,7 +17,7 @@ public final class MotoServer: @unchecked Sendable {
     private let process = Process()
 
     public init() throws {
-        port = Int.random(in: 20_000..<40_000)
+        port = LoopbackPort.free()
         process.executableURL = URL(fileURLWithPath: "\(Self.venv)/bin/moto_server")
         process.arguments = ["-H", "127.0.0.1", "-p", "\(port)"]
         process.standardOutput = FileHandle.nullDevice
@@ -106,7 +106,7 @@ public final class FaultProxy: @unchecked Sendable {
     private let output = Pipe()
 
     public init(upstreamPort: Int, plan: [String]) throws {
-        port = Int.random(in: 40_000..<50_000)
+        port = LoopbackPort.free()
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Peers/fault_proxy.py").standardized.path
         process.executableURL = URL(fileURLWithPath: "\(MotoServer.venv)/bin/python")
         process.arguments = [script, "\(port)", "\(upstreamPort)", plan.joined(separator: ",")]
