@@ -32,8 +32,7 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
         let encoders = EncoderPlan(config: config, board: board, logger: logger)
         let sources = RoomSources(capture: initial.capture, report: RoomSources.reporter(events: events, logger: logger))
         let stage = RemoteStage(logger: logger)
-        let controller = RecordingController(store: store, finalizer: finalizer, encoders: encoders, sources: sources, stage: stage,
-                                             uploads: uploads, board: board, config: config, notifier: notifier, logger: logger)
+        let controller = RecordingController(finalizer: finalizer, encoders: encoders, sources: sources, stage: stage, board: board)
         let session = connector.map {
             SessionCoordinator(connector: $0, recorder: controller, stage: stage, sources: sources, board: board, config: initial, events: events,
                                logger: logger)

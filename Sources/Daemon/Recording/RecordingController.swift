@@ -49,33 +49,30 @@ actor RecordingController {
     /// Seconds from the last stop request to its file being finalized and queued.
     var lastStopLatency: Double?
 
-    let store: RecordingStore
+    /// Finalizes what each recording wrote; its store, queue, configuration, notifier and logger are the
+    /// controller's too.
     let finalizer: RecordingFinalizer
     let encoders: EncoderPlan
+    /// The room's camera and microphone, and the participants on stage: what each recording attaches to.
     let sources: RoomSources
     let stage: RemoteStage
-    let uploads: UploadQueue
     let board: StatusBoard
-    let config: LiveConfiguration
-    let notifier: SystemdNotifier
-    let logger: Logger
+    nonisolated var store: RecordingStore { finalizer.store }
+    nonisolated var uploads: UploadQueue { finalizer.uploads }
+    nonisolated var config: LiveConfiguration { finalizer.config }
+    nonisolated var notifier: SystemdNotifier { finalizer.notifier }
+    nonisolated var logger: Logger { finalizer.logger }
 
     /// The hold on uploads while a recording runs, when `[uploads] while_recording = false`.
     static let recordingHold = "a recording is running (while_recording = false)"
 
-    init(store: RecordingStore, finalizer: RecordingFinalizer, encoders: EncoderPlan, sources: RoomSources, stage: RemoteStage,
-         uploads: UploadQueue, board: StatusBoard, config: LiveConfiguration, notifier: SystemdNotifier, logger: Logger) {
-        supervisor = RecordingSupervisor(limits: config.current.recording.rules)
-        self.store = store
+    init(finalizer: RecordingFinalizer, encoders: EncoderPlan, sources: RoomSources, stage: RemoteStage, board: StatusBoard) {
+        supervisor = RecordingSupervisor(limits: finalizer.config.current.recording.rules)
         self.finalizer = finalizer
         self.encoders = encoders
         self.sources = sources
         self.stage = stage
-        self.uploads = uploads
         self.board = board
-        self.config = config
-        self.notifier = notifier
-        self.logger = logger
     }
 
     func connect(_ parent: any RecordingControllerParent) { self.parent = parent }
