@@ -19,8 +19,8 @@ public struct UploadJob: Codable, Equatable, Sendable {
 
     public var jobId: String
     public var recordingId: String
-    /// The target kind, e.g. `folder`.
-    public var target: String
+    /// Where it is delivered (the configured `[library] target` when it was queued).
+    public var target: LibraryTarget
     public var state: UploadState
     /// Higher runs first; ties go oldest first.
     public var priority: Int
@@ -35,7 +35,7 @@ public struct UploadJob: Codable, Equatable, Sendable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(jobId: String, recordingId: String, target: String, state: UploadState = .queued, priority: Int = 0,
+    public init(jobId: String, recordingId: String, target: LibraryTarget, state: UploadState = .queued, priority: Int = 0,
                 attempts: Int = 0, nextAttemptAt: Date, bytesConfirmed: Int64 = 0, totalBytes: Int64, remoteId: String? = nil,
                 lastError: String? = nil, createdAt: Date, updatedAt: Date) {
         self.jobId = jobId

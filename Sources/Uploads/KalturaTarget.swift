@@ -12,7 +12,7 @@ import RecorderCore
 /// before a crash, before its id could be stored, is found again by its `referenceId`: one recording never makes
 /// two entries.
 public struct KalturaTarget: UploadTarget {
-    public let kind = "kaltura"
+    public let kind = LibraryTarget.kaltura
     public let client: KalturaClient
     public let session: KalturaSession
     /// The room's Recordings category.

@@ -7,7 +7,7 @@ import RecorderCore
 /// `<root>/<room id>/Recordings/<file name>`; it is copied in chunks to a hidden partial file that is fsync'd
 /// after each chunk, checked against the recording's SHA-256, and renamed into place.
 public struct LocalFolderTarget: UploadTarget {
-    public let kind = "folder"
+    public let kind = LibraryTarget.folder
     public let root: String
     /// Bytes copied between checkpoints.
     public let chunkSize: Int

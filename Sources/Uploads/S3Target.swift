@@ -9,7 +9,7 @@ import RecorderCore
 /// S3 already holds are listed with ListParts and only the rest are sent; a finished object is recognised by
 /// its `sha256` metadata, so a crash at any instant never makes a second object nor sends a confirmed part again.
 public struct S3Target: UploadTarget {
-    public let kind = "s3"
+    public let kind = LibraryTarget.s3
     public let client: S3Client
     /// Bytes per part (S3 wants at least 5 MiB for every part but the last).
     public let partSize: Int

@@ -15,7 +15,7 @@ import RecorderCore
 /// last checkpoint and wait in the queue.
 public actor UploadQueue {
     private let catalog: CatalogDatabase
-    private var targets: [String: any UploadTarget]
+    private var targets: [LibraryTarget: any UploadTarget]
     private let retry: RetryPolicy
     private let now: @Sendable () -> Date
     private let logger: Logger
@@ -107,12 +107,19 @@ public actor UploadQueue {
         let found: UploadJob?
         do { found = try await catalog.uploadJob(id: id) } catch { throw .catalog("the catalog cannot be read: \(error)") }
         guard var job = found else { throw .noSuchJob(id) }
-        guard let next = action.nextState(from: job.state) else { throw .notAllowed(action, job.state) }
+        guard var next = action.nextState(from: job.state) else { throw .notAllowed(action, job.state) }
         if let task = running[id]?.task, job.state == .uploading {
             requested[id] = action
             task.cancel()
             await task.value
-            return (try? await catalog.uploadJob(id: id)) ?? job
+            // The delivery stopped as asked, or it had just ended on its own (failed, to be retried later) while
+            // its end was being stored: then the action applies to the state it ended in.
+            let ended: UploadJob?
+            do { ended = try await catalog.uploadJob(id: id) } catch { throw .catalog("the catalog cannot be read: \(error)") }
+            guard let ended else { throw .noSuchJob(id) }
+            job = ended
+            guard job.state != next, let after = action.nextState(from: job.state) else { return job }
+            next = after
         }
         job.state = next
         job.updatedAt = now()
@@ -269,7 +276,7 @@ public actor UploadQueue {
         var job = claimed
         let meta: Logger.Metadata = ["job": "\(job.jobId)", "recording": "\(job.recordingId)", "target": "\(job.target)", "attempt": "\(job.attempts)"]
         do {
-            guard let target = targets[job.target] else { throw PermanentUploadError("no target of kind \(job.target) is configured") }
+            guard let target = targets[job.target] else { throw PermanentUploadError("no target of kind \(job.target.rawValue) is configured") }
             guard let recording = try await catalog.recording(id: job.recordingId) else { throw PermanentUploadError("the recording is not in the catalog") }
             logger.info("upload started", metadata: meta.merging(["from": "\(job.bytesConfirmed)"]) { $1 })
             let catalog = self.catalog

@@ -20,7 +20,7 @@ public struct UploadCheckpoint: Equatable, Sendable {
 /// checkpoint after every chunk it has durably received, and is asked to continue from the last stored one.
 public protocol UploadTarget: Sendable {
     /// The kind stored in each job, e.g. `folder`.
-    var kind: String { get }
+    var kind: LibraryTarget { get }
 
     /// Delivers `recording`'s file, starting from `checkpoint`, reporting progress through `report` (which the
     /// queue persists before returning). Returns the final checkpoint, whose `remoteId` names the delivered

@@ -22,7 +22,7 @@ extension RoomRecCtl {
                 let list = try response.decode(Jobs.self)
                 guard !list.uploads.isEmpty else { return "The upload queue is empty." }
                 return Format.table(header: ["JOB", "RECORDING", "TARGET", "STATE", "PROGRESS", "TRIES", "WHERE / LAST ERROR"], rows: list.uploads.map { j in
-                    [String(j.jobId.prefix(8)), String(j.recordingId.prefix(8)), j.target, j.state.rawValue,
+                    [String(j.jobId.prefix(8)), String(j.recordingId.prefix(8)), j.target.rawValue, j.state.rawValue,
                      Format.progress(j.bytesConfirmed, of: j.totalBytes), "\(j.attempts)",
                      j.state == .done ? (j.remoteId ?? "") : (j.lastError ?? "")]
                 })

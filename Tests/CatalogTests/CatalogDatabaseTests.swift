@@ -11,7 +11,7 @@ final class CatalogDatabaseTests: XCTestCase {
     }
 
     static func job(_ id: String, recording: String, priority: Int = 0, created: Date, due: Date? = nil) -> UploadJob {
-        UploadJob(jobId: id, recordingId: recording, target: "folder", priority: priority, nextAttemptAt: due ?? created, totalBytes: 10,
+        UploadJob(jobId: id, recordingId: recording, target: .folder, priority: priority, nextAttemptAt: due ?? created, totalBytes: 10,
                   createdAt: created, updatedAt: created)
     }
 

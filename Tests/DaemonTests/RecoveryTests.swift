@@ -173,7 +173,7 @@ final class RecoveryTests: XCTestCase {
                                       owner: nil, initiator: nil, startDate: Date(), size: 1000, sha256: "x", path: path)
             try await catalog.insert(recording)
             let confirmed = Date().addingTimeInterval(-2 * 86_400)
-            try await catalog.finish(recording, queueing: UploadJob(jobId: "job-\(id)", recordingId: id, target: "folder",
+            try await catalog.finish(recording, queueing: UploadJob(jobId: "job-\(id)", recordingId: id, target: .folder,
                                                              state: id == "delivered" ? .done : .failed, nextAttemptAt: confirmed,
                                                              totalBytes: 1000, createdAt: confirmed, updatedAt: confirmed))
         }

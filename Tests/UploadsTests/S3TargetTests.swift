@@ -170,7 +170,7 @@ final class S3FaultTests: XCTestCase {
         let recording = try LocalFolderTargetTests.recording(in: directory, bytes: 12 << 20)
         try await catalog.insert(recording)
         let now = Date()
-        try await catalog.finish(recording, queueing: UploadJob(jobId: "j", recordingId: recording.recordingId, target: "s3", nextAttemptAt: now,
+        try await catalog.finish(recording, queueing: UploadJob(jobId: "j", recordingId: recording.recordingId, target: .s3, nextAttemptAt: now,
                                                           totalBytes: 12 << 20, createdAt: now, updatedAt: now))
         let client = S3Client(endpoint: .init(url: URL(string: proxy.endpoint)!, bucket: "recordings", pathStyle: true),
                               signer: SigV4Signer(credentials: .init(accessKeyId: "AKIDTEST", secretAccessKey: "SECRETTEST"), region: "us-east-1"),

@@ -9,7 +9,7 @@ import XCTest
 final class UploadQueueTests: XCTestCase {
     /// A target that fails its first `failures` deliveries with a transient error, then copies into a folder.
     struct FlakyFolderTarget: UploadTarget {
-        let kind = "folder"
+        let kind = LibraryTarget.folder
         let inner: LocalFolderTarget
         let attempts: Counter
         let failures: Int
@@ -41,7 +41,7 @@ final class UploadQueueTests: XCTestCase {
         let recording = try LocalFolderTargetTests.recording(in: dir, bytes: 50_000)
         try await catalog.insert(recording)
         let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000))
-        let job = UploadJob(jobId: "job-1", recordingId: recording.recordingId, target: "folder", nextAttemptAt: clock.now,
+        let job = UploadJob(jobId: "job-1", recordingId: recording.recordingId, target: .folder, nextAttemptAt: clock.now,
                             totalBytes: 50_000, createdAt: clock.now, updatedAt: clock.now)
         try await catalog.finish(recording, queueing: job)
         let target = FlakyFolderTarget(inner: LocalFolderTarget(root: "\(dir.path)/library"), attempts: Counter(), failures: 1)
@@ -70,7 +70,7 @@ final class UploadQueueTests: XCTestCase {
         let recording = try LocalFolderTargetTests.recording(in: dir, bytes: 20_000)
         try await catalog.insert(recording)
         let now = Date()
-        try await catalog.finish(recording, queueing: UploadJob(jobId: "j", recordingId: recording.recordingId, target: "folder",
+        try await catalog.finish(recording, queueing: UploadJob(jobId: "j", recordingId: recording.recordingId, target: .folder,
                                                           nextAttemptAt: now, totalBytes: 20_000, createdAt: now, updatedAt: now))
         _ = try await catalog.claimNextJob(now: now)  // the previous process claimed it, then died
         let read = try await catalog.uploadJob(id: "j")
@@ -90,7 +90,7 @@ final class UploadQueueTests: XCTestCase {
         recording.path = "\(dir.path)/gone.mp4"
         try await catalog.insert(recording)
         let now = Date()
-        try await catalog.finish(recording, queueing: UploadJob(jobId: "j", recordingId: recording.recordingId, target: "folder",
+        try await catalog.finish(recording, queueing: UploadJob(jobId: "j", recordingId: recording.recordingId, target: .folder,
                                                           nextAttemptAt: now, totalBytes: 10, createdAt: now, updatedAt: now))
         let queue = UploadQueue(catalog: catalog, targets: [LocalFolderTarget(root: "\(dir.path)/library")], logger: Logger(label: "test"))
         let runner = Task { await queue.run() }
@@ -102,7 +102,7 @@ final class UploadQueueTests: XCTestCase {
     /// A target that reports a first checkpoint, then takes `seconds` (or until it is stopped) to finish, and
     /// counts how many deliveries run at once and where each started.
     struct SlowTarget: UploadTarget {
-        let kind = "folder"
+        let kind = LibraryTarget.folder
         let seconds: Double
         let tracker: Tracker
 
@@ -137,7 +137,7 @@ final class UploadQueueTests: XCTestCase {
         for index in 1...count {
             let recording = try LocalFolderTargetTests.recording(in: dir, bytes: 2000, id: "rec-\(index)")
             try await catalog.insert(recording)
-            try await catalog.finish(recording, queueing: UploadJob(jobId: "job-\(index)", recordingId: recording.recordingId, target: "folder",
+            try await catalog.finish(recording, queueing: UploadJob(jobId: "job-\(index)", recordingId: recording.recordingId, target: .folder,
                                                               nextAttemptAt: now, totalBytes: 2000, createdAt: now.addingTimeInterval(Double(index)),
                                                               updatedAt: now))
         }

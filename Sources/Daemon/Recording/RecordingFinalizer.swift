@@ -61,7 +61,7 @@ struct RecordingFinalizer: Sendable {
             recording.sha256 = done.sha256
             recording.workingPath = nil
             let now = Date()
-            let job = UploadJob(jobId: UUID().uuidString.lowercased(), recordingId: recording.recordingId, target: current.library.target.rawValue,
+            let job = UploadJob(jobId: UUID().uuidString.lowercased(), recordingId: recording.recordingId, target: current.library.target,
                                 nextAttemptAt: now, totalBytes: done.finalized.size, createdAt: now, updatedAt: now)
             do {
                 try await store.catalog.finish(recording, queueing: job)

@@ -36,7 +36,7 @@ extension RoomRecorderConfig.Library {
 }
 
 /// Media-library targets.
-public enum LibraryTarget: String, Sendable, CaseIterable {
+public enum LibraryTarget: String, Codable, Sendable, CaseIterable {
     /// A local (or mounted) folder.
     case folder
     /// An S3 bucket: AWS S3 or an S3-compatible store ([library.s3]).
