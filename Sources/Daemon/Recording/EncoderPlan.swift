@@ -13,9 +13,12 @@ actor EncoderPlan {
     /// The encoder chosen for this machine and the libx264 preset (nil until ``prepare(mayMeasure:)`` has run).
     private var choice: EncoderChooser.Choice?
     /// What the last recording (or the choice, before any) encoded with, for status.
-    private(set) var summary = EncoderSummary(video: "libx264", audio: "aac (AAC-LC)", reason: "the encoders are still being tried; libx264 until then") {
+    private(set) var summary = EncoderPlan.untried {
         didSet { board.update { [summary] in $0.encoder = summary } }
     }
+
+    /// What status says before the encoders were tried.
+    static let untried = EncoderSummary(video: "libx264", audio: "aac (AAC-LC)", reason: "the encoders are still being tried; libx264 until then")
 
     init(config: LiveConfiguration, board: StatusBoard, logger: Logger) {
         self.config = config
@@ -37,7 +40,7 @@ actor EncoderPlan {
 
     /// Why the video encoder is the one it is, for status.
     private var reason: String {
-        guard let choice else { return "the encoders are still being tried; libx264 until then" }
+        guard let choice else { return Self.untried.reason ?? "" }
         guard let selection = choice.selection else { return "no allowed encoder worked when tried; libx264 is used anyway" }
         return selection.reason + (selection.chosen.kind == .x264 ? "; preset \(choice.x264Preset): \(choice.presetReason)" : "")
     }

@@ -13,7 +13,7 @@ final class StatusBoard: Sendable {
     struct Contents: Sendable {
         var current: Recording?
         var pipeline: RecordingPipeline?
-        var encoder = EncoderSummary(video: "libx264", audio: "aac (AAC-LC)", reason: "the encoders are still being tried; libx264 until then")
+        var encoder = EncoderPlan.untried
         var queueCounts: [UploadState: Int] = [:]
         /// The cameras and microphones attached, as last listed.
         var attached: [DeviceInfo] = []

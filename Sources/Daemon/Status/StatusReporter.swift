@@ -12,7 +12,6 @@ struct StatusReporter: Sendable {
     let board: StatusBoard
     let devices: DeviceList
     let startedAt = MonotonicInstant.now()
-    private var encoders: EncoderPlan { controller.encoders }
     private var uploads: UploadQueue { controller.uploads }
     private var catalog: CatalogDatabase { controller.store.catalog }
     private var config: LiveConfiguration { controller.config }
@@ -118,11 +117,10 @@ struct StatusReporter: Sendable {
 }
 
 extension RecordingController {
-    /// What status and metrics show of the recording in progress and of the recordings so far.
+    /// What metrics show of the recording in progress and of the recordings so far.
     struct Snapshot: Sendable {
         var current: Recording?
         var elapsedSeconds: Double?
-        var pipeline: PipelineStats.Snapshot?
         var recordingsStarted: Int
         var droppedVideoFrames: Int
         var lastStartLatency: Double?
@@ -131,7 +129,7 @@ extension RecordingController {
 
     func snapshot() -> Snapshot {
         Snapshot(current: active?.recording, elapsedSeconds: active.map { MonotonicInstant.now().seconds(since: $0.pipeline.origin) },
-                 pipeline: active?.pipeline.stats.snapshot, recordingsStarted: recordingsStarted, droppedVideoFrames: droppedVideoFrames,
+                 recordingsStarted: recordingsStarted, droppedVideoFrames: droppedVideoFrames,
                  lastStartLatency: lastStartLatency, lastStopLatency: lastStopLatency)
     }
 }
