@@ -18,7 +18,7 @@ OUT         := $(CURDIR)/out
 # Debian 12 packages the build, the tests and the demo need.
 APT_PACKAGES := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev libswscale-dev \
 	libswresample-dev libv4l-dev libasound2-dev libsqlite3-dev libsystemd-dev zlib1g-dev ffmpeg fonts-dejavu-core \
-	systemd python3 python3-venv socat unzip janus gcc libc6-dev \
+	systemd python3 python3-venv socat unzip janus gcc libc6-dev libical-dev libicu-dev \
 	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad gstreamer1.0-nice
 

@@ -31,11 +31,15 @@ let package = Package(
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(name: "CGStreamer", path: "Sources/CGStreamer", pkgConfig: "gstreamer-1.0 gstreamer-app-1.0 gstreamer-sdp-1.0 gstreamer-video-1.0",
                        providers: [.apt(["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev"])]),
+        // libical and ICU (Debian's libical-dev and libicu-dev): a C target, so ICU's headers stay out of Swift's sight.
+        .target(name: "CICal", path: "Sources/CICal",
+                linkerSettings: [.linkedLibrary("ical"), .linkedLibrary("icui18n"), .linkedLibrary("icuuc")]),
         .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
         .target(name: "TOML", swiftSettings: strict),
         .target(name: "RecorderCore", dependencies: ["TOML"], swiftSettings: strict),
         .target(name: "DurableFiles", swiftSettings: strict),
+        .target(name: "Calendars", dependencies: ["CICal"], swiftSettings: strict),
         .target(name: "ControlContract", dependencies: ["RecorderCore"], swiftSettings: strict),
         .target(name: "Media", dependencies: ["RecorderCore", "DurableFiles", "CFFmpeg", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: strict),
@@ -55,7 +59,7 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "SystemIntegration", dependencies: ["CSystemd", "CMalloc", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(name: "Session", dependencies: ["RecorderCore", "Networking", "DurableFiles", "CGStreamer", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .target(name: "Daemon", dependencies: ["RecorderCore", "ControlContract", "Media", "Capture", "Catalog", "Uploads", "Networking", "ControlAPI", "SystemIntegration", "Session",
+        .target(name: "Daemon", dependencies: ["RecorderCore", "Calendars", "ControlContract", "Media", "Capture", "Catalog", "Uploads", "Networking", "ControlAPI", "SystemIntegration", "Session",
                                                .product(name: "Logging", package: "swift-log"),
                                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                                .product(name: "UnixSignals", package: "swift-service-lifecycle")], swiftSettings: strict),
@@ -66,6 +70,7 @@ let package = Package(
 
         .target(name: "TestSupport", dependencies: ["ControlClient", "ControlContract", "RecorderCore", "Media", "Capture", "CV4L2"], path: "Tests/Support", swiftSettings: strict),
         .testTarget(name: "TOMLTests", dependencies: ["TOML"], path: "Tests/TOMLTests", swiftSettings: strict),
+        .testTarget(name: "CalendarsTests", dependencies: ["Calendars", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MediaTests", dependencies: ["TestSupport", "Media", "Capture", "RecorderCore"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "Capture", "RecorderCore"], swiftSettings: strict),

@@ -26,6 +26,11 @@ public enum ControlRoutes {
                 return .json(try await service.stopRecording(id: nil, caller: request.caller), status: 202)
             }
         }
+        router.add("POST", "/v1/recordings/current/extend", role: .operator) { request in
+            await respond { () throws(ControlError) in
+                .json(try await service.extendRecording(try decodeExtendRequest(request.body), caller: request.caller))
+            }
+        }
         router.add("POST", "/v1/recordings/{id}/stop", role: .operator) { request in
             await respond { () throws(ControlError) in
                 try requireEmptyBody(request.body)
@@ -132,6 +137,12 @@ public enum ControlRoutes {
         // Bookings
         router.add("GET", "/v1/schedule", role: .operator) { _ in
             await respond { () throws(ControlError) in .json(BookingList(bookings: try await service.schedule())) }
+        }
+        router.add("GET", "/v1/schedule/upcoming", role: .viewer) { request in
+            await respond {
+                let window = try UpcomingWindow.parse(request.query, now: Date())
+                return .json(UpcomingList(from: window.from, to: window.to, recordings: try await service.upcoming(window)))
+            }
         }
         router.add("POST", "/v1/schedule", role: .operator) { request in
             await respond { () throws(ControlError) in
@@ -245,6 +256,16 @@ public enum ControlRoutes {
     }
 
     /// Reads a start request strictly: an empty body or a JSON object whose only key is a string `title`.
+    /// Reads `{"minutes": 5}` (5, 10 or 15), nothing else.
+    static func decodeExtendRequest(_ body: Data) throws(ControlError) -> ExtendRequest {
+        let example = "the body must be a JSON object such as {\"minutes\": 10}, with 5, 10 or 15"
+        guard let object = try? JSONSerialization.jsonObject(with: body), let fields = object as? [String: Any] else { throw .badRequest(example) }
+        if let unknown = fields.keys.sorted().first(where: { $0 != "minutes" }) { throw .badRequest("unknown field \"\(unknown)\"; \(example)") }
+        guard let request = try? JSONDecoder().decode(ExtendRequest.self, from: body) else { throw .badRequest(example) }
+        guard ExtendRequest.allowed.contains(request.minutes) else { throw .badRequest("\"minutes\" must be 5, 10 or 15, got \(request.minutes)") }
+        return request
+    }
+
     static func decodeStartRequest(_ body: Data) throws(ControlError) -> StartRecordingRequest {
         guard !body.isEmpty else { return StartRecordingRequest() }
         guard let object = try? JSONSerialization.jsonObject(with: body), let fields = object as? [String: Any] else {

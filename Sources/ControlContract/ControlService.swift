@@ -26,6 +26,10 @@ public protocol ControlService: Sendable {
     func metrics() async -> [Metric]
     /// Bookings that have not ended, earliest first.
     func schedule() async throws(ControlError) -> [Booking]
+    /// Every planned recording in the window, and whether it will be recorded.
+    func upcoming(_ window: UpcomingWindow) async throws(ControlError) -> [UpcomingRecording]
+    /// Moves the end of the scheduled recording in progress.
+    func extendRecording(_ request: ExtendRequest, caller: Caller) async throws(ControlError) -> RecordingExtension
     func addBooking(_ request: BookingRequest, caller: Caller) async throws(ControlError) -> Booking
     /// Removes a booking; a recording it started stops when no other booking covers the time.
     func removeBooking(id: String, caller: Caller) async throws(ControlError)

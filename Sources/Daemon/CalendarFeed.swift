@@ -1,13 +1,15 @@
+import Calendars
 import DurableFiles
 import Foundation
 import Logging
 import RecorderCore
 import Networking
 
-/// Fetches the room's iCalendar feed with conditional requests (`If-None-Match`, `If-Modified-Since`) and keeps the
-/// last good copy on disk (`<state_dir>/calendar.ics` and its validators in `calendar.json`), so a network outage
-/// or a restart without network keeps the last known schedule. A feed that does not parse is logged and not
-/// cached: the last good one stays in force.
+/// Fetches one iCalendar feed with conditional requests (`If-None-Match`, `If-Modified-Since`) and keeps the last
+/// good copy on disk (`<state_dir>/calendar-<hash of the URL>.ics` and its validators beside it in `.json`), so a
+/// network outage or a restart without network keeps the last known schedule. A text that is not a calendar is
+/// logged and not cached: the last good one stays in force. Events it cannot read are skipped one by one
+/// (``ICalendar/skipped``); the rest of the feed is used.
 final class CalendarFeed: Sendable {
     /// What is kept beside the cached feed.
     struct Validators: Codable, Equatable {
@@ -19,7 +21,7 @@ final class CalendarFeed: Sendable {
     /// The result of one look at the feed.
     enum Outcome: Equatable {
         /// A new feed was fetched, parsed and cached.
-        case updated(events: Int)
+        case updated(events: Int, skipped: Int)
         /// The server said it has not changed (304).
         case unchanged
         /// The feed could not be fetched or parsed; the last good one stays.
@@ -34,8 +36,9 @@ final class CalendarFeed: Sendable {
 
     init(url: URL, stateDirectory: String, timeZone: TimeZone) {
         self.url = url
-        feedPath = "\(stateDirectory)/calendar.ics"
-        validatorsPath = "\(stateDirectory)/calendar.json"
+        let name = "calendar-\(Self.hash(url.absoluteString))"
+        feedPath = "\(stateDirectory)/\(name).ics"
+        validatorsPath = "\(stateDirectory)/\(name).json"
         self.timeZone = timeZone
     }
 
@@ -43,7 +46,7 @@ final class CalendarFeed: Sendable {
     func cached() -> ICalendar? {
         guard let validators = storedValidators(), validators.url == url.absoluteString,
               let text = try? String(contentsOfFile: feedPath, encoding: .utf8) else { return nil }
-        return try? ICalendar.parse(text, defaultTimeZone: timeZone)
+        return try? ICalendar(parsing: text, defaultTimeZone: timeZone)
     }
 
     /// Asks the server for the feed; returns it when it changed, with what happened.
@@ -61,10 +64,12 @@ final class CalendarFeed: Sendable {
         }
         if response.status == 304 { return (nil, .unchanged) }
         guard response.status == 200 else { return (nil, .failed("HTTP \(response.status)")) }
+        // A server that sends no validators answers 200 each time: the same text is no news.
+        if storedValidators()?.url == url.absoluteString, FileManager.default.contents(atPath: feedPath) == Data(response.body) { return (nil, .unchanged) }
         let text = String(decoding: response.body, as: UTF8.self)
         let calendar: ICalendar
-        do { calendar = try ICalendar.parse(text, defaultTimeZone: timeZone) } catch {
-            return (nil, .failed("the feed is not valid iCalendar: \(error)"))
+        do { calendar = try ICalendar(parsing: text, defaultTimeZone: timeZone) } catch {
+            return (nil, .failed("the answer is not a calendar: \(error)"))
         }
         do {
             try store(Data(response.body), at: feedPath)
@@ -73,7 +78,14 @@ final class CalendarFeed: Sendable {
         } catch {
             return (calendar, .failed("fetched, but the copy on disk could not be written: \(error)"))
         }
-        return (calendar, .updated(events: calendar.events.count))
+        return (calendar, .updated(events: calendar.eventCount, skipped: calendar.skipped.count))
+    }
+
+    /// FNV-1a of the URL, in hex: a stable file name that keeps a private feed's secret out of directory listings.
+    static func hash(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return String(hash, radix: 16)
     }
 
     private func storedValidators() -> Validators? {

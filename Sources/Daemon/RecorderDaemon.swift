@@ -114,6 +114,11 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
     public func events() async -> AsyncStream<ControlEvent> { events.subscribe() }
 
     public func schedule() async throws(ControlError) -> [Booking] { try await schedule.upcoming() }
+    public func upcoming(_ window: UpcomingWindow) async throws(ControlError) -> [UpcomingRecording] { try await schedule.upcoming(in: window) }
+
+    public func extendRecording(_ request: ExtendRequest, caller: Caller) async throws(ControlError) -> RecordingExtension {
+        try await schedule.extend(by: request, caller: caller)
+    }
 
     public func addBooking(_ request: BookingRequest, caller: Caller) async throws(ControlError) -> Booking {
         try await schedule.add(request, by: caller)

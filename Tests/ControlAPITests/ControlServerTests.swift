@@ -64,6 +64,12 @@ final class ControlServerTests: XCTestCase {
         nonisolated let hub = EventHub()
         func events() async -> AsyncStream<ControlEvent> { hub.subscribe() }
         func schedule() async throws(ControlError) -> [Booking] { [] }
+        func upcoming(_ window: UpcomingWindow) async throws(ControlError) -> [UpcomingRecording] {
+            [UpcomingRecording(start: window.from, end: window.from.addingTimeInterval(3600), title: "Physics", source: "timetable", willRecord: true)]
+        }
+        func extendRecording(_ request: ExtendRequest, caller: Caller) async throws(ControlError) -> RecordingExtension {
+            throw .conflict("no recording is in progress")
+        }
         func addBooking(_ request: BookingRequest, caller: Caller) async throws(ControlError) -> Booking {
             Booking(bookingId: "b", title: request.title ?? "R", start: Date(), end: Date() + 60, createdBy: nil, createdAt: Date())
         }

@@ -6,8 +6,8 @@ import XCTest
 final class RecordingSupervisorTests: XCTestCase {
     private let t0 = MonotonicInstant(nanoseconds: 1_000_000_000_000)
     private let limits = RecordingRules.Limits(maxDuration: 24 * 3600, maxSessionDuration: 72 * 3600, hostGrace: 900, reserveBytes: 512 << 20)
-    private let block = BookingPlanner.Block(start: Date(timeIntervalSince1970: 0), end: Date(timeIntervalSince1970: 3600), title: "Physics",
-                                             bookingIds: ["b1", "b2"])
+    private let block = SchedulePlanner.Block(start: Date(timeIntervalSince1970: 0), end: Date(timeIntervalSince1970: 3600), title: "Physics",
+                                             eventIDs: ["b1", "b2"])
     private var manual: RecordingSupervisor.Start { .init(initiator: "alice", title: "Room 101") }
     private var booked: RecordingSupervisor.Start { .init(initiator: "schedule", title: "Physics", block: block) }
 

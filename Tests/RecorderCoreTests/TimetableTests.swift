@@ -15,25 +15,25 @@ final class TimetableTests: XCTestCase {
     }
 
     func testWeeklyClassesWithPreAndPostRollAndAnExceptionDate() {
-        let week = physics.bookings(from: date("2026-11-23T00:00:00+01:00"), to: date("2026-11-30T00:00:00+01:00"))
-        XCTAssertEqual(week.map(\.bookingId), ["timetable-2026-11-23-1"], "Wednesday the 25th is an exception")
+        let week = physics.events(from: date("2026-11-23T00:00:00+01:00"), to: date("2026-11-30T00:00:00+01:00"))
+        XCTAssertEqual(week.map(\.id), ["timetable-2026-11-23-1"], "Wednesday the 25th is an exception")
         XCTAssertEqual(week.first?.start, date("2026-11-23T08:55:00+01:00"))
         XCTAssertEqual(week.first?.end, date("2026-11-23T10:40:00+01:00"))
         XCTAssertEqual(week.first?.title, "Physics 101")
-        XCTAssertEqual(week.first?.createdBy, "timetable")
+        XCTAssertEqual(week.first?.source, "timetable")
 
-        let next = physics.bookings(from: date("2026-11-30T00:00:00+01:00"), to: date("2026-12-07T00:00:00+01:00"))
-        XCTAssertEqual(next.map(\.bookingId), ["timetable-2026-11-30-1", "timetable-2026-12-02-1"])
+        let next = physics.events(from: date("2026-11-30T00:00:00+01:00"), to: date("2026-12-07T00:00:00+01:00"))
+        XCTAssertEqual(next.map(\.id), ["timetable-2026-11-30-1", "timetable-2026-12-02-1"])
     }
 
     func testNothingOutsideTheTerm() {
-        XCTAssertTrue(physics.bookings(from: date("2026-12-19T00:00:00+01:00"), to: date("2027-01-31T00:00:00+01:00")).isEmpty)
-        XCTAssertTrue(physics.bookings(from: date("2026-08-01T00:00:00+02:00"), to: date("2026-09-01T00:00:00+02:00")).isEmpty)
+        XCTAssertTrue(physics.events(from: date("2026-12-19T00:00:00+01:00"), to: date("2027-01-31T00:00:00+01:00")).isEmpty)
+        XCTAssertTrue(physics.events(from: date("2026-08-01T00:00:00+02:00"), to: date("2026-09-01T00:00:00+02:00")).isEmpty)
     }
 
     func testAClassInProgressAtTheStartOfTheRangeIsIncluded() {
         let now = date("2026-11-23T10:00:00+01:00")
-        XCTAssertEqual(physics.bookings(from: now, to: now.addingTimeInterval(60)).map(\.bookingId), ["timetable-2026-11-23-1"])
+        XCTAssertEqual(physics.events(from: now, to: now.addingTimeInterval(60)).map(\.id), ["timetable-2026-11-23-1"])
     }
 
     func testClassesKeepTheirWallClockTimeAcrossADaylightSavingChange() {
@@ -41,16 +41,16 @@ final class TimetableTests: XCTestCase {
         timetable.termStart = "2026-03-01"
         timetable.termEnd = "2026-04-30"
         timetable.preRollMinutes = 0
-        let classes = timetable.bookings(from: date("2026-03-23T00:00:00+01:00"), to: date("2026-04-01T00:00:00+02:00"))
+        let classes = timetable.events(from: date("2026-03-23T00:00:00+01:00"), to: date("2026-04-01T00:00:00+02:00"))
         // Berlin moves to CEST on 29 March: 09:00 is 08:00 UTC before and 07:00 UTC after.
         XCTAssertEqual(classes.map(\.start), [date("2026-03-23T08:00:00Z"), date("2026-03-25T08:00:00Z"), date("2026-03-30T07:00:00Z")])
     }
 
     func testTheTimetableAndABookingThatOverlapAreRecordedOnce() {
-        let classes = physics.bookings(from: date("2026-11-23T00:00:00+01:00"), to: date("2026-11-24T00:00:00+01:00"))
+        let classes = physics.events(from: date("2026-11-23T00:00:00+01:00"), to: date("2026-11-24T00:00:00+01:00"))
         let extra = Booking(bookingId: "b1", title: "Physics 101 Q&A", start: date("2026-11-23T10:30:00+01:00"),
                             end: date("2026-11-23T11:30:00+01:00"), createdBy: "teacher", createdAt: date("2026-11-20T12:00:00Z"))
-        let blocks = BookingPlanner(bookings: classes + [extra]).blocks
+        let blocks = SchedulePlanner(events: classes + [extra.plannedEvent]).blocks
         XCTAssertEqual(blocks.count, 1)
         XCTAssertEqual(blocks[0].start, date("2026-11-23T08:55:00+01:00"))
         XCTAssertEqual(blocks[0].end, date("2026-11-23T11:30:00+01:00"))

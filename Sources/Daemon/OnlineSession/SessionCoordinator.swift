@@ -10,7 +10,7 @@ protocol SessionRecorder: Sendable {
     func sessionView() async -> (recording: Recording?, shuttingDown: Bool)
     func hostLeft(at instant: MonotonicInstant) async
     func hostReturned() async
-    func start(_ request: StartRecordingRequest, initiator: String, block: BookingPlanner.Block?) async throws(ControlError) -> Recording
+    func start(_ request: StartRecordingRequest, initiator: String, block: SchedulePlanner.Block?) async throws(ControlError) -> Recording
 }
 
 /// The room in its online session: joins through the connector and follows it until cancelled. Who comes on

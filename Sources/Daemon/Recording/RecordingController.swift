@@ -81,7 +81,7 @@ actor RecordingController {
 
     var current: Recording? { active?.recording }
     var currentPipeline: RecordingPipeline? { active?.pipeline }
-    var currentBlock: BookingPlanner.Block? { supervisor.current?.start.block }
+    var currentBlock: SchedulePlanner.Block? { supervisor.current?.start.block }
     var isRecording: Bool { supervisor.isRecording }
     var isShuttingDown: Bool { supervisor.isShuttingDown }
 
@@ -122,7 +122,7 @@ actor RecordingController {
     }
 
     /// Starts a recording; refused while one is in progress, while roomrecd stops, or with too little free space.
-    func start(_ request: StartRecordingRequest, initiator: String, block: BookingPlanner.Block? = nil) async throws(ControlError) -> Recording {
+    func start(_ request: StartRecordingRequest, initiator: String, block: SchedulePlanner.Block? = nil) async throws(ControlError) -> Recording {
         let current = config.current
         let title = request.title ?? current.room.title
         supervisor.limits = current.recording.rules
@@ -216,7 +216,7 @@ actor RecordingController {
     }
 
     /// The schedule's block follows the recording in progress.
-    func follow(_ block: BookingPlanner.Block) {
+    func follow(_ block: SchedulePlanner.Block) {
         if supervisor.current?.start.block == nil, let id = active?.recording.recordingId {
             logger.with(recording: id).notice("a booking adopts the recording in progress", metadata: ["block": "\(block.title)"])
         }

@@ -1,58 +1,79 @@
+import Calendars
 import ControlContract
 import Foundation
 import Logging
 import RecorderCore
 
-/// Polls the calendar feed of `[schedule] calendar_url` and hands each new copy to the schedule, starting from
+/// Polls the calendar feeds of `[schedule] calendar_urls` and hands each new copy to the schedule, starting from
 /// the copy on disk, so a restart without network keeps the last known schedule. A failure is logged and
-/// announced once per outage; the last good feed stays in force.
+/// announced once per outage, and events a feed has that cannot be read once per copy; the last good feed stays
+/// in force.
 struct CalendarPoller: Sendable {
     let schedule: ScheduleService
     let config: LiveConfiguration
     let events: EventHub
     let logger: Logger
 
-    func run() async {
-        var feed: CalendarFeed?
-        var calendar: ICalendar?
+    /// What is known of one configured feed.
+    private struct Feed {
+        let fetcher: CalendarFeed
+        let name: String
         var failing = false
+    }
+
+    func run() async {
+        var feeds: [String: Feed] = [:]
         while !Task.isCancelled {
             let current = config.current
-            guard let text = current.schedule.calendarURL, let url = URL(string: text) else {
-                if calendar != nil { calendar = nil; await schedule.use(nil) }
-                feed = nil
-                try? await Task.sleep(for: .seconds(5))
-                continue
+            let names = CalendarFeedSource.feedNames(current.schedule.calendarURLs)
+            for (url, feed) in feeds where names[url] != feed.name {
+                feeds[url] = nil
+                await schedule.remove(source: CalendarFeedSource.name(feed.name))
             }
-            if feed?.url != url {
-                let opened = CalendarFeed(url: url, stateDirectory: current.daemon.stateDirectory, timeZone: current.schedule.timetable.timeZone)
-                feed = opened
-                calendar = opened.cached()
-                if calendar != nil { logger.info("calendar feed: using the copy on disk until the server answers", metadata: ["url": "\(text)"]) }
-                await schedule.use(calendar)
-            }
-            guard let feed else { continue }
-            let (fetched, outcome) = await feed.fetch()
-            switch outcome {
-            case .updated(let count):
-                if failing { logger.notice("calendar feed reachable again", metadata: ["url": "\(text)"]) }
-                failing = false
-                if let fetched, fetched != calendar {
-                    calendar = fetched
-                    await schedule.use(fetched)
-                    logger.notice("calendar feed updated", metadata: ["url": "\(text)", "events": "\(count)"])
-                    events.publish(.config, message: "the calendar feed was updated (\(count) events)")
+            for url in current.schedule.calendarURLs {
+                guard let name = names[url], let address = URL(string: url) else { continue }
+                if feeds[url] == nil {
+                    let fetcher = CalendarFeed(url: address, stateDirectory: current.daemon.stateDirectory, timeZone: current.schedule.timetable.timeZone)
+                    feeds[url] = Feed(fetcher: fetcher, name: name)
+                    if let cached = fetcher.cached() {
+                        logger.info("calendar feed: using the copy on disk until the server answers", metadata: ["feed": "\(name)"])
+                        await schedule.use(source(name, cached, current))
+                    }
                 }
-            case .unchanged:
-                failing = false
-            case .failed(let reason):
-                if !failing {
-                    logger.warning("calendar feed could not be read; the last known schedule stays", metadata: ["url": "\(text)", "error": "\(reason)"])
-                    events.publish(.warning, message: "the calendar feed could not be read (\(reason)); the last known schedule stays in force")
-                }
-                failing = true
+                await poll(&feeds[url]!, current)
             }
             try? await Task.sleep(for: .seconds(current.schedule.calendarPoll))
         }
+    }
+
+    private func poll(_ feed: inout Feed, _ current: RoomRecorderConfig) async {
+        let (fetched, outcome) = await feed.fetcher.fetch()
+        let metadata: Logger.Metadata = ["feed": "\(feed.name)"]
+        switch outcome {
+        case .updated(let count, let skipped):
+            if feed.failing { logger.notice("calendar feed reachable again", metadata: metadata) }
+            feed.failing = false
+            guard let fetched else { return }
+            await schedule.use(source(feed.name, fetched, current))
+            logger.notice("calendar feed updated", metadata: metadata.merging(["events": "\(count)", "skipped": "\(skipped)"]) { $1 })
+            for event in fetched.skipped {
+                logger.warning("calendar feed: an event is skipped", metadata: metadata.merging(["event": "\(event)"]) { $1 })
+            }
+            let skippedNote = skipped == 0 ? "" : "; \(skipped) that cannot be read are skipped: " + fetched.skipped.map(\.description).joined(separator: "; ")
+            events.publish(skipped == 0 ? .config : .warning, message: "the calendar feed \(feed.name) was updated (\(count) events\(skippedNote))")
+        case .unchanged:
+            feed.failing = false
+        case .failed(let reason):
+            if !feed.failing {
+                logger.warning("calendar feed could not be read; the last known schedule stays", metadata: metadata.merging(["error": "\(reason)"]) { $1 })
+                events.publish(.warning, message: "the calendar feed \(feed.name) could not be read (\(reason)); the last known schedule stays in force")
+            }
+            feed.failing = true
+        }
+    }
+
+    private func source(_ name: String, _ calendar: ICalendar, _ current: RoomRecorderConfig) -> CalendarFeedSource {
+        CalendarFeedSource(feed: name, calendar: calendar, preRoll: TimeInterval(current.schedule.timetable.preRollMinutes * 60),
+                           postRoll: TimeInterval(current.schedule.timetable.postRollMinutes * 60))
     }
 }

@@ -9,35 +9,36 @@ import RecorderCore
 protocol ScheduleRecorder: Sendable {
     /// The recording in progress, if any: its id, whether it records (not stopping), and the block it follows.
     func scheduleView() async -> ScheduleService.RecorderView?
-    func start(_ request: StartRecordingRequest, initiator: String, block: BookingPlanner.Block?) async throws(ControlError) -> Recording
+    func start(_ request: StartRecordingRequest, initiator: String, block: SchedulePlanner.Block?) async throws(ControlError) -> Recording
     func stop(id: String?, because intent: RecordingSupervisor.StopIntent) async throws(ControlError) -> Recording
     /// The block follows the recording in progress (it adopts a recording asked for by hand).
-    func follow(_ block: BookingPlanner.Block) async
+    func follow(_ block: SchedulePlanner.Block) async
 }
 
 /// Everything that should be recorded, turned into start and stop intents with initiator `schedule`: ad-hoc
-/// bookings from the socket (in the catalog), the classes of the `[schedule]` timetable and the calendar feed's
-/// events, merged into blocks by ``BookingPlanner``. Looked at four times a second (and at once after a change),
-/// so a booked recording starts and stops within a second of its times.
+/// bookings from the socket (in the catalog) and the events of the schedule's sources (the `[schedule]`
+/// timetable, calendar feeds, Kaltura's schedule), merged into blocks by ``SchedulePlanner``. Looked at four
+/// times a second (and at once after a change), so a booked recording starts and stops within a second of its
+/// times.
 actor ScheduleService {
     struct RecorderView: Sendable {
         var recordingID: String
         var isRecording: Bool
-        var block: BookingPlanner.Block?
+        var block: SchedulePlanner.Block?
     }
 
-    private let catalog: CatalogDatabase
-    private let recorder: any ScheduleRecorder
-    private let config: LiveConfiguration
-    private let events: EventHub
-    private let logger: Logger
-    private var planner = BookingPlanner(bookings: [])
-    /// When the planner's bookings were last read.
+    let catalog: CatalogDatabase
+    let recorder: any ScheduleRecorder
+    let config: LiveConfiguration
+    let events: EventHub
+    let logger: Logger
+    private(set) var planner = SchedulePlanner(events: [])
+    /// When the planner's events were last read.
     private var bookingsReadAt = MonotonicInstant.now()
-    /// The last good copy of the calendar feed, if one is configured.
-    private var calendar: ICalendar?
+    /// The last good copy of each polled source (calendar feeds, Kaltura), by name.
+    private var sources: [String: any ScheduleSource] = [:]
     /// The bookings of a block whose recording a person or the session's rules stopped: not started again.
-    private var dismissed: Set<String> = []
+    private(set) var dismissed: Set<String> = []
     /// When the schedule last failed to start a recording, so it retries after a pause rather than at once.
     private var lastStartFailure: Date?
     /// A look in progress, and whether another was asked meanwhile (looks do not overlap).
@@ -66,9 +67,16 @@ actor ScheduleService {
     func dismiss(_ bookingIDs: [String]) { dismissed.formUnion(bookingIDs) }
     func startFailed(at date: Date = Date()) { lastStartFailure = date }
 
-    /// A new copy of the calendar feed (nil: none is configured any more).
-    func use(_ calendar: ICalendar?) async {
-        self.calendar = calendar
+    /// A new copy of a polled source.
+    func use(_ source: any ScheduleSource) async {
+        sources[source.name] = source
+        await reloadBookings()
+        await look(now: Date())
+    }
+
+    /// A source that is not configured any more.
+    func remove(source name: String) async {
+        guard sources.removeValue(forKey: name) != nil else { return }
         await reloadBookings()
         await look(now: Date())
     }
@@ -91,12 +99,9 @@ actor ScheduleService {
 
     private func decide(now: Date) async {
         let block = planner.block(at: now)
-        // A block is the same while it shares a booking with the one the recording follows, even if a booking
-        // added or removed since has moved its start or end.
-        func same(_ a: BookingPlanner.Block, _ b: BookingPlanner.Block) -> Bool { !Set(a.bookingIds).isDisjoint(with: b.bookingIds) }
         if let current = await recorder.scheduleView() {
             guard current.isRecording else { return }
-            if let block, current.block.map({ same($0, block) }) ?? true {
+            if let block, current.block.map({ $0.isSame(as: block) }) ?? true {
                 await recorder.follow(block)
             } else if current.block != nil {
                 logger.notice("the booked time is over; stopping", metadata: ["recording": "\(current.recordingID)"])
@@ -104,11 +109,11 @@ actor ScheduleService {
             }
             return
         }
-        guard let block, dismissed.isDisjoint(with: block.bookingIds) else { return }
+        guard let block, dismissed.isDisjoint(with: block.eventIDs) else { return }
         if let failed = lastStartFailure, now.timeIntervalSince(failed) < 10 { return }
         do {
             let recording = try await recorder.start(StartRecordingRequest(title: block.title), initiator: "schedule", block: block)
-            logger.notice("booked recording started", metadata: ["recording": "\(recording.recordingId)", "bookings": "\(block.bookingIds)"])
+            logger.notice("booked recording started", metadata: ["recording": "\(recording.recordingId)", "bookings": "\(block.eventIDs)"])
             lastStartFailure = nil
         } catch {
             lastStartFailure = now
@@ -119,18 +124,20 @@ actor ScheduleService {
 
     // MARK: Bookings
 
-    /// Bookings that have not ended, and the timetable's classes and the calendar's events of the next seven
-    /// days, earliest first.
+    /// Bookings that have not ended, and the sources' events of the next seven days, earliest first.
     func upcoming() async throws(ControlError) -> [Booking] {
         let now = Date()
         let booked: [Booking]
         do { booked = try await catalog.bookings(endingAfter: now) } catch { throw .unavailable("the catalog cannot be read: \(error)") }
-        return (booked + plannedBookings(from: now, to: now.addingTimeInterval(7 * 86400))).sorted { $0.start < $1.start }
+        let planned = plannedEvents(from: now, to: now.addingTimeInterval(7 * 86400)).filter { !$0.cancelled }.map {
+            Booking(bookingId: $0.id, title: $0.title, start: $0.start, end: $0.end, createdBy: $0.source, createdAt: $0.createdAt)
+        }
+        return (booked + planned).sorted { $0.start < $1.start }
     }
 
-    /// The timetable's classes and the calendar feed's events that overlap `from ..< to`.
-    private func plannedBookings(from: Date, to: Date) -> [Booking] {
-        config.current.schedule.timetable.bookings(from: from, to: to) + (calendar?.bookings(from: from, to: to) ?? [])
+    /// The events of the timetable and the polled sources that overlap `from ..< to`.
+    func plannedEvents(from: Date, to: Date) -> [PlannedEvent] {
+        ([config.current.schedule.timetable] + Array(sources.values)).flatMap { $0.events(from: from, to: to) }
     }
 
     func add(_ request: BookingRequest, by caller: Caller) async throws(ControlError) -> Booking {
@@ -147,11 +154,11 @@ actor ScheduleService {
     }
 
     func remove(id: String, by caller: Caller) async throws(ControlError) {
-        if id.hasPrefix(Timetable.bookingPrefix) {
+        if id.hasPrefix(Timetable.eventPrefix) {
             throw .conflict("\(id) is a class of the timetable in the configuration; add its date to [schedule] exceptions, or stop its recording")
         }
-        if id.hasPrefix("ical-") {
-            throw .conflict("\(id) comes from the calendar feed; cancel it there, or stop its recording")
+        if let event = plannedEvents(from: Date(), to: Date().addingTimeInterval(8 * 86400)).first(where: { $0.id == id }) {
+            throw .conflict("\(id) comes from \(event.source); cancel it there, or stop its recording")
         }
         let removed: Bool
         do { removed = try await catalog.deleteBooking(id: id) } catch { throw .unavailable("the catalog cannot delete the booking: \(error)") }
@@ -161,13 +168,13 @@ actor ScheduleService {
         await look(now: Date())
     }
 
-    /// Reads the bookings again, with the timetable's classes and the calendar's events from a day ago to eight
-    /// days ahead.
-    private func reloadBookings() async {
+    /// Reads the bookings again, with the sources' events from a day ago to eight days ahead.
+    func reloadBookings() async {
         let now = Date()
         do {
-            let planned = plannedBookings(from: now.addingTimeInterval(-86400), to: now.addingTimeInterval(8 * 86400))
-            planner = BookingPlanner(bookings: try await catalog.bookings(endingAfter: now) + planned)
+            let planned = plannedEvents(from: now.addingTimeInterval(-86400), to: now.addingTimeInterval(8 * 86400))
+            let booked = try await catalog.bookings(endingAfter: now).map(\.plannedEvent)
+            planner = SchedulePlanner(events: booked + planned, rule: config.current.schedule.overlap)
             bookingsReadAt = MonotonicInstant.now()
         } catch {
             logger.error("cannot read the bookings", metadata: ["error": "\(error)"])

@@ -1,14 +1,21 @@
 import Foundation
 
 extension RoomRecorderConfig {
-    /// `[schedule]`: what is recorded without anyone asking: the class timetable and a calendar feed.
+    /// `[schedule]`: what is recorded without anyone asking: the class timetable, calendar feeds and Kaltura's
+    /// schedule, and how they are combined.
     public struct Schedule: Equatable, Sendable {
-        /// No classes; a minute of pre-roll and two of post-roll for those a configuration adds.
+        /// No classes; a minute of pre-roll and two of post-roll for those a configuration adds (and for the
+        /// events of calendar feeds and Kaltura's schedule).
         public var timetable = Timetable(preRollMinutes: 1, postRollMinutes: 2)
-        /// An iCalendar feed of this room's recordings (a capture agent's calendar), polled every `calendarPoll`.
-        public var calendarURL: String?
-        /// Seconds between two polls of the calendar feed.
+        /// iCalendar feeds of this room's recordings (`calendar_urls`, or one `calendar_url`), each polled every
+        /// `calendarPoll`.
+        public var calendarURLs: [String] = []
+        /// Seconds between two polls of a calendar feed or Kaltura's schedule.
         public var calendarPoll: TimeInterval = 300
+        /// What overlapping scheduled events become (`overlap`).
+        public var overlap = SchedulePlanner.OverlapRule.merge
+        /// `[schedule.kaltura]`: the room's schedule resource in Kaltura, whose events are recorded.
+        public var kalturaResourceID: String?
     }
 }
 
@@ -33,13 +40,25 @@ extension RoomRecorderConfig.Schedule {
         for slot in try schedule.tables("class") {
             timetable.slots.append(try Self.slot(reading: slot))
         }
-        if let url = try schedule.string("calendar_url") {
-            guard let parsed = URL(string: url), parsed.scheme == "https" || parsed.scheme == "http", parsed.host != nil else {
-                throw schedule.error("calendar_url", "expected the feed's http:// or https:// URL, got \"\(url)\"")
+        for key in ["calendar_url", "calendar_urls"] {
+            let urls = key == "calendar_url" ? try schedule.string(key).map { [$0] } ?? [] : try schedule.strings(key) ?? []
+            for url in urls {
+                guard let parsed = URL(string: url), parsed.scheme == "https" || parsed.scheme == "http", parsed.host != nil else {
+                    throw schedule.error(key, "expected a feed's http:// or https:// URL, got \"\(url)\"")
+                }
+                if !calendarURLs.contains(url) { calendarURLs.append(url) }
             }
-            calendarURL = url
         }
         calendarPoll = TimeInterval(try schedule.integer("calendar_poll_seconds", default: Int(calendarPoll), range: 1...86400))
+        overlap = try schedule.choice("overlap", default: overlap)
+        let kaltura = try schedule.section("kaltura")
+        if !kaltura.table.keys.isEmpty {
+            guard let resource = try kaltura.string("resource_id"), !resource.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw kaltura.error("resource_id", "expected the id of the room's schedule resource in Kaltura (a location or camera resource)")
+            }
+            kalturaResourceID = resource
+            try kaltura.rejectUnknownKeys()
+        }
         try schedule.rejectUnknownKeys()
     }
 

@@ -26,9 +26,9 @@ public struct RecordingSupervisor: Sendable {
         /// The meeting title the recording is named after.
         public var title: String
         /// The booked block it records; nil for a recording asked for by hand.
-        public var block: BookingPlanner.Block?
+        public var block: SchedulePlanner.Block?
 
-        public init(initiator: String, title: String, block: BookingPlanner.Block? = nil) {
+        public init(initiator: String, title: String, block: SchedulePlanner.Block? = nil) {
             self.initiator = initiator
             self.title = title
             self.block = block
@@ -182,7 +182,7 @@ public struct RecordingSupervisor: Sendable {
 
     /// A booked block follows the recording in progress (it adopts a recording asked for by hand, or its times
     /// changed).
-    public mutating func follow(_ block: BookingPlanner.Block) {
+    public mutating func follow(_ block: SchedulePlanner.Block) {
         guard case .recording(var part) = state else { return }
         part.start.block = block
         state = .recording(part)
@@ -233,7 +233,7 @@ public struct RecordingSupervisor: Sendable {
     static func dismissed(by intent: StopIntent, part: Part) -> [String] {
         guard let block = part.start.block else { return [] }
         switch intent {
-        case .person, .rule(.hostGone), .rule(.sessionLimit): return block.bookingIds
+        case .person, .rule(.hostGone), .rule(.sessionLimit): return block.eventIDs
         case .schedule, .rule(.lowDisk), .partLimit, .shutdown: return []
         }
     }

@@ -54,56 +54,6 @@ public struct BookingRequest: Codable, Equatable, Sendable {
     }
 }
 
-/// Decides from the bookings what should be recorded at a given instant. Overlapping or touching bookings are
-/// merged into one block, recorded once under the title of the block's first booking, so nothing is recorded
-/// twice.
-public struct BookingPlanner: Sendable {
-    /// One stretch of time that should be recorded without a break.
-    public struct Block: Equatable, Sendable {
-        public var start: Date
-        public var end: Date
-        public var title: String
-        /// The bookings merged into it, earliest first.
-        public var bookingIds: [String]
-
-        public init(start: Date, end: Date, title: String, bookingIds: [String]) {
-            self.start = start
-            self.end = end
-            self.title = title
-            self.bookingIds = bookingIds
-        }
-    }
-
-    public var bookings: [Booking]
-
-    public init(bookings: [Booking]) { self.bookings = bookings }
-
-    /// The merged blocks, in time order.
-    public var blocks: [Block] {
-        var result: [Block] = []
-        for booking in bookings.sorted(by: { ($0.start, $0.createdAt) < ($1.start, $1.createdAt) }) where booking.end > booking.start {
-            if var last = result.last, booking.start <= last.end {
-                last.end = max(last.end, booking.end)
-                last.bookingIds.append(booking.bookingId)
-                result[result.count - 1] = last
-            } else {
-                result.append(Block(start: booking.start, end: booking.end, title: booking.title, bookingIds: [booking.bookingId]))
-            }
-        }
-        return result
-    }
-
-    /// The block that covers `now`, if any.
-    public func block(at now: Date) -> Block? {
-        blocks.first { $0.start <= now && now < $0.end }
-    }
-
-    /// When the answer of ``block(at:)`` next changes after `now`: the next start or end of a block.
-    public func nextChange(after now: Date) -> Date? {
-        blocks.flatMap { [$0.start, $0.end] }.filter { $0 > now }.min()
-    }
-}
-
 extension BookingRequest {
     /// The booking this request makes at `now`: with no times, the next frame of the day
     /// (``Booking/defaultFrame(after:)``); with a start only, an hour. A request that cannot be booked (both an end
@@ -127,5 +77,12 @@ extension BookingRequest {
         let title = self.title?.trimmingCharacters(in: .whitespacesAndNewlines) ?? defaultTitle
         guard !title.isEmpty, title.count <= 200 else { throw RequestRejected("\"title\" must be 1 to 200 characters") }
         return Booking(bookingId: UUID().uuidString.lowercased(), title: title, start: start, end: end, createdBy: createdBy, createdAt: now)
+    }
+}
+
+extension Booking {
+    /// The booking as the planner sees it: asked for ad hoc, so a scheduled class it overlaps names the recording.
+    public var plannedEvent: PlannedEvent {
+        PlannedEvent(id: bookingId, title: title, start: start, end: end, origin: .booking, createdAt: createdAt)
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 
 /// A room's class timetable from the configuration: weekly slots within a term, minus exception dates (holidays,
-/// cancelled classes), each recorded from its pre-roll before the start to its post-roll after the end. It
-/// becomes bookings, so the planner merges it with ad-hoc bookings and nothing is recorded twice.
+/// cancelled classes), each recorded from its pre-roll before the start to its post-roll after the end. It is one
+/// of the schedule's sources: its classes are planned events the planner merges with the others.
 public struct Timetable: Equatable, Sendable {
     /// One weekly class.
     public struct Slot: Equatable, Sendable {
@@ -46,12 +46,12 @@ public struct Timetable: Equatable, Sendable {
         self.timeZone = timeZone
     }
 
-    /// The prefix of the ids of the bookings a timetable makes.
-    public static let bookingPrefix = "timetable-"
+    /// The prefix of the ids of the events a timetable plans.
+    public static let eventPrefix = "timetable-"
 
-    /// The classes that overlap `from ..< to`, as bookings with stable ids (`timetable-<day>-<slot>`), so a class
-    /// stopped by hand stays stopped however often the timetable is read again.
-    public func bookings(from: Date, to: Date) -> [Booking] {
+    /// The classes that overlap `from ..< to`, with stable ids (`timetable-<day>-<slot>`), so a class stopped by
+    /// hand stays stopped however often the timetable is read again.
+    public func events(from: Date, to: Date) -> [PlannedEvent] {
         guard !slots.isEmpty, from < to else { return [] }
         let calendar = WallClock.calendar(timeZone)
         let formatter = DateFormatter()
@@ -60,7 +60,7 @@ public struct Timetable: Equatable, Sendable {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "yyyy-MM-dd"
 
-        var result: [Booking] = []
+        var result: [PlannedEvent] = []
         // A day's classes may start before `from` (post-roll) or end after `to` (pre-roll): look one day wider.
         var day = calendar.startOfDay(for: from.addingTimeInterval(-86400))
         let last = to.addingTimeInterval(86400)
@@ -72,11 +72,10 @@ public struct Timetable: Equatable, Sendable {
                 for (index, slot) in slots.enumerated() where slot.weekdays.contains(weekday) {
                     guard let start = WallClock.date(minutes: slot.start, on: day, calendar),
                           let end = WallClock.date(minutes: slot.end, on: day, calendar) else { continue }
-                    let booking = Booking(bookingId: "\(Self.bookingPrefix)\(name)-\(index + 1)", title: slot.title,
-                                          start: start.addingTimeInterval(-Double(preRollMinutes) * 60),
-                                          end: end.addingTimeInterval(Double(postRollMinutes) * 60),
-                                          createdBy: "timetable", createdAt: day)
-                    if booking.end > from, booking.start < to { result.append(booking) }
+                    let event = PlannedEvent(id: "\(Self.eventPrefix)\(name)-\(index + 1)", title: slot.title,
+                                             start: start.addingTimeInterval(-Double(preRollMinutes) * 60),
+                                             end: end.addingTimeInterval(Double(postRollMinutes) * 60), origin: .timetable, createdAt: day)
+                    if event.end > from, event.start < to { result.append(event) }
                 }
             }
             guard let next = calendar.date(byAdding: .day, value: 1, to: day) else { break }

@@ -1,0 +1,66 @@
+import CICal
+import Synchronization
+
+/// libical's shared state, kept in one place. The library keeps process-wide caches (its built-in zones, each
+/// zone's table of offset changes, grown on first use of a year) that its functions write to while they read, so
+/// every call into it is made inside ``serialized(_:)``. Expanding a feed takes milliseconds and happens on a
+/// poll or a request, so one lock costs nothing that matters.
+enum LibICal {
+    private static let lock = Mutex(())
+
+    static func serialized<T>(_ body: () throws -> T) rethrows -> T {
+        try lock.withLock { _ in try body() }
+    }
+
+    /// The zone libical keeps for an IANA name, read from the system's tzdata.
+    static func builtinZone(_ name: String) -> OpaquePointer? {
+        icaltimezone_get_builtin_timezone(name)
+    }
+
+    static var utc: OpaquePointer { icaltimezone_get_utc_timezone() }
+
+    /// The IANA name for a Windows zone name, from ICU's CLDR data.
+    static func ianaName(forWindowsZone name: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 128)
+        guard roomrec_iana_zone_for_windows_zone(name, &buffer, Int32(buffer.count)) == 1 else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Owns the tree of components libical parsed a feed into, and frees it once.
+final class ICalComponent {
+    let pointer: OpaquePointer
+
+    /// Parses `text`; nil when libical finds no component at all.
+    init?(parsing text: String) {
+        guard let root = icalparser_parse_string(text) else { return nil }
+        pointer = root
+    }
+
+    deinit { LibICal.serialized { icalcomponent_free(pointer) } }
+
+    var kind: icalcomponent_kind { icalcomponent_isa(pointer) }
+
+    /// The direct children of one kind.
+    func children(_ kind: icalcomponent_kind) -> [OpaquePointer] { ICalComponent.children(of: pointer, kind) }
+
+    static func children(of component: OpaquePointer, _ kind: icalcomponent_kind) -> [OpaquePointer] {
+        var result: [OpaquePointer] = []
+        var child = icalcomponent_get_first_component(component, kind)
+        while let current = child {
+            result.append(current)
+            child = icalcomponent_get_next_component(component, kind)
+        }
+        return result
+    }
+
+    static func properties(of component: OpaquePointer, _ kind: icalproperty_kind) -> [OpaquePointer] {
+        var result: [OpaquePointer] = []
+        var property = icalcomponent_get_first_property(component, kind)
+        while let current = property {
+            result.append(current)
+            property = icalcomponent_get_next_property(component, kind)
+        }
+        return result
+    }
+}

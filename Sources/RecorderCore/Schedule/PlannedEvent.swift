@@ -1,0 +1,52 @@
+import Foundation
+
+/// Something a schedule source says should be recorded: a class of the timetable, an event of a calendar feed
+/// or of Kaltura's schedule, or a booking made through the socket. Its times include the pre- and post-roll.
+public struct PlannedEvent: Equatable, Sendable {
+    /// Where it comes from, which decides who wins a conflict (``SchedulePlanner``) and what the schedule lists.
+    public enum Origin: Equatable, Sendable {
+        case timetable
+        /// A calendar feed, by the name the schedule gives it (`calendar:<host>`).
+        case calendar(feed: String)
+        /// An event of Kaltura's schedule; its recording's entry copies the owner, co-editors and categories of
+        /// the template entry, if it has one.
+        case kaltura(eventID: String, templateEntryID: String?)
+        /// Booked ad hoc through the control socket.
+        case booking
+    }
+
+    /// Stable across reads of its source, so a class stopped by hand stays stopped.
+    public var id: String
+    /// The meeting title its recording is named after.
+    public var title: String
+    public var start: Date
+    public var end: Date
+    public var origin: Origin
+    /// Cancelled in its source: listed by the schedule, never recorded.
+    public var cancelled: Bool
+    /// Breaks ties between events starting together: the earlier made comes first.
+    public var createdAt: Date
+
+    public init(id: String, title: String, start: Date, end: Date, origin: Origin, cancelled: Bool = false, createdAt: Date = .distantPast) {
+        self.id = id
+        self.title = title
+        self.start = start
+        self.end = end
+        self.origin = origin
+        self.cancelled = cancelled
+        self.createdAt = createdAt
+    }
+
+    /// Planned by the room's schedule rather than asked for ad hoc.
+    public var isScheduled: Bool { origin != .booking }
+
+    /// The source as the schedule lists it: `timetable`, `calendar:<feed>`, `kaltura:<event id>`, `booking:<id>`.
+    public var source: String {
+        switch origin {
+        case .timetable: "timetable"
+        case .calendar(let feed): "calendar:\(feed)"
+        case .kaltura(let eventID, _): "kaltura:\(eventID)"
+        case .booking: "booking:\(id)"
+        }
+    }
+}

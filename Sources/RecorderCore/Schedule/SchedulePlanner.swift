@@ -1,0 +1,102 @@
+import Foundation
+
+/// Decides from the planned events what is recorded when: the conflict rule, in one place.
+///
+/// - Overlapping or touching events are one recording, so nothing is recorded twice.
+/// - Scheduled beats ad hoc: the recording is named after the scheduled event that starts first; a booking only
+///   names a recording no scheduled event is part of.
+/// - With ``OverlapRule/split`` (for sites that publish one recording per class), a scheduled event that starts
+///   while another runs ends that recording and starts its own.
+/// - Cancelled events are never recorded.
+///
+/// An ad-hoc recording running when a block starts is adopted by it, and a block's end can be moved by an
+/// extension (a booking touching it): both are the schedule service's, with this planner's blocks.
+public struct SchedulePlanner: Sendable {
+    /// What happens when scheduled events overlap (`[schedule] overlap`).
+    public enum OverlapRule: String, Equatable, Sendable, CaseIterable {
+        /// One recording, named after the one that started first.
+        case merge
+        /// Each its own recording: a later start ends the earlier one's.
+        case split
+    }
+
+    /// One stretch of time recorded without a break, as one recording.
+    public struct Block: Equatable, Sendable {
+        public var start: Date
+        public var end: Date
+        public var title: String
+        /// The event it is named after.
+        public var leadID: String
+        /// The events it records, earliest first.
+        public var eventIDs: [String]
+
+        public init(start: Date, end: Date, title: String, leadID: String? = nil, eventIDs: [String]) {
+            self.start = start
+            self.end = end
+            self.title = title
+            self.leadID = leadID ?? eventIDs.first ?? ""
+            self.eventIDs = eventIDs
+        }
+
+        /// The same block as `other` while they share an event, even if an event added or removed since has moved
+        /// its start or end.
+        public func isSame(as other: Block) -> Bool { !Set(eventIDs).isDisjoint(with: other.eventIDs) }
+    }
+
+    public var events: [PlannedEvent]
+    public var rule: OverlapRule
+    /// The merged blocks, in time order.
+    public let blocks: [Block]
+
+    public init(events: [PlannedEvent], rule: OverlapRule = .merge) {
+        self.events = events
+        self.rule = rule
+        blocks = Self.blocks(of: events, rule: rule)
+    }
+
+    /// The block that covers `now`, if any.
+    public func block(at now: Date) -> Block? {
+        blocks.first { $0.start <= now && now < $0.end }
+    }
+
+    /// When the answer of ``block(at:)`` next changes after `now`: the next start or end of a block.
+    public func nextChange(after now: Date) -> Date? {
+        blocks.flatMap { [$0.start, $0.end] }.filter { $0 > now }.min()
+    }
+
+    /// The block an event is recorded in, nil for a cancelled one.
+    public func block(of eventID: String) -> Block? {
+        blocks.first { $0.eventIDs.contains(eventID) }
+    }
+
+    private static func blocks(of events: [PlannedEvent], rule: OverlapRule) -> [Block] {
+        let ordered = events.filter { !$0.cancelled && $0.end > $0.start }
+            .sorted { ($0.start, $0.isScheduled ? 0 : 1, $0.createdAt, $0.id) < ($1.start, $1.isScheduled ? 0 : 1, $1.createdAt, $1.id) }
+        var result: [Block] = []
+        var leads: [PlannedEvent] = []
+        for event in ordered {
+            if let last = result.last, event.start <= last.end {
+                let lead = leads[leads.count - 1]
+                if rule == .split, event.isScheduled, lead.isScheduled, event.start > last.start {
+                    // The running class's recording ends where this one's begins.
+                    result[result.count - 1].end = event.start
+                    result.append(Block(start: event.start, end: max(event.end, last.end), title: event.title, leadID: event.id, eventIDs: [event.id]))
+                    leads.append(event)
+                    continue
+                }
+                result[result.count - 1].end = max(last.end, event.end)
+                result[result.count - 1].eventIDs.append(event.id)
+                if event.isScheduled, !lead.isScheduled {
+                    // Scheduled beats ad hoc: the class names the recording a booking began.
+                    result[result.count - 1].title = event.title
+                    result[result.count - 1].leadID = event.id
+                    leads[leads.count - 1] = event
+                }
+            } else {
+                result.append(Block(start: event.start, end: event.end, title: event.title, leadID: event.id, eventIDs: [event.id]))
+                leads.append(event)
+            }
+        }
+        return result
+    }
+}

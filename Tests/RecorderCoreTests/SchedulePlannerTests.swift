@@ -1,0 +1,92 @@
+import Foundation
+import RecorderCore
+import XCTest
+
+/// The conflict rule: overlapping events are one recording; scheduled beats ad hoc; `split` gives each class its
+/// own recording; cancelled events are never recorded.
+final class SchedulePlannerTests: XCTestCase {
+    private let t0 = ISO8601DateFormatter().date(from: "2026-11-23T09:00:00Z")!
+
+    private func event(_ id: String, _ startMinutes: Double, _ endMinutes: Double, _ title: String? = nil, created: Double = 0,
+                       origin: PlannedEvent.Origin = .booking, cancelled: Bool = false) -> PlannedEvent {
+        PlannedEvent(id: id, title: title ?? id, start: t0 + startMinutes * 60, end: t0 + endMinutes * 60, origin: origin, cancelled: cancelled,
+                     createdAt: t0 + created)
+    }
+
+    func testTheDefaultFrameIsAnHourFromTheNextQuarterHour() {
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        let at = { (text: String) in ISO8601DateFormatter().date(from: text)! }
+        let frame = Booking.defaultFrame(after: at("2026-11-23T09:07:31Z"), calendar: utc)
+        XCTAssertEqual(frame.start, at("2026-11-23T09:15:00Z"))
+        XCTAssertEqual(frame.end, at("2026-11-23T10:15:00Z"))
+        XCTAssertEqual(Booking.defaultFrame(after: at("2026-11-23T09:15:00Z"), calendar: utc).start, at("2026-11-23T09:30:00Z"),
+                       "on a quarter hour exactly, the next one")
+        XCTAssertEqual(Booking.defaultFrame(after: at("2026-11-23T23:59:59Z"), calendar: utc).start, at("2026-11-24T00:00:00Z"))
+    }
+
+    func testOverlappingAndTouchingEventsAreOneBlockUnderTheFirstTitle() {
+        let planner = SchedulePlanner(events: [
+            event("later", 50, 90, "Chemistry"),
+            event("first", 0, 60, "Physics"),
+            event("touching", 90, 100, "Lab"),
+            event("apart", 120, 130, "Seminar"),
+        ])
+        XCTAssertEqual(planner.blocks.map(\.title), ["Physics", "Seminar"])
+        XCTAssertEqual(planner.blocks[0].eventIDs, ["first", "later", "touching"])
+        XCTAssertEqual(planner.blocks[0].end, t0 + 100 * 60)
+        XCTAssertEqual(planner.block(at: t0 + 95 * 60)?.title, "Physics")
+        XCTAssertNil(planner.block(at: t0 + 110 * 60))
+        XCTAssertNil(planner.block(at: t0 + 100 * 60), "the end is not part of the block")
+        XCTAssertEqual(planner.block(at: t0)?.title, "Physics", "the start is")
+        XCTAssertEqual(planner.nextChange(after: t0 + 10 * 60), t0 + 100 * 60)
+        XCTAssertEqual(planner.nextChange(after: t0 + 100 * 60), t0 + 120 * 60)
+        XCTAssertNil(planner.nextChange(after: t0 + 130 * 60))
+        XCTAssertEqual(planner.block(of: "touching")?.leadID, "first")
+    }
+
+    func testEventsStartingTogetherAreOrderedByCreation() {
+        let planner = SchedulePlanner(events: [event("b", 0, 30, "Second", created: 5), event("a", 0, 60, "First", created: 1)])
+        XCTAssertEqual(planner.blocks.map(\.title), ["First"])
+        XCTAssertEqual(planner.blocks.first?.end, t0 + 60 * 60)
+    }
+
+    func testEmptyBackwardAndCancelledEventsAreIgnored() {
+        XCTAssertTrue(SchedulePlanner(events: [event("x", 10, 10), event("y", 20, 5), event("z", 0, 60, cancelled: true)]).blocks.isEmpty)
+        XCTAssertNil(SchedulePlanner(events: [event("z", 0, 60, cancelled: true)]).block(of: "z"))
+    }
+
+    func testScheduledBeatsAdHoc() {
+        // A booking made for 08:50 runs into the 09:00 class: one recording, named after the class.
+        let planner = SchedulePlanner(events: [event("booked", -10, 20, "Office hour"), event("class", 0, 90, "Physics", origin: .timetable)])
+        XCTAssertEqual(planner.blocks.count, 1)
+        XCTAssertEqual(planner.blocks[0].title, "Physics")
+        XCTAssertEqual(planner.blocks[0].leadID, "class")
+        XCTAssertEqual(planner.blocks[0].start, t0 - 10 * 60, "the recording still starts with the booking")
+        // A booking starting together with a class does not name it either, whenever it was made.
+        let together = SchedulePlanner(events: [event("booked", 0, 30, "Mine", created: -99), event("class", 0, 60, "Physics", origin: .calendar(feed: "x"))])
+        XCTAssertEqual(together.blocks.map(\.title), ["Physics"])
+    }
+
+    func testOverlappingClassesAreOneRecordingNamedAfterTheFirstOrEachTheirOwnWhenSplit() {
+        let classes = [event("a", 0, 90, "Physics", origin: .timetable), event("b", 60, 150, "Chemistry", origin: .kaltura(eventID: "7", templateEntryID: nil)),
+                       event("q", 140, 170, "Questions")]
+        let merged = SchedulePlanner(events: classes, rule: .merge)
+        XCTAssertEqual(merged.blocks.map(\.title), ["Physics"])
+        XCTAssertEqual(merged.blocks[0].end, t0 + 170 * 60)
+
+        let split = SchedulePlanner(events: classes, rule: .split)
+        XCTAssertEqual(split.blocks.map(\.title), ["Physics", "Chemistry"])
+        XCTAssertEqual(split.blocks.map(\.start), [t0, t0 + 60 * 60], "the later class's start ends the earlier one's recording")
+        XCTAssertEqual(split.blocks.map(\.end), [t0 + 60 * 60, t0 + 170 * 60], "a booking still joins the class it overlaps")
+        XCTAssertEqual(split.blocks[1].eventIDs, ["b", "q"])
+    }
+
+    func testSourcesAreNamedAsTheScheduleListsThem() {
+        XCTAssertEqual(event("t", 0, 1, origin: .timetable).source, "timetable")
+        XCTAssertEqual(event("c", 0, 1, origin: .calendar(feed: "cal.example.edu")).source, "calendar:cal.example.edu")
+        XCTAssertEqual(event("k", 0, 1, origin: .kaltura(eventID: "1_42", templateEntryID: "0_t")).source, "kaltura:1_42")
+        XCTAssertEqual(event("b7", 0, 1).source, "booking:b7")
+        XCTAssertFalse(event("b7", 0, 1).isScheduled)
+    }
+}
