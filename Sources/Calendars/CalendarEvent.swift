@@ -14,7 +14,10 @@ struct CalendarEvent {
     var localStart: icaltimetype
     var zone: OpaquePointer
     var start: Int
-    /// How long each occurrence lasts, from DTEND or DURATION (0 without either).
+    /// How long each occurrence lasts, from DTEND or DURATION (0 without either): whole days (DURATION's days
+    /// and weeks, which RFC 5545 counts on the wall clock, so P1D across a daylight-saving change is 23 or 25
+    /// hours) and exact seconds.
+    var days = 0
     var duration: Int
     var rules: [icalrecurrencetype] = []
     /// RDATE values: a start, and an end when the value is a PERIOD.
@@ -28,6 +31,27 @@ struct CalendarEvent {
     var thisAndFuture = false
 
     var isRecurring: Bool { !rules.isEmpty || !extraDates.isEmpty }
+
+    /// The end of an occurrence that starts at `start`.
+    func end(startingAt start: Int) -> Int {
+        guard days > 0 else { return start + duration }
+        var local = icaltime_from_timet_with_zone(time_t(start), 0, zone)
+        local.day += Int32(days)
+        return Self.instant(icaltime_normalize(local), in: zone) + duration
+    }
+
+    /// The longest an occurrence can last, for how far back a window must look.
+    var longest: Int { days * 86400 + 3600 + duration }
+
+    /// The instant of a wall-clock time in `zone`. A time a daylight-saving change repeats is its first instance,
+    /// as RFC 5545 says (libical gives the second).
+    static func instant(_ local: icaltimetype, in zone: OpaquePointer) -> Int {
+        let instant = Int(icaltime_as_timet_with_zone(local, zone))
+        let hourBefore = icaltime_from_timet_with_zone(time_t(instant - 3600), 0, zone)
+        let repeated = (hourBefore.year, hourBefore.month, hourBefore.day, hourBefore.hour, hourBefore.minute, hourBefore.second)
+            == (local.year, local.month, local.day, local.hour, local.minute, local.second)
+        return repeated ? instant - 3600 : instant
+    }
 
     /// The day number (days since 1970 by the event's wall clock) of an instant, to match date-only EXDATEs.
     func day(of instant: Int) -> Int {
@@ -79,7 +103,8 @@ struct CalendarEventReader {
             let value = icalproperty_get_duration(duration)
             // An event takes no time before it starts: a negative duration (an alarm's) is not one.
             guard value.is_neg == 0 else { throw EventUnreadable(property: "DURATION", reason: "DURATION is negative") }
-            event.duration = Int(icaldurationtype_as_int(value))
+            event.days = Int(value.days) + 7 * Int(value.weeks)
+            event.duration = Int(value.hours) * 3600 + Int(value.minutes) * 60 + Int(value.seconds)
         }
         for rule in ICalComponent.properties(of: component, ICAL_RRULE_PROPERTY) {
             event.rules.append(icalproperty_get_rrule(rule))
@@ -127,8 +152,7 @@ struct CalendarEventReader {
             }
             zone = resolved
         }
-        // libical reads the fields as wall-clock time in the zone it is given.
-        return (Int(icaltime_as_timet_with_zone(time, zone)), zone)
+        return (CalendarEvent.instant(time, in: zone), zone)
     }
 
     /// The properties that decide when an event takes place: an error in one of them makes the event unusable.

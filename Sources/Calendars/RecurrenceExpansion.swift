@@ -27,10 +27,8 @@ struct RecurrenceExpansion {
 
     func occurrences(overlapping window: Range<Int>) -> [ICalendar.Occurrence] {
         var result: [ICalendar.Occurrence] = []
-        func add(_ event: CalendarEvent, id: Int, start: Int, duration: Int) {
-            let end = start + duration
-            // An instant event (no duration) at the window's start still belongs to it.
-            guard start < window.upperBound, end > window.lowerBound || (duration == 0 && start == window.lowerBound) else { return }
+        func add(_ event: CalendarEvent, id: Int, start: Int, end: Int) {
+            guard start < window.upperBound, end > window.lowerBound else { return }
             result.append(.init(uid: uid, recurrenceID: Date(timeIntervalSince1970: TimeInterval(id)), start: Date(timeIntervalSince1970: TimeInterval(start)),
                                 end: Date(timeIntervalSince1970: TimeInterval(end)), summary: event.summary, cancelled: event.cancelled))
         }
@@ -38,17 +36,18 @@ struct RecurrenceExpansion {
             // Looking as far back and ahead as an occurrence can reach into the window: its length, and how far an
             // override moves the later ones.
             let shift = futureOverrides.map { abs($0.start - $0.recurrenceID!) }.max() ?? 0
-            let longest = ([master.duration] + futureOverrides.map(\.duration) + master.extraDates.compactMap { extra in extra.end.map { $0 - extra.start } }).max() ?? 0
+            let longest = ([master.longest] + futureOverrides.map(\.longest) + master.extraDates.compactMap { extra in extra.end.map { $0 - extra.start } }).max() ?? 0
             let reach = (window.lowerBound - longest - shift)..<(window.upperBound + shift)
             for (id, periodEnd) in starts(of: master, in: reach) where overrides[id] == nil {
                 if let future = futureOverrides.first(where: { $0.recurrenceID! <= id }) {
-                    add(future, id: id, start: id + future.start - future.recurrenceID!, duration: future.duration)
+                    let start = id + future.start - future.recurrenceID!
+                    add(future, id: id, start: start, end: future.end(startingAt: start))
                 } else {
-                    add(master, id: id, start: id, duration: periodEnd.map { $0 - id } ?? master.duration)
+                    add(master, id: id, start: id, end: periodEnd ?? master.end(startingAt: id))
                 }
             }
         }
-        for (id, override) in overrides { add(override, id: id, start: override.start, duration: override.duration) }
+        for (id, override) in overrides { add(override, id: id, start: override.start, end: override.end(startingAt: override.start)) }
         return result
     }
 
@@ -79,7 +78,7 @@ struct RecurrenceExpansion {
             var next = icalrecur_iterator_next(iterator)
             guard icaltime_is_null_time(next) == 0 else { break }
             next.zone = event.localStart.zone
-            let instant = Int(icaltime_as_timet_with_zone(next, event.zone))
+            let instant = CalendarEvent.instant(next, in: event.zone)
             if instant >= reach.upperBound { break }
             if instant >= reach.lowerBound { result.append(instant) }
         }

@@ -24,11 +24,14 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var queue: QueueSummary
     /// The online session, when one is configured.
     public var session: SessionStatus?
+    /// The next recording the schedule will start, if any within a week.
+    public var next: NextRecording?
 
     public init(state: State, version: String, uptimeSeconds: Double, room: RoomSummary, current: Recording?, elapsedSeconds: Double?,
                 devices: [DeviceInfo], encoder: EncoderSummary, pipeline: PipelineStatus? = nil, disk: DiskSummary?, queue: QueueSummary,
-                session: SessionStatus? = nil) {
+                session: SessionStatus? = nil, next: NextRecording? = nil) {
         self.session = session
+        self.next = next
         self.pipeline = pipeline
         self.state = state
         self.version = version
@@ -40,6 +43,23 @@ public struct StatusReport: Codable, Equatable, Sendable {
         self.encoder = encoder
         self.disk = disk
         self.queue = queue
+    }
+}
+
+/// The next recording the schedule will start.
+public struct NextRecording: Codable, Equatable, Sendable {
+    public var title: String
+    /// With the pre-roll.
+    public var start: Date
+    public var end: Date
+    /// The source of the event that names it (`timetable`, `calendar:<feed>`, …).
+    public var source: String
+
+    public init(title: String, start: Date, end: Date, source: String) {
+        self.title = title
+        self.start = start
+        self.end = end
+        self.source = source
     }
 }
 

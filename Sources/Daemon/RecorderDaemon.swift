@@ -41,7 +41,7 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
         self.store = store
         self.controller = controller
         self.session = session
-        schedule = ScheduleService(catalog: catalog, recorder: controller, config: config, events: events, logger: logger)
+        schedule = ScheduleService(catalog: catalog, recorder: controller, config: config, board: board, events: events, logger: logger)
         reporter = StatusReporter(controller: controller, session: session, board: board, devices: DeviceList(config: config, events: events, logger: logger))
         retention = RetentionService(store: store, config: config)
         reload = ConfigurationReload(path: configPath, config: config, throttle: throttle, logger: logger, events: events)

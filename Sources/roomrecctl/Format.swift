@@ -19,6 +19,15 @@ enum Format {
         return String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
     }
 
+    /// "2 h 10 min", "45 min", "under a minute": how long until something, as a person says it.
+    static func waitingTime(_ seconds: Double) -> String {
+        let minutes = Int((seconds / 60).rounded(.up))
+        if seconds < 60 { return "under a minute" }
+        if minutes < 60 { return "\(minutes) min" }
+        if minutes < 48 * 60 { return "\(minutes / 60) h" + (minutes % 60 == 0 ? "" : " \(minutes % 60) min") }
+        return "\(minutes / (24 * 60)) days"
+    }
+
     static func bytes(_ count: Int64) -> String {
         ByteCountFormatter.string(fromByteCount: count, countStyle: .file)
     }

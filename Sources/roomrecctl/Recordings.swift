@@ -32,6 +32,32 @@ extension RoomRecCtl {
         }
     }
 
+    struct Extend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Let the scheduled recording in progress run 5, 10 or 15 minutes longer.",
+            discussion: "For a class that runs over: roomrecctl extend 10m")
+        @OptionGroup var options: CommonOptions
+        @Argument(help: "How much longer: 5m, 10m or 15m.") var time: String
+
+        /// `10m`, `10min` or `10` as minutes.
+        var minutes: Int? {
+            let digits = time.lowercased().replacingOccurrences(of: "min", with: "").replacingOccurrences(of: "m", with: "")
+            return Int(digits.trimmingCharacters(in: .whitespaces)).flatMap { ExtendRequest.allowed.contains($0) ? $0 : nil }
+        }
+
+        func validate() throws {
+            if minutes == nil { throw ValidationError("\(time): give 5m, 10m or 15m") }
+        }
+
+        func run() async throws {
+            let body = try ControlJSON.encoder().encode(ExtendRequest(minutes: minutes ?? 0))
+            try await options.call("POST", "/v1/recordings/current/extend", body: body) { response in
+                let extended = try response.decode(RecordingExtension.self)
+                return "\(extended.title) now records until \(Format.date(extended.end))"
+            }
+        }
+    }
+
     struct Recordings: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List, show, delete and download recordings.",

@@ -7,10 +7,39 @@ import RecorderCore
 extension RoomRecCtl {
     struct Schedule: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Book time frames for recording.", subcommands: [List.self, Add.self, Remove.self], defaultSubcommand: List.self)
+            abstract: "What will be recorded, and bookings.", subcommands: [Upcoming.self, List.self, Add.self, Remove.self],
+            defaultSubcommand: Upcoming.self)
+
+        struct Upcoming: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Every planned recording from all sources (default: the next 7 days), the next one first, and whether it will record.")
+            @OptionGroup var options: CommonOptions
+            @Option(name: .long, help: "From (ISO 8601 or HH:MM today; default: now).") var from: String?
+            @Option(name: .long, help: "To (ISO 8601 or HH:MM today; default: 7 days after --from).") var to: String?
+
+            func validate() throws {
+                for (flag, value) in [("--from", from), ("--to", to)] {
+                    if let value, Format.parseTime(value) == nil { throw ValidationError("\(flag) \(value) is neither ISO 8601 nor HH:MM") }
+                }
+            }
+
+            func run() async throws {
+                var query: [String] = []
+                if let from = from.flatMap(Format.parseTime) { query.append("from=\(ISO8601.string(from))") }
+                if let to = to.flatMap(Format.parseTime) { query.append("to=\(ISO8601.string(to))") }
+                let path = "/v1/schedule/upcoming" + (query.isEmpty ? "" : "?" + query.joined(separator: "&").replacingOccurrences(of: "+", with: "%2B"))
+                try await options.call("GET", path) { response in
+                    let list = try response.decode(UpcomingList.self)
+                    guard !list.recordings.isEmpty else { return "Nothing is planned from \(Format.date(list.from)) to \(Format.date(list.to))." }
+                    return Format.table(header: ["START", "END", "TITLE", "SOURCE", "RECORDS"], rows: list.recordings.map {
+                        [Format.date($0.start), Format.date($0.end), $0.title, $0.source, $0.willRecord ? "yes" : "no: \($0.reason ?? "")"]
+                    })
+                }
+            }
+        }
 
         struct List: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(commandName: "ls", abstract: "Bookings that have not ended, earliest first.")
+            static let configuration = CommandConfiguration(commandName: "ls", abstract: "Bookings and planned events that have not ended, earliest first.")
             @OptionGroup var options: CommonOptions
 
             func run() async throws {

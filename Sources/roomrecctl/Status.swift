@@ -24,6 +24,10 @@ extension RoomRecCtl {
             if let current = s.current {
                 rows.append(["Recording", "● REC \(Format.duration(s.elapsedSeconds ?? 0))  \(current.name) [\(current.status.rawValue)]"])
             }
+            if let next = s.next {
+                let wait = next.start.timeIntervalSinceNow
+                rows.append(["Next", "\(next.title) at \(Format.date(next.start))" + (wait > 0 ? " (in \(Format.waitingTime(wait)))" : "") + ", from \(next.source)"])
+            }
             rows.append(["Encoder", "\(s.encoder.video) / \(s.encoder.audio)" + (s.encoder.reason.map { " (\($0))" } ?? "")])
             if let p = s.pipeline {
                 let dropped = p.framesDropped.isEmpty ? "none dropped"

@@ -135,17 +135,20 @@ final class ScheduleEndToEndTests: XCTestCase {
         let port = LoopbackPort.free()
         var url: String { "http://127.0.0.1:\(port)/room.ics" }
 
-        /// Serves one VEVENT per `(uid, start, end, summary)`.
-        init(events: [(uid: String, start: Date, end: Date, summary: String)]) async throws {
+        /// Serves one VEVENT per `(uid, start, end, summary)`, with the lines of `extra` for its UID (an RRULE).
+        init(events: [(uid: String, start: Date, end: Date, summary: String)], extra: [String: [String]] = [:]) async throws {
             directory = try TemporaryDirectory(prefix: "feed")
             let formatter = DateFormatter()
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = TimeZone(identifier: "UTC")
             formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-            let lines = ["BEGIN:VCALENDAR", "VERSION:2.0"] + events.flatMap { event in
-                ["BEGIN:VEVENT", "UID:\(event.uid)", "DTSTART:\(formatter.string(from: event.start))",
-                 "DTEND:\(formatter.string(from: event.end))", "SUMMARY:\(event.summary)", "END:VEVENT"]
-            } + ["END:VCALENDAR", ""]
+            var lines = ["BEGIN:VCALENDAR", "VERSION:2.0"]
+            for event in events {
+                lines += ["BEGIN:VEVENT", "UID:\(event.uid)", "DTSTART:\(formatter.string(from: event.start))"]
+                lines += ["DTEND:\(formatter.string(from: event.end))", "SUMMARY:\(event.summary)"]
+                lines += (extra[event.uid] ?? []) + ["END:VEVENT"]
+            }
+            lines += ["END:VCALENDAR", ""]
             try lines.joined(separator: "\r\n").write(toFile: "\(directory.path)/room.ics", atomically: true, encoding: .utf8)
             process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
             process.arguments = ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", directory.path]
@@ -184,6 +187,45 @@ final class ScheduleEndToEndTests: XCTestCase {
         try await daemon.stop()
     }
 
+    /// The feed that made the old engine refuse a whole calendar: a monthly meeting on the first Wednesday
+    /// (`BYDAY=1WE`) and an event with a rule no engine reads, next to a weekly class.
+    func testAMonthlyMeetingAndABrokenEventDoNotCostTheWeeklyClass() async throws {
+        let start = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 6).rounded(.up))
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        let nextMonth = utc.date(from: utc.dateComponents([.year, .month], from: utc.date(byAdding: .month, value: 1, to: Date())!))!
+        let firstWednesday = (0..<7).map { utc.date(byAdding: .day, value: $0, to: nextMonth)! }.first { utc.component(.weekday, from: $0) == 4 }!
+        let meeting = firstWednesday.addingTimeInterval(15 * 3600)
+        let feed = try await FeedServer(events: [
+            ("class@example.edu", start, start.addingTimeInterval(6), "Weekly class"),
+            ("staff@example.edu", meeting, meeting.addingTimeInterval(3600), "Staff meeting"),
+            ("broken@example.edu", start.addingTimeInterval(3600), start.addingTimeInterval(7200), "Broken"),
+        ], extra: ["class@example.edu": ["RRULE:FREQ=WEEKLY"], "staff@example.edu": ["RRULE:FREQ=MONTHLY;BYDAY=1WE"],
+                   "broken@example.edu": ["RRULE:FREQ=SOMETIMES"]])
+        let daemon = try DaemonProcess(sections: "[schedule]\ncalendar_urls = [\"\(feed.url)\"]\ncalendar_poll_seconds = 1")
+        try await daemon.start()
+
+        var upcoming: [UpcomingRecording] = []
+        for _ in 0..<50 {
+            upcoming = try await daemon.client.send("GET", "/v1/schedule/upcoming?to=\(ISO8601.string(meeting.addingTimeInterval(86400)))")
+                .decode(UpcomingList.self).recordings
+            if !upcoming.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        XCTAssertEqual(upcoming.first?.title, "Weekly class", "\(upcoming)")
+        XCTAssertEqual(upcoming.first?.source, "calendar:127.0.0.1")
+        XCTAssertEqual(upcoming.filter { $0.title == "Staff meeting" }.map(\.start), [meeting], "\(upcoming)")
+        XCTAssertGreaterThanOrEqual(upcoming.filter { $0.title == "Weekly class" }.count, 4, "every week up to the meeting")
+        XCTAssertTrue(upcoming.allSatisfy { $0.willRecord && $0.title != "Broken" }, "\(upcoming)")
+        XCTAssertTrue(daemon.log().contains("broken@example.edu"), "the skipped event is named; \(daemon.log())")
+
+        let current = try await waitForRecording(daemon, attempts: 120)
+        let recording = try XCTUnwrap(current, daemon.log())
+        XCTAssertTrue(recording.name.hasSuffix(" - Weekly class"), recording.name)
+        XCTAssertEqual(recording.startDate.timeIntervalSince(start), 0, accuracy: 1, "started on time")
+        try await daemon.stop()
+    }
+
     func testACalendarFeedEventIsRecordedAndTheFeedOutlivesANetworkOutageAndARestart() async throws {
         let now = Date()
         let feed = try await FeedServer(events: [("lecture-1@example.edu", now.addingTimeInterval(-60), now.addingTimeInterval(300), "Feed lecture")])
@@ -197,8 +239,9 @@ final class ScheduleEndToEndTests: XCTestCase {
         XCTAssertTrue(current?.name.hasSuffix(" - Feed lecture") ?? false, "\(String(describing: current?.name)); \(daemon.log())")
         XCTAssertEqual(current?.initiator, "schedule")
         let listed = try await daemon.client.send("GET", "/v1/schedule").decode(Bookings.self).bookings
-        XCTAssertEqual(listed.map(\.createdBy), ["calendar"])
-        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(daemon.stateDirectory)/calendar.ics"), "the feed is kept on disk")
+        XCTAssertEqual(listed.map(\.createdBy), ["calendar:127.0.0.1"])
+        let kept = try FileManager.default.contentsOfDirectory(atPath: daemon.stateDirectory).filter { $0.hasPrefix("calendar-") && $0.hasSuffix(".ics") }
+        XCTAssertEqual(kept.count, 1, "the feed is kept on disk")
 
         // The network goes, then the daemon restarts: the copy on disk keeps the class recorded.
         feed.kill()

@@ -37,7 +37,7 @@ struct CalendarPoller: Sendable {
                     feeds[url] = Feed(fetcher: fetcher, name: name)
                     if let cached = fetcher.cached() {
                         logger.info("calendar feed: using the copy on disk until the server answers", metadata: ["feed": "\(name)"])
-                        await schedule.use(source(name, cached, current))
+                        await schedule.use(source(name, cached))
                     }
                 }
                 await poll(&feeds[url]!, current)
@@ -54,7 +54,7 @@ struct CalendarPoller: Sendable {
             if feed.failing { logger.notice("calendar feed reachable again", metadata: metadata) }
             feed.failing = false
             guard let fetched else { return }
-            await schedule.use(source(feed.name, fetched, current))
+            await schedule.use(source(feed.name, fetched))
             logger.notice("calendar feed updated", metadata: metadata.merging(["events": "\(count)", "skipped": "\(skipped)"]) { $1 })
             for event in fetched.skipped {
                 logger.warning("calendar feed: an event is skipped", metadata: metadata.merging(["event": "\(event)"]) { $1 })
@@ -72,8 +72,7 @@ struct CalendarPoller: Sendable {
         }
     }
 
-    private func source(_ name: String, _ calendar: ICalendar, _ current: RoomRecorderConfig) -> CalendarFeedSource {
-        CalendarFeedSource(feed: name, calendar: calendar, preRoll: TimeInterval(current.schedule.timetable.preRollMinutes * 60),
-                           postRoll: TimeInterval(current.schedule.timetable.postRollMinutes * 60))
+    private func source(_ name: String, _ calendar: ICalendar) -> CalendarFeedSource {
+        CalendarFeedSource(feed: name, calendar: calendar)
     }
 }

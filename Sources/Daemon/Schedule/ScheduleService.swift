@@ -32,6 +32,7 @@ actor ScheduleService {
     let config: LiveConfiguration
     let events: EventHub
     let logger: Logger
+    let board: StatusBoard
     private(set) var planner = SchedulePlanner(events: [])
     /// When the planner's events were last read.
     private var bookingsReadAt = MonotonicInstant.now()
@@ -45,7 +46,8 @@ actor ScheduleService {
     private var looking = false
     private var lookAgain = false
 
-    init(catalog: CatalogDatabase, recorder: any ScheduleRecorder, config: LiveConfiguration, events: EventHub, logger: Logger) {
+    init(catalog: CatalogDatabase, recorder: any ScheduleRecorder, config: LiveConfiguration, board: StatusBoard, events: EventHub, logger: Logger) {
+        self.board = board
         self.catalog = catalog
         self.recorder = recorder
         self.config = config
@@ -98,6 +100,7 @@ actor ScheduleService {
     }
 
     private func decide(now: Date) async {
+        showNext(after: now)
         let block = planner.block(at: now)
         if let current = await recorder.scheduleView() {
             guard current.isRecording else { return }
@@ -120,6 +123,16 @@ actor ScheduleService {
             events.publish(.warning, message: "the booked recording \"\(block.title)\" could not start: \(error.problem.detail)")
             logger.error("a booked recording could not start", metadata: ["title": "\(block.title)", "error": "\(error.problem.detail)"])
         }
+    }
+
+    /// Puts the next block that will start on the status board (`roomrecctl status`, the metric).
+    private func showNext(after now: Date) {
+        let next = planner.blocks.first { $0.start > now && dismissed.isDisjoint(with: $0.eventIDs) }
+        let shown = next.map { block in
+            NextRecording(title: block.title, start: block.start, end: block.end,
+                          source: planner.events.first { $0.id == block.leadID }?.source ?? "schedule")
+        }
+        if board.snapshot.next != shown { board.update { $0.next = shown } }
     }
 
     // MARK: Bookings

@@ -16,23 +16,22 @@ extension Timetable: ScheduleSource {
     var name: String { "timetable" }
 }
 
-/// The last good copy of one calendar feed.
+/// The last good copy of one calendar feed. Its events are recorded at their own times: a capture agent's
+/// calendar (Opencast's) already holds the times to record, so the timetable's pre- and post-roll are not added.
 struct CalendarFeedSource: ScheduleSource {
     /// How the feed is listed: its host, numbered when two feeds share one (`calendar.example.edu#2`). Not the
     /// URL: a private feed's URL carries its secret.
     let feed: String
     let calendar: ICalendar
-    let preRoll: TimeInterval
-    let postRoll: TimeInterval
 
     var name: String { Self.name(feed) }
 
     static func name(_ feed: String) -> String { "calendar:\(feed)" }
 
     func events(from: Date, to: Date) -> [PlannedEvent] {
-        calendar.occurrences(from: from.addingTimeInterval(-postRoll), to: to.addingTimeInterval(preRoll)).map { occurrence in
+        calendar.occurrences(from: from, to: to).map { occurrence in
             PlannedEvent(id: "ical-\(occurrence.uid)-\(Int(occurrence.recurrenceID.timeIntervalSince1970))", title: occurrence.summary,
-                         start: occurrence.start.addingTimeInterval(-preRoll), end: occurrence.end.addingTimeInterval(postRoll),
+                         start: occurrence.start, end: occurrence.end,
                          origin: .calendar(feed: feed), cancelled: occurrence.cancelled, createdAt: occurrence.recurrenceID)
         }
     }

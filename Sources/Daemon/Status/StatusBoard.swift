@@ -20,6 +20,8 @@ final class StatusBoard: Sendable {
         /// The online room as its coordinator last reported it (the figures that change every second are read
         /// when status is asked).
         var session: SessionStatus?
+        /// The next recording the schedule will start, as it last planned.
+        var next: NextRecording?
     }
 
     private let contents = Mutex(Contents())

@@ -37,7 +37,8 @@ struct StatusReporter: Sendable {
             disk: DiskSpace.of(config.recording.outputDirectory),
             // Why uploads wait depends on the clock (the upload windows): asked of the queue, which answers at once.
             queue: QueueSummary(byState: board.queueCounts, heldReason: await uploads.closedReason()),
-            session: board.session.map { session?.withLiveFigures($0) ?? $0 })
+            session: board.session.map { session?.withLiveFigures($0) ?? $0 },
+            next: board.next)
     }
 
     /// The devices, the room's own in use while it records or publishes into its online room.
@@ -78,6 +79,8 @@ struct StatusReporter: Sendable {
                    value: recording.lastStartLatency ?? 0),
             Metric("roomrec_recording_stop_latency_seconds", .gauge, "From the last stop request to its finalized file in the upload queue.",
                    value: recording.lastStopLatency ?? 0),
+            Metric("roomrec_next_recording_timestamp_seconds", .gauge, "When the next scheduled recording starts (Unix time, with its pre-roll); 0: none within a week.",
+                   value: board.snapshot.next?.start.timeIntervalSince1970 ?? 0),
             Metric("roomrec_recordings_started_total", .counter, "Recordings started since roomrecd started.", value: Double(recording.recordingsStarted)),
             Metric("roomrec_video_frames_dropped_total", .counter, "Video frames dropped since roomrecd started.", value: Double(recording.droppedVideoFrames)),
             Metric("roomrec_recordings", .gauge, "Recordings in the catalog by status.",

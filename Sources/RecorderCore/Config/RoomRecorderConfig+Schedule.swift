@@ -4,8 +4,7 @@ extension RoomRecorderConfig {
     /// `[schedule]`: what is recorded without anyone asking: the class timetable, calendar feeds and Kaltura's
     /// schedule, and how they are combined.
     public struct Schedule: Equatable, Sendable {
-        /// No classes; a minute of pre-roll and two of post-roll for those a configuration adds (and for the
-        /// events of calendar feeds and Kaltura's schedule).
+        /// No classes; a minute of pre-roll and two of post-roll for those a configuration adds.
         public var timetable = Timetable(preRollMinutes: 1, postRollMinutes: 2)
         /// iCalendar feeds of this room's recordings (`calendar_urls`, or one `calendar_url`), each polled every
         /// `calendarPoll`.
