@@ -57,6 +57,7 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
     func nextPartOfBlockDue() async { await schedule.look(now: Date()) }
     func bookingsDismissed(_ bookingIDs: [String]) async { await schedule.dismiss(bookingIDs) }
     func bookedRecordingFailed() async { await schedule.startFailed() }
+    func makeRoom(for bytes: Int64) async -> Int64? { await retention.makeRoom(for: bytes) }
 
     // MARK: ControlService: recordings
 

@@ -17,6 +17,9 @@ protocol RecordingControllerParent: AnyObject, Sendable {
     func bookingsDismissed(_ bookingIDs: [String]) async
     /// A booked recording failed: the schedule waits before it tries again.
     func bookedRecordingFailed() async
+    /// A recording cannot start for space: delivered local copies are removed, oldest first, until `bytes` are
+    /// free or none is left. Returns the free bytes then.
+    func makeRoom(for bytes: Int64) async -> Int64?
 }
 
 /// The recording in progress: one ``RecordingSupervisor`` deciding, one ``RecordingPipeline`` writing, and the
@@ -132,11 +135,18 @@ actor RecordingController {
         case .success: break
         }
         let folder = current.recording.outputDirectory
-        if let disk = DiskSpace.of(folder), disk.freeBytes < current.recording.minimumFreeBytes {
-            supervisor.startFailed()
-            throw .unavailable("only \(disk.freeBytes >> 20) MiB are free in \(folder); a recording needs at least "
-                               + "\(current.recording.minimumFreeBytes >> 20) MiB to start ([recording] min_free_mb). Free some space "
-                               + "(delivered recordings are removed after their retention) or lower min_free_mb")
+        let needed = current.recording.minimumFreeBytes
+        if let disk = DiskSpace.of(folder), disk.freeBytes < needed {
+            // Space that delivered recordings hold is the class's: their local copies go first.
+            let free = await parent?.makeRoom(for: needed) ?? disk.freeBytes
+            if free < needed {
+                supervisor.startFailed()
+                let waiting = (try? await store.catalog.localFiles().filter { $0.confirmedAt == nil }) ?? []
+                let held = waiting.reduce(Int64(0)) { $0 + ($1.recording.size ?? 0) }
+                throw .unavailable("only \(free >> 20) MiB are free in \(folder); a recording needs at least \(needed >> 20) MiB to start "
+                                   + "([recording] min_free_mb). No delivered recording is left to remove; \(waiting.count) not yet delivered "
+                                   + "hold \(held >> 20) MiB (see roomrecctl queue). Free some space or lower min_free_mb")
+            }
         }
         let requestedAt = MonotonicInstant.now()
         let now = Date()

@@ -4,21 +4,46 @@ import RecorderCore
 
 /// Removes local files of delivered recordings whose retention has passed, or earlier, oldest first, while free
 /// space is under the configured minimum (``RetentionPolicy``). Undelivered files are never touched.
+///
+/// It looks every ten minutes, right after each delivery while space is short (`[uploads] min_free_gb`), and
+/// when a recording cannot start for space (``makeRoom(for:)``): a class is never lost to space that delivered
+/// recordings hold.
 struct RetentionService: Sendable {
     let store: RecordingStore
     let config: LiveConfiguration
 
-    /// Runs ``enforce(now:)`` now and every ten minutes until the task is cancelled.
+    /// Runs ``enforce(now:atLeast:)`` now, every ten minutes and after each delivery while space is short, until
+    /// the task is cancelled.
     func run() async {
-        while !Task.isCancelled {
-            await enforce()
-            try? await Task.sleep(for: .seconds(600))
+        let deliveries = store.events.subscribe()
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    await enforce()
+                    try? await Task.sleep(for: .seconds(600))
+                }
+            }
+            for await event in deliveries where event.type == .upload && event.upload?.state == .done {
+                let current = config.current
+                if let free = DiskSpace.of(current.recording.outputDirectory)?.freeBytes, free < current.uploads.minimumFreeBytes { await enforce() }
+            }
+            group.cancelAll()
         }
     }
 
-    func enforce(now: Date = Date()) async {
+    /// Removes delivered local copies, oldest first, until `bytes` are free where recordings are written (or
+    /// none is left); returns the free bytes then.
+    @discardableResult
+    func makeRoom(for bytes: Int64) async -> Int64? {
+        await enforce(atLeast: bytes)
+        return DiskSpace.of(config.current.recording.outputDirectory)?.freeBytes
+    }
+
+    /// Removes what the policy says may go; `atLeast` raises the free space to keep for this one look.
+    func enforce(now: Date = Date(), atLeast: Int64 = 0) async {
         let config = config.current
-        let policy = RetentionPolicy(retentionDays: config.uploads.retentionDays, minimumFreeBytes: config.uploads.minimumFreeBytes)
+        let keepFree = max(config.uploads.minimumFreeBytes, atLeast)
+        let policy = RetentionPolicy(retentionDays: config.uploads.retentionDays, minimumFreeBytes: keepFree)
         let files: [(recording: Recording, confirmedAt: Date?)]
         do { files = try await store.catalog.localFiles() } catch {
             store.logger.error("cannot read the local files", metadata: ["error": "\(error)"])
@@ -37,7 +62,7 @@ struct RetentionService: Sendable {
             recording.localRemovedAt = now
             await store.save(recording)
             logger.notice("removed the local copy of a delivered recording", metadata: [
-                "file": "\(recording.path)", "reason": "\(free < config.uploads.minimumFreeBytes ? "low disk" : "retention")",
+                "file": "\(recording.path)", "reason": "\(free < keepFree ? "low disk" : "retention")",
             ])
         }
     }
