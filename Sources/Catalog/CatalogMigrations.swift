@@ -77,6 +77,9 @@ extension CatalogDatabase {
                     """, arguments: [RecordingUploadStatus(state).rawValue, state.rawValue])
             }
         }
+        migrator.registerMigration("v5: the template entry of a scheduled class") { db in
+            try db.alter(table: "recording") { t in t.add(column: "templateEntryId", .text) }
+        }
         return migrator
     }
 

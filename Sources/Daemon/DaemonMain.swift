@@ -133,8 +133,11 @@ public enum DaemonMain {
         services += [
             .init(service: RecordingService(controller: daemon.controller, notifier: notifier, logger: logger)),
             .init(service: LoopService("retention") { await daemon.retention.run() }),
-            .init(service: LoopService("calendar feed") {
+            .init(service: LoopService("calendar feeds") {
                 await CalendarPoller(schedule: daemon.schedule, config: daemon.config, events: events, logger: logger).run()
+            }),
+            .init(service: LoopService("Kaltura schedule") {
+                await KalturaSchedulePoller(schedule: daemon.schedule, config: daemon.config, events: events, logger: logger).run()
             }),
             .init(service: LoopService("schedule") { await daemon.schedule.run() }),
             .init(service: ReloadOnHangupService(daemon: daemon, logger: logger)),

@@ -195,6 +195,8 @@ public struct KalturaTarget: UploadTarget {
         var fields = [("entry:objectType", "KalturaMediaEntry"), ("entry:mediaType", "1"), ("entry:name", recording.name),
                       ("entry:description", description + "."), ("entry:referenceId", recording.recordingId)]
         if let owner = recording.owner, !owner.isEmpty { fields.append(("entry:userId", owner)) }
+        // Kaltura starts the entry from a copy of the template: its co-editors, publishers and categories.
+        if let template = recording.templateEntryId { fields.append(("entry:templateEntryId", template)) }
         return fields
     }
 

@@ -20,6 +20,8 @@ public final class KalturaServer: @unchecked Sendable {
             public var referenceId: String?
             public var userId: String
             public var status: Int
+            public var entitledUsersEdit: String?
+            public var templateEntryId: String?
         }
         public struct Token: Decodable {
             public var id: String
@@ -70,6 +72,16 @@ public final class KalturaServer: @unchecked Sendable {
 
     public func state() throws -> State {
         try JSONDecoder().decode(State.self, from: fetch(URLRequest(url: URL(string: "\(serviceURL)/_test/state")!)))
+    }
+
+    /// Stores schedule resources, events, links, entries and categories as a test gives them (`POST /_test/seed`,
+    /// its JSON described in `docs/kaltura-schedule.md`).
+    public func seed(_ json: String) throws {
+        var request = URLRequest(url: URL(string: "\(serviceURL)/_test/seed")!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(json.utf8)
+        _ = try fetch(request)
     }
 
     /// Makes the next `count` API calls answer the `KalturaAPIException` `code` (or, for digits, that HTTP status).

@@ -154,8 +154,9 @@ actor RecordingController {
         let name = RecordingName(startedAt: now, title: title, timeZone: .current)
         var recording = Recording(
             recordingId: id, roomId: current.room.id, title: title, name: name.displayName, filename: name.fileName,
-            status: .starting, owner: current.room.type.recordingOwner(roomOwner: current.room.owner, initiator: initiator),
+            status: .starting, owner: block?.owner ?? current.room.type.recordingOwner(roomOwner: current.room.owner, initiator: initiator),
             initiator: initiator, startDate: now, path: RecordingFinalizer.workingPath(id: id, in: folder))
+        recording.templateEntryId = block?.templateEntryID
         recording.workingPath = recording.path
         do { try await store.insert(recording) } catch {
             supervisor.startFailed()

@@ -50,7 +50,12 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         recording = try Recording(reading: root.section("recording"))
         library = try Library(reading: root.section("library"))
         uploads = try Uploads(reading: root.section("uploads"))
-        schedule = try Schedule(reading: root.section("schedule"))
+        let scheduleSection = try root.section("schedule")
+        schedule = try Schedule(reading: scheduleSection)
+        if schedule.kalturaResourceID != nil, library.kaltura == nil {
+            throw try scheduleSection.section("kaltura").error("resource_id", "Kaltura's schedule is read with the session of [library.kaltura] "
+                                                                + "(partner_id, app_token_id, app_token_file): add that section")
+        }
         control = try Control(reading: root.section("control"))
         session = try Session(reading: root.section("session"))
         daemon = try Daemon(reading: root.section("daemon"))

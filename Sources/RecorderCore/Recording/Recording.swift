@@ -68,6 +68,7 @@ public struct Recording: Codable, Equatable, Sendable {
     /// The field names of the control API's JSON and the catalog's columns, named once.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case recordingId, roomId, title, name, filename, status, reason, owner, initiator, startDate, endDate, duration, size, sha256, path, workingPath, localRemovedAt, uploadStatus
+        case templateEntryId
     }
 
     public var recordingId: String
@@ -100,6 +101,9 @@ public struct Recording: Codable, Equatable, Sendable {
     public var localRemovedAt: Date?
     /// Its delivery, once its file is queued; the catalog keeps it in step with the upload job.
     public var uploadStatus: RecordingUploadStatus?
+    /// The Kaltura entry its class's event names as template: its entry copies that entry's co-editors and
+    /// categories (and its owner is that entry's owner).
+    public var templateEntryId: String?
 
     public init(recordingId: String, roomId: String, title: String, name: String, filename: String, status: RecordingState,
                 reason: String? = nil, owner: String?, initiator: String?, startDate: Date, endDate: Date? = nil,

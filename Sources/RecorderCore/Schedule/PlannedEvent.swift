@@ -26,8 +26,12 @@ public struct PlannedEvent: Equatable, Sendable {
     public var cancelled: Bool
     /// Breaks ties between events starting together: the earlier made comes first.
     public var createdAt: Date
+    /// Who owns its recording when its source says (a Kaltura event's template entry); nil: the room type's rule.
+    public var owner: String?
 
-    public init(id: String, title: String, start: Date, end: Date, origin: Origin, cancelled: Bool = false, createdAt: Date = .distantPast) {
+    public init(id: String, title: String, start: Date, end: Date, origin: Origin, cancelled: Bool = false, createdAt: Date = .distantPast,
+                owner: String? = nil) {
+        self.owner = owner
         self.id = id
         self.title = title
         self.start = start
@@ -35,6 +39,12 @@ public struct PlannedEvent: Equatable, Sendable {
         self.origin = origin
         self.cancelled = cancelled
         self.createdAt = createdAt
+    }
+
+    /// The Kaltura entry whose co-editors and categories its recording's entry copies.
+    public var templateEntryID: String? {
+        if case .kaltura(_, let template) = origin { return template }
+        return nil
     }
 
     /// Planned by the room's schedule rather than asked for ad hoc.

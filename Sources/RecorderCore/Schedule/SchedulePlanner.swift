@@ -29,13 +29,30 @@ public struct SchedulePlanner: Sendable {
         public var leadID: String
         /// The events it records, earliest first.
         public var eventIDs: [String]
+        /// The owner and the Kaltura template entry its lead event gives its recording, if any.
+        public var owner: String?
+        public var templateEntryID: String?
 
-        public init(start: Date, end: Date, title: String, leadID: String? = nil, eventIDs: [String]) {
+        public init(start: Date, end: Date, title: String, leadID: String? = nil, eventIDs: [String], owner: String? = nil, templateEntryID: String? = nil) {
             self.start = start
             self.end = end
             self.title = title
             self.leadID = leadID ?? eventIDs.first ?? ""
             self.eventIDs = eventIDs
+            self.owner = owner
+            self.templateEntryID = templateEntryID
+        }
+
+        init(leading event: PlannedEvent) {
+            self.init(start: event.start, end: event.end, title: event.title, leadID: event.id, eventIDs: [event.id], owner: event.owner,
+                      templateEntryID: event.templateEntryID)
+        }
+
+        mutating func lead(_ event: PlannedEvent) {
+            title = event.title
+            leadID = event.id
+            owner = event.owner
+            templateEntryID = event.templateEntryID
         }
 
         /// The same block as `other` while they share an event, even if an event added or removed since has moved
@@ -80,7 +97,9 @@ public struct SchedulePlanner: Sendable {
                 if rule == .split, event.isScheduled, lead.isScheduled, event.start > last.start {
                     // The running class's recording ends where this one's begins.
                     result[result.count - 1].end = event.start
-                    result.append(Block(start: event.start, end: max(event.end, last.end), title: event.title, leadID: event.id, eventIDs: [event.id]))
+                    var next = Block(leading: event)
+                    next.end = max(event.end, last.end)
+                    result.append(next)
                     leads.append(event)
                     continue
                 }
@@ -88,12 +107,11 @@ public struct SchedulePlanner: Sendable {
                 result[result.count - 1].eventIDs.append(event.id)
                 if event.isScheduled, !lead.isScheduled {
                     // Scheduled beats ad hoc: the class names the recording a booking began.
-                    result[result.count - 1].title = event.title
-                    result[result.count - 1].leadID = event.id
+                    result[result.count - 1].lead(event)
                     leads[leads.count - 1] = event
                 }
             } else {
-                result.append(Block(start: event.start, end: event.end, title: event.title, leadID: event.id, eventIDs: [event.id]))
+                result.append(Block(leading: event))
                 leads.append(event)
             }
         }

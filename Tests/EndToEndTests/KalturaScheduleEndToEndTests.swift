@@ -1,0 +1,78 @@
+import ControlClient
+import ControlContract
+import Foundation
+import RecorderCore
+import TestSupport
+import XCTest
+
+/// Kaltura's schedule as a source: the room is a schedule resource; a class linked to it is recorded under its
+/// summary and delivered with its template entry's owner, co-editors and categories; a class of another room is
+/// not recorded. Against `Tests/Peers/kaltura_server.py`, which follows Kaltura's schedule plugin.
+final class KalturaScheduleEndToEndTests: XCTestCase {
+    func testAClassOfTheRoomsResourceIsRecordedForItsTemplatesOwnerAndAnotherRoomsIsNot() async throws {
+        let server = try KalturaServer()
+        let start = Int(Date().timeIntervalSince1970) + 6
+        try server.seed("""
+            {"categories": {"79": "PHYS 101"},
+             "entries": [{"id": "0_tmpl101", "name": "PHYS 101 template", "userId": "prof.smith", "entitledUsersEdit": "ta.jones,ta.lee",
+                          "categoriesIds": [79]}],
+             "resources": [{"id": 401, "objectType": "KalturaLocationScheduleResource", "name": "Room A-101", "systemName": "room-a-101"},
+                           {"id": 501, "objectType": "KalturaLocationScheduleResource", "name": "Room B-202", "systemName": "room-b-202"}],
+             "events": [{"id": 7100, "summary": "PHYS 101 Lecture", "startDate": \(start), "endDate": \(start + 6),
+                         "templateEntryId": "0_tmpl101", "resourceIds": [401]},
+                        {"id": 7200, "summary": "Another room's class", "startDate": \(start - 3), "endDate": \(start + 20), "resourceIds": [501]}]}
+            """)
+        let root = try TemporaryDirectory(prefix: "rrks")
+        let tokenFile = "\(root.path)/kaltura-app-token"
+        try "\(KalturaServer.appToken)\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        chmod(tokenFile, 0o600)
+        let daemon = try DaemonProcess(library: """
+            [library]
+            target = "kaltura"
+            path = "\(root.path)/library"
+
+            [library.kaltura]
+            service_url = "\(server.serviceURL)"
+            partner_id = \(KalturaServer.partnerId)
+            app_token_id = "\(KalturaServer.appTokenId)"
+            app_token_file = "\(tokenFile)"
+            app_token_hash_type = "SHA256"
+            category_id = 77
+            """, sections: """
+            [schedule]
+            calendar_poll_seconds = 1
+            [schedule.kaltura]
+            resource_id = "401"
+            """)
+        try await daemon.start()
+
+        var upcoming: [UpcomingRecording] = []
+        for _ in 0..<50 where upcoming.isEmpty {
+            upcoming = try await daemon.client.send("GET", "/v1/schedule/upcoming").decode(UpcomingList.self).recordings
+            if upcoming.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        XCTAssertEqual(upcoming.map(\.title), ["PHYS 101 Lecture"], "the other room's class is not this room's; \(daemon.log())")
+        XCTAssertEqual(upcoming.first?.source, "kaltura:7100")
+
+        var current: Recording?
+        for _ in 0..<120 where current == nil {
+            current = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self).current
+            if current == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let recording = try XCTUnwrap(current, daemon.log())
+        XCTAssertTrue(recording.name.hasSuffix(" - PHYS 101 Lecture"), recording.name)
+        XCTAssertEqual(recording.owner, "prof.smith", "the template entry's owner, not the room type's rule")
+        XCTAssertEqual(recording.startDate.timeIntervalSince1970, Double(start), accuracy: 1, "started on time")
+
+        _ = try await daemon.client.waitForUpload(of: recording.recordingId, context: daemon.log()) { $0.state == .done }
+        let state = try server.state()
+        let entry = try XCTUnwrap(state.entries.first { $0.referenceId == recording.recordingId }, "\(state.entries)")
+        XCTAssertEqual(entry.userId, "prof.smith")
+        XCTAssertEqual(entry.entitledUsersEdit, "ta.jones,ta.lee", "the template's co-editors")
+        XCTAssertEqual(entry.templateEntryId, "0_tmpl101")
+        XCTAssertEqual(Set(state.categoryEntries.filter { $0.entryId == entry.id }.map(\.categoryId)), [77, 79],
+                       "the template's category and the room's Recordings category")
+        XCTAssertEqual(state.entries.filter { $0.name.contains("Another room") }.count, 0)
+        try await daemon.stop()
+    }
+}
