@@ -187,6 +187,38 @@ final class ScheduleEndToEndTests: XCTestCase {
         try await daemon.stop()
     }
 
+    /// A class running over: `extend` moves the end of its recording; a manual recording has no end to move.
+    func testAScheduledRecordingIsExtendedAndAManualOneCannotBe() async throws {
+        let daemon = try DaemonProcess()
+        try await daemon.start()
+        let end = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 60).rounded(.up))
+        _ = try await daemon.client.send("POST", "/v1/schedule", json: Data(#"{"title": "Running over", "end": "\#(ISO8601.string(end))", "start": "\#(ISO8601.string(Date()))"}"#.utf8))
+        let current = try await waitForRecording(daemon)
+        XCTAssertEqual(current?.initiator, "schedule")
+
+        let refused = try await daemon.client.send("POST", "/v1/recordings/current/extend", json: Data(#"{"minutes": 7}"#.utf8))
+        XCTAssertEqual(refused.status, 400)
+        let extended = try await daemon.client.send("POST", "/v1/recordings/current/extend", json: Data(#"{"minutes": 10}"#.utf8))
+        XCTAssertEqual(extended.status, 200, String(decoding: extended.body, as: UTF8.self))
+        let answer = try extended.decode(RecordingExtension.self)
+        XCTAssertEqual(answer.end.timeIntervalSince(end), 600, accuracy: 1)
+        XCTAssertEqual(answer.recordingId, current?.recordingId)
+        let again = try await daemon.client.send("POST", "/v1/recordings/current/extend", json: Data(#"{"minutes": 5}"#.utf8)).decode(RecordingExtension.self)
+        XCTAssertEqual(again.end.timeIntervalSince(end), 900, accuracy: 1, "extensions add up")
+        let status = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self)
+        XCTAssertEqual(status.current?.recordingId, current?.recordingId, "the same recording goes on")
+
+        _ = try await daemon.client.send("POST", "/v1/recordings/current/stop")
+        for _ in 0..<50 where try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self).current != nil {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        _ = try await daemon.client.send("POST", "/v1/recordings", json: Data(#"{"title": "By hand"}"#.utf8))
+        let manual = try await daemon.client.send("POST", "/v1/recordings/current/extend", json: Data(#"{"minutes": 5}"#.utf8))
+        XCTAssertEqual(manual.status, 409)
+        XCTAssertTrue(String(decoding: manual.body, as: UTF8.self).contains("started by hand"), String(decoding: manual.body, as: UTF8.self))
+        try await daemon.stop()
+    }
+
     /// The feed that made the old engine refuse a whole calendar: a monthly meeting on the first Wednesday
     /// (`BYDAY=1WE`) and an event with a rule no engine reads, next to a weekly class.
     func testAMonthlyMeetingAndABrokenEventDoNotCostTheWeeklyClass() async throws {
