@@ -47,6 +47,7 @@ struct CalendarEvent {
     /// as RFC 5545 says (libical gives the second).
     static func instant(_ local: icaltimetype, in zone: OpaquePointer) -> Int {
         let instant = Int(icaltime_as_timet_with_zone(local, zone))
+        if zone == LibICal.utc { return instant }
         let hourBefore = icaltime_from_timet_with_zone(time_t(instant - 3600), 0, zone)
         let repeated = (hourBefore.year, hourBefore.month, hourBefore.day, hourBefore.hour, hourBefore.minute, hourBefore.second)
             == (local.year, local.month, local.day, local.hour, local.minute, local.second)

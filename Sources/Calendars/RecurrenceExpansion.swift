@@ -59,7 +59,7 @@ struct RecurrenceExpansion {
         for rule in event.rules {
             for start in ruleStarts(rule, of: event, in: reach) where starts[start] == nil { starts[start] = .some(nil) }
         }
-        return starts.filter { !event.excluded.contains($0.key) && !event.excludedDays.contains(event.day(of: $0.key)) }
+        return starts.filter { !event.excluded.contains($0.key) && (event.excludedDays.isEmpty || !event.excludedDays.contains(event.day(of: $0.key))) }
             .map { ($0.key, $0.value) }
     }
 

@@ -12,4 +12,14 @@ final class LiveConfiguration: Sendable {
     var current: RoomRecorderConfig { state.withLock { $0 } }
 
     func update(_ change: (inout RoomRecorderConfig) -> Void) { state.withLock { change(&$0) } }
+
+    /// Sleeps `seconds`, or less when a reload changes `[schedule]`: a poller waits for its next poll this way,
+    /// so a feed added by a reload is read at once, not at the end of the old interval.
+    func pause(_ seconds: Double) async {
+        let schedule = current.schedule
+        let end = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < end, !Task.isCancelled, current.schedule == schedule {
+            try? await Task.sleep(for: min(.seconds(1), end - ContinuousClock.now))
+        }
+    }
 }

@@ -42,7 +42,7 @@ struct CalendarPoller: Sendable {
                 }
                 await poll(&feeds[url]!, current)
             }
-            try? await Task.sleep(for: .seconds(current.schedule.calendarPoll))
+            await config.pause(current.schedule.calendarPoll)
         }
     }
 

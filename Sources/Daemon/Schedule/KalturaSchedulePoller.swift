@@ -52,7 +52,7 @@ struct KalturaSchedulePoller: Sendable {
                 }
                 failing = true
             }
-            try? await Task.sleep(for: .seconds(current.schedule.calendarPoll))
+            await config.pause(current.schedule.calendarPoll)
         }
     }
 
