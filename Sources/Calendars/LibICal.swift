@@ -45,21 +45,20 @@ final class ICalComponent {
     func children(_ kind: icalcomponent_kind) -> [OpaquePointer] { ICalComponent.children(of: pointer, kind) }
 
     static func children(of component: OpaquePointer, _ kind: icalcomponent_kind) -> [OpaquePointer] {
-        var result: [OpaquePointer] = []
-        var child = icalcomponent_get_first_component(component, kind)
-        while let current = child {
-            result.append(current)
-            child = icalcomponent_get_next_component(component, kind)
-        }
-        return result
+        walk(icalcomponent_get_first_component(component, kind)) { icalcomponent_get_next_component(component, kind) }
     }
 
     static func properties(of component: OpaquePointer, _ kind: icalproperty_kind) -> [OpaquePointer] {
+        walk(icalcomponent_get_first_property(component, kind)) { icalcomponent_get_next_property(component, kind) }
+    }
+
+    /// libical's iteration: a first item, then `next()` until it answers nil.
+    private static func walk(_ first: OpaquePointer?, _ next: () -> OpaquePointer?) -> [OpaquePointer] {
         var result: [OpaquePointer] = []
-        var property = icalcomponent_get_first_property(component, kind)
-        while let current = property {
+        var item = first
+        while let current = item {
             result.append(current)
-            property = icalcomponent_get_next_property(component, kind)
+            item = next()
         }
         return result
     }

@@ -1,4 +1,5 @@
 import ControlClient
+import ControlContract
 import Foundation
 import RecorderCore
 import TestSupport
@@ -48,14 +49,17 @@ final class DiskGuardEndToEndTests: XCTestCase {
         XCTAssertTrue(daemon.log().contains("the recording stopped early"), "a warning is raised and logged")
     }
 
-    func testFallingUnderTheReserveStopsTheRecordingAndANewStartIsRefused() async throws {
-        let daemon = try DaemonProcess(recording: "min_free_mb = 5\nreserve_mb = 3")
+    /// The reserve stops a recording cleanly; a start is refused while the space is held by a recording not yet
+    /// delivered, and goes ahead once its delivered copy can make room.
+    func testFallingUnderTheReserveStopsTheRecordingAndANewStartWaitsForTheDelivery() async throws {
+        let daemon = try DaemonProcess(recording: "min_free_mb = 5\nreserve_mb = 3", sections: "[uploads]\nmin_free_gb = 0")
         self.daemon = daemon
         guard let volume = try SmallVolume.mount(at: daemon.outputDirectory, megabytes: 9) else {
             throw XCTSkip("mounting a small tmpfs needs root; the full-disk test covers the write failure without it")
         }
         self.volume = volume
         try await daemon.start()
+        _ = try await daemon.client.send("POST", "/v1/uploads/pause")
         let started = try await daemon.client.send("POST", "/v1/recordings").decode(Recording.self)
 
         let ended = try await waitUntilFinished(started.recordingId, in: daemon)
@@ -64,10 +68,61 @@ final class DiskGuardEndToEndTests: XCTestCase {
         XCTAssertEqual(try FFprobe.decodeErrors(ended.path), [], "stopped cleanly, not by a failed write")
         XCTAssertTrue(daemon.log().contains("recording stopping: low disk space"), daemon.log())
 
-        _ = try await daemon.client.waitForUpload(of: started.recordingId) { $0.state == .done }
         let refused = try await daemon.client.send("POST", "/v1/recordings")
         XCTAssertEqual(refused.status, 503)
-        XCTAssertTrue(refused.problem?.detail.contains("min_free_mb") ?? false, "\(String(decoding: refused.body, as: UTF8.self))")
-        XCTAssertGreaterThan(volume.freeBytes, 0)
+        let detail = refused.problem?.detail ?? String(decoding: refused.body, as: UTF8.self)
+        XCTAssertTrue(detail.contains("min_free_mb") && detail.contains("1 not yet delivered"), detail)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: ended.path), "an undelivered recording is never removed")
+
+        _ = try await daemon.client.send("POST", "/v1/uploads/resume")
+        _ = try await daemon.client.waitForUpload(of: started.recordingId) { $0.state == .done }
+        let accepted = try await daemon.client.send("POST", "/v1/recordings")
+        XCTAssertEqual(accepted.status, 201, "the delivered copy makes room; \(String(decoding: accepted.body, as: UTF8.self))")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ended.path))
+        XCTAssertGreaterThan(volume.freeBytes, 5 << 20)
+    }
+
+    /// A class is never lost to space that delivered recordings hold: a booked class right after a recording
+    /// that left the disk under `min_free_mb` starts on time, because the delivered copy is removed first, and
+    /// nothing else is touched.
+    func testABookedClassStartsOnTimeOnceTheDeliveredCopyIsRemoved() async throws {
+        let daemon = try DaemonProcess(recording: "min_free_mb = 32\nreserve_mb = 8", sections: "[uploads]\nmin_free_gb = 0\nretention_days = 30")
+        self.daemon = daemon
+        guard let volume = try SmallVolume.mount(at: daemon.outputDirectory, megabytes: 64) else {
+            throw XCTSkip("mounting a small tmpfs needs root")
+        }
+        self.volume = volume
+        try await daemon.start()
+
+        // A recording, delivered to the library; its local copy stays (30 days of retention).
+        let first = try await daemon.client.send("POST", "/v1/recordings", json: Data(#"{"title": "Earlier class"}"#.utf8)).decode(Recording.self)
+        try await Task.sleep(for: .seconds(4))
+        _ = try await daemon.client.send("POST", "/v1/recordings/current/stop")
+        _ = try await daemon.client.waitForUpload(of: first.recordingId, context: daemon.log()) { $0.state == .done }
+        let delivered = try await daemon.client.send("GET", "/v1/recordings/\(first.recordingId)").decode(Recording.self)
+        let size = try XCTUnwrap(delivered.size)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: delivered.path), "the delivered copy is still here")
+
+        // Something else (not a recording) fills the disk to just under min_free_mb; the delivered copy is worth
+        // more than the shortfall.
+        let filler = "\(daemon.outputDirectory)/other-data.bin"
+        let fill = volume.freeBytes - (32 << 20) + size / 2
+        XCTAssertGreaterThan(fill, 0)
+        XCTAssertTrue(FileManager.default.createFile(atPath: filler, contents: Data(count: Int(fill))))
+
+        // The upcoming list counts the space the delivered copy frees.
+        let start = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 3).rounded(.up))
+        let booking = #"{"title": "Next class", "start": "\#(ISO8601.string(start))", "durationMinutes": 1}"#
+        _ = try await daemon.client.send("POST", "/v1/schedule", json: Data(booking.utf8))
+        let upcoming = try await daemon.client.send("GET", "/v1/schedule/upcoming").decode(UpcomingList.self).recordings
+        XCTAssertEqual(upcoming.map(\.willRecord), [true], "\(upcoming)")
+
+        let found = try await daemon.waitForRecording(attempts: 100)
+        let next = try XCTUnwrap(found, daemon.log())
+        XCTAssertTrue(next.name.hasSuffix(" - Next class"), next.name)
+        XCTAssertEqual(next.startDate.timeIntervalSince(start), 0, accuracy: 1, "started on time")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: delivered.path), "the delivered copy made the room")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: filler), "nothing else is touched")
+        XCTAssertTrue(daemon.log().contains("removed the local copy of a delivered recording"), daemon.log())
     }
 }

@@ -15,22 +15,7 @@ final class KalturaEndToEndTests: XCTestCase {
     private func daemon(with server: KalturaServer) throws -> DaemonProcess {
         let root = try TemporaryDirectory(prefix: "rrk")
         keep.append(root)
-        let tokenFile = "\(root.path)/kaltura-app-token"
-        try "\(KalturaServer.appToken)\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        chmod(tokenFile, 0o600)
-        return try DaemonProcess(library: """
-            [library]
-            target = "kaltura"
-            path = "\(root.path)/library"
-
-            [library.kaltura]
-            service_url = "\(server.serviceURL)"
-            partner_id = \(KalturaServer.partnerId)
-            app_token_id = "\(KalturaServer.appTokenId)"
-            app_token_file = "\(tokenFile)"
-            app_token_hash_type = "SHA256"
-            category_id = 77
-            chunk_size_mb = 1
+        return try DaemonProcess(library: try server.librarySection(root: root, extra: "chunk_size_mb = 1") + """
 
             [uploads]
             # Slow enough to be killed in the middle.

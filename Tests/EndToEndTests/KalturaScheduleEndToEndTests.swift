@@ -23,22 +23,7 @@ final class KalturaScheduleEndToEndTests: XCTestCase {
                         {"id": 7200, "summary": "Another room's class", "startDate": \(start - 3), "endDate": \(start + 20), "resourceIds": [501]}]}
             """)
         let root = try TemporaryDirectory(prefix: "rrks")
-        let tokenFile = "\(root.path)/kaltura-app-token"
-        try "\(KalturaServer.appToken)\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        chmod(tokenFile, 0o600)
-        let daemon = try DaemonProcess(library: """
-            [library]
-            target = "kaltura"
-            path = "\(root.path)/library"
-
-            [library.kaltura]
-            service_url = "\(server.serviceURL)"
-            partner_id = \(KalturaServer.partnerId)
-            app_token_id = "\(KalturaServer.appTokenId)"
-            app_token_file = "\(tokenFile)"
-            app_token_hash_type = "SHA256"
-            category_id = 77
-            """, sections: """
+        let daemon = try DaemonProcess(library: try server.librarySection(root: root), sections: """
             [schedule]
             calendar_poll_seconds = 1
             [schedule.kaltura]
@@ -54,12 +39,8 @@ final class KalturaScheduleEndToEndTests: XCTestCase {
         XCTAssertEqual(upcoming.map(\.title), ["PHYS 101 Lecture"], "the other room's class is not this room's; \(daemon.log())")
         XCTAssertEqual(upcoming.first?.source, "kaltura:7100")
 
-        var current: Recording?
-        for _ in 0..<120 where current == nil {
-            current = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self).current
-            if current == nil { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        let recording = try XCTUnwrap(current, daemon.log())
+        let found = try await daemon.waitForRecording(attempts: 120)
+        let recording = try XCTUnwrap(found, daemon.log())
         XCTAssertTrue(recording.name.hasSuffix(" - PHYS 101 Lecture"), recording.name)
         XCTAssertEqual(recording.owner, "prof.smith", "the template entry's owner, not the room type's rule")
         XCTAssertEqual(recording.startDate.timeIntervalSince1970, Double(start), accuracy: 1, "started on time")

@@ -310,12 +310,7 @@ final class ScheduleEndToEndTests: XCTestCase {
 
     /// The recording in progress, once there is one (`attempts` looks 100 ms apart at most).
     private func waitForRecording(_ daemon: DaemonProcess, attempts: Int = 50) async throws -> Recording? {
-        for _ in 0..<attempts {
-            let status = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self)
-            if let current = status.current { return current }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return nil
+        try await daemon.waitForRecording(attempts: attempts)
     }
 
     func testABookingAdoptsAManualRecordingAndStopsItAtItsEnd() async throws {
