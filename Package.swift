@@ -65,7 +65,7 @@ let package = Package(
                                                .product(name: "UnixSignals", package: "swift-service-lifecycle")], swiftSettings: strict),
         .executableTarget(name: "roomrecd", dependencies: ["Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
-        .executableTarget(name: "roomrecctl", dependencies: ["RecorderCore", "ControlContract", "ControlClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        .executableTarget(name: "roomrecctl", dependencies: ["RecorderCore", "Calendars", "ControlContract", "ControlClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
 
         .target(name: "TestSupport", dependencies: ["ControlClient", "ControlContract", "RecorderCore", "Media", "Capture", "CV4L2"], path: "Tests/Support", swiftSettings: strict),
