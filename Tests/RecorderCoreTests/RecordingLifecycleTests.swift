@@ -25,8 +25,8 @@ final class RecordingLifecycleTests: XCTestCase {
         }
     }
 
-    func testAPartRollsOverAtTheCapAndTheSessionClockCarriesOn() {
-        let limits = RecordingRules.Limits(maxDuration: 24 * hour, maxSessionDuration: 72 * hour)
+    func testAPartRollsOverAtTheCapAndTheSeriesClockCarriesOn() {
+        let limits = RecordingRules.Limits(maxDuration: 24 * hour, maxSeriesDuration: 72 * hour)
         var rules = RecordingRules(limits: limits, startingAt: t0)
         XCTAssertEqual(rules.decide(at: at(24 * hour - 0.25), freeBytes: plenty), .keepRecording)
         XCTAssertEqual(rules.decide(at: at(24 * hour), freeBytes: plenty), .rollOver)
@@ -38,9 +38,9 @@ final class RecordingLifecycleTests: XCTestCase {
         XCTAssertEqual(rules.decide(at: at(72 * hour - 1), freeBytes: plenty), .keepRecording)
         // The session limit (72 h) ends the session, counted from its first part.
         let end = rules.decide(at: at(72 * hour), freeBytes: plenty)
-        XCTAssertEqual(end, .stop(.sessionLimit(72 * hour)))
-        XCTAssertEqual(RecordingRules.StopReason.sessionLimit(72 * hour).finalState, .limitReached)
-        XCTAssertEqual(RecordingRules.StopReason.sessionLimit(72 * hour).description, "the session reached its limit of 72 h")
+        XCTAssertEqual(end, .stop(.seriesLimit(72 * hour)))
+        XCTAssertEqual(RecordingRules.StopReason.seriesLimit(72 * hour).finalState, .limitReached)
+        XCTAssertEqual(RecordingRules.StopReason.seriesLimit(72 * hour).description, "the series of parts reached the platform's session limit of 72 h ([recording] max_session)")
     }
 
     func testALowerCapFromConfig() {

@@ -5,14 +5,14 @@ import XCTest
 /// asked for by hand and for a booked one → the state it is finalized in, its reason, and what happens next.
 final class RecordingSupervisorTests: XCTestCase {
     private let t0 = MonotonicInstant(nanoseconds: 1_000_000_000_000)
-    private let limits = RecordingRules.Limits(maxDuration: 24 * 3600, maxSessionDuration: 72 * 3600, hostGrace: 900, reserveBytes: 512 << 20)
+    private let limits = RecordingRules.Limits(maxDuration: 24 * 3600, maxSeriesDuration: 72 * 3600, hostGrace: 900, reserveBytes: 512 << 20)
     private let block = SchedulePlanner.Block(start: Date(timeIntervalSince1970: 0), end: Date(timeIntervalSince1970: 3600), title: "Physics",
                                              eventIDs: ["b1", "b2"])
     private var manual: RecordingSupervisor.Start { .init(initiator: "alice", title: "Room 101") }
     private var booked: RecordingSupervisor.Start { .init(initiator: "schedule", title: "Physics", block: block) }
 
     private static let intents: [RecordingSupervisor.StopIntent?] = [
-        nil, .person("alice"), .schedule, .rule(.hostGone(grace: 900)), .rule(.sessionLimit(72 * 3600)),
+        nil, .person("alice"), .schedule, .rule(.hostGone(grace: 900)), .rule(.seriesLimit(72 * 3600)),
         .rule(.lowDisk(free: 100 << 20, reserve: 512 << 20)), .partLimit, .shutdown("roomrecd was stopped (signal 15) while recording"),
     ]
     private static let outcomes: [RecordingSupervisor.PipelineOutcome] = [
@@ -39,7 +39,7 @@ final class RecordingSupervisorTests: XCTestCase {
     private func expected(_ intent: RecordingSupervisor.StopIntent?, _ outcome: RecordingSupervisor.PipelineOutcome, booked: Bool) -> Expected {
         let dismissed: [String]
         switch intent {
-        case .person?, .rule(.hostGone)?, .rule(.sessionLimit)?: dismissed = booked ? ["b1", "b2"] : []
+        case .person?, .rule(.hostGone)?, .rule(.seriesLimit)?: dismissed = booked ? ["b1", "b2"] : []
         default: dismissed = []
         }
         switch outcome {
@@ -52,7 +52,7 @@ final class RecordingSupervisorTests: XCTestCase {
         switch intent {
         case nil, .person?, .schedule?: return Expected(state: .complete, reason: nil, nextPart: false, dismissed: dismissed)
         case .rule(.hostGone)?: return Expected(state: .complete, reason: "the host left and did not return within 15 min", nextPart: false, dismissed: dismissed)
-        case .rule(.sessionLimit)?: return Expected(state: .limitReached, reason: "the session reached its limit of 72 h", nextPart: false, dismissed: dismissed)
+        case .rule(.seriesLimit)?: return Expected(state: .limitReached, reason: "the series of parts reached the platform's session limit of 72 h ([recording] max_session)", nextPart: false, dismissed: dismissed)
         case .rule(.lowDisk)?:
             return Expected(state: .aborted, reason: "free space fell to 100 MiB, under the reserve of 512 MiB ([recording] reserve_mb)", nextPart: false, dismissed: [])
         case .partLimit?:
@@ -110,11 +110,11 @@ final class RecordingSupervisorTests: XCTestCase {
         _ = supervisor.stopAsked(.partLimit)
         let ending = try XCTUnwrap(supervisor.pipelineEnded(.finished))
         XCTAssertEqual(ending.nextPart, booked)
-        XCTAssertEqual(try supervisor.startAsked(booked).get()?.sessionStartedAt, t0, "the next part keeps the session clock")
+        XCTAssertEqual(try supervisor.startAsked(booked).get()?.seriesStartedAt, t0, "the next part keeps the series clock")
         XCTAssertNil(supervisor.started(recordingID: "r2", at: limit))
-        XCTAssertEqual(supervisor.current?.rules.sessionStartedAt, t0)
+        XCTAssertEqual(supervisor.current?.rules.seriesStartedAt, t0)
         XCTAssertEqual(supervisor.current?.rules.partStartedAt, limit)
-        XCTAssertEqual(supervisor.ruleIntent(at: limit.advanced(by: 48 * 3600), freeBytes: 1 << 40), .rule(.sessionLimit(72 * 3600)),
+        XCTAssertEqual(supervisor.ruleIntent(at: limit.advanced(by: 48 * 3600), freeBytes: 1 << 40), .rule(.seriesLimit(72 * 3600)),
                        "three days after the first part, whatever part is running")
     }
 

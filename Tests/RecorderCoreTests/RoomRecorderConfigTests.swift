@@ -59,7 +59,7 @@ final class RoomRecorderConfigTests: XCTestCase {
         XCTAssertEqual(config.recording.videoPreset, .superfast)
         XCTAssertEqual(config.recording.encoders, .only([.vaapi, .x264]))
         XCTAssertEqual(config.recording.layout, .speaker)
-        XCTAssertEqual(config.recording.maxSessionDuration, 12 * 3600)
+        XCTAssertEqual(config.recording.maxSeriesDuration, 12 * 3600)
         XCTAssertEqual(config.recording.hostLeaveGrace, 300)
         XCTAssertEqual(config.recording.minimumFreeBytes, 4 << 30)
         XCTAssertEqual(config.recording.reserveBytes, 1 << 30)

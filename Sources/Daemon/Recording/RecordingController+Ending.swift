@@ -53,7 +53,7 @@ extension RecordingController {
     }
 
     /// Starts the next part of what `previous` recorded: its booked block through the schedule (if the block
-    /// still runs), or a recording asked for by hand again with its title. The session clock of the rules
+    /// still runs), or a recording asked for by hand again with its title. The series clock of the rules
     /// carries over (the supervisor is rolling over until the start).
     private func startNextPart(_ next: RecordingSupervisor.Start, after previous: Recording) async {
         if next.block != nil {

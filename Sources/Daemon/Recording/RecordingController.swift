@@ -100,7 +100,7 @@ actor RecordingController {
     func spawn(_ job: @escaping @Sendable () async -> Void) { work.continuation.yield(job) }
 
     /// Runs the recordings' work until ``shutdown(reason:)`` and waits for all of it, watching the rules (the
-    /// part limit, the session's limits, the host's grace, the disk reserve) four times a second. Not isolated:
+    /// part limit, the series limit, the host's grace, the disk reserve) four times a second. Not isolated:
     /// a recording's pipeline starts the moment it is spawned, not when the actor is next free (its sources attach
     /// as it runs, and its first frames are due at once).
     nonisolated func run() async {

@@ -21,7 +21,7 @@ extension RoomRecorderConfig {
         /// A recording in progress stops cleanly, as a playable file, when free space falls under this.
         public var reserveBytes: Int64 = 512 << 20
         /// A session is recorded for at most this long (the platform's 72 hours, or less), across its parts.
-        public var maxSessionDuration: TimeInterval = 72 * 3600
+        public var maxSeriesDuration: TimeInterval = 72 * 3600
         /// After the session's host leaves, recording goes on this long, then stops unless the host is back.
         public var hostLeaveGrace: TimeInterval = 15 * 60
         /// How the stage is arranged on the 1080p canvas.
@@ -29,7 +29,7 @@ extension RoomRecorderConfig {
 
         /// The rules a recording in progress follows.
         public var rules: RecordingRules.Limits {
-            RecordingRules.Limits(maxDuration: maxDuration, maxSessionDuration: maxSessionDuration, hostGrace: hostLeaveGrace, reserveBytes: reserveBytes)
+            RecordingRules.Limits(maxDuration: maxDuration, maxSeriesDuration: maxSeriesDuration, hostGrace: hostLeaveGrace, reserveBytes: reserveBytes)
         }
     }
 }
@@ -44,7 +44,7 @@ extension RoomRecorderConfig.Recording {
         videoBitrateKbps = try recording.integer("video_bitrate_kbps", default: videoBitrateKbps, range: 500...50_000)
         audioBitrateKbps = try recording.integer("audio_bitrate_kbps", default: audioBitrateKbps, range: 64...320)
         maxDuration = try recording.duration("max_duration", default: maxDuration, range: TimeSpan(seconds: 10)...TimeSpan.hours(24))
-        maxSessionDuration = try recording.duration("max_session", default: maxSessionDuration, range: TimeSpan.minutes(1)...TimeSpan.hours(72))
+        maxSeriesDuration = try recording.duration("max_session", default: maxSeriesDuration, range: TimeSpan.minutes(1)...TimeSpan.hours(72))
         hostLeaveGrace = try recording.duration("host_leave_grace", default: hostLeaveGrace, range: TimeSpan(seconds: 0)...TimeSpan.hours(24))
         layout = try recording.choice("layout", default: layout)
         minimumFreeBytes = Int64(try recording.integer("min_free_mb", default: Int(minimumFreeBytes >> 20), range: 1...10_000_000)) << 20

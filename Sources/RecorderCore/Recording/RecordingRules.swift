@@ -1,7 +1,8 @@
 /// The room platform's rules for a recording in progress, decided from a clock alone (see
 /// `../shared/reference/`): one recording lasts at most `maxDuration` (24 hours) and then rolls over into a new
-/// part; a session lasts at most `maxSessionDuration` (72 hours); when the session's host leaves, recording goes
-/// on for `hostGrace` (15 minutes) and then stops unless the host came back. The free-space reserve is checked
+/// part; the series of parts (one booking, class or online session recorded without a break) lasts at most
+/// `maxSeriesDuration`, the platform's session limit (72 hours); when the online session's host leaves,
+/// recording goes on for `hostGrace` (15 minutes) and then stops unless the host came back. The free-space reserve is checked
 /// here too, so every reason a recording ends by itself is decided in one place.
 ///
 /// The daemon calls ``decide(at:freeBytes:)`` a few times a second; tests drive it with instants of their own.
@@ -9,13 +10,13 @@ public struct RecordingRules: Equatable, Sendable {
     /// The limits, from `[recording]` (`max_duration`, `max_session`, `host_leave_grace`, `reserve_mb`).
     public struct Limits: Equatable, Sendable {
         public var maxDuration: Double = 24 * 3600
-        public var maxSessionDuration: Double = 72 * 3600
+        public var maxSeriesDuration: Double = 72 * 3600
         public var hostGrace: Double = 15 * 60
         public var reserveBytes: Int64 = 512 << 20
 
-        public init(maxDuration: Double = 24 * 3600, maxSessionDuration: Double = 72 * 3600, hostGrace: Double = 15 * 60, reserveBytes: Int64 = 512 << 20) {
+        public init(maxDuration: Double = 24 * 3600, maxSeriesDuration: Double = 72 * 3600, hostGrace: Double = 15 * 60, reserveBytes: Int64 = 512 << 20) {
             self.maxDuration = maxDuration
-            self.maxSessionDuration = maxSessionDuration
+            self.maxSeriesDuration = maxSeriesDuration
             self.hostGrace = hostGrace
             self.reserveBytes = reserveBytes
         }
@@ -35,8 +36,8 @@ public struct RecordingRules: Equatable, Sendable {
     public enum StopReason: Equatable, Sendable {
         /// The host left and did not come back within the grace period: the session's recording is over.
         case hostGone(grace: Double)
-        /// The session reached the platform's longest session.
-        case sessionLimit(Double)
+        /// The series of parts reached the platform's session limit.
+        case seriesLimit(Double)
         /// Free space fell under the reserve.
         case lowDisk(free: Int64, reserve: Int64)
 
@@ -45,7 +46,7 @@ public struct RecordingRules: Equatable, Sendable {
         public var finalState: RecordingState {
             switch self {
             case .hostGone: .complete
-            case .sessionLimit: .limitReached
+            case .seriesLimit: .limitReached
             case .lowDisk: .aborted
             }
         }
@@ -54,7 +55,7 @@ public struct RecordingRules: Equatable, Sendable {
         public var description: String {
             switch self {
             case .hostGone(let grace): "the host left and did not return within \(TimeSpan(grace))"
-            case .sessionLimit(let limit): "the session reached its limit of \(TimeSpan(limit))"
+            case .seriesLimit(let limit): "the series of parts reached the platform's session limit of \(TimeSpan(limit)) ([recording] max_session)"
             case .lowDisk(let free, let reserve):
                 "free space fell to \(free >> 20) MiB, under the reserve of \(reserve >> 20) MiB ([recording] reserve_mb)"
             }
@@ -65,7 +66,7 @@ public struct RecordingRules: Equatable, Sendable {
     /// When the part being written started.
     public private(set) var partStartedAt: MonotonicInstant
     /// When the session (or the booked block) being recorded started; parts roll over within it.
-    public let sessionStartedAt: MonotonicInstant
+    public let seriesStartedAt: MonotonicInstant
     /// When the host left, while they are away.
     public private(set) var hostLeftAt: MonotonicInstant?
 
@@ -73,10 +74,10 @@ public struct RecordingRules: Equatable, Sendable {
     public init(limits: Limits, startingAt start: MonotonicInstant) {
         self.limits = limits
         partStartedAt = start
-        sessionStartedAt = start
+        seriesStartedAt = start
     }
 
-    /// The rules for the next part of the same session, starting at `start`: the session clock and the host's
+    /// The rules for the next part of the same series, starting at `start`: the series clock and the host's
     /// absence carry over.
     public func nextPart(startingAt start: MonotonicInstant) -> RecordingRules {
         var next = self
@@ -100,8 +101,8 @@ public struct RecordingRules: Equatable, Sendable {
         if let left = hostLeftAt, now.seconds(since: left) >= limits.hostGrace {
             return .stop(.hostGone(grace: limits.hostGrace))
         }
-        if now.seconds(since: sessionStartedAt) >= limits.maxSessionDuration {
-            return .stop(.sessionLimit(limits.maxSessionDuration))
+        if now.seconds(since: seriesStartedAt) >= limits.maxSeriesDuration {
+            return .stop(.seriesLimit(limits.maxSeriesDuration))
         }
         if now.seconds(since: partStartedAt) >= limits.maxDuration { return .rollOver }
         return .keepRecording

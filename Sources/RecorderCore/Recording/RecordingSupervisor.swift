@@ -49,7 +49,7 @@ public struct RecordingSupervisor: Sendable {
         case person(String)
         /// The booked time is over.
         case schedule
-        /// The platform's rules: the host did not return, the session's limit, or free space under the reserve
+        /// The platform's rules: the host did not return, the series limit, or free space under the reserve
         /// (the disk guard).
         case rule(RecordingRules.StopReason)
         /// The part reached `[recording] max_duration`.
@@ -106,7 +106,7 @@ public struct RecordingSupervisor: Sendable {
         case starting(Start, carried: RecordingRules?)
         case recording(Part)
         case stopping(Part, StopIntent)
-        /// A part ended and the next one of the same recording is being started; its session clock carries over.
+        /// A part ended and the next one of the same recording is being started; its series clock carries over.
         case rollingOver(from: Part)
     }
 
@@ -233,7 +233,7 @@ public struct RecordingSupervisor: Sendable {
     static func dismissed(by intent: StopIntent, part: Part) -> [String] {
         guard let block = part.start.block else { return [] }
         switch intent {
-        case .person, .rule(.hostGone), .rule(.sessionLimit): return block.eventIDs
+        case .person, .rule(.hostGone), .rule(.seriesLimit): return block.eventIDs
         case .schedule, .rule(.lowDisk), .partLimit, .shutdown: return []
         }
     }
