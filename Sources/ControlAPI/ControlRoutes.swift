@@ -8,8 +8,8 @@ public enum ControlRoutes {
     public static func router(for service: any ControlService) -> Router {
         var router = Router()
 
-        router.add("GET", "/v1/status", role: .viewer) { _ in
-            .json(await service.status())
+        router.addImmediate("GET", "/v1/status", role: .viewer) { _ in
+            .json(service.status())
         }
 
         // Recordings

@@ -38,14 +38,16 @@ public struct ControlServer: Sendable {
     /// Serves until the task is cancelled. `onListening` runs once the socket accepts connections.
     public func run(_ listener: Listener, onListening: @Sendable () -> Void = {}) async throws {
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.backlog, value: 256)
         let access = self.access
+        let router = self.router
         let initializer: @Sendable (Channel) -> EventLoopFuture<(Caller, Connection)> = { channel in
             Self.peerCredentials(of: channel, access: access).flatMapThrowing { caller in
                 try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                 // A connection that neither sends nor receives for two minutes is closed (event streams send a
                 // keep-alive every 15 s).
-                try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(allTimeout: .seconds(120)), CloseOnIdle()])
+                try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(allTimeout: .seconds(120)), CloseOnIdle(),
+                                                                 ImmediateResponder(router: router, caller: caller)])
                 // Half-closure lets a response end with a FIN after its last byte is flushed, instead of a close
                 // that could drop bytes still queued behind a full socket buffer.
                 return (caller, try Connection(wrappingChannelSynchronously: channel,
@@ -124,16 +126,12 @@ public struct ControlServer: Sendable {
 
     private func write(_ response: ControlResponse, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
                        version: HTTPVersion, keepAlive: Bool, withBody: Bool) async throws {
-        var headers = HTTPHeaders(response.headers)
-        switch response.body {
-        case .data(let data): headers.replaceOrAdd(name: "Content-Length", value: "\(data.count)")
-        case .file(_, _, let length): headers.replaceOrAdd(name: "Content-Length", value: "\(length)")
-        case .stream: headers.replaceOrAdd(name: "Cache-Control", value: "no-cache")  // chunked until the stream ends
-        case .produce: break  // chunked
+        let length: Int64? = switch response.body {
+        case .data(let data): Int64(data.count)
+        case .file(_, _, let length): length
+        case .stream, .produce: nil  // chunked
         }
-        headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
-        let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
-        try await outbound.write(.head(head))
+        try await outbound.write(.head(Self.responseHead(response, length: length, version: version, keepAlive: keepAlive)))
         if withBody {
             switch response.body {
             case .data(let data):
@@ -156,6 +154,19 @@ public struct ControlServer: Sendable {
             }
         }
         try await outbound.write(.end(nil))
+    }
+
+    /// The head of `response`: its status and headers, the length of its body (nil: chunked), and whether the
+    /// connection stays open.
+    static func responseHead(_ response: ControlResponse, length: (some BinaryInteger)?, version: HTTPVersion, keepAlive: Bool) -> HTTPResponseHead {
+        var headers = HTTPHeaders(response.headers)
+        if let length {
+            headers.replaceOrAdd(name: "Content-Length", value: "\(length)")
+        } else if case .stream = response.body {
+            headers.replaceOrAdd(name: "Cache-Control", value: "no-cache")  // an event stream, chunked until it ends
+        }
+        headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        return HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
     }
 
     /// The `struct ucred` that `SO_PEERCRED` returns.

@@ -4,7 +4,8 @@ import RecorderCore
 /// What the control socket may ask of the daemon. The daemon implements it; the HTTP layer only translates
 /// requests into these calls and their results into responses, so it never reaches into the pipeline.
 public protocol ControlService: Sendable {
-    func status() async -> StatusReport
+    /// Never waits (the control socket answers it on its event loop): read from what the daemon keeps current.
+    func status() -> StatusReport
     func startRecording(_ request: StartRecordingRequest, caller: Caller) async throws(ControlError) -> Recording
     /// Stops the recording in progress; `id` nil means whichever is in progress.
     func stopRecording(id: String?, caller: Caller) async throws(ControlError) -> Recording

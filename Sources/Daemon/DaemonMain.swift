@@ -92,7 +92,7 @@ public enum DaemonMain {
         defer { hotplug?.stop() }
 
         // Status has the queue's counts and the devices from its first answer on.
-        await daemon.reporter.board.refresh(catalog: catalog, devices: true)
+        await daemon.reporter.board.refresh(catalog: catalog, uploads: queue, devices: true)
         let server = ControlServer(router: ControlRoutes.router(for: daemon), access: Self.accessPolicy(for: config, logger: logger),
                                    logger: Logger(label: "roomrecd.control"))
         let control = ControlSocketService(server: server, listener: Self.listener(for: config, logger: logger)) {
@@ -111,7 +111,7 @@ public enum DaemonMain {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: LoopService("uploads") { await queue.run() }),
             .init(service: LoopService("devices") { for await event in deviceEvents { await daemon.deviceChanged(event) } }),
-            .init(service: LoopService("status board") { await daemon.reporter.board.run(catalog: catalog, events: events) }),
+            .init(service: LoopService("status board") { await daemon.reporter.board.run(catalog: catalog, uploads: queue, events: events) }),
             .init(service: LoopService("metrics textfile") {
                 guard let path = config.control.metricsTextfile else { return }
                 while !Task.isCancelled {

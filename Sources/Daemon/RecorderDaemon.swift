@@ -101,6 +101,7 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
 
     public func pauseUploads(_ paused: Bool, caller: Caller) async -> Bool {
         if paused { await uploadQueue.pauseAll() } else { await uploadQueue.resumeAll() }
+        await reporter.board.showWhyUploadsWait(uploadQueue)
         logger.notice(paused ? "upload queue paused" : "upload queue resumed", metadata: ["by": "\(caller)"])
         events.publish(.config, message: paused ? "the upload queue is paused" : "the upload queue is running")
         return await uploadQueue.isPaused
@@ -108,7 +109,7 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
 
     // MARK: ControlService: status, schedule, configuration
 
-    public func status() async -> StatusReport { await reporter.status() }
+    public func status() -> StatusReport { reporter.status() }
     public func devices() async -> [DeviceInfo] { reporter.deviceList() }
     public func health() async -> HealthReport { await reporter.health() }
     public func metrics() async -> [Metric] { await reporter.metrics() }

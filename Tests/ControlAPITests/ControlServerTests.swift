@@ -4,6 +4,7 @@ import ControlContract
 import Foundation
 import Logging
 import RecorderCore
+import Synchronization
 import TestSupport
 import XCTest
 
@@ -12,12 +13,18 @@ import XCTest
 final class ControlServerTests: XCTestCase {
     actor MemoryService: ControlService {
         init() {}
-        var current: Recording?
+        /// The recording in progress, also read by `status()`, which does not wait for the actor.
+        private let recordingNow = Mutex<Recording?>(nil)
+        var current: Recording? {
+            get { recordingNow.withLock { $0 } }
+            set { recordingNow.withLock { $0 = newValue } }
+        }
         var all: [Recording] = []
         var callers: [Caller] = []
 
-        func status() async -> StatusReport {
-            StatusReport(state: current == nil ? .idle : .recording, version: "test", uptimeSeconds: 1,
+        nonisolated func status() -> StatusReport {
+            let current = recordingNow.withLock { $0 }
+            return StatusReport(state: current == nil ? .idle : .recording, version: "test", uptimeSeconds: 1,
                          room: RoomSummary(id: "r", title: "R", type: .single, owner: nil), current: current, elapsedSeconds: nil,
                          devices: [], encoder: EncoderSummary(video: "v", audio: "a"), disk: nil, queue: QueueSummary(counts: [:]))
         }
@@ -186,6 +193,53 @@ final class ControlServerTests: XCTestCase {
         XCTAssertEqual(try status.decode(StatusReport.self).state, .recording)
         let uploads = try await client.send("GET", "/v1/uploads")
         XCTAssertEqual(uploads.status, 200)
+    }
+
+    /// Status is answered on the event loop that reads it; on a kept-alive connection it takes its turn with the
+    /// requests answered by the connection's task, before and after them.
+    func testStatusTakesItsTurnWithOtherRequestsOnOneConnection() async throws {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in client.socketPath.utf8.enumerated() { buffer[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        XCTAssertEqual(connected, 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        /// Sends one request and reads its whole response (its head says how long the body is).
+        func exchange(_ request: String) -> String {
+            _ = request.withCString { send(fd, $0, strlen($0), 0) }
+            var answer = Data()
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let text = String(decoding: answer, as: UTF8.self)
+                if let split = text.range(of: "\r\n\r\n"),
+                   let length = text[..<split.lowerBound].split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-length:") })
+                    .flatMap({ Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) }),
+                   answer.count - text[..<split.upperBound].utf8.count >= length { return text }
+                let count = recv(fd, &buffer, buffer.count, 0)
+                guard count > 0 else { return String(decoding: answer, as: UTF8.self) }
+                answer.append(contentsOf: buffer[0..<count])
+            }
+        }
+        let body = #"{"title": "Kept alive"}"#
+        let answers = [
+            exchange("GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n"),
+            exchange("POST /v1/recordings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"),
+            exchange("GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n"),
+            exchange("GET /v1/nothing-here HTTP/1.1\r\nHost: x\r\n\r\n"),
+            exchange("GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n"),
+        ]
+        XCTAssertEqual(answers.map { $0.components(separatedBy: "\r\n").first ?? "" },
+                       ["HTTP/1.1 200 OK", "HTTP/1.1 201 Created", "HTTP/1.1 200 OK", "HTTP/1.1 404 Not Found", "HTTP/1.1 200 OK"], "\(answers)")
+        XCTAssertTrue(answers[0].contains(#""state" : "idle""#), answers[0])
+        XCTAssertTrue(answers[2].contains(#""state" : "recording""#), "the status after the start sees it; \(answers[2])")
+        XCTAssertTrue(answers[4].contains("Connection: keep-alive"), answers[4])
     }
 
     func testAnUnreachableSocketGivesAClearError() async throws {

@@ -25,7 +25,10 @@ extension RecordingController {
         }
         guard let ending = supervisor.pipelineEnded(pipelineOutcome) else { return }
         if let next = ending.nextPart { await startNextPart(next, after: ended.recording) }
-        if !supervisor.isBusy { await uploads.release(Self.recordingHold) }
+        if !supervisor.isBusy {
+            await uploads.release(Self.recordingHold)
+            await board.showWhyUploadsWait(uploads)
+        }
         if ending.announceStop { await parent?.recordingChanged(false) }
 
         droppedVideoFrames += outcome.droppedVideoFrames

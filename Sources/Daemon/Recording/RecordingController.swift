@@ -165,7 +165,10 @@ actor RecordingController {
         recordingsStarted += 1
         let logger = logger.with(recording: id)
         let holdsUploads = !current.uploads.whileRecording
-        if holdsUploads { await uploads.hold(Self.recordingHold) }
+        if holdsUploads {
+            await uploads.hold(Self.recordingHold)
+            await board.showWhyUploadsWait(uploads)
+        }
         let video = VideoEncoderSettings(preset: await encoders.x264Preset, bitrateKbps: current.recording.videoBitrateKbps,
                                          encoder: await encoders.encoder)
         let pipeline: RecordingPipeline
@@ -176,7 +179,10 @@ actor RecordingController {
                 layout: current.recording.layout, sources: sources, report: RoomSources.reporter(events: store.events, logger: logger))
         } catch {
             supervisor.startFailed()
-            if holdsUploads { await uploads.release(Self.recordingHold) }
+            if holdsUploads {
+                await uploads.release(Self.recordingHold)
+                await board.showWhyUploadsWait(uploads)
+            }
             try? FileManager.default.removeItem(atPath: recording.path)
             recording.status = .failed
             recording.reason = "could not start: \(error)"

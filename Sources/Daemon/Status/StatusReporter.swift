@@ -17,7 +17,9 @@ struct StatusReporter: Sendable {
     private var config: LiveConfiguration { controller.config }
     private var events: EventHub { controller.store.events }
 
-    func status() async -> StatusReport {
+    /// Read from the board, the configuration and the kernel only: it never waits, so the control socket answers
+    /// it on its event loop (`Router.addImmediate`).
+    func status() -> StatusReport {
         let config = config.current
         let board = board.snapshot
         let stats = board.pipeline?.stats.snapshot
@@ -35,8 +37,7 @@ struct StatusReporter: Sendable {
                                framesDropped: stats.framesDropped, avOffsetMs: (stats.audioClockError * 10_000).rounded() / 10)
             },
             disk: DiskSpace.of(config.recording.outputDirectory),
-            // Why uploads wait depends on the clock (the upload windows): asked of the queue, which answers at once.
-            queue: QueueSummary(byState: board.queueCounts, heldReason: await uploads.closedReason()),
+            queue: QueueSummary(byState: board.queueCounts, heldReason: board.uploadsHeld),
             session: board.session.map { session?.withLiveFigures($0) ?? $0 },
             next: board.next)
     }
