@@ -56,7 +56,7 @@ public final class ICalendar: @unchecked Sendable {
             throw FeedRefused(message: "the feed ends at line \(outline.lastLine) before END:VCALENDAR (cut short?)")
         }
         let parsed: (ICalComponent, [String: [CalendarEvent]], [SkippedEvent], Int)? = LibICal.serialized { () -> (ICalComponent, [String: [CalendarEvent]], [SkippedEvent], Int)? in
-            guard let root = ICalComponent(parsing: text) else { return nil }
+            guard let root = ICalComponent(parsing: outline.repaired(text) ?? text) else { return nil }
             let calendars = root.kind == ICAL_VCALENDAR_COMPONENT ? [root.pointer] : root.children(ICAL_VCALENDAR_COMPONENT)
             var events: [String: [CalendarEvent]] = [:]
             var skipped: [SkippedEvent] = []
@@ -66,12 +66,15 @@ public final class ICalendar: @unchecked Sendable {
                 let floating = Self.wrTimeZone(calendar).flatMap(ZoneResolver.systemZone)
                     ?? LibICal.builtinZone(defaultTimeZone.identifier) ?? LibICal.utc
                 var reader = CalendarEventReader(zones: ZoneResolver(calendar: calendar), floatingZone: floating)
-                for component in ICalComponent.children(of: calendar, ICAL_VEVENT_COMPONENT) {
-                    let lines = index < outline.events.count ? outline.events[index] : FeedOutline.EventLines(begin: outline.lastLine)
+                // Every VEVENT below the calendar, not only its children: libical closes whatever is open at an END,
+                // so after an event that leaves its VALARM open, the next events are nested in that one.
+                for component in ICalComponent.descendants(of: calendar, ICAL_VEVENT_COMPONENT) {
+                    let lines = outline.lines(ofEvent: index, uid: icalcomponent_get_uid(component).map { String(cString: $0) })
                     index += 1
                     do throws(EventUnreadable) {
-                        guard let event = try reader.read(component, line: lines.begin) else { continue }
-                        let uid = event.uid.isEmpty ? "line-\(lines.begin)" : event.uid
+                        guard let event = try reader.read(component) else { continue }
+                        // Without a UID, an event is named by what it is, so the name outlives edits elsewhere in the feed.
+                        let uid = event.uid.isEmpty ? "no-uid-\(event.start)-\(event.summary)" : event.uid
                         events[uid, default: []].append(event)
                         if event.recurrenceID == nil { count += 1 }
                     } catch {

@@ -48,6 +48,13 @@ final class ICalComponent {
         walk(icalcomponent_get_first_component(component, kind)) { icalcomponent_get_next_component(component, kind) }
     }
 
+    /// The components of one kind anywhere below `component`, in the order of the text.
+    static func descendants(of component: OpaquePointer, _ kind: icalcomponent_kind) -> [OpaquePointer] {
+        children(of: component, ICAL_ANY_COMPONENT).flatMap { child in
+            (icalcomponent_isa(child) == kind ? [child] : []) + descendants(of: child, kind)
+        }
+    }
+
     static func properties(of component: OpaquePointer, _ kind: icalproperty_kind) -> [OpaquePointer] {
         walk(icalcomponent_get_first_property(component, kind)) { icalcomponent_get_next_property(component, kind) }
     }

@@ -11,7 +11,7 @@ struct RecurrenceExpansion {
     /// RANGE=THISANDFUTURE overrides, latest first: each changes its occurrence and every later one.
     private var futureOverrides: [CalendarEvent] = []
 
-    /// A bound on the occurrences one rule yields in one window (a FREQ=MINUTELY rule over a year).
+    /// A bound on the steps of one rule's walk in one expansion (an hourly rule walked from a DTSTART years back).
     static let occurrenceLimit = 20_000
 
     init(uid: String, events: [CalendarEvent]) {
@@ -64,14 +64,17 @@ struct RecurrenceExpansion {
     }
 
     /// The starts one RRULE gives in `reach`, counted by the wall clock of the event's zone. Without COUNT the
-    /// iterator is moved to the window first, so a series begun years ago costs no more than a new one.
+    /// iterator is moved to the window first, so a series begun years ago costs no more than a new one. (Not an
+    /// hourly rule with an INTERVAL: libical 3.0 aligns such a rule by the hour of the day alone when moved.)
     private func ruleStarts(_ rule: icalrecurrencetype, of event: CalendarEvent, in reach: Range<Int>) -> [Int] {
         guard let iterator = icalrecur_iterator_new(rule, event.localStart) else { return [] }
         defer { icalrecur_iterator_free(iterator) }
-        if rule.count == 0, reach.lowerBound > event.start {
+        let movable = rule.count == 0 && !(rule.freq == ICAL_HOURLY_RECURRENCE && rule.interval > 1)
+        if movable, reach.lowerBound > event.start {
             var from = icaltime_from_timet_with_zone(time_t(reach.lowerBound), 0, event.zone)
             from.zone = event.localStart.zone
-            if icalrecur_iterator_set_start(iterator, from) == 0 { return [] }  // past UNTIL
+            // 0: the iterator cannot start there (libical answers so for COUNT, which is never moved).
+            if icalrecur_iterator_set_start(iterator, from) == 0 { return [] }
         }
         var result: [Int] = []
         for _ in 0..<Self.occurrenceLimit {

@@ -149,4 +149,51 @@ final class ICalendarTests: XCTestCase {
             }
         }
     }
+
+    /// What the review of the engine found, each a feed people write.
+    func testAnOpenAlarmDoesNotHideTheEventsAfterIt() throws {
+        let feed = try calendar([
+            "BEGIN:VEVENT", "UID:a", "DTSTART:20261207T090000Z", "DURATION:PT1H", "SUMMARY:A", "BEGIN:VALARM", "TRIGGER:-PT5M", "END:VEVENT",
+            "BEGIN:VEVENT", "UID:b", "DTSTART:20261208T090000Z", "DURATION:PT1H", "SUMMARY:B", "END:VEVENT",
+            "BEGIN:VEVENT", "UID:c", "DTSTART:20261209T090000Z", "RRULE:FREQ=SOMETIMES", "SUMMARY:C", "END:VEVENT",
+        ])
+        XCTAssertEqual(recorded(feed, "2026-12-01T00:00:00Z", "2026-12-31T00:00:00Z").map(\.summary), ["A", "B"])
+        XCTAssertEqual(feed.skipped.map(\.uid), ["c"])
+        XCTAssertEqual(feed.skipped.map(\.line), [20], "the RRULE's line, with the outline in step after the open VALARM")
+    }
+
+    func testLinesEndingInCarriageReturnsAlone() throws {
+        let text = ["BEGIN:VCALENDAR", "BEGIN:VEVENT", "UID:cr", "DTSTART:20261207T090000Z", "DURATION:PT1H", "SUMMARY:CR", "END:VEVENT",
+                    "END:VCALENDAR"].joined(separator: "\r")
+        XCTAssertEqual(recorded(try ICalendar(parsing: text), "2026-12-01T00:00:00Z", "2026-12-31T00:00:00Z").map(\.summary), ["CR"])
+    }
+
+    func testFloatingExceptionsAreInTheSeriesZoneAndADateUntilKeepsItsDay() throws {
+        let feed = try calendar([
+            "BEGIN:VEVENT", "UID:w", "DTSTART;TZID=Europe/Berlin:20261130T090000", "DURATION:PT1H", "RRULE:FREQ=DAILY;UNTIL=20261204",
+            "EXDATE:20261202T090000", "SUMMARY:W", "END:VEVENT",
+        ])
+        XCTAssertEqual(recorded(feed, "2026-11-29T00:00:00Z", "2026-12-31T00:00:00Z").map(\.start),
+                       ["2026-11-30", "2026-12-01", "2026-12-03", "2026-12-04"].map { date("\($0)T08:00:00Z") },
+                       "the floating EXDATE is 09:00 in Berlin; the UNTIL date includes the 4th")
+    }
+
+    func testRulesLibicalCannotWalkQuicklyAreSkippedByName() throws {
+        let feed = try calendar([
+            "BEGIN:VEVENT", "UID:minutely", "DTSTART:20261207T090000Z", "RRULE:FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=30", "SUMMARY:M", "END:VEVENT",
+            "BEGIN:VEVENT", "UID:hourly", "DTSTART:20261201T000000Z", "DURATION:PT10M", "RRULE:FREQ=HOURLY;INTERVAL=5", "SUMMARY:H", "END:VEVENT",
+        ])
+        XCTAssertEqual(feed.skipped.map(\.uid), ["minutely"])
+        XCTAssertTrue(feed.skipped.first?.reason.contains("every minute or second") ?? false, "\(feed.skipped)")
+        XCTAssertEqual(recorded(feed, "2026-12-03T00:00:00Z", "2026-12-03T12:00:00Z").map(\.start),
+                       ["2026-12-03T02:00:00Z", "2026-12-03T07:00:00Z"].map(date), "every five hours from the 1st at midnight: hours 50 and 55")
+    }
+
+    func testAnEventWithoutAUIDKeepsItsNameWhenTheFeedChangesAroundIt() throws {
+        let event = ["BEGIN:VEVENT", "DTSTART:20261207T090000Z", "DURATION:PT1H", "SUMMARY:No UID", "END:VEVENT"]
+        let before = try calendar(event).occurrences(from: date("2026-12-01T00:00:00Z"), to: date("2026-12-31T00:00:00Z"))
+        let after = try calendar(["BEGIN:VEVENT", "UID:new", "DTSTART:20261201T090000Z", "SUMMARY:New", "END:VEVENT"] + event)
+            .occurrences(from: date("2026-12-01T00:00:00Z"), to: date("2026-12-31T00:00:00Z"))
+        XCTAssertEqual(before.map(\.uid), after.filter { $0.summary == "No UID" }.map(\.uid))
+    }
 }
