@@ -255,7 +255,6 @@ public enum ControlRoutes {
         public var uploads: [UploadJob]
     }
 
-    /// Reads a start request strictly: an empty body or a JSON object whose only key is a string `title`.
     /// Reads `{"minutes": 5}` (5, 10 or 15), nothing else.
     static func decodeExtendRequest(_ body: Data) throws(ControlError) -> ExtendRequest {
         let example = "the body must be a JSON object such as {\"minutes\": 10}, with 5, 10 or 15"
@@ -266,6 +265,7 @@ public enum ControlRoutes {
         return request
     }
 
+    /// Reads a start request strictly: an empty body or a JSON object whose only key is a string `title`.
     static func decodeStartRequest(_ body: Data) throws(ControlError) -> StartRecordingRequest {
         guard !body.isEmpty else { return StartRecordingRequest() }
         guard let object = try? JSONSerialization.jsonObject(with: body), let fields = object as? [String: Any] else {

@@ -89,4 +89,16 @@ final class SchedulePlannerTests: XCTestCase {
         XCTAssertEqual(event("b7", 0, 1).source, "booking:b7")
         XCTAssertFalse(event("b7", 0, 1).isScheduled)
     }
+
+    func testSplitCountsFromTheClassThatLeadsNotFromABookingBeforeIt() {
+        // A booking at 08:00 runs into two classes that start together at 09:00, and a third that starts at 09:30.
+        let planner = SchedulePlanner(events: [
+            event("booked", -60, 0, "Office hour"), event("c1", 0, 60, "Physics", origin: .timetable),
+            event("c2", 0, 30, "Physics lab", created: 1, origin: .timetable), event("c3", 30, 90, "Chemistry", origin: .timetable),
+        ], rule: .split)
+        XCTAssertEqual(planner.blocks.map(\.title), ["Physics", "Chemistry"], "classes starting together are one recording")
+        XCTAssertEqual(planner.blocks.map(\.start), [t0 - 60 * 60, t0 + 30 * 60])
+        XCTAssertEqual(planner.blocks[0].eventIDs, ["booked", "c1", "c2"])
+        XCTAssertEqual(planner.events(at: t0 + 45 * 60).map(\.id), ["c1", "c3"])
+    }
 }

@@ -232,12 +232,18 @@ actor RecordingController {
         }
     }
 
-    /// The schedule's block follows the recording in progress.
-    func follow(_ block: SchedulePlanner.Block) {
-        if supervisor.current?.start.block == nil, let id = active?.recording.recordingId {
-            logger.with(recording: id).notice("a booking adopts the recording in progress", metadata: ["block": "\(block.title)"])
-        }
+    /// The schedule's block follows the recording in progress. A block that adopts a recording asked for by hand
+    /// gives it its owner and its Kaltura template (the title stays: the file is named after it already).
+    func follow(_ block: SchedulePlanner.Block) async {
+        let adopting = supervisor.current?.start.block == nil
         supervisor.follow(block)
+        guard adopting, var adopted = active?.recording else { return }
+        logger.with(recording: adopted.recordingId).notice("a scheduled event adopts the recording in progress", metadata: ["block": "\(block.title)"])
+        guard block.owner != nil || block.templateEntryID != nil else { return }
+        adopted.owner = block.owner ?? adopted.owner
+        adopted.templateEntryId = block.templateEntryID
+        active?.recording = adopted
+        await store.save(adopted)
     }
 
     /// The session's host left or came back: their grace runs for the recording in progress.

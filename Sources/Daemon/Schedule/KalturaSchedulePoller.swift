@@ -62,7 +62,13 @@ struct KalturaSchedulePoller: Sendable {
         let found = try await reader.events(resourceId: resource, from: now.addingTimeInterval(-3600), to: now.addingTimeInterval(8 * 86400))
         var owners: [String: String?] = [:]
         for template in Set(found.compactMap(\.templateEntryId)) {
-            owners[template] = try await reader.template(template).owner
+            // A template Kaltura cannot give (deleted, or hidden by entitlement) costs only its owner: the class is
+            // still recorded, for the room type's owner, and the entry still names the template.
+            do { owners[template] = try await reader.template(template).owner } catch {
+                logger.warning("Kaltura's schedule: a class's template entry cannot be read; its recordings keep the room's owner",
+                               metadata: ["template": "\(template)", "error": "\(error)"])
+                owners[template] = .some(nil)
+            }
         }
         return found.map { event in
             PlannedEvent(id: "kaltura-\(event.id)", title: event.summary, start: event.start, end: event.end,

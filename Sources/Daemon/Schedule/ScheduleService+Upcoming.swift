@@ -60,9 +60,9 @@ extension ScheduleService {
         do { try await catalog.insert(booking) } catch { throw .unavailable("the catalog cannot store the extension: \(error)") }
         await reloadBookings()
         guard let extended = planner.block(of: extensionID), extended.isSame(as: block) else {
+            let next = planner.block(of: extensionID)?.title ?? "another recording"
             _ = try? await catalog.deleteBooking(id: extensionID)
             await reloadBookings()
-            let next = planner.block(of: extensionID)?.title ?? "another recording"
             throw .conflict("\"\(next)\" starts when this recording ends ([schedule] overlap = \"split\"); it cannot be extended")
         }
         await recorder.follow(extended)

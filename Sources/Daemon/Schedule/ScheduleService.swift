@@ -44,6 +44,9 @@ actor ScheduleService {
     private var lastStartFailure: Date?
     /// A look in progress, and whether another was asked meanwhile (looks do not overlap).
     private var looking = false
+    /// A read of the bookings in progress, and the reads waiting for it (``reloadBookings()``).
+    private var reloading = false
+    private var waitingReloads: [CheckedContinuation<Void, Never>] = []
     private var lookAgain = false
 
     init(catalog: CatalogDatabase, recorder: any ScheduleRecorder, config: LiveConfiguration, board: StatusBoard, events: EventHub, logger: Logger) {
@@ -112,7 +115,10 @@ actor ScheduleService {
             }
             return
         }
-        guard let block, dismissed.isDisjoint(with: block.eventIDs) else { return }
+        // A block stopped by a person stays stopped, but an event that joins it later (a booking made after the
+        // stop) is recorded when its time comes: what counts are the events under way now.
+        let underWay = planner.events(at: now).map(\.id)
+        guard let block, !Set(underWay).isSubset(of: dismissed) else { return }
         if let failed = lastStartFailure, now.timeIntervalSince(failed) < 10 { return }
         do {
             let recording = try await recorder.start(StartRecordingRequest(title: block.title), initiator: "schedule", block: block)
@@ -127,7 +133,7 @@ actor ScheduleService {
 
     /// Puts the next block that will start on the status board (`roomrecctl status`, the metric).
     private func showNext(after now: Date) {
-        let next = planner.blocks.first { $0.start > now && dismissed.isDisjoint(with: $0.eventIDs) }
+        let next = planner.blocks.first { $0.start > now && !Set($0.eventIDs).isSubset(of: dismissed) }
         let shown = next.map { block in
             NextRecording(title: block.title, start: block.start, end: block.end,
                           source: planner.events.first { $0.id == block.leadID }?.source ?? "schedule")
@@ -181,12 +187,22 @@ actor ScheduleService {
         await look(now: Date())
     }
 
-    /// Reads the bookings again, with the sources' events from a day ago to eight days ahead.
+    /// Reads the bookings again, with the sources' events from a day ago to eight days ahead. Reads run one at a
+    /// time, in the order asked: the actor lets another call in while the catalog is read, and a read that started
+    /// earlier must not finish last with what it saw before (an extension just stored, lost).
     func reloadBookings() async {
+        if reloading {
+            await withCheckedContinuation { waitingReloads.append($0) }
+        } else {
+            reloading = true
+        }
+        defer {
+            if waitingReloads.isEmpty { reloading = false } else { waitingReloads.removeFirst().resume() }
+        }
         let now = Date()
         do {
-            let planned = plannedEvents(from: now.addingTimeInterval(-86400), to: now.addingTimeInterval(8 * 86400))
             let booked = try await catalog.bookings(endingAfter: now).map(\.plannedEvent)
+            let planned = plannedEvents(from: now.addingTimeInterval(-86400), to: now.addingTimeInterval(8 * 86400))
             planner = SchedulePlanner(events: booked + planned, rule: config.current.schedule.overlap)
             bookingsReadAt = MonotonicInstant.now()
         } catch {

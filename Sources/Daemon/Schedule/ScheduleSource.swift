@@ -8,7 +8,8 @@ import RecorderCore
 protocol ScheduleSource: Sendable {
     /// The name the schedule keeps it under and lists its events with (`timetable`, `calendar:<feed>`, `kaltura`).
     var name: String { get }
-    /// Its events that overlap `from ..< to`, cancelled ones included and marked, pre- and post-roll applied.
+    /// Its events that overlap `from ..< to`, cancelled ones included and marked, with the times to record (the
+    /// timetable's with its pre- and post-roll).
     func events(from: Date, to: Date) -> [PlannedEvent]
 }
 

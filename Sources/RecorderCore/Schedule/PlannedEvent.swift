@@ -1,7 +1,8 @@
 import Foundation
 
 /// Something a schedule source says should be recorded: a class of the timetable, an event of a calendar feed
-/// or of Kaltura's schedule, or a booking made through the socket. Its times include the pre- and post-roll.
+/// or of Kaltura's schedule, or a booking made through the socket. Its times are those to record (a timetable
+/// class's with its pre- and post-roll).
 public struct PlannedEvent: Equatable, Sendable {
     /// Where it comes from, which decides who wins a conflict (``SchedulePlanner``) and what the schedule lists.
     public enum Origin: Equatable, Sendable {

@@ -81,7 +81,12 @@ public struct SchedulePlanner: Sendable {
         blocks.flatMap { [$0.start, $0.end] }.filter { $0 > now }.min()
     }
 
-    /// The block an event is recorded in, nil for a cancelled one.
+    /// The events under way at `now` (cancelled ones not).
+    public func events(at now: Date) -> [PlannedEvent] {
+        events.filter { !$0.cancelled && $0.start <= now && now < $0.end }
+    }
+
+    /// The block an event is recorded in; nil for a cancelled one or one that takes no time.
     public func block(of eventID: String) -> Block? {
         blocks.first { $0.eventIDs.contains(eventID) }
     }
@@ -94,7 +99,7 @@ public struct SchedulePlanner: Sendable {
         for event in ordered {
             if let last = result.last, event.start <= last.end {
                 let lead = leads[leads.count - 1]
-                if rule == .split, event.isScheduled, lead.isScheduled, event.start > last.start {
+                if rule == .split, event.isScheduled, lead.isScheduled, event.start > lead.start {
                     // The running class's recording ends where this one's begins.
                     result[result.count - 1].end = event.start
                     var next = Block(leading: event)
