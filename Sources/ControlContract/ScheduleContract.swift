@@ -36,7 +36,9 @@ public struct UpcomingList: Codable, Equatable, Sendable {
     }
 }
 
-/// The window of `GET /v1/schedule/upcoming?from=&to=`: by default the next seven days, at most 92.
+/// The window of `GET /v1/schedule/upcoming?from=&to=`: by default the next seven days. A window longer than
+/// 92 days is cut to its first 92, one that ends before it starts is empty; the answer says which window it
+/// covers.
 public struct UpcomingWindow: Equatable, Sendable {
     public var from: Date
     public var to: Date
@@ -59,9 +61,7 @@ public struct UpcomingWindow: Equatable, Sendable {
         }
         let from = try date("from") ?? now
         let to = try date("to") ?? from.addingTimeInterval(7 * 86400)
-        guard to > from else { throw RequestRejected("\"to\" must be after \"from\"") }
-        guard to.timeIntervalSince(from) <= longest else { throw RequestRejected("the window is at most 92 days") }
-        return UpcomingWindow(from: from, to: to)
+        return UpcomingWindow(from: from, to: min(max(to, from), from.addingTimeInterval(longest)))
     }
 }
 

@@ -87,8 +87,12 @@ final class UpcomingScheduleTests: XCTestCase {
     func testAWindowIsParsedStrictly() throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         XCTAssertEqual(try UpcomingWindow.parse([:], now: now), UpcomingWindow(from: now, to: now.addingTimeInterval(7 * 86400)))
-        for bad in [["from": "tomorrow"], ["to": "2020-01-01T00:00:00Z"], ["from": "2027-01-01T00:00:00Z", "to": "2027-06-01T00:00:00Z"], ["when": "x"]] {
+        for bad in [["from": "tomorrow"], ["to": "next week"], ["when": "x"]] {
             XCTAssertThrowsError(try UpcomingWindow.parse(bad, now: now), "\(bad)")
         }
+        let past = try UpcomingWindow.parse(["to": "2020-01-01T00:00:00Z"], now: now)
+        XCTAssertEqual(past.to, past.from, "a window that ends before it starts is empty")
+        let long = try UpcomingWindow.parse(["from": "2027-01-01T00:00:00Z", "to": "2027-12-01T00:00:00Z"], now: now)
+        XCTAssertEqual(long.to.timeIntervalSince(long.from), 92 * 86400, "cut to 92 days")
     }
 }
