@@ -32,8 +32,9 @@ struct StatusReporter: Sendable {
             elapsedSeconds: board.pipeline.map { MonotonicInstant.now().seconds(since: $0.origin) },
             devices: deviceList(board),
             encoder: board.encoder,
-            pipeline: stats.map { stats in
-                PipelineStatus(layout: stats.layout, realTimeFactor: (stats.realTimeFactor * 100).rounded() / 100, framesEncoded: stats.framesEncoded,
+            // Until its first picture is composed a pipeline has no layout yet, and nothing to tell.
+            pipeline: stats.flatMap { stats in
+                stats.layout.isEmpty ? nil : PipelineStatus(layout: stats.layout, realTimeFactor: (stats.realTimeFactor * 100).rounded() / 100, framesEncoded: stats.framesEncoded,
                                framesDropped: stats.framesDropped, avOffsetMs: (stats.audioClockError * 10_000).rounded() / 10)
             },
             disk: DiskSpace.of(config.recording.outputDirectory),
