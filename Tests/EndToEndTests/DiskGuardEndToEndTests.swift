@@ -49,16 +49,24 @@ final class DiskGuardEndToEndTests: XCTestCase {
         XCTAssertTrue(daemon.log().contains("the recording stopped early"), "a warning is raised and logged")
     }
 
-    /// The reserve stops a recording cleanly; a start is refused while the space is held by a recording not yet
-    /// delivered, and goes ahead once its delivered copy can make room.
-    func testFallingUnderTheReserveStopsTheRecordingAndANewStartWaitsForTheDelivery() async throws {
-        let daemon = try DaemonProcess(recording: "min_free_mb = 5\nreserve_mb = 3", sections: "[uploads]\nmin_free_gb = 0")
+    /// A daemon whose recordings go to a tmpfs of `megabytes` of its own, started; skipped where this process may
+    /// not mount.
+    private func daemonOnSmallVolume(megabytes: Int, recording: String, sections: String) async throws -> (DaemonProcess, SmallVolume) {
+        let daemon = try DaemonProcess(recording: recording, sections: sections)
         self.daemon = daemon
-        guard let volume = try SmallVolume.mount(at: daemon.outputDirectory, megabytes: 9) else {
+        guard let volume = try SmallVolume.mount(at: daemon.outputDirectory, megabytes: megabytes) else {
             throw XCTSkip("mounting a small tmpfs needs root; the full-disk test covers the write failure without it")
         }
         self.volume = volume
         try await daemon.start()
+        return (daemon, volume)
+    }
+
+    /// The reserve stops a recording cleanly; a start is refused while the space is held by a recording not yet
+    /// delivered, and goes ahead once its delivered copy can make room.
+    func testFallingUnderTheReserveStopsTheRecordingAndANewStartWaitsForTheDelivery() async throws {
+        let (daemon, volume) = try await daemonOnSmallVolume(megabytes: 9, recording: "min_free_mb = 5\nreserve_mb = 3",
+                                                             sections: "[uploads]\nmin_free_gb = 0")
         _ = try await daemon.client.send("POST", "/v1/uploads/pause")
         let started = try await daemon.client.send("POST", "/v1/recordings").decode(Recording.self)
 
@@ -86,13 +94,8 @@ final class DiskGuardEndToEndTests: XCTestCase {
     /// that left the disk under `min_free_mb` starts on time, because the delivered copy is removed first, and
     /// nothing else is touched.
     func testABookedClassStartsOnTimeOnceTheDeliveredCopyIsRemoved() async throws {
-        let daemon = try DaemonProcess(recording: "min_free_mb = 32\nreserve_mb = 8", sections: "[uploads]\nmin_free_gb = 0\nretention_days = 30")
-        self.daemon = daemon
-        guard let volume = try SmallVolume.mount(at: daemon.outputDirectory, megabytes: 64) else {
-            throw XCTSkip("mounting a small tmpfs needs root")
-        }
-        self.volume = volume
-        try await daemon.start()
+        let (daemon, volume) = try await daemonOnSmallVolume(megabytes: 64, recording: "min_free_mb = 32\nreserve_mb = 8",
+                                                             sections: "[uploads]\nmin_free_gb = 0\nretention_days = 30")
 
         // A recording, delivered to the library; its local copy stays (30 days of retention).
         let first = try await daemon.client.send("POST", "/v1/recordings", json: Data(#"{"title": "Earlier class"}"#.utf8)).decode(Recording.self)
