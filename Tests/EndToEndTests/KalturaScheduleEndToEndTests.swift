@@ -20,7 +20,8 @@ final class KalturaScheduleEndToEndTests: XCTestCase {
                            {"id": 501, "objectType": "KalturaLocationScheduleResource", "name": "Room B-202", "systemName": "room-b-202"}],
              "events": [{"id": 7100, "summary": "PHYS 101 Lecture", "startDate": \(start), "endDate": \(start + 6),
                          "templateEntryId": "0_tmpl101", "resourceIds": [401]},
-                        {"id": 7200, "summary": "Another room's class", "startDate": \(start - 3), "endDate": \(start + 20), "resourceIds": [501]}]}
+                        {"id": 7200, "summary": "Another room's class", "startDate": \(start - 3), "endDate": \(start + 20), "resourceIds": [501]},
+                        {"id": 7300, "summary": "PHYS 101 Tutorial", "startDate": \(start + 3600), "endDate": \(start + 7200), "resourceIds": [401]}]}
             """)
         let root = try TemporaryDirectory(prefix: "rrks")
         let daemon = try DaemonProcess(library: try server.librarySection(root: root), sections: """
@@ -36,7 +37,7 @@ final class KalturaScheduleEndToEndTests: XCTestCase {
             upcoming = try await daemon.client.send("GET", "/v1/schedule/upcoming").decode(UpcomingList.self).recordings
             if upcoming.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
         }
-        XCTAssertEqual(upcoming.map(\.title), ["PHYS 101 Lecture"], "the other room's class is not this room's; \(daemon.log())")
+        XCTAssertEqual(upcoming.map(\.title), ["PHYS 101 Lecture", "PHYS 101 Tutorial"], "the other room's class is not this room's; \(daemon.log())")
         XCTAssertEqual(upcoming.first?.source, "kaltura:7100")
 
         let found = try await daemon.waitForRecording(attempts: 120)
@@ -54,6 +55,17 @@ final class KalturaScheduleEndToEndTests: XCTestCase {
         XCTAssertEqual(Set(state.categoryEntries.filter { $0.entryId == entry.id }.map(\.categoryId)), [77, 79],
                        "the template's category and the room's Recordings category")
         XCTAssertEqual(state.entries.filter { $0.name.contains("Another room") }.count, 0)
+
+        // Kaltura goes away, then the daemon restarts: the copy on disk keeps the next class planned.
+        server.stop()
+        _ = try await daemon.stop()
+        try await daemon.start()
+        var kept: [UpcomingRecording] = []
+        for _ in 0..<50 where kept.isEmpty {
+            kept = try await daemon.client.send("GET", "/v1/schedule/upcoming").decode(UpcomingList.self).recordings
+            if kept.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        XCTAssertEqual(kept.map(\.title), ["PHYS 101 Tutorial"], daemon.log())
         try await daemon.stop()
     }
 }
