@@ -28,7 +28,7 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
         let config = LiveConfiguration(initial)
         let store = RecordingStore(catalog: catalog, events: events, logger: logger)
         let finalizer = RecordingFinalizer(store: store, config: config, uploads: uploads, notifier: notifier, logger: logger)
-        let board = StatusBoard()
+        let board = StatusBoard { config.current.recording.outputDirectory }
         let encoders = EncoderPlan(config: config, board: board, logger: logger)
         let sources = RoomSources(capture: initial.capture, report: RoomSources.reporter(events: events, logger: logger))
         let stage = RemoteStage(logger: logger)

@@ -25,9 +25,16 @@ final class StatusBoard: Sendable {
         var session: SessionStatus?
         /// The next recording the schedule will start, as it last planned.
         var next: NextRecording?
+        /// The free space where recordings are written, as last measured (not measured on the control socket's
+        /// event loop: a hung mount must not stall it).
+        var disk: DiskSummary?
     }
 
     private let contents = Mutex(Contents())
+    /// Where recordings are written now.
+    private let recordingsFolder: @Sendable () -> String
+
+    init(recordingsFolder: @escaping @Sendable () -> String) { self.recordingsFolder = recordingsFolder }
 
     var snapshot: Contents { contents.withLock { $0 } }
 
@@ -68,6 +75,8 @@ final class StatusBoard: Sendable {
     func refresh(catalog: CatalogDatabase, uploads: UploadQueue, devices: Bool) async {
         if let counts = try? await catalog.queueCounts() { update { $0.queueCounts = counts } }
         await showWhyUploadsWait(uploads)
+        let disk = DiskSpace.of(recordingsFolder())
+        update { $0.disk = disk }
         if devices {
             let attached = (try? await BlockingIO.run { DeviceInventory.cameras() + DeviceInventory.microphones() }) ?? []
             update { $0.attached = attached }

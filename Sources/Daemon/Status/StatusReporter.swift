@@ -37,7 +37,7 @@ struct StatusReporter: Sendable {
                 stats.layout.isEmpty ? nil : PipelineStatus(layout: stats.layout, realTimeFactor: (stats.realTimeFactor * 100).rounded() / 100, framesEncoded: stats.framesEncoded,
                                framesDropped: stats.framesDropped, avOffsetMs: (stats.audioClockError * 10_000).rounded() / 10)
             },
-            disk: DiskSpace.of(config.recording.outputDirectory),
+            disk: board.disk,
             queue: QueueSummary(byState: board.queueCounts, heldReason: board.uploadsHeld),
             session: board.session.map { session?.withLiveFigures($0) ?? $0 },
             next: board.next)
