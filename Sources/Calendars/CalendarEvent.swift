@@ -36,6 +36,21 @@ struct CalendarEvent {
         return Self.instant(icaltime_normalize(local), in: zone) + duration
     }
 
+    /// Seconds since 1970 of an instant's wall-clock time in this event's zone, counted as if that zone had no
+    /// daylight saving: differences of these are wall-clock differences (09:00 to 10:00 is an hour on any day).
+    func wallClock(_ instant: Int) -> Int {
+        var local = icaltime_from_timet_with_zone(time_t(instant), 0, zone)
+        local.zone = nil
+        return Int(icaltime_as_timet(local))
+    }
+
+    /// The instant whose wall-clock time in this event's zone is ``wallClock(_:)`` = `seconds`.
+    func instant(atWallClock seconds: Int) -> Int {
+        var local = icaltime_from_timet_with_zone(time_t(seconds), 0, nil)
+        local.zone = zone
+        return Self.instant(local, in: zone)
+    }
+
     /// The longest an occurrence can last, for how far back a window must look.
     var longest: Int { days * 86400 + 3600 + duration }
 

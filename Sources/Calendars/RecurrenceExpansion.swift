@@ -40,7 +40,10 @@ struct RecurrenceExpansion {
             let reach = (window.lowerBound - longest - shift)..<(window.upperBound + shift)
             for (id, periodEnd) in starts(of: master, in: reach) where overrides[id] == nil {
                 if let future = futureOverrides.first(where: { $0.recurrenceID! <= id }) {
-                    let start = id + future.start - future.recurrenceID!
+                    // Moved as the override moved its own occurrence, by the wall clock: 09:00 to 10:00 stays an
+                    // hour later on the far side of a daylight-saving change.
+                    let move = master.wallClock(future.start) - master.wallClock(future.recurrenceID!)
+                    let start = master.instant(atWallClock: master.wallClock(id) + move)
                     add(future, id: id, start: start, end: future.end(startingAt: start))
                 } else {
                     add(master, id: id, start: id, end: periodEnd ?? master.end(startingAt: id))

@@ -196,4 +196,17 @@ final class ICalendarTests: XCTestCase {
             .occurrences(from: date("2026-12-01T00:00:00Z"), to: date("2026-12-31T00:00:00Z"))
         XCTAssertEqual(before.map(\.uid), after.filter { $0.summary == "No UID" }.map(\.uid))
     }
+
+    func testThisAndFutureMovesLaterOccurrencesByTheWallClockAcrossADaylightSavingChange() throws {
+        // Saturdays at 10:00 in Berlin; from 24 October on, Sundays at 10:00. The override's own move crosses the end
+        // of summer time (25 October), so it is 25 hours by the clock on the wall but one day by the calendar.
+        let feed = try calendar([
+            "BEGIN:VEVENT", "UID:t", "DTSTART;TZID=Europe/Berlin:20261017T100000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY", "SUMMARY:Sat", "END:VEVENT",
+            "BEGIN:VEVENT", "UID:t", "RECURRENCE-ID;TZID=Europe/Berlin;RANGE=THISANDFUTURE:20261024T100000",
+            "DTSTART;TZID=Europe/Berlin:20261025T100000", "DURATION:PT1H", "SUMMARY:Sun", "END:VEVENT",
+        ])
+        XCTAssertEqual(recorded(feed, "2026-10-16T00:00:00Z", "2026-11-09T00:00:00Z").map(\.start),
+                       [date("2026-10-17T08:00:00Z"), date("2026-10-25T09:00:00Z"), date("2026-11-01T09:00:00Z"), date("2026-11-08T09:00:00Z")],
+                       "Sundays at 10:00 in winter time, not 11:00")
+    }
 }
