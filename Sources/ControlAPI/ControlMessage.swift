@@ -1,5 +1,6 @@
 import ControlContract
 import Foundation
+import NIOHTTP1
 import RecorderCore
 
 /// One HTTP request on the control socket, with the caller's peer credentials.
@@ -17,7 +18,7 @@ public struct ControlRequest: Sendable {
     public init(method: String, target: String, headers: [(String, String)], body: Data, caller: Caller) {
         self.method = method
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        path = String(parts.first ?? "/")
+        path = Self.path(of: target)
         var query: [String: String] = [:]
         if parts.count > 1 {
             for pair in parts[1].split(separator: "&") {
@@ -87,4 +88,16 @@ public struct ControlResponse: Sendable {
     }
 
     public static func error(_ error: ControlError) -> ControlResponse { problem(error.problem) }
+}
+
+extension ControlRequest {
+    /// The path of a request target: what comes before its query.
+    static func path(of target: String) -> String {
+        String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "/")
+    }
+
+    /// The request a parsed HTTP head and its body make.
+    init(_ head: HTTPRequestHead, body: Data, caller: Caller) {
+        self.init(method: head.method.rawValue, target: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body, caller: caller)
+    }
 }

@@ -98,9 +98,7 @@ public struct ControlServer: Sendable {
                         if tooLarge {
                             response = .problem(Problem(status: 413, title: "Content Too Large", detail: "a request body may be at most \(Self.maxBodyBytes) bytes"))
                         } else {
-                            let request = ControlRequest(method: requestHead.method.rawValue, target: requestHead.uri,
-                                                         headers: requestHead.headers.map { ($0.name, $0.value) },
-                                                         body: Data(body.readableBytesView), caller: caller)
+                            let request = ControlRequest(requestHead, body: Data(body.readableBytesView), caller: caller)
                             response = await router.handle(request)
                             if requestHead.method != .GET && requestHead.method != .HEAD {
                                 logger.info("control request", metadata: [

@@ -31,8 +31,7 @@ final class ImmediateResponder: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-            if passedOn == 0, router.isImmediate(head.method.rawValue, path: path) {
+            if passedOn == 0, router.isImmediate(head.method.rawValue, path: ControlRequest.path(of: head.uri)) {
                 held = head
             } else {
                 passOn(head, context: context)
@@ -44,8 +43,7 @@ final class ImmediateResponder: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             guard let head = held else { return context.fireChannelRead(data) }
             held = nil
-            let request = ControlRequest(method: head.method.rawValue, target: head.uri, headers: head.headers.map { ($0.name, $0.value) },
-                                         body: Data(), caller: caller)
+            let request = ControlRequest(head, body: Data(), caller: caller)
             guard let response = router.immediateResponse(to: request), case .data(let body) = response.body else {
                 passOn(head, context: context)
                 return context.fireChannelRead(data)

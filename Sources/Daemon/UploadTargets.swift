@@ -15,11 +15,7 @@ enum UploadTargets {
             targets.append(S3Target(client: client, partSize: s3.partSizeBytes, keyTemplate: s3.keyTemplate, throttle: throttle))
         }
         if let kaltura = library.kaltura {
-            let token = try SecretFile.read(kaltura.appTokenFile, what: "Kaltura app token").text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !token.isEmpty else { throw SecretFile.Failure(description: "the Kaltura app token file \(kaltura.appTokenFile) is empty") }
-            let client = KalturaClient(serviceURL: URL(string: kaltura.serviceURL)!)
-            let session = KalturaSession(client: client, partnerId: kaltura.partnerId, appTokenId: kaltura.appTokenId, appToken: token,
-                                         hashType: KalturaSession.HashType(rawValue: kaltura.appTokenHashType) ?? .sha1, userId: kaltura.sessionUserId)
+            let (client, session) = try KalturaSession.configured(by: kaltura)
             targets.append(KalturaTarget(client: client, session: session, categoryId: kaltura.categoryId, chunkSize: kaltura.chunkSizeBytes,
                                          throttle: throttle))
         }

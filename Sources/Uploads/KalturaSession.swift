@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import RecorderCore
 
 /// Keeps a Kaltura session (KS) made from an app token, so no admin secret lives on the room computer: a widget
 /// session (`session.startWidgetSession` with `_<partner id>`), then `appToken.startSession` with the hash of that
@@ -62,5 +63,18 @@ public actor KalturaSession {
     /// Forgets `ks` after the server refused it; the next ``ks()`` starts a new session.
     public func invalidate(_ ks: String) {
         if current?.ks == ks { current = nil }
+    }
+}
+
+extension KalturaSession {
+    /// The client and app-token session `[library.kaltura]` describes, the token read from its file: one for the
+    /// upload target, one for the schedule reader.
+    public static func configured(by settings: RoomRecorderConfig.Kaltura, timeout: TimeInterval = 120) throws -> (client: KalturaClient, session: KalturaSession) {
+        let token = try SecretFile.read(settings.appTokenFile, what: "Kaltura app token").text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty else { throw SecretFile.Failure(description: "the Kaltura app token file \(settings.appTokenFile) is empty") }
+        let client = KalturaClient(serviceURL: URL(string: settings.serviceURL)!, timeout: timeout)
+        let session = KalturaSession(client: client, partnerId: settings.partnerId, appTokenId: settings.appTokenId, appToken: token,
+                                     hashType: HashType(rawValue: settings.appTokenHashType) ?? .sha1, userId: settings.sessionUserId)
+        return (client, session)
     }
 }

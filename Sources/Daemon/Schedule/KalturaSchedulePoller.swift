@@ -119,10 +119,7 @@ struct KalturaSchedulePoller: Sendable {
     }
 
     private static func reader(_ settings: RoomRecorderConfig.Kaltura) throws -> KalturaScheduleReader {
-        let token = try SecretFile.read(settings.appTokenFile, what: "Kaltura app token").text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let client = KalturaClient(serviceURL: URL(string: settings.serviceURL)!, timeout: 30)
-        let session = KalturaSession(client: client, partnerId: settings.partnerId, appTokenId: settings.appTokenId, appToken: token,
-                                     hashType: KalturaSession.HashType(rawValue: settings.appTokenHashType) ?? .sha1, userId: settings.sessionUserId)
+        let (client, session) = try KalturaSession.configured(by: settings, timeout: 30)
         return KalturaScheduleReader(client: client, session: session)
     }
 }
