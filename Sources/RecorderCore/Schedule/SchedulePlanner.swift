@@ -95,29 +95,29 @@ public struct SchedulePlanner: Sendable {
         let ordered = events.filter { !$0.cancelled && $0.end > $0.start }
             .sorted { ($0.start, $0.isScheduled ? 0 : 1, $0.createdAt, $0.id) < ($1.start, $1.isScheduled ? 0 : 1, $1.createdAt, $1.id) }
         var result: [Block] = []
-        var leads: [PlannedEvent] = []
+        /// The event that leads the last block.
+        var lead: PlannedEvent?
         for event in ordered {
-            if let last = result.last, event.start <= last.end {
-                let lead = leads[leads.count - 1]
-                if rule == .split, event.isScheduled, lead.isScheduled, event.start > lead.start {
+            if let last = result.last, let leading = lead, event.start <= last.end {
+                if rule == .split, event.isScheduled, leading.isScheduled, event.start > leading.start {
                     // The running class's recording ends where this one's begins.
                     result[result.count - 1].end = event.start
                     var next = Block(leading: event)
                     next.end = max(event.end, last.end)
                     result.append(next)
-                    leads.append(event)
+                    lead = event
                     continue
                 }
                 result[result.count - 1].end = max(last.end, event.end)
                 result[result.count - 1].eventIDs.append(event.id)
-                if event.isScheduled, !lead.isScheduled {
+                if event.isScheduled, !leading.isScheduled {
                     // Scheduled beats ad hoc: the class names the recording a booking began.
                     result[result.count - 1].lead(event)
-                    leads[leads.count - 1] = event
+                    lead = event
                 }
             } else {
                 result.append(Block(leading: event))
-                leads.append(event)
+                lead = event
             }
         }
         return result
