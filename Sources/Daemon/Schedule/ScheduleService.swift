@@ -44,6 +44,8 @@ actor ScheduleService {
     private var lastStartFailure: Date?
     /// A look in progress, and whether another was asked meanwhile (looks do not overlap).
     private var looking = false
+    /// The next recording as last put on the status board.
+    private var shownNext: NextRecording?
     /// A read of the bookings in progress, and the reads waiting for it (``reloadBookings()``).
     private var reloading = false
     private var waitingReloads: [CheckedContinuation<Void, Never>] = []
@@ -138,7 +140,10 @@ actor ScheduleService {
             NextRecording(title: block.title, start: block.start, end: block.end,
                           source: planner.events.first { $0.id == block.leadID }?.source ?? "schedule")
         }
-        if board.snapshot.next != shown { board.update { $0.next = shown } }
+        // The schedule is the board's only writer of `next`: its last value is known here, without a copy of the board.
+        guard shown != shownNext else { return }
+        shownNext = shown
+        board.update { $0.next = shown }
     }
 
     // MARK: Bookings
