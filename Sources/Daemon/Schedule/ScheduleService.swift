@@ -106,7 +106,11 @@ actor ScheduleService {
 
     private func decide(now: Date) async {
         showNext(after: now)
-        let block = planner.block(at: now)
+        // A block stopped by a person stays stopped, and adopts no recording asked for by hand, but an event that
+        // joins it later (a booking made after the stop) is recorded when its time comes: what counts are the
+        // events under way now.
+        let underWay = Set(planner.events(at: now).map(\.id))
+        let block = underWay.isSubset(of: dismissed) ? nil : planner.block(at: now)
         if let current = await recorder.scheduleView() {
             guard current.isRecording else { return }
             if let block, current.block.map({ $0.isSame(as: block) }) ?? true {
@@ -117,10 +121,7 @@ actor ScheduleService {
             }
             return
         }
-        // A block stopped by a person stays stopped, but an event that joins it later (a booking made after the
-        // stop) is recorded when its time comes: what counts are the events under way now.
-        let underWay = planner.events(at: now).map(\.id)
-        guard let block, !Set(underWay).isSubset(of: dismissed) else { return }
+        guard let block else { return }
         if let failed = lastStartFailure, now.timeIntervalSince(failed) < 10 { return }
         do {
             let recording = try await recorder.start(StartRecordingRequest(title: block.title), initiator: "schedule", block: block)
