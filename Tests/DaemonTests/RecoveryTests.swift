@@ -62,7 +62,9 @@ final class RecoveryTests: XCTestCase {
     }
 
     func testATornLastFragmentIsCutOffAndTheRestPlays() async throws {
-        let recording = try await interruptedRecording("t", seconds: 3)
+        // 2.5 s: whole fragments to 2 s and a half-second one to tear. With 3 s, a recording that ran a frame
+        // long ended in a one-frame fragment of its own (a keyframe), and tearing that lost no second.
+        let recording = try await interruptedRecording("t", seconds: 2.5)
         let working = try XCTUnwrap(recording.workingPath)
         // A power loss: the last fragment only half written, then zeros where the file was extended.
         let whole = try FileSync.size(of: working)
