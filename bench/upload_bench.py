@@ -1,25 +1,35 @@
 #!/usr/bin/env python3
 """Upload benchmark: a SIZE file delivered to a local S3-compatible server (moto) through roomrecd, and the same
 file through `aws s3 cp` in the same run; prints the throughput ratio and roomrecd's RSS (idle, peak). Then a
-smaller file through roomrecd with a bandwidth cap, and how close the measured rate is to the cap.
+smaller file through roomrecd with a bandwidth cap, and how close the measured rate is to the cap. Then a SIZE file
+ingested into the Opencast test server (Tests/Peers/opencast_server.py) through roomrecd as an unscheduled media
+package, and the same file posted the same way with curl (createMediaPackage, addTrack with `curl -F`, addDCCatalog,
+ingest); both arrivals are checked against the server's record of the stored bytes (sha256), and the throughput
+ratio and roomrecd's RSS are printed.
 
 usage: upload_bench.py BIN_DIR TEST_VENV AWS_VENV OUT_DIR SIZE_MIB CAP_BYTES_PER_SECOND
 """
 import hashlib
 import json
+import mimetypes
 import os
+import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from control_bench import request  # noqa: E402
 
 bin_dir, test_venv, aws_venv, out, size_mib, cap = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
 BUCKET = "bench"
+OPENCAST_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Peers", "opencast_server.py")
+OPENCAST_USER, OPENCAST_PASSWORD = "capture_agent", "CHANGE_ME"
+OPENCAST_WORKFLOW = "schedule-and-upload"
 
 
 def free_port():
@@ -49,23 +59,20 @@ def wait_for(predicate, timeout, what):
 
 
 class Daemon:
-    def __init__(self, name, endpoint, max_bytes_per_second=0):
+    def __init__(self, name, endpoint, max_bytes_per_second=0, target="s3"):
+        """target "s3": [library.s3] at the S3 endpoint; "opencast": [opencast] at the Opencast server's URL, a
+        recording without an Opencast event ingested afterwards as an unscheduled media package."""
         self.root = os.path.join(out, name)
         subprocess.run(["rm", "-rf", self.root], check=True)
         os.makedirs(self.root)
         self.socket = os.path.join(self.root, "control.sock")
-        credentials = os.path.join(self.root, "s3-credentials")
-        with open(credentials, "w") as f:
-            f.write("[default]\naws_access_key_id = AKIDBENCH\naws_secret_access_key = SECRETBENCH\n")
-        os.chmod(credentials, 0o600)
-        self.config = os.path.join(self.root, "roomrec.toml")
-        with open(self.config, "w") as f:
-            f.write(f"""[room]
-id = "bench-room"
-[recording]
-output_dir = "{self.root}/recordings"
-video_preset = "ultrafast"
-[library]
+        self.sha256 = None
+        if target == "s3":
+            credentials = os.path.join(self.root, "s3-credentials")
+            with open(credentials, "w") as f:
+                f.write("[default]\naws_access_key_id = AKIDBENCH\naws_secret_access_key = SECRETBENCH\n")
+            os.chmod(credentials, 0o600)
+            library = f"""[library]
 target = "s3"
 path = "{self.root}/library"
 [library.s3]
@@ -73,7 +80,32 @@ endpoint = "{endpoint}"
 bucket = "{BUCKET}"
 addressing = "path"
 credentials_file = "{credentials}"
-[uploads]
+"""
+        else:
+            password = os.path.join(self.root, "opencast-password")
+            with open(password, "w") as f:
+                f.write(OPENCAST_PASSWORD)
+            os.chmod(password, 0o600)
+            library = f"""[library]
+target = "opencast"
+path = "{self.root}/library"
+[opencast]
+url = "{endpoint}"
+user = "{OPENCAST_USER}"
+password_file = "{password}"
+auth = "basic"
+agent_name = "bench-room"
+ad_hoc = "unscheduled"
+workflow = "{OPENCAST_WORKFLOW}"
+"""
+        self.config = os.path.join(self.root, "roomrec.toml")
+        with open(self.config, "w") as f:
+            f.write(f"""[room]
+id = "bench-room"
+[recording]
+output_dir = "{self.root}/recordings"
+video_preset = "ultrafast"
+{library}[uploads]
 max_bytes_per_second = {max_bytes_per_second}
 [control]
 socket = "{self.socket}"
@@ -87,7 +119,9 @@ state_dir = "{self.root}/state"
             os.remove(self.socket)
         log = open(os.path.join(self.root, "roomrecd.log"), "a")
         self.process = subprocess.Popen([f"{bin_dir}/roomrecd", "--config", self.config], stdout=log, stderr=log)
-        wait_for(lambda: os.path.exists(self.socket), 30, "the control socket")
+        wait_for(lambda: os.path.exists(self.socket) or self.process.poll() is not None, 30, "the control socket")
+        if self.process.poll() is not None:
+            raise SystemExit(f"roomrecd exited with status {self.process.returncode} at start; see {log.name}")
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
@@ -126,7 +160,8 @@ state_dir = "{self.root}/state"
             # On disk before anything is timed: writeback must not compete with the uploads.
             target.flush()
             os.fsync(target.fileno())
-        database.execute("UPDATE recording SET size = ?, sha256 = ? WHERE recordingId = ?", (size, digest.hexdigest(), recording["recordingId"]))
+        self.sha256 = digest.hexdigest()
+        database.execute("UPDATE recording SET size = ?, sha256 = ? WHERE recordingId = ?", (size, self.sha256, recording["recordingId"]))
         database.execute("UPDATE uploadJob SET totalBytes = ?", (size,))
         database.commit()
         database.close()
@@ -152,6 +187,137 @@ state_dir = "{self.root}/state"
         seconds = time.monotonic() - started
         self.stop()
         return seconds, idle, peak
+
+
+class OpencastServer:
+    """Tests/Peers/opencast_server.py on a free port, its STATE_DIR (where the uploaded bytes are stored) in OUT_DIR,
+    on the disk the rest of the benchmark uses."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.state_dir = os.path.join(out, "opencast-server")
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+        self.log = open(os.path.join(out, "opencast-server.log"), "w")
+        self.process = subprocess.Popen([sys.executable, OPENCAST_SERVER, str(self.port), self.state_dir,
+                                         "--user", OPENCAST_USER, "--password", OPENCAST_PASSWORD],
+                                        stdout=subprocess.PIPE, stderr=self.log)
+        if self.process.stdout.readline().strip() != b"listening":
+            raise SystemExit(f"the Opencast test server did not start (see {self.log.name})")
+
+    def close(self):
+        self.process.kill()
+        self.process.wait()
+        self.log.close()
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def state(self):
+        with urllib.request.urlopen(f"{self.url}/_test/state", timeout=60) as answer:
+            return json.load(answer)
+
+    def mark(self):
+        """Where the server's records stand before a run: (ingests, calls)."""
+        state = self.state()
+        return len(state["ingests"]), len(state["calls"])
+
+    def check_arrival(self, mark, size, sha256, who):
+        """The one ingest since mark: a single presenter/source track whose stored bytes have the file's size and
+        sha256. Returns the server's own time for the addTrack request that carried it, and how many addTrack
+        uploads the package had (1 unless the sender retried). The stored bytes are removed afterwards so that their
+        writeback does not compete with the next run and four copies do not pile up."""
+        state = self.state()
+        ingests = state["ingests"][mark[0]:]
+        if len(ingests) != 1:
+            raise SystemExit(f"{who}: expected 1 ingest on the Opencast server, found {len(ingests)}")
+        ingest = ingests[0]
+        tracks = ingest["tracks"]
+        if len(tracks) != 1 or not tracks[0]["stored"] or tracks[0]["flavor"] != "presenter/source" \
+                or tracks[0]["bytes"] != size or tracks[0]["sha256"] != sha256:
+            raise SystemExit(f"{who}: the ingested media package {ingest['mediaPackageId']} does not hold the file "
+                             f"complete: {json.dumps(tracks)}")
+        package = ingest["requestedMediaPackageId"]
+        uploads = [u for u in state["uploads"] if u["mediaPackageId"] == package and u["endpoint"] == "/addTrack"]
+        stored = [u for u in uploads if u["complete"] and u["sha256"] == sha256 and u["bytes"] == size]
+        if not stored:
+            raise SystemExit(f"{who}: no complete addTrack upload of the file for media package {package}")
+        calls = [c for c in state["calls"][mark[1]:] if c["path"].endswith("/addTrack") and c["status"] == 200]
+        server_seconds = calls[-1]["seconds"] if calls else float("nan")
+        folder = os.path.realpath(os.path.dirname(os.path.dirname(stored[-1]["path"])))
+        if folder.startswith(os.path.realpath(self.state_dir) + os.sep):
+            shutil.rmtree(folder, ignore_errors=True)
+        return server_seconds, len(uploads)
+
+
+def curl_ingest(server, path):
+    """The file posted as roomrecd posts it: the ingest service from the registry, createMediaPackage, addTrack
+    (multipart: mediaPackage and flavor, then the file), addDCCatalog (episode), ingest with the workflow. Basic
+    auth, each answer's media package sent with the next call. Returns the seconds the whole sequence took."""
+    curl = ["curl", "--silent", "--show-error", "--fail", "--user", f"{OPENCAST_USER}:{OPENCAST_PASSWORD}"]
+
+    def call(*arguments):
+        return subprocess.run(curl + list(arguments), check=True, capture_output=True, text=True).stdout
+
+    mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    catalog = ('<?xml version="1.0" encoding="UTF-8"?><dublincore xmlns="http://www.opencastproject.org/xsd/1.0/'
+               'dublincore/" xmlns:dcterms="http://purl.org/dc/terms/"><dcterms:title>Upload benchmark</dcterms:title>'
+               '<dcterms:spatial>bench-room</dcterms:spatial></dublincore>')
+    started = time.monotonic()
+    services = json.loads(call(f"{server.url}/services/available.json?serviceType=org.opencastproject.ingest"))["services"]
+    service = services["service"]
+    service = service[0] if isinstance(service, list) else service
+    ingest = service["host"] + service["path"]
+    package = call(f"{ingest}/createMediaPackage")
+    # --form-string: the value is sent as it is (with -F, a value starting with "<" names a file to read).
+    package = call("--form-string", f"mediaPackage={package}", "--form-string", "flavor=presenter/source",
+                   "--form", f"BODY=@\"{path}\";type={mimetype}", f"{ingest}/addTrack")
+    package = call("--data-urlencode", f"mediaPackage={package}", "--data-urlencode", "flavor=dublincore/episode",
+                   "--data-urlencode", f"dublinCore={catalog}", f"{ingest}/addDCCatalog")
+    call("--data-urlencode", f"mediaPackage={package}", "--data-urlencode", f"workflowDefinitionId={OPENCAST_WORKFLOW}",
+         f"{ingest}/ingest")
+    return time.monotonic() - started
+
+
+def opencast_bench(size):
+    """roomrecd's ingest into the Opencast test server against curl posting the same file the same way."""
+    server = OpencastServer()
+    try:
+        # As for S3: curl, roomrecd, curl, roomrecd, each posting the same file in its turn.
+        daemons = [Daemon(f"opencast-{turn}", server.url, target="opencast") for turn in range(2)]
+        paths = [daemon.queue_file(size) for daemon in daemons]
+        reference, runs, server_times, retries = [], [], {"roomrecd": [], "curl": []}, []
+        for turn in range(2):
+            mark = server.mark()
+            reference.append(curl_ingest(server, paths[turn]))
+            seconds, _ = server.check_arrival(mark, size, daemons[turn].sha256, f"curl, turn {turn + 1}")
+            server_times["curl"].append(seconds)
+            mark = server.mark()
+            runs.append(daemons[turn].timed_upload())
+            seconds, uploads = server.check_arrival(mark, size, daemons[turn].sha256, f"roomrecd, turn {turn + 1}")
+            server_times["roomrecd"].append(seconds)
+            retries.append(uploads - 1)
+    finally:
+        server.close()
+    theirs = sum(reference) / len(reference)
+    ours = sum(run[0] for run in runs) / len(runs)
+    idle = max(run[1] for run in runs)
+    peak = max(run[2] for run in runs)
+    growth = max(run[2] - run[1] for run in runs)
+    ratio = theirs / ours
+    mib = size / (1 << 20)
+
+    def met(ok):
+        return "met" if ok else "NOT met"
+
+    print(f"{mib:.0f} MiB ingested into opencast_server.py on 127.0.0.1 (createMediaPackage, addTrack, addDCCatalog, "
+          f"ingest; both arrivals checked by sha256)")
+    print(f"  roomrecd (unscheduled package):     {ours:6.2f} s  {mib / ours:7.1f} MiB/s  (mean of {runs[0][0]:.2f} s and {runs[1][0]:.2f} s)")
+    print(f"  curl -F (the same requests):        {theirs:6.2f} s  {mib / theirs:7.1f} MiB/s  (mean of {reference[0]:.2f} s and {reference[1]:.2f} s)")
+    print(f"  throughput ratio roomrecd / curl:   {ratio:.2f}  (goal >= 0.8: {met(ratio >= 0.8)})")
+    print(f"  addTrack alone, as the server timed it: roomrecd {sum(server_times['roomrecd']) / len(runs):.2f} s, "
+          f"curl {sum(server_times['curl']) / len(reference):.2f} s (means)"
+          + (f"; roomrecd repeated the track upload {sum(retries)} time(s)" if any(retries) else ""))
+    print(f"  roomrecd RSS: idle {idle / 1024:.1f} MiB, peak while ingesting {peak / 1024:.1f} MiB, "
+          f"at most +{growth / 1024:.1f} MiB  (goal < 64 MiB: {met(growth < 64 * 1024)})")
 
 
 def main():
@@ -201,6 +367,8 @@ def main():
     finally:
         moto.kill()
         moto.wait()
+
+    opencast_bench(size_mib << 20)
 
 
 if __name__ == "__main__":
