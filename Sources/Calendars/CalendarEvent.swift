@@ -27,6 +27,9 @@ struct CalendarEvent {
     /// ones (RANGE=THISANDFUTURE).
     var recurrenceID: Int?
     var thisAndFuture = false
+    /// Inline (base64) ATTACH values by file name (`X-APPLE-FILENAME` or `FILENAME`), as Opencast sends each
+    /// event's Dublin Core and capture-agent properties.
+    var attachments: [String: Data] = [:]
 
     /// The end of an occurrence that starts at `start`.
     func end(startingAt start: Int) -> Int {

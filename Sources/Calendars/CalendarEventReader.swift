@@ -68,6 +68,9 @@ struct CalendarEventReader {
                 event.excluded.insert(try time(value, of: exdate, name: "EXDATE").seconds)
             }
         }
+        for attach in ICalComponent.properties(of: component, ICAL_ATTACH_PROPERTY) {
+            if let (name, data) = Self.inlineAttachment(attach) { event.attachments[name] = data }
+        }
         if let recurrence = icalcomponent_get_first_property(component, ICAL_RECURRENCEID_PROPERTY) {
             event.recurrenceID = try time(icalproperty_get_recurrenceid(recurrence), of: recurrence, name: "RECURRENCE-ID").seconds
             if let range = icalproperty_get_first_parameter(recurrence, ICAL_RANGE_PARAMETER) {
@@ -75,6 +78,28 @@ struct CalendarEventReader {
             }
         }
         return event
+    }
+
+    /// An inline attachment's file name and decoded bytes; nil for a URL, or one without a name or whose data
+    /// is not base64.
+    static func inlineAttachment(_ property: OpaquePointer) -> (String, Data)? {
+        guard let attach = icalproperty_get_attach(property), icalattach_get_is_url(attach) == 0,
+              let bytes = icalattach_get_data(attach) else { return nil }
+        var name: String?
+        var parameter = icalproperty_get_first_parameter(property, ICAL_ANY_PARAMETER)
+        while let current = parameter, name == nil {
+            if icalparameter_isa(current) == ICAL_X_PARAMETER, let xname = icalparameter_get_xname(current),
+               ["X-APPLE-FILENAME", "FILENAME"].contains(String(cString: xname).uppercased()), let value = icalparameter_get_xvalue(current) {
+                name = String(cString: value)
+            } else if icalparameter_isa(current) == ICAL_IANA_PARAMETER, let iana = icalparameter_get_iana_name(current),
+                      String(cString: iana).uppercased() == "FILENAME", let value = icalparameter_get_iana_value(current) {
+                name = String(cString: value)
+            }
+            parameter = icalproperty_get_next_parameter(property, ICAL_ANY_PARAMETER)
+        }
+        let text = String(cString: UnsafeRawPointer(bytes).assumingMemoryBound(to: CChar.self)).filter { !$0.isWhitespace }
+        guard let name, let data = Data(base64Encoded: text) else { return nil }
+        return (name, data)
     }
 
     /// A rule as libical can walk it, or why the event cannot be used. A rule that repeats every minute or second

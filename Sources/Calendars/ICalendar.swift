@@ -23,6 +23,8 @@ public final class ICalendar: @unchecked Sendable {
         public var end: Date
         public var summary: String
         public var cancelled: Bool
+        /// The event's inline attachments by file name (Opencast's `episode.xml`, its capture-agent properties).
+        public var attachments: [String: Data] = [:]
     }
 
     /// An event left out, and why.

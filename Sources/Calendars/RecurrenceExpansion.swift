@@ -30,7 +30,8 @@ struct RecurrenceExpansion {
         func add(_ event: CalendarEvent, id: Int, start: Int, end: Int) {
             guard start < window.upperBound, end > window.lowerBound else { return }
             result.append(.init(uid: uid, recurrenceID: Date(timeIntervalSince1970: TimeInterval(id)), start: Date(timeIntervalSince1970: TimeInterval(start)),
-                                end: Date(timeIntervalSince1970: TimeInterval(end)), summary: event.summary, cancelled: event.cancelled))
+                                end: Date(timeIntervalSince1970: TimeInterval(end)), summary: event.summary, cancelled: event.cancelled,
+                                attachments: event.attachments))
         }
         if let master {
             // Looking as far back and ahead as an occurrence can reach into the window: its length, and how far an

@@ -117,6 +117,27 @@ public final class CatalogDatabase: Sendable {
         return try await read { db in try page.fetchAll(db) }
     }
 
+    /// The recordings made for an Opencast event (its parts), earliest first.
+    public func recordings(opencastEventId: String) async throws -> [Recording] {
+        try await read { db in
+            try Recording.filter(Recording.Columns.opencastEventId == opencastEventId).order(Recording.Columns.startDate.asc).fetchAll(db)
+        }
+    }
+
+    // MARK: Opencast ingests
+
+    /// The stored progress of an Opencast media package, as the Opencast module wrote it.
+    public func opencastPackage(key: String) async throws -> Data? {
+        try await read { db in try Data.fetchOne(db, sql: "SELECT document FROM opencastPackage WHERE key = ?", arguments: [key]) }
+    }
+
+    /// Stores (replacing) the progress of an Opencast media package.
+    public func storeOpencastPackage(key: String, document: Data, at date: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO opencastPackage (key, document, updatedAt) VALUES (?, ?, ?)", arguments: [key, document, date])
+        }
+    }
+
     /// Deletes a recording and its upload jobs; false when there was none.
     @discardableResult
     public func deleteRecording(id: String) async throws -> Bool {

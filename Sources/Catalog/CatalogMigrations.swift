@@ -80,6 +80,16 @@ extension CatalogDatabase {
         migrator.registerMigration("v5: the template entry of a scheduled class") { db in
             try db.alter(table: "recording") { t in t.add(column: "templateEntryId", .text) }
         }
+        migrator.registerMigration("v6: Opencast events and their ingest") { db in
+            try db.alter(table: "recording") { t in t.add(column: "opencastEventId", .text).indexed() }
+            // One row per media package being ingested: an Opencast event (all its parts) or an unscheduled
+            // recording. The document is the Opencast module's; the catalog only keeps it durable.
+            try db.create(table: "opencastPackage") { t in
+                t.primaryKey("key", .text)
+                t.column("document", .blob).notNull()
+                t.column("updatedAt", .datetime).notNull()
+            }
+        }
         return migrator
     }
 

@@ -15,6 +15,7 @@ extension Recording: FetchableRecord, PersistableRecord {
         public static let workingPath = Column(CodingKeys.workingPath)
         public static let localRemovedAt = Column(CodingKeys.localRemovedAt)
         public static let uploadStatus = Column(CodingKeys.uploadStatus)
+        public static let opencastEventId = Column(CodingKeys.opencastEventId)
     }
 
     /// Every column but `uploadStatus`, which triggers on the upload jobs keep in step (a recording held in

@@ -26,10 +26,13 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var session: SessionStatus?
     /// The next recording the schedule will start, if any within a week.
     public var next: NextRecording?
+    /// The Opencast capture agent, when `[opencast]` is configured.
+    public var opencast: OpencastStatus?
 
     public init(state: State, version: String, uptimeSeconds: Double, room: RoomSummary, current: Recording?, elapsedSeconds: Double?,
                 devices: [DeviceInfo], encoder: EncoderSummary, pipeline: PipelineStatus? = nil, disk: DiskSummary?, queue: QueueSummary,
-                session: SessionStatus? = nil, next: NextRecording? = nil) {
+                session: SessionStatus? = nil, next: NextRecording? = nil, opencast: OpencastStatus? = nil) {
+        self.opencast = opencast
         self.session = session
         self.next = next
         self.pipeline = pipeline

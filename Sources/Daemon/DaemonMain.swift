@@ -63,9 +63,10 @@ public enum DaemonMain {
         let events = EventHub()
         // One bucket for every upload, kept across reloads of the library.
         let throttle = config.uploads.maxBytesPerSecond > 0 ? Throttle(bytesPerSecond: config.uploads.maxBytesPerSecond) : nil
+        let opencastStore = OpencastIngestRecords(catalog: catalog)
         let targets: [any UploadTarget]
         do {
-            targets = try UploadTargets.make(config.library, throttle: throttle)
+            targets = try UploadTargets.make(config, throttle: throttle, opencastStore: opencastStore)
         } catch {
             FileHandle.standardError.write(Data("roomrecd: \(error)\n".utf8))
             logger.critical("the media library cannot be used", metadata: ["error": "\(error)"])
@@ -75,7 +76,8 @@ public enum DaemonMain {
                                 pauseFlag: "\(config.daemon.stateDirectory)/uploads-paused",
                                 onChange: { events.publish(.upload, upload: $0) }, logger: Logger(label: "roomrecd.uploads"))
         let daemon = await RecorderDaemon(config: config, configPath: configPath, catalog: catalog, uploads: queue, throttle: throttle,
-                                          events: events, logger: logger, notifier: notifier, connector: Self.sessionConnector(for: config))
+                                          events: events, logger: logger, notifier: notifier, connector: Self.sessionConnector(for: config),
+                                          opencastStore: opencastStore)
         // A write past a file-size limit (LimitFSIZE=, ulimit -f) must fail like a full disk does, so the recording
         // is cut back to a playable file, not kill the process.
         signal(SIGXFSZ, SIG_IGN)
@@ -109,6 +111,8 @@ public enum DaemonMain {
         // answering, the schedule stops deciding, the recording in progress is finalized and queued, the room
         // leaves its online session, and the upload in progress pauses at its last checkpoint.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            // First, so stopped last: `offline` is posted after the recording in progress is finished and queued.
+            .init(service: LoopService("Opencast agent") { await daemon.opencast.run() }),
             .init(service: LoopService("uploads") { await queue.run() }),
             .init(service: LoopService("devices") { for await event in deviceEvents { await daemon.deviceChanged(event) } }),
             .init(service: LoopService("status board") { await daemon.reporter.board.run(catalog: catalog, uploads: queue, events: events) }),
@@ -131,13 +135,17 @@ public enum DaemonMain {
         ]
         if let session = daemon.session { services.append(.init(service: LoopService("online room") { await session.run() })) }
         services += [
-            .init(service: RecordingService(controller: daemon.controller, notifier: notifier, logger: logger)),
+            .init(service: RecordingService(controller: daemon.controller, notifier: notifier, logger: logger,
+                                            onStopping: { await daemon.opencast.shuttingDown() })),
             .init(service: LoopService("retention") { await daemon.retention.run() }),
             .init(service: LoopService("calendar feeds") {
                 await CalendarPoller(schedule: daemon.schedule, config: daemon.config, events: events, logger: logger).run()
             }),
             .init(service: LoopService("Kaltura schedule") {
                 await KalturaSchedulePoller(schedule: daemon.schedule, config: daemon.config, events: events, logger: logger).run()
+            }),
+            .init(service: LoopService("Opencast calendar") {
+                await OpencastCalendarPoller(agent: daemon.opencast, config: daemon.config, events: events, logger: logger).run()
             }),
             .init(service: LoopService("schedule") { await daemon.schedule.run() }),
             .init(service: ReloadOnHangupService(daemon: daemon, logger: logger)),

@@ -18,13 +18,17 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
     let session: SessionCoordinator?
     let reporter: StatusReporter
     let retention: RetentionService
+    /// The room as an Opencast capture agent; idle without `[opencast]`.
+    let opencast: OpencastAgent
+    let opencastStore: OpencastIngestRecords
     private let uploadQueue: UploadQueue
     private let reload: ConfigurationReload
     private let events: EventHub
     private let logger: Logger
 
     public init(config initial: RoomRecorderConfig, configPath: String? = nil, catalog: CatalogDatabase, uploads: UploadQueue, throttle: Throttle? = nil,
-                events: EventHub = EventHub(), logger: Logger, notifier: SystemdNotifier = SystemdNotifier(), connector: (any SessionConnector)? = nil) async {
+                events: EventHub = EventHub(), logger: Logger, notifier: SystemdNotifier = SystemdNotifier(), connector: (any SessionConnector)? = nil,
+                opencastStore: OpencastIngestRecords? = nil) async {
         let config = LiveConfiguration(initial)
         let store = RecordingStore(catalog: catalog, events: events, logger: logger)
         let finalizer = RecordingFinalizer(store: store, config: config, uploads: uploads, notifier: notifier, logger: logger)
@@ -44,7 +48,13 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
         schedule = ScheduleService(catalog: catalog, recorder: controller, config: config, board: board, events: events, logger: logger)
         reporter = StatusReporter(controller: controller, session: session, board: board, devices: DeviceList(config: config, events: events, logger: logger))
         retention = RetentionService(store: store, config: config)
-        reload = ConfigurationReload(path: configPath, config: config, throttle: throttle, logger: logger, events: events)
+        let opencastStore = opencastStore ?? OpencastIngestRecords(catalog: catalog)
+        opencast = OpencastAgent(config: config, catalog: catalog, board: board, events: events, schedule: schedule, logger: logger,
+                                 recordingNow: { [controller] in await controller.current },
+                                 linkRecording: { [controller] recording, event in await controller.link(recording: recording, toOpencastEvent: event) })
+        opencastStore.connect(schedule: schedule, agent: opencast)
+        self.opencastStore = opencastStore
+        reload = ConfigurationReload(path: configPath, config: config, throttle: throttle, logger: logger, events: events, opencastStore: opencastStore)
         uploadQueue = uploads
         self.events = events
         self.logger = logger

@@ -3,6 +3,7 @@ import DurableFiles
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import Synchronization
 
 /// The process's one HTTP client, for the media library (S3, Kaltura), Janus and calendar feeds: AsyncHTTPClient
@@ -51,23 +52,56 @@ public struct HTTPTransport: Sendable {
     /// How long a request may go without progress.
     private let timeout: Duration
 
-    /// The process's client: every request goes through its pool.
-    private static let sharedClient: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        // Deadlines are per request (``send(_:url:headers:body:throttle:)``); these only bound what no request should
-        // outlast.
-        configuration.timeout = .init(connect: .seconds(30), read: .seconds(300))
-        configuration.httpVersion = .http1Only
-        // A refused or unreachable server fails the request at once: the upload queue's back-off (and the
-        // calendar's next poll, the session's rejoin) decide when to try again, not a retry loop in the client.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
+    /// How a server is talked to, where it differs from the process's default client: a platform whose
+    /// redirects mean something (Opencast answers a missing login with a redirect to its login page), or a site
+    /// whose certificates come from its own CA.
+    public struct Options: Hashable, Sendable {
+        /// Follow redirects (the default client does, for calendar feeds behind short links).
+        public var followRedirects = true
+        /// Extra trust roots (PEM), added to the system's.
+        public var caFile: String?
+        /// Check the server's certificate; only a site that says so in its configuration turns this off.
+        public var verifyCertificates = true
 
-    /// The shared client with requests that fail after `timeout` seconds without progress: to connect, between
+        public init(followRedirects: Bool = true, caFile: String? = nil, verifyCertificates: Bool = true) {
+            self.followRedirects = followRedirects
+            self.caFile = caFile
+            self.verifyCertificates = verifyCertificates
+        }
+    }
+
+    /// The clients by their options, each made once and kept for the life of the process like the default one:
+    /// an AsyncHTTPClient must be shut down before it is released, and a pool per option set is what a reload
+    /// may ask for again.
+    private static let clients = Mutex<[Options: HTTPClient]>([:])
+
+    /// The client for a set of options: the default one, or one made for them.
+    private static func client(for options: Options) -> HTTPClient {
+        clients.withLock { clients in
+            if let client = clients[options] { return client }
+            var configuration = HTTPClient.Configuration()
+            configuration.timeout = .init(connect: .seconds(30), read: .seconds(300))
+            configuration.httpVersion = .http1Only
+            // A refused or unreachable server fails the request at once: the upload queue's back-off (and the
+            // calendar's next poll, the session's rejoin) decide when to try again, not a retry loop in the client.
+            configuration.connectionPool.retryConnectionEstablishment = false
+            if !options.followRedirects { configuration.redirectConfiguration = .disallow }
+            if options.caFile != nil || !options.verifyCertificates {
+                var tls = TLSConfiguration.makeClientConfiguration()
+                if let file = options.caFile { tls.additionalTrustRoots = [.file(file)] }
+                if !options.verifyCertificates { tls.certificateVerification = .none }
+                configuration.tlsConfiguration = tls
+            }
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+            clients[options] = client
+            return client
+        }
+    }
+
+    /// A client with `options` whose requests fail after `timeout` seconds without progress: to connect, between
     /// pieces of the body, and for the answer once the body is sent.
-    public init(timeout: TimeInterval = 120) {
-        client = Self.sharedClient
+    public init(timeout: TimeInterval = 120, options: Options = Options()) {
+        client = Self.client(for: options)
         self.timeout = .milliseconds(Int64(timeout * 1000))
     }
 

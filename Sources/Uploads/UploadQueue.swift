@@ -315,6 +315,17 @@ public actor UploadQueue {
                 onChange?(job)
                 return
             }
+            if let deferred = error as? UploadDeferred {
+                // Waiting, not failing: the attempt does not count and the job keeps its checkpoint.
+                job.state = .queued
+                job.attempts = max(0, job.attempts - 1)
+                job.lastError = deferred.reason
+                job.nextAttemptAt = deferred.until
+                logger.info("upload waits", metadata: meta.merging(["reason": "\(deferred.reason)", "until": "\(deferred.until)"]) { $1 })
+                do { try await catalog.update(job) } catch { logger.error("cannot store the upload's state", metadata: ["error": "\(error)"]) }
+                onChange?(job)
+                return
+            }
             job.lastError = "\(error)"
             bytesUploaded += max(0, job.bytesConfirmed - claimed.bytesConfirmed)
             // A file that changed while it was sent fails the same way every time.

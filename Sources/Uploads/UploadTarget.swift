@@ -36,7 +36,7 @@ extension UploadTarget {
     public func abort(_ checkpoint: UploadCheckpoint) async throws {}
 
     /// The size of the recording's file; a missing file fails the job for good.
-    func fileSize(of recording: Recording) throws -> Int64 {
+    public func fileSize(of recording: Recording) throws -> Int64 {
         do {
             return try FileSync.size(of: recording.path)
         } catch {
@@ -57,4 +57,16 @@ public struct PermanentUploadError: Error, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+/// A delivery that cannot go on yet for a reason that will pass by itself (an Opencast event whose other parts
+/// are still being recorded): the job waits in the queue until `until`, and the wait is not a failed attempt.
+public struct UploadDeferred: Error, CustomStringConvertible {
+    public let reason: String
+    public let until: Date
+    public init(_ reason: String, until: Date) {
+        self.reason = reason
+        self.until = until
+    }
+    public var description: String { reason }
 }

@@ -15,6 +15,25 @@ extension RoomRecCtl {
             if watch { try await options.watch("/v1/status", render: Self.render) } else { try await options.call("GET", "/v1/status", render: Self.render) }
         }
 
+        /// The Opencast capture agent: what it last told Opencast, its calendar, and what went wrong.
+        static func opencastRows(_ opencast: OpencastStatus) -> [[String]] {
+            var line = "agent \"\(opencast.agent)\" at \(opencast.server)"
+            if let state = opencast.agentState {
+                line += ", \(state)" + (opencast.agentStateSentAt.map { " (sent \(Format.waitingTime(-$0.timeIntervalSinceNow)) ago)" } ?? "")
+            } else {
+                line += ", no state sent yet"
+            }
+            var rows = [["Opencast", line]]
+            if let problem = opencast.problem { rows.append(["", "error: \(problem)"]) }
+            let fetched = opencast.lastCalendarFetch.map { "read \(Format.waitingTime(-$0.timeIntervalSinceNow)) ago" } ?? "not read yet"
+            rows.append(["", "calendar: \(opencast.calendarEvents) events, \(fetched); \(opencast.etagHits) unchanged (ETag), "
+                         + "\(opencast.calendarChanges) changed, \(opencast.calendarFailures) failed"])
+            if let error = opencast.lastError {
+                rows.append(["", "last error" + (opencast.lastErrorAt.map { " (\(Format.date($0)))" } ?? "") + ": \(error)"])
+            }
+            return rows
+        }
+
         static func render(_ response: ControlClient.Response) throws -> String {
             let s = try response.decode(StatusReport.self)
             var rows: [[String]] = [
@@ -57,6 +76,7 @@ extension RoomRecCtl {
                     rows.append(["", "the host left at \(Format.date(left))"])
                 }
             }
+            if let opencast = s.opencast { rows += Self.opencastRows(opencast) }
             for device in s.devices {
                 rows.append([device.kind.rawValue.capitalized, "\(device.name) (\(device.id))\(device.inUse ? " in use" : "")"])
             }

@@ -95,7 +95,8 @@ For the tests only (not Opencast):
   POST /_test/fail?path=P&status=503&count=N[&method=M][&action=status|drop|drop-after|delay][&seconds=S][&body=B]
                       the next N requests whose path starts with P: answer that status without doing anything
                       (status), close the connection unanswered (drop), do the work and then close unanswered
-                      (drop-after: a lost answer), or wait S seconds and then do the work (delay).
+                      (drop-after: a lost answer), or wait S seconds and then do the work (delay). count=0 takes back
+                      the faults on path P (Opencast reachable again).
   POST /_test/upload-fault?path=/ingest/add&count=N[&reset_after=BYTES][&rate=BYTES_PER_S][&stall_after=BYTES
                       &stall_seconds=S]   for the next N uploads: reset the connection (TCP RST) once BYTES of the
                       body were read, read at most BYTES_PER_S, or stop reading for S seconds after BYTES.
@@ -2293,7 +2294,11 @@ class Handler(BaseHTTPRequestHandler):
             if fault["action"] not in ("status", "drop", "drop-after", "delay"):
                 raise HTTPError(400, "action: status, drop, drop-after or delay")
             with s.lock:
-                s.faults.append(fault)
+                if fault["count"] == 0:
+                    # count=0 takes back the faults on that path (Opencast is reachable again).
+                    s.faults = [f for f in s.faults if f["path"] != fault["path"]]
+                else:
+                    s.faults.append(fault)
             return self.reply(200, json.dumps(fault), "application/json")
         if path == "/_test/upload-fault":
             fault = {"path": q("path", "/ingest/add"), "count": int(q("count", "1"))}

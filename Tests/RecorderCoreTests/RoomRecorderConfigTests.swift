@@ -112,6 +112,16 @@ final class RoomRecorderConfigTests: XCTestCase {
             ("[library.kaltura]\npartner_id = 1\napp_token_id = \"0_x\"\napp_token_file = \"token\"", 4, "library.kaltura.app_token_file", "absolute"),
             ("[library.kaltura]\npartner_id = 1\napp_token_id = \"0_x\"\napp_token_file = \"/t\"\napp_token_hash_type = \"sha3\"", 5,
              "library.kaltura.app_token_hash_type", "SHA1, SHA256"),
+            ("[library]\ntarget = \"opencast\"", 2, "library.target", "needs an [opencast] section"),
+            ("[opencast]\nuser = \"ca\"", 1, "opencast.url", "admin node's URL"),
+            ("[opencast]\nurl = \"opencast.example.edu\"", 2, "opencast.url", "http:// or https://"),
+            ("[opencast]\nurl = \"https://oc.example.edu\"\nuser = \"ca\"\npassword_file = \"pw\"", 4, "opencast.password_file", "absolute"),
+            ("[opencast]\nurl = \"https://oc.example.edu\"\nuser = \"ca\"\npassword_file = \"/pw\"\nauth = \"ntlm\"", 5, "opencast.auth",
+             "\"basic\", \"digest\""),
+            ("[opencast]\nurl = \"https://oc.example.edu\"\nuser = \"ca\"\npassword_file = \"/pw\"\nflavor = \"dublincore/episode\"", 5,
+             "opencast.flavor", "presenter/<subtype>"),
+            ("[opencast]\nurl = \"https://oc.example.edu\"\nuser = \"ca\"\npassword_file = \"/pw\"\n[opencast.services]\ningest = \"lb\"", 6,
+             "opencast.services.ingest", "http:// or https://"),
         ]
         for (text, line, key, fragment) in cases {
             XCTAssertThrowsError(try RoomRecorderConfig.parse(text, file: "/etc/roomrec/roomrec.toml"), text) { error in
@@ -151,6 +161,36 @@ final class RoomRecorderConfigTests: XCTestCase {
         XCTAssertEqual(config.uploads.workers, 2)
         XCTAssertEqual(config.uploads.windows.windows.map(\.description), ["18:00-07:00", "12:00-13:30"])
         XCTAssertFalse(config.uploads.whileRecording)
+    }
+
+    func testTheOpencastAgent() throws {
+        let config = try RoomRecorderConfig.parse("""
+            [room]
+            id = "hs-101"
+            [library]
+            target = "opencast"
+            [opencast]
+            url = "https://opencast.example.edu/"
+            user = "capture_agent"
+            password_file = "$CREDENTIALS_DIRECTORY/opencast"
+            auth = "digest"
+            ad_hoc = "schedule"
+            [opencast.workflow_configuration]
+            straightToPublishing = "true"
+            [opencast.services]
+            ingest = "https://ingest.opencast.example.edu/ingest"
+            """, file: "opencast.toml")
+        let opencast = try XCTUnwrap(config.opencast)
+        XCTAssertEqual(opencast.url, "https://opencast.example.edu", "without the trailing slash")
+        XCTAssertEqual(opencast.auth, .digest)
+        XCTAssertEqual(opencast.agent(in: config.room), "hs-101", "the room's id by default")
+        XCTAssertEqual(opencast.workflowConfiguration, ["straightToPublishing": "true"])
+        XCTAssertEqual(opencast.ingestURL, "https://ingest.opencast.example.edu/ingest")
+        XCTAssertNil(opencast.schedulerURL)
+        XCTAssertEqual(opencast.adHoc, .schedule)
+        XCTAssertEqual(opencast.flavor, "presenter/source")
+        XCTAssertTrue(opencast.verifyTLS)
+        XCTAssertNil(try RoomRecorderConfig.parse("", file: "x").opencast, "no agent unless configured")
     }
 
     func testTheSession() throws {

@@ -45,6 +45,23 @@ final class SchedulePlannerTests: XCTestCase {
         XCTAssertEqual(planner.block(of: "touching")?.leadID, "first")
     }
 
+    func testEachOpencastEventIsARecordingOfItsOwnWhatJoinsItMerges() {
+        let opencast = { (uid: String) in PlannedEvent.Origin.opencast(eventID: uid) }
+        let planner = SchedulePlanner(events: [
+            event("oc-1", 0, 60, "Lecture 1", origin: opencast("1")),
+            event("oc-2", 60, 120, "Lecture 2", origin: opencast("2")),
+            event("class", 150, 240, "Timetable class", origin: .timetable),
+            event("oc-3", 180, 200, "Lecture 3", origin: opencast("3")),
+            event("extension", 200, 210, "Extension"),
+        ])
+        XCTAssertEqual(planner.blocks.map(\.title), ["Lecture 1", "Lecture 2", "Timetable class", "Lecture 3"], "back to back, yet two episodes")
+        XCTAssertEqual(planner.blocks.map(\.opencastEventID), ["1", "2", nil, "3"])
+        XCTAssertEqual(planner.blocks[2].end, t0 + 180 * 60, "the class's recording ends where the Opencast event's begins")
+        XCTAssertEqual(planner.blocks[3].eventIDs, ["oc-3", "extension"], "a booking touching the event merges into its recording")
+        XCTAssertEqual(planner.blocks[3].end, t0 + 240 * 60)
+        XCTAssertEqual(event("x", 0, 1, origin: opencast("ev-9")).source, "opencast:ev-9")
+    }
+
     func testEventsStartingTogetherAreOrderedByCreation() {
         let planner = SchedulePlanner(events: [event("b", 0, 30, "Second", created: 5), event("a", 0, 60, "First", created: 1)])
         XCTAssertEqual(planner.blocks.map(\.title), ["First"])

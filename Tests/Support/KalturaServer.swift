@@ -91,23 +91,7 @@ public final class KalturaServer: @unchecked Sendable {
         _ = try fetch(request)
     }
 
-    private func fetch(_ request: URLRequest) throws -> Data {
-        let done = DispatchSemaphore(value: 0)
-        let answer = Answer()
-        URLSession.shared.dataTask(with: request) { data, _, error in
-            answer.data = data
-            answer.error = error
-            done.signal()
-        }.resume()
-        done.wait()
-        if let error = answer.error { throw error }
-        return answer.data ?? Data()
-    }
-
-    private final class Answer: @unchecked Sendable {
-        var data: Data?
-        var error: Error?
-    }
+    private func fetch(_ request: URLRequest) throws -> Data { try PeerRequest.send(request) }
 
     /// The path of an entry's content.
     public func contentPath(of entryId: String) -> String { "\(storage.path)/entries/\(entryId)" }

@@ -1,6 +1,7 @@
 import ControlContract
 import Logging
 import Networking
+import Opencast
 import RecorderCore
 import Uploads
 
@@ -14,6 +15,7 @@ struct ConfigurationReload: Sendable {
     let throttle: Throttle?
     let logger: Logger
     let events: EventHub
+    let opencastStore: (any OpencastIngestStore)?
 
     /// What changed, and what the daemon's collaborators must do about it.
     struct Applied: Sendable {
@@ -42,9 +44,10 @@ struct ConfigurationReload: Sendable {
         note("daemon", \.daemon, live: false)
         note("uploads", \.uploads, live: false)
         note("schedule", \.schedule, live: true)
+        note("opencast", \.opencast, live: true)
         // Rebuilt on every reload, so replaced credentials are read again.
         let targets: [any UploadTarget]
-        do { targets = try UploadTargets.make(new.library, throttle: throttle) } catch {
+        do { targets = try UploadTargets.make(new, throttle: throttle, opencastStore: opencastStore) } catch {
             throw .badRequest("the media library cannot be used: \(error); nothing was changed")
         }
         config.update { config in
@@ -53,6 +56,7 @@ struct ConfigurationReload: Sendable {
             config.library = new.library
             config.recording = new.recording
             config.schedule = new.schedule
+            config.opencast = new.opencast
         }
         // A recording in progress keeps the encoder it started with; the next one uses the new settings.
         let encodersChanged = (old.recording.encoders, old.recording.videoPreset, old.recording.videoBitrateKbps)

@@ -13,12 +13,12 @@ final class LiveConfiguration: Sendable {
 
     func update(_ change: (inout RoomRecorderConfig) -> Void) { state.withLock { change(&$0) } }
 
-    /// Sleeps `seconds`, or less when a reload changes `[schedule]`: a poller waits for its next poll this way,
-    /// so a feed added by a reload is read at once, not at the end of the old interval.
+    /// Sleeps `seconds`, or less when a reload changes `[schedule]` or `[opencast]`: a poller waits for its next
+    /// poll this way, so a feed added by a reload is read at once, not at the end of the old interval.
     func pause(_ seconds: Double) async {
-        let schedule = current.schedule
+        let (schedule, opencast) = (current.schedule, current.opencast)
         let end = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < end, !Task.isCancelled, current.schedule == schedule {
+        while ContinuousClock.now < end, !Task.isCancelled, current.schedule == schedule, current.opencast == opencast {
             try? await Task.sleep(for: min(.seconds(1), end - ContinuousClock.now))
         }
     }

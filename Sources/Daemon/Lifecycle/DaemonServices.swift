@@ -27,6 +27,8 @@ struct RecordingService: Service, CustomStringConvertible {
     let controller: RecordingController
     let notifier: SystemdNotifier
     let logger: Logger
+    /// Told as the stop begins (the Opencast agent says `shutting_down`).
+    var onStopping: @Sendable () async -> Void = {}
     var description: String { "recording" }
 
     func run() async throws {
@@ -36,6 +38,7 @@ struct RecordingService: Service, CustomStringConvertible {
                 try? await gracefulShutdown()
                 logger.notice("stopping")
                 notifier.stopping(status: "Finishing the recording in progress")
+                await onStopping()
                 await controller.shutdown(reason: "roomrecd was stopped while recording")
             }
             await controller.run()

@@ -157,6 +157,7 @@ actor RecordingController {
             status: .starting, owner: block?.owner ?? current.room.type.recordingOwner(roomOwner: current.room.owner, initiator: initiator),
             initiator: initiator, startDate: now, path: RecordingFinalizer.workingPath(id: id, in: folder))
         recording.templateEntryId = block?.templateEntryID
+        recording.opencastEventId = block?.opencastEventID
         recording.workingPath = recording.path
         do { try await store.insert(recording) } catch {
             supervisor.startFailed()
@@ -239,11 +240,21 @@ actor RecordingController {
         supervisor.follow(block)
         guard adopting, var adopted = active?.recording else { return }
         logger.with(recording: adopted.recordingId).notice("a scheduled event adopts the recording in progress", metadata: ["block": "\(block.title)"])
-        guard block.owner != nil || block.templateEntryID != nil else { return }
+        guard block.owner != nil || block.templateEntryID != nil || block.opencastEventID != nil else { return }
         adopted.owner = block.owner ?? adopted.owner
         adopted.templateEntryId = block.templateEntryID
+        adopted.opencastEventId = block.opencastEventID ?? adopted.opencastEventId
         active?.recording = adopted
         await store.save(adopted)
+    }
+
+    /// The recording in progress records an Opencast event from now on (an ad-hoc recording the agent put into
+    /// Opencast's schedule): its ingest is bound to the event.
+    func link(recording id: String, toOpencastEvent uid: String) async {
+        guard var linked = active?.recording, linked.recordingId == id, linked.opencastEventId == nil else { return }
+        linked.opencastEventId = uid
+        active?.recording = linked
+        await store.save(linked)
     }
 
     /// The session's host left or came back: their grace runs for the recording in progress.

@@ -134,6 +134,14 @@ actor ScheduleService {
         }
     }
 
+    /// Whether the schedule records `eventID` now, or would start it: its block is under way and no person
+    /// stopped it.
+    func wantsRecorded(eventID: String, at now: Date = Date()) -> Bool {
+        let underWay = Set(planner.events(at: now).map(\.id))
+        guard !underWay.isSubset(of: dismissed), let block = planner.block(at: now) else { return false }
+        return block.eventIDs.contains(eventID)
+    }
+
     /// Puts the next block that will start on the status board (`roomrecctl status`, the metric).
     private func showNext(after now: Date) {
         let next = planner.blocks.first { $0.start > now && !Set($0.eventIDs).isSubset(of: dismissed) }

@@ -28,6 +28,8 @@ final class StatusBoard: Sendable {
         /// The free space where recordings are written, as last measured (not measured on the control socket's
         /// event loop: a hung mount must not stall it).
         var disk: DiskSummary?
+        /// The Opencast capture agent as it last reported.
+        var opencast: OpencastStatus?
     }
 
     private let contents = Mutex(Contents())

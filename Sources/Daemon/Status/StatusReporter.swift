@@ -40,7 +40,8 @@ struct StatusReporter: Sendable {
             disk: board.disk,
             queue: QueueSummary(byState: board.queueCounts, heldReason: board.uploadsHeld),
             session: board.session.map { session?.withLiveFigures($0) ?? $0 },
-            next: board.next)
+            next: board.next,
+            opencast: board.opencast)
     }
 
     /// The devices, the room's own in use while it records or publishes into its online room.
@@ -111,6 +112,17 @@ struct StatusReporter: Sendable {
                        value: Double(publishing?.videoTargetKbps ?? 0)),
                 Metric("roomrec_session_keyframe_requests_total", .counter, "Keyframes the session's receivers asked of the room's publication.",
                        value: Double(publishing?.keyframeRequests ?? 0)),
+            ]
+        }
+        if let opencast = board.snapshot.opencast {
+            metrics += [
+                Metric("roomrec_opencast_agent_state", .gauge, "1 for the state last posted to Opencast's capture-admin service.",
+                       samples: ["idle", "capturing", "uploading", "error", "shutting_down", "offline"].map { (["state": $0], opencast.agentState == $0 ? 1 : 0) }),
+                Metric("roomrec_opencast_calendar_fetches_total", .counter, "Reads of the agent's Opencast calendar since roomrecd started, by result.",
+                       samples: [(["result": "changed"], Double(opencast.calendarChanges)), (["result": "unchanged"], Double(opencast.etagHits)),
+                                 (["result": "failed"], Double(opencast.calendarFailures))]),
+                Metric("roomrec_opencast_last_calendar_fetch_timestamp_seconds", .gauge, "When the Opencast calendar was last read (Unix time); 0: never.",
+                       value: opencast.lastCalendarFetch?.timeIntervalSince1970 ?? 0),
             ]
         }
         if let disk = DiskSpace.of(config.current.recording.outputDirectory) {

@@ -43,4 +43,6 @@ public enum LibraryTarget: String, Codable, Sendable, CaseIterable {
     case s3
     /// A Kaltura partner's media library ([library.kaltura]).
     case kaltura
+    /// Ingested into Opencast as a capture agent's recordings ([opencast]).
+    case opencast
 }

@@ -17,6 +17,8 @@ public struct RoomRecorderConfig: Equatable, Sendable {
     public var control = Control()
     public var session = Session()
     public var daemon = Daemon()
+    /// `[opencast]`: the room as an Opencast capture agent, when the section is there.
+    public var opencast: Opencast? = nil
 
     public init() {}
 
@@ -59,6 +61,11 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         control = try Control(reading: root.section("control"))
         session = try Session(reading: root.section("session"))
         daemon = try Daemon(reading: root.section("daemon"))
+        let opencastSection = try root.section("opencast")
+        if !opencastSection.table.keys.isEmpty { opencast = try Opencast(reading: opencastSection) }
+        if library.target == .opencast, opencast == nil {
+            throw try root.section("library").error("target", "target = \"opencast\" needs an [opencast] section (url, user, password_file)")
+        }
         try root.rejectUnknownKeys()
     }
 }

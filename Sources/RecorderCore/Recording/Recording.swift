@@ -68,7 +68,7 @@ public struct Recording: Codable, Equatable, Sendable {
     /// The field names of the control API's JSON and the catalog's columns, named once.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case recordingId, roomId, title, name, filename, status, reason, owner, initiator, startDate, endDate, duration, size, sha256, path, workingPath, localRemovedAt, uploadStatus
-        case templateEntryId
+        case templateEntryId, opencastEventId
     }
 
     public var recordingId: String
@@ -104,6 +104,8 @@ public struct Recording: Codable, Equatable, Sendable {
     /// The Kaltura entry its class's event names as template: its entry copies that entry's co-editors and
     /// categories (and its owner is that entry's owner).
     public var templateEntryId: String?
+    /// The Opencast event (its UID) it records; its parts share it and are ingested as one media package.
+    public var opencastEventId: String?
 
     public init(recordingId: String, roomId: String, title: String, name: String, filename: String, status: RecordingState,
                 reason: String? = nil, owner: String?, initiator: String?, startDate: Date, endDate: Date? = nil,

@@ -12,6 +12,8 @@ public struct PlannedEvent: Equatable, Sendable {
         /// An event of Kaltura's schedule; its recording's entry copies the owner, co-editors and categories of
         /// the template entry, if it has one.
         case kaltura(eventID: String, templateEntryID: String?)
+        /// An event of the agent's Opencast calendar, by its UID: its recording is ingested as that event.
+        case opencast(eventID: String)
         /// Booked ad hoc through the control socket.
         case booking
     }
@@ -48,6 +50,12 @@ public struct PlannedEvent: Equatable, Sendable {
         return nil
     }
 
+    /// The Opencast event it is, if it is one.
+    public var opencastEventID: String? {
+        if case .opencast(let uid) = origin { return uid }
+        return nil
+    }
+
     /// Planned by the room's schedule rather than asked for ad hoc.
     public var isScheduled: Bool { origin != .booking }
 
@@ -57,6 +65,7 @@ public struct PlannedEvent: Equatable, Sendable {
         case .timetable: "timetable"
         case .calendar(let feed): "calendar:\(feed)"
         case .kaltura(let eventID, _): "kaltura:\(eventID)"
+        case .opencast(let eventID): "opencast:\(eventID)"
         case .booking: "booking:\(id)"
         }
     }

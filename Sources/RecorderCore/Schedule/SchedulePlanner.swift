@@ -7,6 +7,7 @@ import Foundation
 ///   names a recording no scheduled event is part of.
 /// - With ``OverlapRule/split`` (for sites that publish one recording per class), a scheduled event that starts
 ///   while another runs ends that recording and starts its own.
+/// - An Opencast event starts a recording of its own (one episode, ingested under its UID), as with `split`.
 /// - Cancelled events are never recorded.
 ///
 /// An ad-hoc recording running when a block starts is adopted by it, and a block's end can be moved by an
@@ -32,6 +33,8 @@ public struct SchedulePlanner: Sendable {
         /// The owner and the Kaltura template entry its lead event gives its recording, if any.
         public var owner: String?
         public var templateEntryID: String?
+        /// The Opencast event its recording is ingested as, when its lead event is one.
+        public var opencastEventID: String?
 
         public init(start: Date, end: Date, title: String, leadID: String? = nil, eventIDs: [String], owner: String? = nil, templateEntryID: String? = nil) {
             self.start = start
@@ -46,6 +49,7 @@ public struct SchedulePlanner: Sendable {
         init(leading event: PlannedEvent) {
             self.init(start: event.start, end: event.end, title: event.title, leadID: event.id, eventIDs: [event.id], owner: event.owner,
                       templateEntryID: event.templateEntryID)
+            opencastEventID = event.opencastEventID
         }
 
         mutating func lead(_ event: PlannedEvent) {
@@ -53,6 +57,7 @@ public struct SchedulePlanner: Sendable {
             leadID = event.id
             owner = event.owner
             templateEntryID = event.templateEntryID
+            opencastEventID = event.opencastEventID
         }
 
         /// The same block as `other` while they share an event, even if an event added or removed since has moved
@@ -99,7 +104,10 @@ public struct SchedulePlanner: Sendable {
         var lead: PlannedEvent?
         for event in ordered {
             if let last = result.last, let leading = lead, event.start <= last.end {
-                if rule == .split, event.isScheduled, leading.isScheduled, event.start > leading.start {
+                // An Opencast event is one episode: it gets a recording of its own, also where it touches or
+                // overlaps another event (what joins it, a booking or an extension, still merges into it).
+                let ownRecording = rule == .split || event.opencastEventID != nil
+                if ownRecording, event.isScheduled, leading.isScheduled, event.start > leading.start {
                     // The running class's recording ends where this one's begins.
                     result[result.count - 1].end = event.start
                     var next = Block(leading: event)
