@@ -49,7 +49,7 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
         reporter = StatusReporter(controller: controller, session: session, board: board, devices: DeviceList(config: config, events: events, logger: logger))
         retention = RetentionService(store: store, config: config)
         let opencastStore = opencastStore ?? OpencastIngestRecords(catalog: catalog)
-        opencast = OpencastAgent(config: config, catalog: catalog, board: board, events: events, schedule: schedule, logger: logger,
+        opencast = OpencastAgent(config: config, catalog: catalog, board: board, events: events, schedule: schedule, ingestRecords: opencastStore, logger: logger,
                                  recordingNow: { [controller] in await controller.current },
                                  linkRecording: { [controller] recording, event in await controller.link(recording: recording, toOpencastEvent: event) })
         opencastStore.connect(schedule: schedule, agent: opencast)

@@ -22,6 +22,9 @@ public struct IngestProgress: Codable, Equatable, Sendable {
     public var ingestSent = false
     /// The workflow the ingest started: the package arrived.
     public var workflow: WorkflowInstance?
+    /// The agent put this event into Opencast's schedule for an ad-hoc recording: the event is the recording's,
+    /// never one for the schedule to start or stop.
+    public var scheduledByAgent = false
 
     public init(key: String, event: OpencastEvent? = nil) {
         self.key = key
@@ -41,4 +44,6 @@ public protocol OpencastIngestStore: Sendable {
     func parts(ofEvent uid: String) async throws -> (parts: [Recording], over: Bool)
     /// The event as the agent's calendar has it, for a package whose progress does not hold it yet.
     func event(_ uid: String) async -> OpencastEvent?
+    /// Runs `body` while no other caller runs one for the same package.
+    func exclusive<T: Sendable>(_ key: String, _ body: @Sendable () async throws -> T) async throws -> T
 }

@@ -40,10 +40,16 @@ public struct OpencastClient: Sendable {
     /// ``HTTPTransport/NetworkError``). A Digest challenge is answered once, without asking anyone.
     public func send(_ method: String, _ url: URL, headers: [String: String] = [:], body: [HTTPTransport.BodyPart] = [],
                      throttle: Throttle? = nil) async throws -> Response {
-        var response = try await transport.send(method, url: url, headers: authorized(headers, method: method, url: url), body: body, throttle: throttle)
-        if let digest, response.status == 401, let challenge = response.headers["www-authenticate"].flatMap(DigestAuthorization.Challenge.init(header:)) {
+        let sent = authorized(headers, method: method, url: url)
+        var response = try await transport.send(method, url: url, headers: sent, body: body, throttle: throttle)
+        // Answered again only when the first try had no answer to give (no nonce yet) or its nonce expired: a
+        // refused password is not sent twice.
+        if let digest, response.status == 401, let challenge = response.headers["www-authenticate"].flatMap(DigestAuthorization.Challenge.init(header:)),
+           sent["Authorization"] == nil || challenge.stale {
             digest.received(challenge)
             response = try await transport.send(method, url: url, headers: authorized(headers, method: method, url: url), body: body, throttle: throttle)
+        } else if let digest, response.status == 401, let challenge = response.headers["www-authenticate"].flatMap(DigestAuthorization.Challenge.init(header:)) {
+            digest.received(challenge)
         }
         return response
     }
@@ -96,10 +102,32 @@ public struct OpencastClient: Sendable {
             headers["Authorization"] = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
         case .digest:
             headers["X-Requested-Auth"] = "Digest"
-            let query = url.query.map { "?\($0)" } ?? ""
-            if let header = digest?.header(method: method, uri: url.path + query) { headers["Authorization"] = header }
+            // The request-target as sent: the path and query still percent-encoded.
+            let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
+            let target = (components?.percentEncodedPath ?? url.path) + (components?.percentEncodedQuery.map { "?\($0)" } ?? "")
+            if let header = digest?.header(method: method, uri: target) { headers["Authorization"] = header }
         }
         return headers
+    }
+
+    /// Characters left as they are in a path segment or a query value: RFC 3986's unreserved ones. Everything else
+    /// is percent-encoded, as pyCA does (`safe=''`): a `;` would start Jetty's path parameters, a `+` in a query is
+    /// a space to CXF.
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    /// `base` with `segments` appended, each percent-encoded as one segment (an agent name with spaces, `;` or
+    /// umlauts).
+    public static func url(_ base: URL, appending segments: [String]) -> URL {
+        var text = base.absoluteString
+        if text.hasSuffix("/") { text.removeLast() }
+        for segment in segments { text += "/" + (segment.addingPercentEncoding(withAllowedCharacters: unreserved) ?? segment) }
+        return URL(string: text) ?? base
+    }
+
+    /// `base` with a query whose values are percent-encoded strictly.
+    public static func url(_ base: URL, query: [(String, String)]) -> URL {
+        let text = query.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: unreserved) ?? $0.1)" }.joined(separator: "&")
+        return URL(string: base.absoluteString + "?" + text) ?? base
     }
 
     /// `application/x-www-form-urlencoded` as browsers write it: letters, digits and `*-._` stay, space is `+`.

@@ -60,9 +60,7 @@ public actor ServiceDirectory {
     }
 
     private func lookUp(_ service: Service) async throws -> URL {
-        var components = URLComponents(url: server.appendingPathComponent("services/available.json"), resolvingAgainstBaseURL: false)!
-        components.queryItems = [URLQueryItem(name: "serviceType", value: service.rawValue)]
-        let url = components.url!
+        let url = OpencastClient.url(OpencastClient.url(server, appending: ["services", "available.json"]), query: [("serviceType", service.rawValue)])
         let response = try client.require(try await client.send("GET", url, headers: ["Accept": "application/json"]), [200],
                                           doing: "list its \(service.rawValue) services", url: url)
         let hosts = try Self.usableHosts(in: response.body)

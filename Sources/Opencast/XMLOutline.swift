@@ -53,8 +53,8 @@ struct XMLOutline {
 }
 
 /// XML text escaping for element content and attribute values.
-enum XMLText {
-    static func escaped(_ text: String) -> String {
+public enum XMLText {
+    public static func escaped(_ text: String) -> String {
         var result = ""
         for character in text {
             switch character {

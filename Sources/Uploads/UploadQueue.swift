@@ -321,6 +321,7 @@ public actor UploadQueue {
                 job.attempts = max(0, job.attempts - 1)
                 job.lastError = deferred.reason
                 job.nextAttemptAt = deferred.until
+                bytesUploaded += max(0, job.bytesConfirmed - claimed.bytesConfirmed)
                 logger.info("upload waits", metadata: meta.merging(["reason": "\(deferred.reason)", "until": "\(deferred.until)"]) { $1 })
                 do { try await catalog.update(job) } catch { logger.error("cannot store the upload's state", metadata: ["error": "\(error)"]) }
                 onChange?(job)

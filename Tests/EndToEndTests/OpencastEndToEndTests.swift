@@ -48,7 +48,11 @@ final class OpencastEndToEndTests: XCTestCase {
         let job = try await daemon.client.waitForUpload(of: recording.recordingId, context: daemon.log()) { $0.state == .done }
         let finished = try await daemon.client.send("GET", "/v1/recordings/\(recording.recordingId)").decode(Recording.self)
         XCTAssertEqual(finished.endDate.map { $0.timeIntervalSince(start) } ?? 0, 5, accuracy: 1.5, "ended at the event's end")
-        let state = try server.state()
+        var state = try server.state()
+        for _ in 0..<100 where state.agents["room-101"]?.state != "idle" {
+            try await Task.sleep(for: .milliseconds(100))
+            state = try server.state()
+        }
         XCTAssertEqual(state.states(of: "ev-1"), ["capturing", "capture_finished", "uploading", "upload_finished"])
         XCTAssertEqual(state.ingests.count, 1, "one package")
         let ingest = try XCTUnwrap(state.ingests.first)

@@ -45,20 +45,30 @@ final class SchedulePlannerTests: XCTestCase {
         XCTAssertEqual(planner.block(of: "touching")?.leadID, "first")
     }
 
-    func testEachOpencastEventIsARecordingOfItsOwnWhatJoinsItMerges() {
+    func testEachOpencastEventIsAnEpisodeAtItsOwnTimesWhatJoinsItAdHocMerges() {
         let opencast = { (uid: String) in PlannedEvent.Origin.opencast(eventID: uid) }
         let planner = SchedulePlanner(events: [
             event("oc-1", 0, 60, "Lecture 1", origin: opencast("1")),
             event("oc-2", 60, 120, "Lecture 2", origin: opencast("2")),
+            event("during", 100, 130, "Seminar", origin: .timetable),
             event("class", 150, 240, "Timetable class", origin: .timetable),
             event("oc-3", 180, 200, "Lecture 3", origin: opencast("3")),
-            event("extension", 200, 210, "Extension"),
+            event("extended", 195, 205, "Extension beside a class"),
+            event("kaltura", 300, 330, "Kaltura class", origin: .kaltura(eventID: "k", templateEntryID: nil)),
+            event("oc-4", 300, 320, "Lecture 4", origin: opencast("4")),
+            event("oc-5", 400, 420, "Lecture 5", origin: opencast("5")),
+            event("extension", 415, 425, "Extension"),
         ])
-        XCTAssertEqual(planner.blocks.map(\.title), ["Lecture 1", "Lecture 2", "Timetable class", "Lecture 3"], "back to back, yet two episodes")
-        XCTAssertEqual(planner.blocks.map(\.opencastEventID), ["1", "2", nil, "3"])
-        XCTAssertEqual(planner.blocks[2].end, t0 + 180 * 60, "the class's recording ends where the Opencast event's begins")
-        XCTAssertEqual(planner.blocks[3].eventIDs, ["oc-3", "extension"], "a booking touching the event merges into its recording")
-        XCTAssertEqual(planner.blocks[3].end, t0 + 240 * 60)
+        XCTAssertEqual(planner.blocks.map(\.title), ["Lecture 1", "Lecture 2", "Seminar", "Timetable class", "Lecture 3", "Timetable class",
+                                                     "Lecture 4", "Kaltura class", "Lecture 5"])
+        XCTAssertEqual(planner.blocks.map(\.opencastEventID), ["1", "2", nil, nil, "3", nil, "4", nil, "5"])
+        let minutes = planner.blocks.map { [Int($0.start.timeIntervalSince(t0) / 60), Int($0.end.timeIntervalSince(t0) / 60)] }
+        XCTAssertEqual(minutes, [[0, 60], [60, 120], [120, 130], [150, 180], [180, 200], [200, 240], [300, 320], [320, 330], [400, 425]],
+                       "back to back yet two episodes; a class starting during an episode is recorded from its end; a class an episode interrupts "
+                       + "goes on after it; an episode starting with a class leads; an extension lengthens the episode")
+        XCTAssertEqual(planner.blocks[5].eventIDs, ["class", "extended"], "beside a class going on, an extension joins the class")
+        XCTAssertEqual(planner.blocks[8].eventIDs, ["oc-5", "extension"])
+        XCTAssertEqual(planner.block(at: t0 + 210 * 60)?.leadID, "class")
         XCTAssertEqual(event("x", 0, 1, origin: opencast("ev-9")).source, "opencast:ev-9")
     }
 

@@ -6,10 +6,10 @@ extension OpencastAgent {
     /// Puts a recording no Opencast event asked for (`roomrecctl start`, a booking) into Opencast's schedule
     /// (`ad_hoc = "schedule"`), so the admin UI shows it while it records and its ingest is bound to it: a media
     /// package with an episode catalog whose period runs from the recording's start for `ad_hoc_minutes` (ending
-    /// before the agent's next event, which Opencast would refuse as a conflict), then `ingest/schedule`. When
-    /// Opencast cannot take it, the recording is ingested afterwards as an unscheduled one.
+    /// before the agent's next event, which Opencast would refuse as a conflict), then `ingest/schedule`. The
+    /// event is the recording's: the schedule neither starts nor stops anything for it, so the recording ends when
+    /// it is stopped. When Opencast cannot take it, the recording is ingested afterwards as an unscheduled one.
     func scheduleAdHoc(_ recording: Recording, link: Link) async {
-        guard adHocTried.insert(recording.recordingId).inserted else { return }
         let start = recording.startDate
         var end = start.addingTimeInterval(Double(link.settings.adHocMinutes) * 60)
         if let next = calendar.values.map(\.start).filter({ $0 > start }).min() { end = min(end, next) }
@@ -24,7 +24,14 @@ extension OpencastAgent {
                                                                                          ("flavor", "dublincore/episode")]),
                                                 [200], doing: "take the ad-hoc recording's catalog", url: catalog)
             package = try MediaPackage(xml: String(decoding: added.body, as: UTF8.self))
-            let url = ingest.appendingPathComponent("schedule").appendingPathComponent(link.settings.workflow)
+            // Kept before it is asked for: whether or not its answer comes back, the event is this recording's,
+            // never one for the schedule to start.
+            var progress = IngestProgress(key: package.id, event: OpencastEvent(
+                uid: package.id, title: recording.title, start: start, end: end,
+                properties: ["org.opencastproject.workflow.definition": link.settings.workflow]))
+            progress.scheduledByAgent = true
+            try await ingestRecords.exclusive(package.id) { [ingestRecords, progress] in try await ingestRecords.store(progress) }
+            let url = OpencastClient.url(ingest, appending: ["schedule", link.settings.workflow])
             let fields = [("mediaPackage", package.xml)] + link.settings.workflowConfiguration.sorted { $0.key < $1.key }
                 .map { ("org.opencastproject.workflow.config.\($0.key)", $0.value) }
             _ = try link.client.require(try await link.client.post(url, form: fields), [201, 200], doing: "schedule the ad-hoc recording", url: url)
@@ -34,7 +41,7 @@ extension OpencastAgent {
             ])
             await post(recordingState: "capturing", event: package.id)
         } catch {
-            failed("the ad-hoc recording could not be put into Opencast's schedule (\(error)); it is ingested afterwards as an unscheduled recording")
+            failed("ad-hoc", "the ad-hoc recording could not be put into Opencast's schedule (\(error)); it is ingested afterwards as an unscheduled recording")
         }
     }
 }

@@ -83,7 +83,8 @@ struct OpencastCalendarPoller: Sendable {
                     let calendar = try OpencastCalendar(parsing: text)
                     for skipped in calendar.skipped { logger.warning("Opencast calendar: an event is left out", metadata: ["event": "\(skipped)"]) }
                     let fresh = Copy(server: link.settings.url, agent: link.agent, etag: newTag, text: text)
-                    let changed = fresh.text != copy?.text
+                    // DTSTAMP is the time of the request: the events, not the text, say whether anything changed.
+                    let changed = copy.flatMap { try? OpencastCalendar(parsing: $0.text) }?.events != calendar.events
                     copy = fresh
                     do { try fresh.store(in: current.daemon.stateDirectory) } catch {
                         logger.warning("Opencast calendar could not be kept on disk", metadata: ["error": "\(error)"])
@@ -111,10 +112,8 @@ struct OpencastCalendarPoller: Sendable {
     /// The calendar's text and ETag, or nil when it did not change (304).
     private func read(_ link: OpencastAgent.Link, etag: String?) async throws -> (String, String?)? {
         let scheduler = try await link.services.endpoint(.scheduler)
-        var components = URLComponents(url: scheduler.appendingPathComponent("calendars"), resolvingAgainstBaseURL: false)!
         let cutoff = Int64(Date().addingTimeInterval(Double(link.settings.lookaheadDays) * 86400).timeIntervalSince1970 * 1000)
-        components.queryItems = [URLQueryItem(name: "agentid", value: link.agent), URLQueryItem(name: "cutoff", value: "\(cutoff)")]
-        let url = components.url!
+        let url = OpencastClient.url(OpencastClient.url(scheduler, appending: ["calendars"]), query: [("agentid", link.agent), ("cutoff", "\(cutoff)")])
         var headers = ["Accept": "text/calendar"]
         if let etag { headers["If-None-Match"] = etag }
         let answer = try link.client.require(try await link.client.send("GET", url, headers: headers), [200, 304], doing: "give the agent's calendar", url: url)

@@ -234,18 +234,28 @@ actor RecordingController {
     }
 
     /// The schedule's block follows the recording in progress. A block that adopts a recording asked for by hand
-    /// gives it its owner and its Kaltura template (the title stays: the file is named after it already).
+    /// gives it its owner and its Kaltura template (the title stays: the file is named after it already); an
+    /// Opencast event that comes to lead the block binds the recording to it.
     func follow(_ block: SchedulePlanner.Block) async {
         let adopting = supervisor.current?.start.block == nil
         supervisor.follow(block)
-        guard adopting, var adopted = active?.recording else { return }
-        logger.with(recording: adopted.recordingId).notice("a scheduled event adopts the recording in progress", metadata: ["block": "\(block.title)"])
-        guard block.owner != nil || block.templateEntryID != nil || block.opencastEventID != nil else { return }
-        adopted.owner = block.owner ?? adopted.owner
-        adopted.templateEntryId = block.templateEntryID
-        adopted.opencastEventId = block.opencastEventID ?? adopted.opencastEventId
-        active?.recording = adopted
-        await store.save(adopted)
+        guard var followed = active?.recording else { return }
+        var changed = false
+        if adopting {
+            logger.with(recording: followed.recordingId).notice("a scheduled event adopts the recording in progress", metadata: ["block": "\(block.title)"])
+            if block.owner != nil || block.templateEntryID != nil {
+                followed.owner = block.owner ?? followed.owner
+                followed.templateEntryId = block.templateEntryID
+                changed = true
+            }
+        }
+        if followed.opencastEventId == nil, let uid = block.opencastEventID {
+            followed.opencastEventId = uid
+            changed = true
+        }
+        guard changed else { return }
+        active?.recording = followed
+        await store.save(followed)
     }
 
     /// The recording in progress records an Opencast event from now on (an ad-hoc recording the agent put into

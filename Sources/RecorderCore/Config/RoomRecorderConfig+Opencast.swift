@@ -53,6 +53,9 @@ extension RoomRecorderConfig {
 
         /// The agent's name for a room.
         public func agent(in room: RoomRecorderConfig.Room) -> String { agentName ?? room.id }
+
+        /// Opencast reads `<name>.json` and `<name>.xml` as formats of the agent `<name>`, and a `/` as a path.
+        static func isAgentName(_ name: String) -> Bool { !name.contains("/") && !name.hasSuffix(".json") && !name.hasSuffix(".xml") }
     }
 }
 
@@ -81,7 +84,7 @@ extension RoomRecorderConfig.Opencast {
         passwordFile = file
         auth = try opencast.choice("auth", default: auth)
         agentName = try opencast.string("agent_name").flatMap { $0.isEmpty ? nil : $0 }
-        if let name = agentName, name.contains("/") || name.hasSuffix(".json") || name.hasSuffix(".xml") {
+        if let name = agentName, !Self.isAgentName(name) {
             throw opencast.error("agent_name", "an agent name is one path segment that does not end in .json or .xml, got \"\(name)\"")
         }
         agentAddress = try opencast.string("agent_address").flatMap { $0.isEmpty ? nil : $0 }
@@ -94,7 +97,8 @@ extension RoomRecorderConfig.Opencast {
             guard let value = try configuration.string(key) else { continue }
             workflowConfiguration[key] = value
         }
-        flavor = try opencast.nonEmptyString("flavor", default: flavor)
+        // Opencast lower-cases flavors.
+        flavor = try opencast.nonEmptyString("flavor", default: flavor).lowercased()
         let parts = flavor.split(separator: "/", omittingEmptySubsequences: false)
         // A recording in parts is ingested as partial tracks, which Opencast takes only as presenter/* or presentation/*.
         guard parts.count == 2, ["presenter", "presentation"].contains(parts[0]), !parts[1].trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -109,6 +113,7 @@ extension RoomRecorderConfig.Opencast {
         try services.rejectUnknownKeys()
         if let ca = try opencast.string("ca_file"), !ca.isEmpty {
             guard ca.hasPrefix("/") else { throw opencast.error("ca_file", "expected an absolute path to a PEM file, got \"\(ca)\"") }
+            guard FileManager.default.isReadableFile(atPath: ca) else { throw opencast.error("ca_file", "\(ca) cannot be read") }
             caFile = ca
         }
         verifyTLS = try opencast.boolean("verify_tls", default: verifyTLS)

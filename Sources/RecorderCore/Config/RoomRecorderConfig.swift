@@ -62,7 +62,13 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         session = try Session(reading: root.section("session"))
         daemon = try Daemon(reading: root.section("daemon"))
         let opencastSection = try root.section("opencast")
-        if !opencastSection.table.keys.isEmpty { opencast = try Opencast(reading: opencastSection) }
+        if !opencastSection.table.keys.isEmpty {
+            opencast = try Opencast(reading: opencastSection)
+            if opencast?.agentName == nil, !Opencast.isAgentName(room.id) {
+                throw opencastSection.error("agent_name", "the room's id \"\(room.id)\" cannot be an Opencast agent's name (a \"/\", or a .json or .xml "
+                                            + "ending): set agent_name")
+            }
+        }
         if library.target == .opencast, opencast == nil {
             throw try root.section("library").error("target", "target = \"opencast\" needs an [opencast] section (url, user, password_file)")
         }

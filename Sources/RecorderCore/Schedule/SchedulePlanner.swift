@@ -7,7 +7,9 @@ import Foundation
 ///   names a recording no scheduled event is part of.
 /// - With ``OverlapRule/split`` (for sites that publish one recording per class), a scheduled event that starts
 ///   while another runs ends that recording and starts its own.
-/// - An Opencast event starts a recording of its own (one episode, ingested under its UID), as with `split`.
+/// - An Opencast event is one episode, recorded at its own times (ingested under its UID): it starts a recording
+///   of its own, also beside a touching event; a class it interrupts goes on in a recording after it, and one
+///   that starts during it is recorded from its end. What joins it ad hoc (a booking, an extension) merges.
 /// - Cancelled events are never recorded.
 ///
 /// An ad-hoc recording running when a block starts is adopted by it, and a block's end can be moved by an
@@ -97,34 +99,60 @@ public struct SchedulePlanner: Sendable {
     }
 
     private static func blocks(of events: [PlannedEvent], rule: OverlapRule) -> [Block] {
-        let ordered = events.filter { !$0.cancelled && $0.end > $0.start }
-            .sorted { ($0.start, $0.isScheduled ? 0 : 1, $0.createdAt, $0.id) < ($1.start, $1.isScheduled ? 0 : 1, $1.createdAt, $1.id) }
+        // Scheduled before ad hoc; of events that start together, an Opencast event first: it leads its episode.
+        let ordered = events.filter { !$0.cancelled && $0.end > $0.start }.sorted {
+            ($0.start, $0.isScheduled ? 0 : 1, $0.opencastEventID == nil ? 1 : 0, $0.createdAt, $0.id)
+                < ($1.start, $1.isScheduled ? 0 : 1, $1.opencastEventID == nil ? 1 : 0, $1.createdAt, $1.id)
+        }
         var result: [Block] = []
         /// The event that leads the last block.
         var lead: PlannedEvent?
         for event in ordered {
-            if let last = result.last, let leading = lead, event.start <= last.end {
-                // An Opencast event is one episode: it gets a recording of its own, also where it touches or
-                // overlaps another event (what joins it, a booking or an extension, still merges into it).
-                let ownRecording = rule == .split || event.opencastEventID != nil
-                if ownRecording, event.isScheduled, leading.isScheduled, event.start > leading.start {
-                    // The running class's recording ends where this one's begins.
-                    result[result.count - 1].end = event.start
+            guard let last = result.last, let leading = lead, event.start <= last.end else {
+                result.append(Block(leading: event))
+                lead = event
+                continue
+            }
+            let bothScheduled = event.isScheduled && leading.isScheduled
+            if bothScheduled, leading.opencastEventID != nil, event.opencastEventID == nil {
+                // An Opencast episode keeps its own times: a class that overlaps or follows it is recorded after it.
+                if event.end > last.end {
                     var next = Block(leading: event)
-                    next.end = max(event.end, last.end)
+                    next.start = last.end
                     result.append(next)
                     lead = event
+                } else {
+                    result[result.count - 1].eventIDs.append(event.id)
+                }
+                continue
+            }
+            if bothScheduled, rule == .split || event.opencastEventID != nil, event.start > max(leading.start, last.start) {
+                // The running class's recording ends where this one's begins.
+                result[result.count - 1].end = event.start
+                var next = Block(leading: event)
+                lead = event
+                if event.opencastEventID == nil {
+                    next.end = max(event.end, last.end)
+                    result.append(next)
                     continue
                 }
-                result[result.count - 1].end = max(last.end, event.end)
-                result[result.count - 1].eventIDs.append(event.id)
-                if event.isScheduled, !leading.isScheduled {
-                    // Scheduled beats ad hoc: the class names the recording a booking began.
-                    result[result.count - 1].lead(event)
-                    lead = event
+                // An Opencast event is one episode at its own times; the rest of the class it interrupted follows it.
+                result.append(next)
+                if last.end > event.end {
+                    var rest = Block(leading: leading)
+                    rest.start = event.end
+                    rest.end = last.end
+                    rest.eventIDs = last.eventIDs
+                    result.append(rest)
+                    lead = leading
                 }
-            } else {
-                result.append(Block(leading: event))
+                continue
+            }
+            result[result.count - 1].end = max(last.end, event.end)
+            result[result.count - 1].eventIDs.append(event.id)
+            if event.isScheduled, !leading.isScheduled {
+                // Scheduled beats ad hoc: the class names the recording a booking began.
+                result[result.count - 1].lead(event)
                 lead = event
             }
         }
