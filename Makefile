@@ -1,6 +1,7 @@
 # RoomRecorder: build, test, demo and install.
 #   make demo     install what is missing, build, record 15 s of the synthetic stage and deliver it
 #   make test     build and run every test
+#   make monitoring-test  check and unit-test the fleet's alerting rules, check the dashboard's metric names
 #   make run      the daemon in the foreground with a development config (out/dev)
 #   make fuzz     schemathesis against the live control socket (docs/control-api.yaml)
 #   make install  release build installed with its units, rules and example config (PREFIX, DESTDIR)
@@ -20,9 +21,9 @@ APT_PACKAGES := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavu
 	libswresample-dev libv4l-dev libasound2-dev libsqlite3-dev libsystemd-dev zlib1g-dev ffmpeg fonts-dejavu-core \
 	systemd python3 python3-venv socat unzip janus gcc libc6-dev libical-dev libicu-dev \
 	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-	gstreamer1.0-plugins-bad gstreamer1.0-nice
+	gstreamer1.0-plugins-bad gstreamer1.0-nice prometheus
 
-.PHONY: all deps test-peers build release test fuzz demo run install uninstall clean
+.PHONY: all deps test-peers build release test monitoring-test fuzz demo run install uninstall clean
 
 all: build
 
@@ -61,6 +62,15 @@ $(TEST_VENV)/.installed-3:
 test: deps test-peers
 	$(SWIFT) build --build-tests
 	ROOMREC_TEST_VENV=$(TEST_VENV) $(SWIFT) test --skip-build --disable-swift-testing
+
+# The fleet's alerting rules and dashboard (docs/monitoring/): promtool (Debian's prometheus package) checks the
+# rules and runs their unit tests; scripts/check-dashboard.py checks that the rules and the dashboard query only
+# metrics roomrecd exports. Builds nothing.
+monitoring-test:
+	@command -v promtool >/dev/null || { echo "promtool is needed: Debian's prometheus package (make deps)"; exit 1; }
+	promtool check rules docs/monitoring/roomrec-alerts.yml
+	promtool test rules docs/monitoring/roomrec-alerts.test.yml
+	python3 scripts/check-dashboard.py
 
 out/%/roomrec.toml $(OUT)/%/roomrec.toml: config/dev.toml.in
 	@mkdir -p $(@D)
