@@ -39,7 +39,11 @@ final class OpencastEndToEndTests: XCTestCase {
         XCTAssertEqual(recording.opencastEventId, "ev-1")
         XCTAssertTrue(recording.name.hasSuffix(" - Physics ev-1"), recording.name)
         XCTAssertEqual(recording.startDate.timeIntervalSince(start), 0, accuracy: 1.5, "started at the event's start")
-        let status = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self)
+        var status = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self)
+        for _ in 0..<30 where status.opencast?.agentState != "capturing" {
+            try await Task.sleep(for: .milliseconds(100))
+            status = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self)
+        }
         XCTAssertEqual(status.opencast?.agentState, "capturing", "\(String(describing: status.opencast))")
         XCTAssertEqual(status.opencast?.calendarEvents, 1)
         let upcoming = try await daemon.client.send("GET", "/v1/schedule/upcoming").decode(UpcomingList.self).recordings
