@@ -48,12 +48,14 @@ release: deps
 
 # The real servers and peers the tests talk to that Debian does not package: moto's S3-compatible server and
 # boto3, aiortc (the remote participants of the Janus session tests), and icalendar with recurring-ical-events
-# (the independent calendar expansion of Tests/Peers/calendar_reference.py and bench/schedule.sh), from PyPI, in a
-# virtual environment of their own. (Janus itself, and gcc for its loopback shim, are Debian packages above.)
+# (the independent calendar expansion of Tests/Peers/calendar_reference.py and bench/schedule.sh), and selenium
+# (Tests/Peers/panel_browser.py drives Debian's chromium through chromium-driver), from PyPI, in a virtual
+# environment of their own. (Janus itself, and gcc for its loopback shim, are Debian packages above.)
 TEST_VENV := $(OUT)/test-venv
-TEST_PEERS := "moto[server]==5.2.1" "aiortc==1.16.0" "icalendar==7.3.2" "recurring-ical-events==3.8.2" "x-wr-timezone==2.0.1"
-test-peers: $(TEST_VENV)/.installed-3
-$(TEST_VENV)/.installed-3:
+TEST_PEERS := "moto[server]==5.2.1" "aiortc==1.16.0" "icalendar==7.3.2" "recurring-ical-events==3.8.2" "x-wr-timezone==2.0.1" \
+	"selenium==4.51.0"
+test-peers: $(TEST_VENV)/.installed-4
+$(TEST_VENV)/.installed-4:
 	python3 -m venv $(TEST_VENV)
 	$(TEST_VENV)/bin/pip install --quiet --disable-pip-version-check $(TEST_PEERS)
 	touch $@
