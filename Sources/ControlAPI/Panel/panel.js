@@ -3,8 +3,9 @@
 // requests only. Element styles are set through the CSSOM (element.style), which that policy allows.
 //
 // Data: GET ../v1/status every second; audio levels from the Server-Sent Events of ../v1/events (up to 10 a
-// second); the preview from ../v1/preview.jpg every second. Operator actions: POST ../v1/recordings,
-// ../v1/recordings/current/stop and ../v1/recordings/current/extend, with the bearer token when there is one.
+// second); the preview from ../v1/preview.jpg every second. These are a viewer's and go without the token, so a
+// wrong token never blanks the panel. Operator actions: POST ../v1/recordings, ../v1/recordings/current/stop and
+// ../v1/recordings/current/extend, with the bearer token when there is one.
 "use strict";
 
 (function () {
@@ -56,10 +57,14 @@
   takeTokenFromFragment();
   window.addEventListener("hashchange", () => { if (takeTokenFromFragment()) updateAccess(); });
 
-  function authHeaders(extra) {
-    const headers = Object.assign({ "Accept": "application/json" }, extra || {});
-    if (token) headers["Authorization"] = "Bearer " + token;
-    return headers;
+  function headers(extra) {
+    return Object.assign({ "Accept": "application/json" }, extra || {});
+  }
+
+  function operatorHeaders(extra) {
+    const result = headers(extra);
+    if (token) result["Authorization"] = "Bearer " + token;
+    return result;
   }
 
   // fetch with a time limit; same-origin only, no cookies needed.
@@ -367,12 +372,12 @@
     }
   }
 
-  // ---- Server-Sent Events: levels, and a nudge to poll status when a recording or warning event arrives ----
+  // ---- Server-Sent Events: levels, and a nudge to poll status when a recording, alarm or warning event arrives ----
 
   let events = null;
   function openEvents() {
     if (typeof EventSource !== "function") return;
-    events = new EventSource(API + "events?types=levels,recording,warning");
+    events = new EventSource(API + "events?types=levels,recording,alarm,warning");
     events.addEventListener("levels", (event) => {
       try {
         const data = JSON.parse(event.data);
@@ -384,6 +389,7 @@
     });
     const nudge = () => pollStatusSoon(0);
     events.addEventListener("recording", nudge);
+    events.addEventListener("alarm", nudge);
     events.addEventListener("warning", nudge);
     events.addEventListener("error", () => {
       // EventSource reconnects by itself unless the answer was not an event stream; then try again later.
@@ -409,7 +415,7 @@
     if (statusInFlight) { pollStatusSoon(200); return; }
     statusInFlight = true;
     try {
-      const response = await request("status", { headers: authHeaders() });
+      const response = await request("status", { headers: headers() });
       if (!response.ok) throw new Error("HTTP " + response.status);
       const status = await response.json();
       if (!isObject(status)) throw new Error("not an object");
@@ -443,7 +449,7 @@
     if (document.hidden) { previewTimer = setTimeout(refreshPreview, PREVIEW_EVERY_MS); return; }
     const started = performance.now();
     try {
-      const response = await request("preview.jpg?source=stage&width=640", { headers: authHeaders({ "Accept": "image/jpeg" }) });
+      const response = await request("preview.jpg?source=stage&width=640", { headers: headers({ "Accept": "image/jpeg" }) });
       if (response.ok) {
         const blob = await response.blob();
         const url = URL.createObjectURL(blob);
@@ -486,7 +492,7 @@
     try {
       const response = await request(path, {
         method: "POST",
-        headers: authHeaders({ "Content-Type": "application/json" }),
+        headers: operatorHeaders({ "Content-Type": "application/json" }),
         body: JSON.stringify(body || {}),
       });
       if (response.ok) {
