@@ -21,7 +21,7 @@ APT_PACKAGES := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavu
 	libswresample-dev libv4l-dev libasound2-dev libsqlite3-dev libsystemd-dev zlib1g-dev ffmpeg fonts-dejavu-core \
 	systemd python3 python3-venv socat unzip janus gcc libc6-dev libical-dev libicu-dev \
 	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-	gstreamer1.0-plugins-bad gstreamer1.0-nice prometheus
+	gstreamer1.0-plugins-bad gstreamer1.0-nice prometheus chromium chromium-driver
 
 .PHONY: all deps test-peers build release test monitoring-test fuzz demo run install uninstall clean
 
@@ -36,6 +36,10 @@ deps:
 		if echo "$$missing" | grep -qx janus; then \
 			echo "janus is for the tests (they start their own on 127.0.0.1): its system service is disabled"; \
 			$$sudo systemctl disable --now janus.service >/dev/null 2>&1 || true; \
+		fi; \
+		if echo "$$missing" | grep -qx prometheus; then \
+			echo "prometheus is for promtool (the alerting rules' tests): its own server is disabled"; \
+			$$sudo systemctl disable --now prometheus.service prometheus-node-exporter.service >/dev/null 2>&1 || true; \
 		fi; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is needed: https://www.swift.org/install/linux/ (or set SWIFT=)"; exit 1; }
@@ -94,6 +98,7 @@ install: release
 	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/roomrecd" "$$($(SWIFT) build -c release --show-bin-path)/roomrecctl" $(DESTDIR)$(PREFIX)/bin/
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/roomrec.service > $(DESTDIR)$(SYSTEMDDIR)/roomrec.service
 	install -m 0644 systemd/roomrec.socket $(DESTDIR)$(SYSTEMDDIR)/roomrec.socket
+	install -m 0644 systemd/roomrec-panel.socket $(DESTDIR)$(SYSTEMDDIR)/roomrec-panel.socket
 	install -m 0644 systemd/roomrec.sysusers $(DESTDIR)$(SYSUSERSDIR)/roomrec.conf
 	install -m 0644 systemd/roomrec.tmpfiles $(DESTDIR)$(TMPFILESDIR)/roomrec.conf
 	install -m 0644 udev/70-roomrec.rules $(DESTDIR)$(UDEVDIR)/70-roomrec.rules
@@ -103,7 +108,7 @@ install: release
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/roomrecd $(DESTDIR)$(PREFIX)/bin/roomrecctl $(DESTDIR)$(SYSTEMDDIR)/roomrec.service \
-		$(DESTDIR)$(SYSTEMDDIR)/roomrec.socket $(DESTDIR)$(SYSUSERSDIR)/roomrec.conf $(DESTDIR)$(TMPFILESDIR)/roomrec.conf \
+		$(DESTDIR)$(SYSTEMDDIR)/roomrec.socket $(DESTDIR)$(SYSTEMDDIR)/roomrec-panel.socket $(DESTDIR)$(SYSUSERSDIR)/roomrec.conf $(DESTDIR)$(TMPFILESDIR)/roomrec.conf \
 		$(DESTDIR)$(UDEVDIR)/70-roomrec.rules
 
 clean:

@@ -35,6 +35,8 @@ let package = Package(
         // libical and ICU (Debian's libical-dev and libicu-dev): a C target, so ICU's headers stay out of Swift's sight.
         .target(name: "CICal", path: "Sources/CICal",
                 linkerSettings: [.linkedLibrary("ical"), .linkedLibrary("icui18n"), .linkedLibrary("icuuc")]),
+        // The room panel's files, embedded by the C compiler (#embed) as they are kept in Sources/ControlAPI/Panel/.
+        .target(name: "CPanelAssets", path: "Sources/CPanelAssets"),
         .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
         .target(name: "TOML", swiftSettings: strict),
@@ -53,9 +55,9 @@ let package = Package(
         .target(name: "Uploads", dependencies: ["RecorderCore", "Catalog", "DurableFiles", "Networking", .product(name: "Crypto", package: "swift-crypto"),
                                                 .product(name: "Logging", package: "swift-log"),
                                                 .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: strict),
-        .target(name: "ControlAPI", dependencies: ["RecorderCore", "ControlContract", "CZlib", .product(name: "NIOCore", package: "swift-nio"),
+        .target(name: "ControlAPI", dependencies: ["RecorderCore", "ControlContract", "CZlib", "CPanelAssets", .product(name: "NIOCore", package: "swift-nio"),
                                                    .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
-                                                   .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+                                                   .product(name: "Logging", package: "swift-log")], exclude: ["Panel"], swiftSettings: strict),
         .target(name: "ControlClient", dependencies: ["RecorderCore", "ControlContract", .product(name: "NIOCore", package: "swift-nio"),
                                                       .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
                 swiftSettings: strict),

@@ -163,7 +163,7 @@ public enum ControlRoutes {
         }
         router.add("GET", "/v1/health", role: .viewer) { _ in
             let report = await service.health()
-            return .json(report, status: report.status == "ok" ? 200 : 503)
+            return .json(report, status: report.status == "failing" ? 503 : 200)
         }
         router.add("POST", "/v1/config/reload", role: .admin) { request in
             await respond { () throws(ControlError) in
@@ -171,14 +171,53 @@ public enum ControlRoutes {
                 return .json(try await service.reloadConfiguration(caller: request.caller))
             }
         }
-        router.add("GET", "/v1/events", role: .operator) { _ in
-            ServerSentEvents.response(await service.events())
+        router.add("GET", "/v1/events", role: .viewer) { request in
+            await respond { () throws(ControlError) in
+                var types = try eventTypes(request.query)
+                // A viewer (the room panel) follows levels, recordings, alarms and warnings; the rest is for operators.
+                if request.caller.role < .operator {
+                    guard types.map({ $0.isSubset(of: viewerEventTypes) }) ?? true else {
+                        throw .forbidden("a viewer may follow only types=\(viewerEventTypes.map(\.rawValue).sorted().joined(separator: ",")) on GET /v1/events")
+                    }
+                    types = types ?? viewerEventTypes.subtracting([.levels])
+                }
+                return ServerSentEvents.response(await service.events(types: types))
+            }
         }
+        router.addImmediate("GET", "/v1/levels", role: .viewer) { _ in
+            .json(service.levels())
+        }
+        router.add("GET", "/v1/preview.jpg", role: .viewer) { request in
+            await respond { () throws(ControlError) in
+                let source = request.query["source"] ?? "stage"
+                let width = try request.query["width"].map { text throws(ControlError) -> Int in
+                    guard let width = Int(text), (16...1920).contains(width) else { throw .badRequest("width must be a number of pixels from 16 to 1920") }
+                    return width
+                } ?? 640
+                return ControlResponse(status: 200, headers: [("Content-Type", "image/jpeg"), ("Cache-Control", "no-store")],
+                                       body: try await service.preview(source: source, width: width))
+            }
+        }
+        PanelRoutes.add(to: &router)
         router.add("GET", "/metrics", role: .viewer) { _ in
             ControlResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
                             body: Data(PrometheusText.render(await service.metrics()).utf8))
         }
         return router
+    }
+
+    /// What a viewer may follow on `GET /v1/events`.
+    static let viewerEventTypes: Set<ControlEvent.Kind> = [.levels, .recording, .alarm, .warning]
+
+    /// `types=levels,recording` of `GET /v1/events`; nil without it.
+    static func eventTypes(_ query: [String: String]) throws(ControlError) -> Set<ControlEvent.Kind>? {
+        guard let list = query["types"] else { return nil }
+        var types = Set<ControlEvent.Kind>()
+        for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+            guard let kind = ControlEvent.Kind(rawValue: name) else { throw .badRequest("unknown event type \"\(name)\" in types") }
+            types.insert(kind)
+        }
+        return types
     }
 
     /// `POST /v1/uploads/pause` and `/resume` body.

@@ -17,6 +17,19 @@ public struct ControlServer: Sendable {
         case path(String, mode: mode_t, owner: uid_t? = nil, group: gid_t? = nil)
         /// Use a listening socket passed by systemd.
         case activated(Int32)
+        /// The room panel's TCP address (`[panel] listen`): a caller there is a viewer, or an operator for a
+        /// request with the operator's bearer token.
+        case tcp(host: String, port: Int, operatorToken: String?)
+        /// The panel's TCP socket passed by systemd (`roomrec-panel.socket`).
+        case activatedTCP(Int32, operatorToken: String?)
+
+        /// The token that makes a TCP caller an operator; nil for the Unix socket, where the peer's groups decide.
+        var panelToken: String?? {
+            switch self {
+            case .path, .activated: nil
+            case .tcp(_, _, let token), .activatedTCP(_, let token): .some(token)
+            }
+        }
     }
 
     /// Largest request body accepted.
@@ -41,8 +54,11 @@ public struct ControlServer: Sendable {
             .serverChannelOption(.backlog, value: 256)
         let access = self.access
         let router = self.router
+        let onPanel = listener.panelToken != nil
         let initializer: @Sendable (Channel) -> EventLoopFuture<(Caller, Connection)> = { channel in
-            Self.peerCredentials(of: channel, access: access).flatMapThrowing { caller in
+            // On the panel's TCP address nobody is known by their uid: a viewer, unless a request carries the token.
+            let known = onPanel ? channel.eventLoop.makeSucceededFuture(Self.panelViewer) : Self.peerCredentials(of: channel, access: access)
+            return known.flatMapThrowing { caller in
                 try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                 // A connection that neither sends nor receives for two minutes is closed (event streams send a
                 // keep-alive every 15 s).
@@ -64,21 +80,30 @@ public struct ControlServer: Sendable {
             guard chmod(path, mode) == 0 else {
                 throw ControlServerError("cannot set the mode of \(path): \(String(cString: strerror(errno)))")
             }
-        case .activated(let fd):
+        case .activated(let fd), .activatedTCP(let fd, _):
             server = try await bootstrap.bind(fd, childChannelInitializer: initializer)
+        case .tcp(let host, let port, _):
+            server = try await bootstrap.serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: host, port: port, childChannelInitializer: initializer)
         }
+        let panelToken = listener.panelToken
         onListening()
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in
                 for try await (caller, connection) in connections {
-                    group.addTask { await self.serve(connection, caller: caller) }
+                    group.addTask { await self.serve(connection, caller: caller, panelToken: panelToken) }
                 }
             }
         }
     }
 
-    /// Answers the requests of one connection in order, until the peer closes it or asks to.
-    private func serve(_ connection: Connection, caller: Caller) async {
+    /// Who calls on the panel's TCP address without the token.
+    static let panelViewer = Caller(uid: UInt32.max, gid: UInt32.max, pid: 0, role: .viewer)
+
+    /// Answers the requests of one connection in order, until the peer closes it or asks to. On the panel's
+    /// address (`panelToken` not nil) each request's role comes from its bearer token, a request from another
+    /// site's page is refused, and every answer carries the panel's security headers.
+    private func serve(_ connection: Connection, caller connectionCaller: Caller, panelToken: String?? = nil) async {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var head: HTTPRequestHead?
@@ -94,9 +119,16 @@ public struct ControlServer: Sendable {
                         if body.readableBytes + chunk.readableBytes > Self.maxBodyBytes { tooLarge = true } else { body.writeBuffer(&chunk) }
                     case .end:
                         guard let requestHead = head else { continue }
-                        let response: ControlResponse
+                        var response: ControlResponse
+                        var caller = connectionCaller
+                        var refused: ControlResponse?
+                        if let panelToken {
+                            (caller, refused) = PanelGate.check(requestHead, token: panelToken, viewer: connectionCaller)
+                        }
                         if tooLarge {
                             response = .problem(Problem(status: 413, title: "Content Too Large", detail: "a request body may be at most \(Self.maxBodyBytes) bytes"))
+                        } else if let refused {
+                            response = refused
                         } else {
                             let request = ControlRequest(requestHead, body: Data(body.readableBytesView), caller: caller)
                             response = await router.handle(request)
@@ -107,6 +139,7 @@ public struct ControlServer: Sendable {
                                 ])
                             }
                         }
+                        if panelToken != nil { response.headers += PanelRoutes.panelHeaders.filter { name, _ in !response.headers.contains { $0.0 == name } } }
                         try await write(response, to: outbound, version: requestHead.version, keepAlive: requestHead.isKeepAlive,
                                         withBody: requestHead.method != .HEAD)
                         head = nil

@@ -22,8 +22,12 @@ public protocol ControlService: Sendable {
     func health() async -> HealthReport
     /// Reads the configuration file again and applies what can change while running.
     func reloadConfiguration(caller: Caller) async throws(ControlError) -> ReloadReport
-    /// Events from now on.
-    func events() async -> AsyncStream<ControlEvent>
+    /// Events from now on (of `types`; nil: every kind but `levels`).
+    func events(types: Set<ControlEvent.Kind>?) async -> AsyncStream<ControlEvent>
+    /// The sources' sound levels now, and the alarms raised.
+    func levels() -> LevelsReport
+    /// A JPEG of the newest picture of `source` (`stage`, `camera` or a participant's id), `width` pixels wide.
+    func preview(source: String, width: Int) async throws(ControlError) -> Data
     func metrics() async -> [Metric]
     /// Bookings that have not ended, earliest first.
     func schedule() async throws(ControlError) -> [Booking]
@@ -36,16 +40,24 @@ public protocol ControlService: Sendable {
     func removeBooking(id: String, caller: Caller) async throws(ControlError)
 }
 
+extension ControlService {
+    public func levels() -> LevelsReport { LevelsReport(time: Date(), levels: [], alarms: []) }
+    public func preview(source: String, width: Int) async throws(ControlError) -> Data { throw .notFound("no previews here") }
+}
+
 /// `GET /v1/health`: whether the daemon can do its job, with the check that says why not.
 public struct HealthReport: Codable, Equatable, Sendable {
-    /// `ok` or `failing`.
+    /// `ok`; `degraded` (it records, but something needs a look: an alarm); or `failing`.
     public var status: String
     /// Each check's result: `ok`, or what is wrong.
     public var checks: [String: String]
+    /// What needs a look though the daemon works (the alarms raised), by name.
+    public var warnings: [String: String]?
 
-    public init(checks: [String: String]) {
+    public init(checks: [String: String], warnings: [String: String] = [:]) {
         self.checks = checks
-        status = checks.values.allSatisfy { $0 == "ok" } ? "ok" : "failing"
+        self.warnings = warnings.isEmpty ? nil : warnings
+        status = !checks.values.allSatisfy { $0 == "ok" } ? "failing" : warnings.isEmpty ? "ok" : "degraded"
     }
 }
 

@@ -15,6 +15,10 @@ public struct ControlEvent: Codable, Equatable, Sendable {
         case device
         /// The online session: joined, dropped, someone came on stage or left, the host left or returned.
         case session
+        /// The sources' sound levels, up to ten a second; only to subscribers that ask for them.
+        case levels
+        /// An alarm rose (`alarm`) or ended (`alarm` with `cleared`).
+        case alarm
     }
 
     /// Increases by one per event since the daemon started (the SSE `id:`).
@@ -24,14 +28,26 @@ public struct ControlEvent: Codable, Equatable, Sendable {
     public var recording: Recording?
     public var upload: UploadJob?
     public var message: String?
+    public var levels: [SourceLevel]?
+    public var alarm: Alarm?
+    /// For an `alarm` event: true when it ended.
+    public var cleared: Bool?
 }
 
 /// Hands every published event to every current subscriber. A subscriber that falls far behind loses the
 /// oldest events it has not read, never stalling the publisher.
 public final class EventHub: Sendable {
+    private struct Subscriber {
+        var continuation: AsyncStream<ControlEvent>.Continuation
+        /// The kinds it takes; nil: every kind but `levels`.
+        var types: Set<ControlEvent.Kind>?
+
+        func takes(_ kind: ControlEvent.Kind) -> Bool { types?.contains(kind) ?? (kind != .levels) }
+    }
+
     private struct State {
         var nextId = 1
-        var subscribers: [UUID: AsyncStream<ControlEvent>.Continuation] = [:]
+        var subscribers: [UUID: Subscriber] = [:]
     }
 
     private let state = Mutex(State())
@@ -39,11 +55,12 @@ public final class EventHub: Sendable {
 
     public init(bufferSize: Int = 256) { self.bufferSize = bufferSize }
 
-    /// A stream of the events published from now on; it ends when the subscriber stops reading.
-    public func subscribe() -> AsyncStream<ControlEvent> {
+    /// A stream of the events published from now on, of `types` (nil: every kind but `levels`, which come ten
+    /// a second); it ends when the subscriber stops reading.
+    public func subscribe(types: Set<ControlEvent.Kind>? = nil) -> AsyncStream<ControlEvent> {
         let (stream, continuation) = AsyncStream.makeStream(of: ControlEvent.self, bufferingPolicy: .bufferingNewest(bufferSize))
         let key = UUID()
-        state.withLock { $0.subscribers[key] = continuation }
+        state.withLock { $0.subscribers[key] = Subscriber(continuation: continuation, types: types) }
         continuation.onTermination = { [weak self] _ in
             _ = self?.state.withLock { $0.subscribers.removeValue(forKey: key) }
         }
@@ -52,11 +69,16 @@ public final class EventHub: Sendable {
 
     public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
-    public func publish(_ type: ControlEvent.Kind, recording: Recording? = nil, upload: UploadJob? = nil, message: String? = nil) {
+    /// Whether anyone takes events of `kind` (the levels are not even gathered for nobody).
+    public func isWanted(_ kind: ControlEvent.Kind) -> Bool { state.withLock { $0.subscribers.values.contains { $0.takes(kind) } } }
+
+    public func publish(_ type: ControlEvent.Kind, recording: Recording? = nil, upload: UploadJob? = nil, message: String? = nil,
+                        levels: [SourceLevel]? = nil, alarm: Alarm? = nil, cleared: Bool? = nil) {
         let (event, targets) = state.withLock { state -> (ControlEvent, [AsyncStream<ControlEvent>.Continuation]) in
-            let event = ControlEvent(id: state.nextId, type: type, time: Date(), recording: recording, upload: upload, message: message)
+            let event = ControlEvent(id: state.nextId, type: type, time: Date(), recording: recording, upload: upload, message: message,
+                                     levels: levels, alarm: alarm, cleared: cleared)
             state.nextId += 1
-            return (event, Array(state.subscribers.values))
+            return (event, state.subscribers.values.filter { $0.takes(type) }.map(\.continuation))
         }
         for continuation in targets { continuation.yield(event) }
     }

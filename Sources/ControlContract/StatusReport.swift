@@ -28,11 +28,17 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var next: NextRecording?
     /// The Opencast capture agent, when `[opencast]` is configured.
     public var opencast: OpencastStatus?
+    /// The sound of each source now (while the room's sources run), and the alarms raised.
+    public var levels: [SourceLevel]?
+    public var alarms: [Alarm]?
 
     public init(state: State, version: String, uptimeSeconds: Double, room: RoomSummary, current: Recording?, elapsedSeconds: Double?,
                 devices: [DeviceInfo], encoder: EncoderSummary, pipeline: PipelineStatus? = nil, disk: DiskSummary?, queue: QueueSummary,
-                session: SessionStatus? = nil, next: NextRecording? = nil, opencast: OpencastStatus? = nil) {
+                session: SessionStatus? = nil, next: NextRecording? = nil, opencast: OpencastStatus? = nil, levels: [SourceLevel]? = nil,
+                alarms: [Alarm]? = nil) {
         self.opencast = opencast
+        self.levels = levels
+        self.alarms = alarms
         self.session = session
         self.next = next
         self.pipeline = pipeline

@@ -115,6 +115,9 @@ public enum DaemonMain {
             .init(service: LoopService("Opencast agent") { await daemon.opencast.run() }),
             .init(service: LoopService("uploads") { await queue.run() }),
             .init(service: LoopService("devices") { for await event in deviceEvents { await daemon.deviceChanged(event) } }),
+            .init(service: LoopService("monitor") {
+                await daemon.monitor.run(scheduleDue: { await daemon.schedule.due() }, recording: { await daemon.controller.current != nil })
+            }),
             .init(service: LoopService("status board") { await daemon.reporter.board.run(catalog: catalog, uploads: queue, events: events) }),
             .init(service: LoopService("metrics textfile") {
                 guard let path = config.control.metricsTextfile else { return }
@@ -151,6 +154,16 @@ public enum DaemonMain {
             .init(service: ReloadOnHangupService(daemon: daemon, logger: logger)),
             .init(service: control),
         ]
+        if let panel = Self.panelListener(for: config, logger: logger) {
+            services.append(.init(service: LoopService("room panel") {
+                do {
+                    try await server.run(panel)
+                } catch is CancellationError {
+                } catch {
+                    logger.error("the room panel's address cannot be served", metadata: ["error": "\(error)"])
+                }
+            }))
+        }
         let configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: Logger(label: "roomrecd.services"))
         let group = ServiceGroup(configuration: configuration)
@@ -182,9 +195,30 @@ public enum DaemonMain {
         }
     }
 
+    /// The room panel's TCP address: the socket `roomrec-panel.socket` passed, or `[panel] listen` bound by the
+    /// daemon; nil when neither is set. Without a readable operator token every caller there is a viewer.
+    private static func panelListener(for config: RoomRecorderConfig, logger: Logger) -> ControlServer.Listener? {
+        var token: String?
+        if let file = config.panel.operatorTokenFile {
+            do {
+                token = try SecretFile.read(file, what: "panel operator token").text.trimmingCharacters(in: .whitespacesAndNewlines)
+                if token?.isEmpty == true { throw SecretFile.Failure(description: "the panel operator token file \(file) is empty") }
+            } catch {
+                token = nil
+                logger.error("the room panel has no operator token: everyone there is a viewer", metadata: ["error": "\(error)"])
+            }
+        }
+        if let fd = SocketActivation.namedListenFileDescriptors().first(where: { $0.name == "panel" })?.fd {
+            logger.info("serving the room panel on the socket passed by systemd", metadata: ["fd": "\(fd)"])
+            return .activatedTCP(fd, operatorToken: token)
+        }
+        guard let listen = config.panel.listen else { return nil }
+        return .tcp(host: listen.host, port: listen.port, operatorToken: token)
+    }
+
     /// The socket systemd passed, or the configured path bound by the daemon itself.
     private static func listener(for config: RoomRecorderConfig, logger: Logger) -> ControlServer.Listener {
-        if let fd = SocketActivation.listenFileDescriptors().first {
+        if let fd = SocketActivation.namedListenFileDescriptors().first(where: { $0.name != "panel" })?.fd {
             logger.info("using the control socket passed by systemd", metadata: ["fd": "\(fd)"])
             return .activated(fd)
         }

@@ -18,6 +18,8 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
     let session: SessionCoordinator?
     let reporter: StatusReporter
     let retention: RetentionService
+    /// Levels, previews and alarms.
+    let monitor: RoomMonitor
     /// The room as an Opencast capture agent; idle without `[opencast]`.
     let opencast: OpencastAgent
     let opencastStore: OpencastIngestRecords
@@ -36,7 +38,9 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
         let encoders = EncoderPlan(config: config, board: board, logger: logger)
         let sources = RoomSources(capture: initial.capture, report: RoomSources.reporter(events: events, logger: logger))
         let stage = RemoteStage(logger: logger)
-        let controller = RecordingController(finalizer: finalizer, encoders: encoders, sources: sources, stage: stage, board: board)
+        let monitor = RoomMonitor(sources: sources, config: config, events: events, logger: logger)
+        let controller = RecordingController(finalizer: finalizer, encoders: encoders, sources: sources, stage: stage, board: board, monitor: monitor)
+        self.monitor = monitor
         let session = connector.map {
             SessionCoordinator(connector: $0, recorder: controller, stage: stage, sources: sources, board: board, config: initial, events: events,
                                logger: logger)
@@ -46,7 +50,8 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
         self.controller = controller
         self.session = session
         schedule = ScheduleService(catalog: catalog, recorder: controller, config: config, board: board, events: events, logger: logger)
-        reporter = StatusReporter(controller: controller, session: session, board: board, devices: DeviceList(config: config, events: events, logger: logger))
+        reporter = StatusReporter(controller: controller, session: session, board: board, devices: DeviceList(config: config, events: events, logger: logger),
+                                  monitor: monitor)
         retention = RetentionService(store: store, config: config)
         let opencastStore = opencastStore ?? OpencastIngestRecords(catalog: catalog)
         opencast = OpencastAgent(config: config, catalog: catalog, board: board, events: events, schedule: schedule, ingestRecords: opencastStore, logger: logger,
@@ -123,7 +128,12 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
     public func devices() async -> [DeviceInfo] { reporter.deviceList() }
     public func health() async -> HealthReport { await reporter.health() }
     public func metrics() async -> [Metric] { await reporter.metrics() }
-    public func events() async -> AsyncStream<ControlEvent> { events.subscribe() }
+    public func events(types: Set<ControlEvent.Kind>?) async -> AsyncStream<ControlEvent> { events.subscribe(types: types) }
+    public func levels() -> LevelsReport { LevelsReport(time: Date(), levels: monitor.levels, alarms: monitor.alarms) }
+
+    public func preview(source: String, width: Int) async throws(ControlError) -> Data {
+        try await monitor.preview(source: source, width: width)
+    }
 
     public func schedule() async throws(ControlError) -> [Booking] { try await schedule.upcoming() }
     public func upcoming(_ window: UpcomingWindow) async throws(ControlError) -> [UpcomingRecording] { try await schedule.upcoming(in: window) }

@@ -60,6 +60,8 @@ final class RecordingPipeline: Sendable {
     /// What a capture device did, for events and logs: a message, and whether it is a warning.
     typealias DeviceReport = RoomSources.DeviceReport
     private let report: DeviceReport
+    /// The monitor: levels, previews and alarms from what passes here anyway.
+    private let tap: (any PipelineTap)?
     /// The room's camera and microphone, shared with the session's publication.
     private let sources: RoomSources
 
@@ -67,8 +69,9 @@ final class RecordingPipeline: Sendable {
     /// output instants fall on the room sources' frame grid, so a synthetic stage's pictures land on them; the
     /// first is the grid instant just before now, so nothing a source captures from now on falls before it.
     init(workingPath: String, video: VideoEncoderSettings, audio: AudioEncoderSettings, layout: StageLayout.Mode = .auto,
-         sources: RoomSources, report: @escaping DeviceReport = { _, _ in }) throws {
+         sources: RoomSources, report: @escaping DeviceReport = { _, _ in }, tap: (any PipelineTap)? = nil) throws {
         self.report = report
+        self.tap = tap
         self.sources = sources
         self.workingPath = workingPath
         x264Preset = video.encoder.kind == .x264 ? video.preset : nil
@@ -134,6 +137,7 @@ final class RecordingPipeline: Sendable {
         case .video: stage.deliver(frame, from: id)
         case .audio: mixer.deliverOrRestart(frame, from: id)
         }
+        tap?.participant(frame, from: id, isVideo: kind == .video)
     }
 
     /// Seconds since the pipeline last delivered a frame.
@@ -162,6 +166,7 @@ final class RecordingPipeline: Sendable {
         // Whatever ended the output loop, the file takes no more of the room's frames (capture goes on while the
         // session publishes them).
         attachment.detach()
+        tap?.recordingEnded()
         var file: RecordingWriter.Summary?
         do {
             let finished = try taken.writer.finish()
@@ -204,7 +209,11 @@ final class RecordingPipeline: Sendable {
             }
             let canvas = try compositor.compose(stage.pictures(at: instant, frameInterval: frameInterval), speakerId: stage.activeSpeaker, at: instant)
             try writer.consume(video: canvas)
-            for block in try mixer.mix(until: MonotonicInstant.now().advanced(by: -Self.mixDelay)) { try writer.consume(audio: block) }
+            tap?.composed(canvas)
+            for block in try mixer.mix(until: MonotonicInstant.now().advanced(by: -Self.mixDelay)) {
+                try writer.consume(audio: block)
+                tap?.mixed(block)
+            }
             progress.mark()
             if firstFrameAt == nil { firstFrameAt = .now() }
             let busy = MonotonicInstant.now().seconds(since: started)

@@ -52,6 +52,8 @@ final class RoomSources: Sendable {
 
     private struct State {
         var consumers: [Int: Consumer] = [:]
+        /// Consumers that see the media while capture runs for others, without keeping it running (the monitor).
+        var observers: [Int: Consumer] = [:]
         var nextId = 0
         var running: Run?
         /// Runs asked to stop whose threads may still be ending (a camera being closed): the next run waits for
@@ -119,6 +121,20 @@ final class RoomSources: Sendable {
         return Attachment { [self] in detach(id) }
     }
 
+    /// Sees every picture and period while capture runs for someone else; starts nothing.
+    func observe(_ observer: Consumer) -> Attachment {
+        let id = state.withLock { state -> Int in
+            let id = state.nextId
+            state.nextId += 1
+            state.observers[id] = observer
+            return id
+        }
+        return Attachment { [self] in _ = state.withLock { $0.observers.removeValue(forKey: id) } }
+    }
+
+    /// Whether capture runs now.
+    var isCapturing: Bool { state.withLock { $0.running != nil } }
+
     private func detach(_ id: Int) {
         state.withLock { state in
             state.consumers[id] = nil
@@ -130,11 +146,11 @@ final class RoomSources: Sendable {
     }
 
     private func deliverPicture(_ frame: MediaFrame) {
-        for consumer in state.withLock({ Array($0.consumers.values) }) { consumer.picture(frame) }
+        for consumer in state.withLock({ Array($0.consumers.values) + Array($0.observers.values) }) { consumer.picture(frame) }
     }
 
     private func deliverSound(_ frame: MediaFrame) {
-        for consumer in state.withLock({ Array($0.consumers.values) }) { consumer.sound(frame) }
+        for consumer in state.withLock({ Array($0.consumers.values) + Array($0.observers.values) }) { consumer.sound(frame) }
     }
 
     /// Starts the sources of a run on threads of their own, once those of the runs before have ended.

@@ -88,6 +88,14 @@ public final class MediaFrame: @unchecked Sendable {
         return body(UnsafeBufferPointer(start: base, count: stride * rows), stride)
     }
 
+    /// A copy of this picture in buffers of its own (the producer may reuse its own for the next picture): what a
+    /// preview keeps.
+    public func copied() throws(FFmpegError) -> MediaFrame {
+        let copy = try MediaFrame.video(width: width, height: height, format: AVPixelFormat(pointer.pointee.format), capturedAt: capturedAt)
+        try FFmpegError.check(av_frame_copy(copy.pointer, pointer), "av_frame_copy")
+        return copy
+    }
+
     public var sampleCount: Int { Int(pointer.pointee.nb_samples) }
     /// A picture's size in pixels.
     public var width: Int { Int(pointer.pointee.width) }

@@ -1,4 +1,5 @@
 import CSystemd
+import Glibc
 
 /// Tells systemd how the service is doing through `sd_notify(3)`: `READY=1`, `STATUS=`, `WATCHDOG=1` and
 /// `STOPPING=1`. Outside systemd (no `NOTIFY_SOCKET`) every call does nothing.
@@ -25,9 +26,20 @@ public struct SystemdNotifier: Sendable {
 /// Sockets systemd passed to the service (socket activation, `sd_listen_fds(3)`).
 public enum SocketActivation {
     /// The passed file descriptors, starting at `SD_LISTEN_FDS_START`; empty when not socket-activated.
-    public static func listenFileDescriptors() -> [Int32] {
-        let count = sd_listen_fds(1)
+    public static func listenFileDescriptors() -> [Int32] { namedListenFileDescriptors().map(\.fd) }
+
+    /// The sockets systemd passed, each with its `FileDescriptorName=` (`unknown` when the unit gives none): the
+    /// control socket (`control`) and the room panel's TCP address (`panel`) come from two socket units.
+    public static func namedListenFileDescriptors() -> [(fd: Int32, name: String)] {
+        var names: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+        let count = sd_listen_fds_with_names(1, &names)
         guard count > 0 else { return [] }
-        return (0..<count).map { SD_LISTEN_FDS_START + $0 }
+        defer {
+            for index in 0..<Int(count) { free(names?[index]) }
+            free(names)
+        }
+        return (0..<count).map { index in
+            (SD_LISTEN_FDS_START + index, names?[Int(index)].map { String(cString: $0) } ?? "unknown")
+        }
     }
 }

@@ -56,6 +56,11 @@ enum Format {
             return "\(time) upload \(j.jobId.prefix(8)) \(j.state.rawValue) \(progress(j.bytesConfirmed, of: j.totalBytes))"
         case .warning, .config, .device, .session:
             return "\(time) \(event.type.rawValue): \(event.message ?? "")"
+        case .alarm:
+            guard let alarm = event.alarm else { return "\(time) alarm" }
+            return "\(time) alarm \(alarm.kind.rawValue) " + (event.cleared == true ? "ended" : "raised: \(alarm.message)")
+        case .levels:
+            return "\(time) levels " + (event.levels ?? []).map { "\($0.label) \(Int($0.peakDbfs.rounded())) dBFS" }.joined(separator: ", ")
         }
     }
 

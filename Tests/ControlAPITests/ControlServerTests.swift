@@ -69,7 +69,7 @@ final class ControlServerTests: XCTestCase {
         func health() async -> HealthReport { HealthReport(checks: ["catalog": "ok"]) }
         func reloadConfiguration(caller: Caller) async throws(ControlError) -> ReloadReport { ReloadReport(applied: [], restartNeeded: []) }
         nonisolated let hub = EventHub()
-        func events() async -> AsyncStream<ControlEvent> { hub.subscribe() }
+        func events(types: Set<ControlEvent.Kind>?) async -> AsyncStream<ControlEvent> { hub.subscribe(types: types) }
         func schedule() async throws(ControlError) -> [Booking] { [] }
         func upcoming(_ window: UpcomingWindow) async throws(ControlError) -> [UpcomingRecording] {
             [UpcomingRecording(start: window.from, end: window.from.addingTimeInterval(3600), title: "Physics", source: "timetable", willRecord: true)]

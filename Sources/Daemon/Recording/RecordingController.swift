@@ -60,6 +60,8 @@ actor RecordingController {
     let sources: RoomSources
     let stage: RemoteStage
     let board: StatusBoard
+    /// Levels, previews and alarms from each recording's pipeline.
+    let monitor: (any PipelineTap)?
     nonisolated var store: RecordingStore { finalizer.store }
     nonisolated var uploads: UploadQueue { finalizer.uploads }
     nonisolated var config: LiveConfiguration { finalizer.config }
@@ -69,7 +71,9 @@ actor RecordingController {
     /// The hold on uploads while a recording runs, when `[uploads] while_recording = false`.
     static let recordingHold = "a recording is running (while_recording = false)"
 
-    init(finalizer: RecordingFinalizer, encoders: EncoderPlan, sources: RoomSources, stage: RemoteStage, board: StatusBoard) {
+    init(finalizer: RecordingFinalizer, encoders: EncoderPlan, sources: RoomSources, stage: RemoteStage, board: StatusBoard,
+         monitor: (any PipelineTap)? = nil) {
+        self.monitor = monitor
         supervisor = RecordingSupervisor(limits: finalizer.config.current.recording.rules)
         self.finalizer = finalizer
         self.encoders = encoders
@@ -177,7 +181,8 @@ actor RecordingController {
             pipeline = try RecordingPipeline(
                 workingPath: recording.path, video: video,
                 audio: AudioEncoderSettings(bitrateKbps: current.recording.audioBitrateKbps),
-                layout: current.recording.layout, sources: sources, report: RoomSources.reporter(events: store.events, logger: logger))
+                layout: current.recording.layout, sources: sources, report: RoomSources.reporter(events: store.events, logger: logger),
+                tap: monitor)
         } catch {
             supervisor.startFailed()
             if holdsUploads {

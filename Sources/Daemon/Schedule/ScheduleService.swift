@@ -142,6 +142,14 @@ actor ScheduleService {
         return block.eventIDs.contains(eventID)
     }
 
+    /// The block that should be recording now (under way, and no person stopped it): its start and title, for
+    /// the alarm of a scheduled recording that did not start.
+    func due(at now: Date = Date()) -> (start: Date, title: String)? {
+        let underWay = Set(planner.events(at: now).map(\.id))
+        guard !underWay.isEmpty, !underWay.isSubset(of: dismissed), let block = planner.block(at: now) else { return nil }
+        return (block.start, block.title)
+    }
+
     /// Puts the next block that will start on the status board (`roomrecctl status`, the metric).
     private func showNext(after now: Date) {
         let next = planner.blocks.first { $0.start > now && !Set($0.eventIDs).isSubset(of: dismissed) }

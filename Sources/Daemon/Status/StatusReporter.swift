@@ -11,6 +11,7 @@ struct StatusReporter: Sendable {
     let session: SessionCoordinator?
     let board: StatusBoard
     let devices: DeviceList
+    let monitor: RoomMonitor
     let startedAt = MonotonicInstant.now()
     private var uploads: UploadQueue { controller.uploads }
     private var catalog: CatalogDatabase { controller.store.catalog }
@@ -41,7 +42,9 @@ struct StatusReporter: Sendable {
             queue: QueueSummary(byState: board.queueCounts, heldReason: board.uploadsHeld),
             session: board.session.map { session?.withLiveFigures($0) ?? $0 },
             next: board.next,
-            opencast: board.opencast)
+            opencast: board.opencast,
+            levels: monitor.levels,
+            alarms: monitor.alarms)
     }
 
     /// The devices, the room's own in use while it records or publishes into its online room.
@@ -65,7 +68,9 @@ struct StatusReporter: Sendable {
         } else {
             checks["disk"] = "cannot read the free space of \(folder)"
         }
-        return HealthReport(checks: checks)
+        // An alarm does not stop the daemon from recording: the health is degraded, with what to look at.
+        let warnings = Dictionary(monitor.alarms.map { ($0.kind.rawValue, $0.message) }, uniquingKeysWith: { a, _ in a })
+        return HealthReport(checks: checks, warnings: warnings)
     }
 
     func metrics() async -> [Metric] {
@@ -114,6 +119,23 @@ struct StatusReporter: Sendable {
                        value: Double(publishing?.keyframeRequests ?? 0)),
             ]
         }
+        let current = config.current
+        let alarms = Set(monitor.alarms.map(\.kind))
+        let levels = monitor.levels
+        metrics += [
+            Metric("roomrec_room_info", .gauge, "The room this daemon records (its id and title), to name it in alerts.",
+                   samples: [(["room": current.room.id, "title": current.room.title], 1)]),
+            Metric("roomrec_alarm_active", .gauge, "1 while an alarm is raised (thresholds in [monitor]).",
+                   samples: Alarm.Kind.allCases.map { (["alarm": $0.rawValue], alarms.contains($0) ? 1 : 0) }),
+            Metric("roomrec_camera_present", .gauge, "1 while the configured camera is attached (always 1 for the synthetic stage).",
+                   value: monitor.cameraPresent ? 1 : 0),
+            Metric("roomrec_disk_reserve_bytes", .gauge, "Free bytes a recording needs to start ([recording] min_free_mb).",
+                   value: Double(current.recording.minimumFreeBytes)),
+            Metric("roomrec_audio_peak_dbfs", .gauge, "Peak level of each source over its last 100 ms window (dBFS; -120 is silence).",
+                   samples: levels.map { (["source": $0.source], $0.peakDbfs) }),
+            Metric("roomrec_audio_rms_dbfs", .gauge, "RMS level of each source over its last 100 ms window (dBFS; -120 is silence).",
+                   samples: levels.map { (["source": $0.source], $0.rmsDbfs) }),
+        ]
         if let opencast = board.snapshot.opencast {
             metrics += [
                 Metric("roomrec_opencast_agent_state", .gauge, "1 for the state last posted to Opencast's capture-admin service.",

@@ -99,6 +99,20 @@ struct ConfigReader {
         }
     }
 
+    /// A number (an integer or a float) within `range`.
+    func number(_ key: String, default value: Double, range: ClosedRange<Double>) throws(ConfigError) -> Double {
+        consumed.keys.insert(key)
+        let number: Double
+        switch table[key]?.value {
+        case nil: return value
+        case .integer(let i)?: number = Double(i)
+        case .float(let f)?: number = f
+        case let other?: throw error(key, "expected a number, found a \(other.typeName)")
+        }
+        guard range.contains(number) else { throw error(key, "must be between \(range.lowerBound) and \(range.upperBound), got \(number)") }
+        return number
+    }
+
     func boolean(_ key: String, default value: Bool) throws(ConfigError) -> Bool {
         consumed.keys.insert(key)
         switch table[key]?.value {

@@ -19,6 +19,10 @@ public struct RoomRecorderConfig: Equatable, Sendable {
     public var daemon = Daemon()
     /// `[opencast]`: the room as an Opencast capture agent, when the section is there.
     public var opencast: Opencast? = nil
+    /// `[monitor]`: the alarms' thresholds and the idle camera preview.
+    public var monitor = MonitorSettings()
+    /// `[panel]`: the room panel's TCP listener and operator token.
+    public var panel = Panel()
 
     public init() {}
 
@@ -61,6 +65,8 @@ public struct RoomRecorderConfig: Equatable, Sendable {
         control = try Control(reading: root.section("control"))
         session = try Session(reading: root.section("session"))
         daemon = try Daemon(reading: root.section("daemon"))
+        monitor = try MonitorSettings(reading: root.section("monitor"))
+        panel = try Panel(reading: root.section("panel"))
         let opencastSection = try root.section("opencast")
         if !opencastSection.table.keys.isEmpty {
             opencast = try Opencast(reading: opencastSection)
