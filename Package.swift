@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "CalendarsTests", dependencies: ["Calendars", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MediaTests", dependencies: ["TestSupport", "Media", "Capture", "RecorderCore"], swiftSettings: strict),
-        .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "Capture", "RecorderCore"], swiftSettings: strict),
+        .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "Capture", "Media", "RecorderCore"], swiftSettings: strict),
         .testTarget(name: "CatalogTests", dependencies: ["TestSupport", "Catalog", "RecorderCore"], swiftSettings: strict),
         .testTarget(name: "UploadsTests", dependencies: ["TestSupport", "Uploads", "Networking", "Catalog", "RecorderCore",
                                                          .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
