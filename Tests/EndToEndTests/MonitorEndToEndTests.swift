@@ -36,6 +36,16 @@ final class MonitorEndToEndTests: XCTestCase {
         let mix = try XCTUnwrap(levels.first { $0.source == "mix" })
         XCTAssertEqual(mix.peakDbfs, -12, accuracy: 0.5, "the mix is the microphone alone: \(mix)")
 
+        // roomrecctl monitor, one frame as IT sees it over SSH (plain text: not a terminal here).
+        let frame = try ProcessRunner.run("\(DaemonProcess.binDirectory)/roomrecctl", ["monitor", "--once", "--socket", daemon.socketPath])
+        XCTAssertEqual(frame.status, 0, frame.stderr)
+        print(frame.stdout)
+        XCTAssertTrue(frame.stdout.contains("● REC"), frame.stdout)
+        XCTAssertTrue(frame.stdout.split(separator: "\n").contains { $0.hasPrefix("Mix") && $0.contains("█") && $0.contains("dBFS peak") }, frame.stdout)
+        XCTAssertTrue(frame.stdout.contains("Room microphone"), frame.stdout)
+        XCTAssertTrue(frame.stdout.contains("Alarms   none"), frame.stdout)
+        XCTAssertFalse(frame.stdout.contains("\u{1B}["), "no terminal codes when the output is not a terminal")
+
         // Quiet from about 4 s on: the alarm within the threshold (2 s here) and a second.
         var raisedAt: Date?
         var health: HealthReport?
