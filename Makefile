@@ -65,7 +65,7 @@ $(TEST_VENV)/.installed-4:
 	touch $@
 
 # XCTest only (no Swift Testing suites), so the run closes on XCTest's summary line.
-test: deps test-peers
+test: deps test-peers monitoring-test
 	$(SWIFT) build --build-tests
 	ROOMREC_TEST_VENV=$(TEST_VENV) $(SWIFT) test --skip-build --disable-swift-testing
 
