@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Pipeline benchmark: SECONDS (default 60) of the synthetic stage recorded through a release roomrecd and through
 # the ffmpeg command line doing the same work, in the same run; prints CPU seconds per recorded minute for both
-# and their ratio, the real-time factor, dropped frames and RSS. PRESET is the libx264 preset for both (default:
+# and their ratio, the real-time factor, dropped frames and RSS; then the same recording watched as the room panel
+# watches it (a preview of the stage every second, the levels subscribed) and the CPU that adds. PRESET is the
+# libx264 preset for both (default:
 # the one the daemon calibrates on this machine). For the flat-memory check run it for 30 minutes: 1800.
 #   usage: bench/pipeline.sh [SECONDS] [PRESET]
 set -euo pipefail

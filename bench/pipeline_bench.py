@@ -7,17 +7,71 @@ seconds per recorded minute for both and their ratio, roomrecd's real-time facto
 usage: pipeline_bench.py BIN_DIR OUT_DIR SECONDS PRESET ("auto": only let the daemon calibrate libx264, then stop)
 """
 import os
+import socket as socketlib
+import threading
 import resource
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from daemon_bench import cpu_seconds, kib, start_daemon  # noqa: E402
+from daemon_bench import cpu_seconds, kib, request, start_daemon  # noqa: E402
 
 bin_dir, out, seconds, preset = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 # libx264's lookahead per preset; roomrecd bounds it at 10 frames, and so does the reference.
 LOOKAHEAD = {"ultrafast": 0, "superfast": 0, "veryfast": 10, "faster": 20, "fast": 30, "medium": 40}
+
+
+def watch_while_recording(folder, seconds):
+    """A second recording of the same length by a fresh roomrecd, watched as the room panel watches it: one preview
+    of the stage a second (640 px wide) and a subscriber to the levels events. Returns its CPU seconds per
+    recorded minute, the previews fetched and the levels events read."""
+    subprocess.run(["rm", "-rf", folder], check=True)
+    os.makedirs(folder)
+    watched, call, _ = start_daemon(bin_dir, folder, preset)
+    counts = {"previews": 0, "levels": 0}
+    stop = threading.Event()
+
+    def levels():
+        sock = socketlib.socket(socketlib.AF_UNIX)
+        sock.connect(os.path.join(folder, "control.sock"))
+        sock.sendall(b"GET /v1/events?types=levels HTTP/1.1\r\nHost: roomrecd\r\n\r\n")
+        sock.settimeout(1)
+        while not stop.is_set():
+            try:
+                counts["levels"] += sock.recv(65536).count(b"event: levels")
+            except socketlib.timeout:
+                pass
+        sock.close()
+
+    def previews():
+        while not stop.is_set():
+            status, _ = request("/v1/preview.jpg?source=stage&width=640", "GET", os.path.join(folder, "control.sock"), b"")
+            counts["previews"] += status == 200
+            time.sleep(1)
+
+    try:
+        before = cpu_seconds(watched.pid)
+        status, _ = call("/v1/recordings", "POST", b'{"title": "Pipeline bench, watched"}')
+        assert status == 201, status
+        threads = [threading.Thread(target=levels), threading.Thread(target=previews)]
+        for thread in threads:
+            thread.start()
+        time.sleep(seconds)
+        stop.set()
+        for thread in threads:
+            thread.join()
+        call("/v1/recordings/current/stop", "POST")
+        while call("/v1/status")[1]["state"] != "idle":
+            time.sleep(0.05)
+        made = call("/v1/recordings?maxItems=1")[1]["recordings"][0]
+        while made.get("duration") is None:
+            time.sleep(0.05)
+            made = call("/v1/recordings?maxItems=1")[1]["recordings"][0]
+        return (cpu_seconds(watched.pid) - before) / (made["duration"] / 60), counts["previews"], counts["levels"]
+    finally:
+        watched.terminate()
+        watched.wait()
 
 
 # roomrecd
@@ -89,3 +143,10 @@ print(f"real-time factor: CPU available over CPU used {cores * 60 / ours:.2f} on
       f"the output loop's own, frame interval over time per frame: {min(factors):.2f} lowest")
 print(f"frames dropped: {dropped or 'none'}")
 print(f"RSS MiB: idle {idle_rss // 1024}, while recording {samples}, peak {peak_rss} (goal: under 300, flat); ffmpeg's peak {ffmpeg_peak}")
+
+# The same recording watched by the panel: a preview a second and the levels subscribed.
+watched_cpu, previews, level_events = watch_while_recording(os.path.join(out, "watched"), seconds)
+added = watched_cpu - ours
+print(f"watched (a preview a second, levels subscribed): {watched_cpu:.1f} CPU seconds per recorded minute against {ours:.1f}; "
+      f"added {added:.2f} s a minute = {added / 60 * 100:.1f} % of one core (goal: at most 2 %); "
+      f"{previews} previews, {level_events} levels events")
