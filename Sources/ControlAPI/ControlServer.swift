@@ -62,8 +62,9 @@ public struct ControlServer: Sendable {
                 try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                 // A connection that neither sends nor receives for two minutes is closed (event streams send a
                 // keep-alive every 15 s).
-                try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(allTimeout: .seconds(120)), CloseOnIdle(),
-                                                                 ImmediateResponder(router: router, caller: caller)])
+                try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(allTimeout: .seconds(120)), CloseOnIdle()])
+                // On the panel's address every request passes the panel's gate first, so none is answered early.
+                if !onPanel { try channel.pipeline.syncOperations.addHandler(ImmediateResponder(router: router, caller: caller)) }
                 // Half-closure lets a response end with a FIN after its last byte is flushed, instead of a close
                 // that could drop bytes still queued behind a full socket buffer.
                 return (caller, try Connection(wrappingChannelSynchronously: channel,
@@ -124,6 +125,8 @@ public struct ControlServer: Sendable {
                         var refused: ControlResponse?
                         if let panelToken {
                             (caller, refused) = PanelGate.check(requestHead, token: panelToken, viewer: connectionCaller)
+                        } else {
+                            refused = PanelGate.crossSite(requestHead)
                         }
                         if tooLarge {
                             response = .problem(Problem(status: 413, title: "Content Too Large", detail: "a request body may be at most \(Self.maxBodyBytes) bytes"))

@@ -31,7 +31,8 @@ final class ImmediateResponder: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            if passedOn == 0, router.isImmediate(head.method.rawValue, path: ControlRequest.path(of: head.uri)) {
+            // A request another site's page made goes the usual way, which refuses it.
+            if passedOn == 0, router.isImmediate(head.method.rawValue, path: ControlRequest.path(of: head.uri)), PanelGate.crossSite(head) == nil {
                 held = head
             } else {
                 passOn(head, context: context)

@@ -32,6 +32,7 @@ enum PanelRoutes {
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "no-referrer"),
         ("X-Frame-Options", "DENY"),
+        ("Cross-Origin-Resource-Policy", "same-origin"),
     ]
 
     /// An embedded file's bytes, as they are.

@@ -155,14 +155,15 @@ public enum DaemonMain {
             .init(service: control),
         ]
         if let panel = Self.panelListener(for: config, logger: logger) {
+            // The panel is optional: an address it cannot serve is logged and never stops the recorder.
             services.append(.init(service: LoopService("room panel") {
                 do {
                     try await server.run(panel)
                 } catch is CancellationError {
                 } catch {
-                    logger.error("the room panel's address cannot be served", metadata: ["error": "\(error)"])
+                    logger.error("the room panel's address cannot be served; the recorder goes on without it", metadata: ["error": "\(error)"])
                 }
-            }))
+            }, successTerminationBehavior: .ignore))
         }
         let configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: Logger(label: "roomrecd.services"))
@@ -208,7 +209,7 @@ public enum DaemonMain {
                 logger.error("the room panel has no operator token: everyone there is a viewer", metadata: ["error": "\(error)"])
             }
         }
-        if let fd = SocketActivation.namedListenFileDescriptors().first(where: { $0.name == "panel" })?.fd {
+        if let fd = SocketActivation.passed.first(where: { !$0.isUnix })?.fd {
             logger.info("serving the room panel on the socket passed by systemd", metadata: ["fd": "\(fd)"])
             return .activatedTCP(fd, operatorToken: token)
         }
@@ -218,7 +219,7 @@ public enum DaemonMain {
 
     /// The socket systemd passed, or the configured path bound by the daemon itself.
     private static func listener(for config: RoomRecorderConfig, logger: Logger) -> ControlServer.Listener {
-        if let fd = SocketActivation.namedListenFileDescriptors().first(where: { $0.name != "panel" })?.fd {
+        if let fd = SocketActivation.passed.first(where: \.isUnix)?.fd {
             logger.info("using the control socket passed by systemd", metadata: ["fd": "\(fd)"])
             return .activated(fd)
         }

@@ -11,6 +11,7 @@ public enum AudioMeasure {
         /// Samples per channel.
         public var samples: Int
         public var channels: Int
+        public var sampleRate: Int
     }
 
     public static func measure(_ frame: MediaFrame) -> Block {
@@ -39,6 +40,7 @@ public enum AudioMeasure {
         case AV_SAMPLE_FMT_FLTP: for c in 0..<channels { scan(c, count: samples, as: Float.self, scale: 1) { $0 } }
         default: break
         }
-        return Block(peak: Double(min(peak, 1)), sumOfSquares: sum, samples: samples, channels: channels)
+        return Block(peak: Double(min(peak, 1)), sumOfSquares: sum, samples: samples, channels: channels,
+                     sampleRate: raw.sample_rate > 0 ? Int(raw.sample_rate) : 48_000)
     }
 }

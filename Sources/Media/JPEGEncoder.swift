@@ -56,26 +56,40 @@ public final class JPEGEncoder: @unchecked Sendable {
         target.pointer.pointee.quality = quality * FF_QP2LAMBDA
         target.pointer.pointee.pts = next
         next += 1
-        try FFmpegError.check(avcodec_send_frame(context, target.pointer), "avcodec_send_frame(mjpeg)")
         var packet: UnsafeMutablePointer<AVPacket>? = av_packet_alloc()
         guard let received = packet else { throw .missing("av_packet_alloc") }
         defer { av_packet_free(&packet) }
-        try FFmpegError.check(avcodec_receive_packet(context, received), "avcodec_receive_packet(mjpeg)")
+        do {
+            try FFmpegError.check(avcodec_send_frame(context, target.pointer), "avcodec_send_frame(mjpeg)")
+            try FFmpegError.check(avcodec_receive_packet(context, received), "avcodec_receive_packet(mjpeg)")
+        } catch {
+            // A picture left inside a failed encoder would refuse every next one: the next preview starts afresh.
+            avcodec_free_context(&context)
+            throw error
+        }
         return Data(bytes: received.pointee.data, count: Int(received.pointee.size))
     }
 
+    /// Makes the codec context and the scaled picture for a size, kept only when both are ready.
     private func open(width: Int, height: Int) throws(FFmpegError) {
         avcodec_free_context(&context)
+        scaled = nil
         guard let codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG) else { throw .missing("avcodec_find_encoder(mjpeg)") }
-        guard let context = avcodec_alloc_context3(codec) else { throw .missing("avcodec_alloc_context3(mjpeg)") }
-        self.context = context
-        context.pointee.width = Int32(width)
-        context.pointee.height = Int32(height)
-        context.pointee.pix_fmt = AV_PIX_FMT_YUVJ420P
-        context.pointee.time_base = AVRational(num: 1, den: 25)
-        context.pointee.flags |= AV_CODEC_FLAG_QSCALE
-        context.pointee.global_quality = quality * FF_QP2LAMBDA
-        try FFmpegError.check(avcodec_open2(context, codec, nil), "avcodec_open2(mjpeg)")
-        scaled = try MediaFrame.video(width: width, height: height, format: AV_PIX_FMT_YUVJ420P, capturedAt: .now())
+        var made: UnsafeMutablePointer<AVCodecContext>? = avcodec_alloc_context3(codec)
+        guard let fresh = made else { throw .missing("avcodec_alloc_context3(mjpeg)") }
+        fresh.pointee.width = Int32(width)
+        fresh.pointee.height = Int32(height)
+        fresh.pointee.pix_fmt = AV_PIX_FMT_YUVJ420P
+        fresh.pointee.time_base = AVRational(num: 1, den: 25)
+        fresh.pointee.flags |= AV_CODEC_FLAG_QSCALE
+        fresh.pointee.global_quality = quality * FF_QP2LAMBDA
+        do {
+            try FFmpegError.check(avcodec_open2(fresh, codec, nil), "avcodec_open2(mjpeg)")
+            scaled = try MediaFrame.video(width: width, height: height, format: AV_PIX_FMT_YUVJ420P, capturedAt: .now())
+        } catch {
+            avcodec_free_context(&made)
+            throw error
+        }
+        context = fresh
     }
 }

@@ -26,20 +26,31 @@ public struct SystemdNotifier: Sendable {
 /// Sockets systemd passed to the service (socket activation, `sd_listen_fds(3)`).
 public enum SocketActivation {
     /// The passed file descriptors, starting at `SD_LISTEN_FDS_START`; empty when not socket-activated.
-    public static func listenFileDescriptors() -> [Int32] { namedListenFileDescriptors().map(\.fd) }
+    public static func listenFileDescriptors() -> [Int32] { passed.map(\.fd) }
 
-    /// The sockets systemd passed, each with its `FileDescriptorName=` (`unknown` when the unit gives none): the
-    /// control socket (`control`) and the room panel's TCP address (`panel`) come from two socket units.
-    public static func namedListenFileDescriptors() -> [(fd: Int32, name: String)] {
+    /// A socket systemd passed: whether it is a Unix stream socket (the control socket) or an IP one (the room
+    /// panel's address), and its `FileDescriptorName=`.
+    public struct PassedSocket: Sendable {
+        public var fd: Int32
+        public var name: String
+        public var isUnix: Bool
+    }
+
+    /// The sockets systemd passed, read once: `sd_listen_fds` is asked not to clear its variables, so the control
+    /// socket's and the panel's listeners, read at different moments, see the same sockets. Told apart by their
+    /// type, not by systemd's order or the units' names.
+    public static let passed: [PassedSocket] = {
         var names: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
-        let count = sd_listen_fds_with_names(1, &names)
+        let count = sd_listen_fds_with_names(0, &names)
         guard count > 0 else { return [] }
         defer {
             for index in 0..<Int(count) { free(names?[index]) }
             free(names)
         }
         return (0..<count).map { index in
-            (SD_LISTEN_FDS_START + index, names?[Int(index)].map { String(cString: $0) } ?? "unknown")
+            let fd = SD_LISTEN_FDS_START + index
+            return PassedSocket(fd: fd, name: names?[Int(index)].map { String(cString: $0) } ?? "unknown",
+                                isUnix: sd_is_socket_unix(fd, Int32(SOCK_STREAM.rawValue), 1, nil, 0) > 0)
         }
-    }
+    }()
 }

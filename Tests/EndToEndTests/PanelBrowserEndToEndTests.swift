@@ -57,3 +57,79 @@ final class PanelBrowserEndToEndTests: XCTestCase {
         _ = try await daemon.stop()
     }
 }
+
+/// The room panel's TCP socket as `roomrec-panel.socket` passes it (systemd's own socket-activation tool, two
+/// sockets named control and panel): what is served there, to whom, and what any listener refuses from a web page.
+final class PanelSocketEndToEndTests: XCTestCase {
+    /// Sends one request over a plain TCP socket (the headers exactly as given, Host included; the connection
+    /// closed after the answer) and answers the status, the head in lower case, and the body.
+    private func request(_ method: String, port: Int, path: String, headers: [String: String] = [:]) throws -> (status: Int, head: String, body: String) {
+        var all = ["Host": "127.0.0.1:\(port)", "Connection": "close", "Content-Length": "0"]
+        all.merge(headers) { $1 }
+        let text = "\(method) \(path) HTTP/1.1\r\n" + all.map { "\($0.key): \($0.value)\r\n" }.joined() + "\r\n"
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ProcessRunner.Failure(message: "socket: \(errno)") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: in_port_t(UInt16(port).bigEndian),
+                                  sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard connected == 0 else { throw ProcessRunner.Failure(message: "connect: \(errno)") }
+        _ = text.withCString { send(fd, $0, strlen($0), 0) }
+        var answer = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            answer.append(contentsOf: buffer[0..<count])
+        }
+        let reply = String(decoding: answer, as: UTF8.self)
+        let parts = reply.components(separatedBy: "\r\n\r\n")
+        let head = parts.first ?? ""
+        guard let statusText = head.split(separator: " ").dropFirst().first, let status = Int(statusText) else {
+            throw ProcessRunner.Failure(message: "no HTTP answer: \(reply)")
+        }
+        return (status, head.lowercased(), parts.dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
+    func testThePanelSocketServesThePanelOnlyAndWebPagesAreRefusedEverywhere() async throws {
+        let files = try TemporaryDirectory(prefix: "rrpsock")
+        try "tok3n\n".write(toFile: "\(files.path)/panel-token", atomically: true, encoding: .utf8)
+        chmod("\(files.path)/panel-token", 0o600)
+        let port = LoopbackPort.free()
+        // `listen` is set too, as docs/panel.md says: the passed socket wins, and nothing binds the port twice.
+        let daemon = try DaemonProcess(sections: """
+            [panel]
+            listen = "127.0.0.1:\(port)"
+            operator_token_file = "\(files.path)/panel-token"
+            """)
+        try await daemon.start(socketActivated: true, panelPort: port)
+
+        let page = try request("GET", port: port, path: "/panel/")
+        XCTAssertEqual(page.status, 200, page.body)
+        XCTAssertTrue(page.head.contains("content-security-policy: default-src 'none'"), page.head)
+        XCTAssertTrue(page.body.contains("<html"), page.body)
+        XCTAssertEqual(try request("GET", port: port, path: "/panel").status, 308)
+        XCTAssertEqual(try request("GET", port: port, path: "/v1/status").status, 200)
+        XCTAssertEqual(try request("GET", port: port, path: "/v1/uploads").status, 404, "only the panel's routes on its address")
+        XCTAssertEqual(try request("GET", port: port, path: "/metrics").status, 404)
+        XCTAssertEqual(try request("GET", port: port, path: "/v1/status", headers: ["Host": "rebound.example:\(port)"]).status, 403,
+                       "a DNS name pointed here is not the panel's address")
+        XCTAssertEqual(try request("GET", port: port, path: "/v1/status", headers: ["Origin": "http://evil.example"]).status, 403)
+        XCTAssertEqual(try request("POST", port: port, path: "/v1/recordings").status, 403, "a viewer")
+        XCTAssertEqual(try request("POST", port: port, path: "/v1/recordings", headers: ["Authorization": "Bearer wrong"]).status, 401)
+        let started = try request("POST", port: port, path: "/v1/recordings", headers: ["Authorization": "bearer tok3n"])
+        XCTAssertEqual(started.status, 201, started.body)
+
+        // On the control socket too, a web page's request is refused; roomrecctl's (no Origin) is not.
+        let crossSite = try await daemon.client.send("POST", "/v1/recordings/current/stop", headers: [("Sec-Fetch-Site", "cross-site")])
+        XCTAssertEqual(crossSite.status, 403)
+        let foreign = try await daemon.client.send("GET", "/v1/status", headers: [("Origin", "http://evil.example")])
+        XCTAssertEqual(foreign.status, 403, "also on the route answered at once")
+        let stopped = try await daemon.client.send("POST", "/v1/recordings/current/stop")
+        XCTAssertEqual(stopped.status, 202)
+        _ = try await daemon.stop()
+        XCTAssertFalse(daemon.log().contains("cannot be served"), daemon.log())
+    }
+}

@@ -57,12 +57,15 @@ public final class DaemonProcess: @unchecked Sendable {
     /// `systemd-socket-activate` binds the socket and starts the daemon on the first connection, passing the
     /// socket as systemd does (`LISTEN_FDS`). `environment` is added to the daemon's. `wrapper` is a command
     /// that runs the daemon (such as `prlimit --fsize=… --`).
-    public func start(socketActivated: Bool = false, environment: [String: String] = [:], wrapper: [String] = []) async throws {
+    /// With `panelPort` (and `socketActivated`), systemd's tool also passes the room panel's TCP socket, named as
+    /// `roomrec-panel.socket` names it.
+    public func start(socketActivated: Bool = false, panelPort: Int? = nil, environment: [String: String] = [:], wrapper: [String] = []) async throws {
         let process = Process()
         let daemon = "\(Self.binDirectory)/roomrecd"
         if socketActivated {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-socket-activate")
-            process.arguments = ["--listen=\(socketPath)", daemon, "--config", configPath]
+            process.arguments = ["--listen=\(socketPath)"] + (panelPort.map { ["--listen=127.0.0.1:\($0)", "--fdname=control:panel"] } ?? [])
+                + [daemon, "--config", configPath]
         } else {
             process.executableURL = URL(fileURLWithPath: daemon)
             process.arguments = ["--config", configPath]

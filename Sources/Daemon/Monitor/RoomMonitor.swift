@@ -33,15 +33,25 @@ final class RoomMonitor: PipelineTap, Sendable {
         /// Keeps the camera open for previews while nothing records.
         var idleCapture: RoomSources.Attachment?
         var lastPreview = MonotonicInstant(nanoseconds: 0)
+        /// Previews waiting now, at most ``maxWaiting`` (a flood of requests is answered 503, not queued).
+        var waitingCount = 0
+        /// The last JPEG of each source and width, answered again for a second: many viewers cost one encode.
+        var recent: [String: (jpeg: Data, at: MonotonicInstant)] = [:]
     }
+
+    static let maxWaiting = 8
 
     private let sources: RoomSources
     private let config: LiveConfiguration
     private let events: EventHub
     private let logger: Logger
     private let state = Mutex(State())
-    /// Used on the camera's thread only.
+    /// One camera picture looked at a time (two camera runs may overlap for a moment while one closes).
     private let probe = PictureProbe()
+    private let probing = NSLock()
+    /// When the monitor started: a scheduled start missed counts from here at the earliest, so a restart during
+    /// a class does not raise it before the schedule has started the recording again.
+    private let startedAt = Date()
     /// One preview encoded at a time.
     private let encoder = JPEGEncoder()
     private let encoding = NSLock()
@@ -71,7 +81,9 @@ final class RoomMonitor: PipelineTap, Sendable {
         }
         if wanted { hand(picture, to: Self.camera) }
         // Twice a second is enough to tell a frozen or black picture, and costs a 64×36 scale.
-        guard count % 15 == 0, let look = try? probe.look(at: picture) else { return }
+        guard count % 15 == 0, probing.try() else { return }
+        defer { probing.unlock() }
+        guard let look = try? probe.look(at: picture) else { return }
         let changes = state.withLock { $0.alarms.picture(signature: look.signature, meanLuma: look.meanLuma, at: Date()) }
         announce(changes)
     }
@@ -103,6 +115,7 @@ final class RoomMonitor: PipelineTap, Sendable {
             state.windows[Self.mix] = nil
             state.levels[Self.mix] = nil
             state.levels = state.levels.filter { !$0.key.hasPrefix("participant:") }
+            state.windows = state.windows.filter { !$0.key.hasPrefix("participant:") }
             return state.alarms.recordingEnded()
         }
         announce(changes)
@@ -115,7 +128,8 @@ final class RoomMonitor: PipelineTap, Sendable {
         let block = AudioMeasure.measure(frame)
         let now = MonotonicInstant.now()
         let (level, publish) = state.withLock { state -> (AudioLevel?, [SourceLevel]?) in
-            var window = state.windows[source] ?? LevelWindow()
+            // 100 ms of this source's own rate (a sound card may settle on 44.1 kHz).
+            var window = state.windows[source] ?? LevelWindow(samplesPerWindow: max(1, block.sampleRate / 10))
             let level = window.add(peak: block.peak, sumOfSquares: block.sumOfSquares, samples: block.samples, channels: block.channels)
             state.windows[source] = window
             guard let level else { return (nil, nil) }
@@ -158,24 +172,48 @@ final class RoomMonitor: PipelineTap, Sendable {
             guard recording else { throw .notFound("participant \(source) is seen only while the room records its session") }
             key = "participant:\(source)"
         }
+        let cacheKey = "\(key)@\(width)"
+        // Noted first, in one step with the look at the cache and the count: the idle camera's closing looks at it.
+        enum Plan { case cached(Data), busy, wait }
+        let plan = state.withLock { state -> Plan in
+            state.lastPreview = .now()
+            if let recent = state.recent[cacheKey], MonotonicInstant.now().seconds(since: recent.at) < 1 { return .cached(recent.jpeg) }
+            guard state.waitingCount < Self.maxWaiting else { return .busy }
+            state.waitingCount += 1
+            return .wait
+        }
+        switch plan {
+        case .cached(let jpeg): return jpeg
+        case .busy: throw .unavailable("too many previews are being made; ask again in a second")
+        case .wait: break
+        }
+        defer { state.withLock { $0.waitingCount -= 1 } }
         var timeout = 2.0
         if key == Self.camera, !sources.isCapturing {
             guard config.current.monitor.previewWhenIdle else {
                 throw .unavailable("the camera stays closed while the room does not record ([monitor] preview_when_idle = false)")
             }
-            // The camera opens for the preview (its first picture takes a moment), and closes again later.
-            state.withLock { state in
-                if state.idleCapture == nil { state.idleCapture = sources.attach(RoomSources.Consumer(picture: { _ in }, sound: { _ in })) }
+            // The camera opens for the preview (its first picture takes a moment), and closes again later; opened
+            // outside the lock, which the capture threads take for every picture.
+            if state.withLock({ $0.idleCapture == nil }) {
+                let attachment = sources.attach(RoomSources.Consumer(picture: { _ in }, sound: { _ in }))
+                let spare = state.withLock { state -> RoomSources.Attachment? in
+                    guard state.idleCapture == nil else { return attachment }
+                    state.idleCapture = attachment
+                    return nil
+                }
+                spare?.detach()
             }
             timeout = 6
         }
-        state.withLock { $0.lastPreview = .now() }
         guard let picture = await nextPicture(of: key, within: timeout) else {
             if key.hasPrefix("participant:") { throw .notFound("no picture of participant \(source) came: is it on stage?") }
             throw .unavailable("no picture of the \(key == Self.camera ? "camera" : "stage") came within \(Int(timeout)) s")
         }
+        let jpeg: Data
         do {
-            return try await BlockingIO.run { [encoder, encoding] in
+            // One encode at a time, on a thread of the blocking pool.
+            jpeg = try await BlockingIO.run { [encoder, encoding] in
                 encoding.lock()
                 defer { encoding.unlock() }
                 return try encoder.encode(picture, width: width)
@@ -183,6 +221,8 @@ final class RoomMonitor: PipelineTap, Sendable {
         } catch {
             throw .unavailable("the preview could not be encoded: \(error)")
         }
+        state.withLock { $0.recent[cacheKey] = (jpeg, .now()) }
+        return jpeg
     }
 
     /// Hands a copy of `picture` to the previews waiting for `key`.
@@ -199,7 +239,11 @@ final class RoomMonitor: PipelineTap, Sendable {
             // Unstructured: the deadline resumes the wait if no picture comes; it ends early when one does.
             Task { [self] in
                 try? await Task.sleep(for: .seconds(seconds))
-                state.withLock { $0.waiting[key]?.removeValue(forKey: id) }?.resume(returning: nil)
+                state.withLock { state -> CheckedContinuation<MediaFrame?, Never>? in
+                    let waiter = state.waiting[key]?.removeValue(forKey: id)
+                    if state.waiting[key]?.isEmpty == true { state.waiting[key] = nil }
+                    return waiter
+                }?.resume(returning: nil)
             }
         }
     }
@@ -217,7 +261,8 @@ final class RoomMonitor: PipelineTap, Sendable {
             let now = Date()
             let (changes, release) = state.withLock { state -> ([AlarmMonitor.Change], RoomSources.Attachment?) in
                 state.alarms.settings = settings
-                var changes = state.alarms.schedule(dueSince: due?.start, title: due?.title, recording: isRecording, at: now)
+                var changes = state.alarms.schedule(dueSince: due.map { max($0.start, startedAt) }, title: due?.title, recording: isRecording, at: now)
+                state.recent = state.recent.filter { MonotonicInstant.now().seconds(since: $0.value.at) < 1 }
                 if let last = state.lastCameraPicture, MonotonicInstant.now().seconds(since: last) > 3 {
                     state.lastCameraPicture = nil
                     changes += state.alarms.cameraStopped()
