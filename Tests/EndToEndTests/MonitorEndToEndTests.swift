@@ -99,7 +99,9 @@ final class MonitorEndToEndTests: XCTestCase {
         XCTAssertGreaterThan(still.count, 200, "testsrc2 has still colour bars")
 
         var matched = 0.0
-        for _ in 0..<3 where matched < 0.9 {
+        for attempt in 0..<3 where matched < 0.9 {
+            // A preview is shared for a second; testsrc2 flashes white once a second: another look a second later.
+            if attempt > 0 { try await Task.sleep(for: .milliseconds(1100)) }
             let answer = try await daemon.client.send("GET", "/v1/preview.jpg?source=stage&width=640")
             XCTAssertEqual(answer.status, 200, String(decoding: answer.body.prefix(300), as: UTF8.self))
             XCTAssertEqual(answer.headers.first { $0.0.lowercased() == "content-type" }?.1, "image/jpeg")

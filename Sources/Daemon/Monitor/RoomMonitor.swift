@@ -29,6 +29,8 @@ final class RoomMonitor: PipelineTap, Sendable {
         var waiting: [String: [UUID: CheckedContinuation<MediaFrame?, Never>]] = [:]
         var lastCameraPicture: MonotonicInstant?
         var cameraPictures = 0
+        /// Pictures still to pass after the camera opened before one is a preview.
+        var settling = 0
         var recording = false
         /// Keeps the camera open for previews while nothing records.
         var idleCapture: RoomSources.Attachment?
@@ -75,8 +77,15 @@ final class RoomMonitor: PipelineTap, Sendable {
 
     private func cameraPicture(_ picture: MediaFrame) {
         let (count, wanted) = state.withLock { state -> (Int, Bool) in
+            // A camera's first pictures after it opens (exposure settling; the synthetic stage's first is its
+            // white flash) are no preview.
+            if state.lastCameraPicture == nil { state.settling = 3 }
             state.lastCameraPicture = .now()
             state.cameraPictures += 1
+            if state.settling > 0 {
+                state.settling -= 1
+                return (state.cameraPictures, false)
+            }
             return (state.cameraPictures, !(state.waiting[Self.camera]?.isEmpty ?? true))
         }
         if wanted { hand(picture, to: Self.camera) }
