@@ -43,8 +43,7 @@ public final class KalturaServer: @unchecked Sendable {
     public var serviceURL: String { "http://127.0.0.1:\(port)" }
     /// Where an entry's content lands: `<storage>/entries/<entry id>`.
     public let storage: TemporaryDirectory
-    private let process = Process()
-    private let output = Pipe()
+    private let process: PeerProcess
 
     /// - Parameters:
     ///   - ksExpiry: seconds a session started from the app token lasts.
@@ -52,23 +51,11 @@ public final class KalturaServer: @unchecked Sendable {
     public init(ksExpiry: Int = 86400, hashType: String = "SHA256") throws {
         port = LoopbackPort.free()
         storage = try TemporaryDirectory(prefix: "kaltura")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Peers/kaltura_server.py").standardized.path
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script, "\(port)", storage.path, "--ks-expiry", "\(ksExpiry)", "--hash-type", hashType]
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // The first line says it listens.
-        _ = output.fileHandleForReading.availableData
+        process = try PeerProcess(script: "kaltura_server.py", port: port, storage: storage.path,
+                                  arguments: ["--ks-expiry", "\(ksExpiry)", "--hash-type", hashType])
     }
 
-    public func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
-    deinit { stop() }
+    public func stop() { process.stop() }
 
     public func state() throws -> State {
         try JSONDecoder().decode(State.self, from: fetch(URLRequest(url: URL(string: "\(serviceURL)/_test/state")!)))

@@ -79,29 +79,15 @@ public final class OpencastServer: @unchecked Sendable {
     public let port: Int
     public var url: String { "http://127.0.0.1:\(port)" }
     public let storage: TemporaryDirectory
-    private let process = Process()
-    private let output = Pipe()
+    private let process: PeerProcess
 
     public init() throws {
         port = LoopbackPort.free()
         storage = try TemporaryDirectory(prefix: "opencast")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Peers/opencast_server.py").standardized.path
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script, "\(port)", storage.path]
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // The first line says it listens.
-        _ = output.fileHandleForReading.availableData
+        process = try PeerProcess(script: "opencast_server.py", port: port, storage: storage.path)
     }
 
-    public func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
-    deinit { stop() }
+    public func stop() { process.stop() }
 
     public func state() throws -> State {
         try JSONDecoder().decode(State.self, from: PeerRequest.send(URLRequest(url: URL(string: "\(url)/_test/state")!)))
