@@ -49,14 +49,8 @@ public struct WorkflowInstance: Codable, Equatable, Sendable {
     /// The workflows of `workflow/mediaPackage/<id>/instances.json`: `{"workflows":""}` for none, one object or
     /// an array of them.
     static func list(json: Data) throws -> [WorkflowInstance] {
-        guard let root = try? JSONSerialization.jsonObject(with: json) as? [String: Any], let workflows = root["workflows"] else {
+        guard let entries = JettisonList.items(in: json, list: "workflows", item: "workflow") else {
             throw OpencastError(status: 0, message: "Opencast's workflow service answered what is not a workflow list")
-        }
-        let entries: [[String: Any]]
-        switch (workflows as? [String: Any])?["workflow"] {
-        case let one as [String: Any]: entries = [one]
-        case let many as [[String: Any]]: entries = many
-        default: entries = []
         }
         return entries.map { entry in
             let id = entry["id"].map { "\($0)" } ?? ""

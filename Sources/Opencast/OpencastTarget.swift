@@ -146,7 +146,7 @@ public struct OpencastTarget: UploadTarget {
 
     /// A request that needs the user's credentials and changes nothing: the registry's answer for `service`.
     private func registry(of service: ServiceDirectory.Service) -> URL {
-        OpencastClient.url(URL(string: settings.url + "/services/available.json")!, query: [("serviceType", service.rawValue)])
+        ServiceDirectory.registryURL(of: URL(string: settings.url)!, for: service)
     }
 
     /// Sends the ingest, unless an earlier one whose answer was lost has arrived. A scheduled event's package is

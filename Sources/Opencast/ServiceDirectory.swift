@@ -60,7 +60,7 @@ public actor ServiceDirectory {
     }
 
     private func lookUp(_ service: Service) async throws -> URL {
-        let url = OpencastClient.url(OpencastClient.url(server, appending: ["services", "available.json"]), query: [("serviceType", service.rawValue)])
+        let url = Self.registryURL(of: server, for: service)
         let response = try client.require(try await client.send("GET", url, headers: ["Accept": "application/json"]), [200],
                                           doing: "list its \(service.rawValue) services", url: url)
         let hosts = try Self.usableHosts(in: response.body)
@@ -72,23 +72,37 @@ public actor ServiceDirectory {
         return first
     }
 
+    /// The registry's answer for `service` on the admin node `server`: also a request that needs the user's
+    /// credentials and changes nothing.
+    public static func registryURL(of server: URL, for service: Service) -> URL {
+        OpencastClient.url(OpencastClient.url(server, appending: ["services", "available.json"]), query: [("serviceType", service.rawValue)])
+    }
+
     /// The endpoints (`host` + `path`) of the services in a registry answer that are online, active and not in
     /// maintenance, in the registry's order (least loaded first). One service is an object, several an array,
     /// none an empty string.
     static func usableHosts(in body: Data) throws -> [URL] {
-        guard let root = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let services = root["services"] else {
+        guard let entries = JettisonList.items(in: body, list: "services", item: "service") else {
             throw OpencastError(status: 0, message: "Opencast's service registry answered what is not a service list")
-        }
-        let entries: [[String: Any]]
-        switch (services as? [String: Any])?["service"] {
-        case let one as [String: Any]: entries = [one]
-        case let many as [[String: Any]]: entries = many
-        default: entries = []
         }
         return entries.compactMap { entry in
             guard entry["online"] as? Bool ?? true, entry["active"] as? Bool ?? true, !(entry["maintenance"] as? Bool ?? false),
                   let host = entry["host"] as? String, let path = entry["path"] as? String else { return nil }
             return URL(string: (host.hasSuffix("/") ? String(host.dropLast()) : host) + (path.hasPrefix("/") ? path : "/" + path))
+        }
+    }
+}
+
+/// A list as Opencast's Jettison JSON provider writes it: `{"<list>": {"<item>": …}}` where the item is one object,
+/// an array of them for several, and the list an empty string for none (the service registry, workflow lists).
+enum JettisonList {
+    /// The items; nil when the answer is not such a list at all.
+    static func items(in body: Data, list: String, item: String) -> [[String: Any]]? {
+        guard let root = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let value = root[list] else { return nil }
+        switch (value as? [String: Any])?[item] {
+        case let one as [String: Any]: return [one]
+        case let many as [[String: Any]]: return many
+        default: return []
         }
     }
 }
