@@ -9,16 +9,19 @@ public enum SecretFile {
         public init(description: String) { self.description = description }
     }
 
+    /// The file a configured secret names: the path itself, or `$CREDENTIALS_DIRECTORY/<name>` resolved; nil when
+    /// that variable is not set.
+    public static func path(of configured: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        guard configured.hasPrefix("$CREDENTIALS_DIRECTORY/") else { return configured }
+        return environment["CREDENTIALS_DIRECTORY"].map { $0 + "/" + configured.dropFirst("$CREDENTIALS_DIRECTORY/".count) }
+    }
+
     /// The file's text and the path it was read from. `what` names the secret in errors.
     public static func read(_ configured: String, what: String,
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (text: String, path: String) {
-        var path = configured
         let fromSystemd = configured.hasPrefix("$CREDENTIALS_DIRECTORY/")
-        if fromSystemd {
-            guard let directory = environment["CREDENTIALS_DIRECTORY"] else {
-                throw Failure(description: "\(configured): $CREDENTIALS_DIRECTORY is not set (add LoadCredential= to the service)")
-            }
-            path = directory + "/" + configured.dropFirst("$CREDENTIALS_DIRECTORY/".count)
+        guard let path = Self.path(of: configured, environment: environment) else {
+            throw Failure(description: "\(configured): $CREDENTIALS_DIRECTORY is not set (add LoadCredential= to the service)")
         }
         var info = stat()
         guard stat(path, &info) == 0 else { throw Failure(description: "cannot read the \(what) file \(path): \(String(cString: strerror(errno)))") }

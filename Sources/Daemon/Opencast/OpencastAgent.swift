@@ -113,11 +113,8 @@ actor OpencastAgent {
 
     /// A file's modification time and size, so a new password is read again after a reload.
     private static func stamp(of configured: String) -> [Int] {
-        let path = configured.hasPrefix("$CREDENTIALS_DIRECTORY/")
-            ? (ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"] ?? "") + "/" + configured.dropFirst("$CREDENTIALS_DIRECTORY/".count)
-            : configured
         var info = stat()
-        guard stat(path, &info) == 0 else { return [] }
+        guard let path = SecretFile.path(of: configured), stat(path, &info) == 0 else { return [] }
         return [Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec), Int(info.st_size)]
     }
 
