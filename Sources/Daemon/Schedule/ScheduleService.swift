@@ -106,11 +106,7 @@ actor ScheduleService {
 
     private func decide(now: Date) async {
         showNext(after: now)
-        // A block stopped by a person stays stopped, and adopts no recording asked for by hand, but an event that
-        // joins it later (a booking made after the stop) is recorded when its time comes: what counts are the
-        // events under way now.
-        let underWay = Set(planner.events(at: now).map(\.id))
-        let block = underWay.isSubset(of: dismissed) ? nil : planner.block(at: now)
+        let block = activeBlock(at: now)
         if let current = await recorder.scheduleView() {
             guard current.isRecording else { return }
             if let block, current.block.map({ $0.isSame(as: block) }) ?? true {
@@ -134,20 +130,24 @@ actor ScheduleService {
         }
     }
 
+    /// The block that should be recording at `now`. A block stopped by a person stays stopped, and adopts no
+    /// recording asked for by hand, but an event that joins it later (a booking made after the stop) is recorded
+    /// when its time comes: what counts are the events under way now.
+    private func activeBlock(at now: Date) -> SchedulePlanner.Block? {
+        let underWay = Set(planner.events(at: now).map(\.id))
+        return underWay.isSubset(of: dismissed) ? nil : planner.block(at: now)
+    }
+
     /// Whether the schedule records `eventID` now, or would start it: its block is under way and no person
     /// stopped it.
     func wantsRecorded(eventID: String, at now: Date = Date()) -> Bool {
-        let underWay = Set(planner.events(at: now).map(\.id))
-        guard !underWay.isSubset(of: dismissed), let block = planner.block(at: now) else { return false }
-        return block.eventIDs.contains(eventID)
+        activeBlock(at: now)?.eventIDs.contains(eventID) ?? false
     }
 
-    /// The block that should be recording now (under way, and no person stopped it): its start and title, for
-    /// the alarm of a scheduled recording that did not start.
+    /// The block that should be recording now: its start and title, for the alarm of a scheduled recording that
+    /// did not start.
     func due(at now: Date = Date()) -> (start: Date, title: String)? {
-        let underWay = Set(planner.events(at: now).map(\.id))
-        guard !underWay.isEmpty, !underWay.isSubset(of: dismissed), let block = planner.block(at: now) else { return nil }
-        return (block.start, block.title)
+        activeBlock(at: now).map { ($0.start, $0.title) }
     }
 
     /// Puts the next block that will start on the status board (`roomrecctl status`, the metric).
