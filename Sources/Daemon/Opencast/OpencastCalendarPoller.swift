@@ -54,20 +54,24 @@ struct OpencastCalendarPoller: Sendable {
 
     func run() async {
         var copy: Copy?
+        /// The events of `copy`, as read when it was kept.
+        var known: [OpencastEvent]?
         var failing = false
         var reads = 0
         while !Task.isCancelled {
             let current = config.current
             guard let link = await agent.currentLink() else {
-                if copy != nil { copy = nil; await agent.calendarDropped() }
+                if copy != nil { copy = nil; known = nil; await agent.calendarDropped() }
                 await config.pause(5)
                 continue
             }
             if copy?.server != link.settings.url || copy?.agent != link.agent {
                 copy = nil
+                known = nil
                 if let kept = Copy.read(from: current.daemon.stateDirectory), kept.server == link.settings.url, kept.agent == link.agent,
                    let calendar = try? OpencastCalendar(parsing: kept.text) {
                     copy = kept
+                    known = calendar.events
                     await agent.calendarRead(events: calendar.events, .fromDisk)
                     logger.info("Opencast calendar: using the copy on disk until Opencast answers", metadata: ["events": "\(calendar.events.count)"])
                 }
@@ -84,8 +88,9 @@ struct OpencastCalendarPoller: Sendable {
                     for skipped in calendar.skipped { logger.warning("Opencast calendar: an event is left out", metadata: ["event": "\(skipped)"]) }
                     let fresh = Copy(server: link.settings.url, agent: link.agent, etag: newTag, text: text)
                     // DTSTAMP is the time of the request: the events, not the text, say whether anything changed.
-                    let changed = copy.flatMap { try? OpencastCalendar(parsing: $0.text) }?.events != calendar.events
+                    let changed = known != calendar.events
                     copy = fresh
+                    known = calendar.events
                     do { try fresh.store(in: current.daemon.stateDirectory) } catch {
                         logger.warning("Opencast calendar could not be kept on disk", metadata: ["error": "\(error)"])
                     }
