@@ -22,6 +22,18 @@ bin_dir, out, seconds, preset = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.
 LOOKAHEAD = {"ultrafast": 0, "superfast": 0, "veryfast": 10, "faster": 20, "fast": 30, "medium": 40}
 
 
+def stop_and_finish(call):
+    """Stops the recording in progress and returns it once its file is finished (its duration known)."""
+    call("/v1/recordings/current/stop", "POST")
+    while call("/v1/status")[1]["state"] != "idle":
+        time.sleep(0.05)
+    recorded = call("/v1/recordings?maxItems=1")[1]["recordings"][0]
+    while recorded.get("duration") is None:
+        time.sleep(0.05)
+        recorded = call("/v1/recordings?maxItems=1")[1]["recordings"][0]
+    return recorded
+
+
 def watch_while_recording(folder, seconds):
     """A second recording of the same length by a fresh roomrecd, watched as the room panel watches it: one preview
     of the stage a second (640 px wide) and a subscriber to the levels events. Returns its CPU seconds per
@@ -61,13 +73,7 @@ def watch_while_recording(folder, seconds):
         stop.set()
         for thread in threads:
             thread.join()
-        call("/v1/recordings/current/stop", "POST")
-        while call("/v1/status")[1]["state"] != "idle":
-            time.sleep(0.05)
-        made = call("/v1/recordings?maxItems=1")[1]["recordings"][0]
-        while made.get("duration") is None:
-            time.sleep(0.05)
-            made = call("/v1/recordings?maxItems=1")[1]["recordings"][0]
+        made = stop_and_finish(call)
         return (cpu_seconds(watched.pid) - before) / (made["duration"] / 60), counts["previews"], counts["levels"]
     finally:
         watched.terminate()
@@ -96,13 +102,7 @@ try:
         pipeline = api("/v1/status")[1].get("pipeline") or {}
         factors.append(pipeline.get("realTimeFactor", 0))
     dropped = pipeline.get("framesDropped", {})
-    api("/v1/recordings/current/stop", "POST")
-    while api("/v1/status")[1]["state"] != "idle":
-        time.sleep(0.05)
-    recorded = api("/v1/recordings?maxItems=1")[1]["recordings"][0]
-    while recorded.get("duration") is None:
-        time.sleep(0.05)
-        recorded = api("/v1/recordings?maxItems=1")[1]["recordings"][0]
+    recorded = stop_and_finish(api)
     daemon_cpu = cpu_seconds(daemon.pid) - cpu_before
     peak_rss = kib(daemon.pid, "VmHWM") // 1024
     daemon_minutes = recorded["duration"] / 60
