@@ -171,6 +171,12 @@ public enum ControlRoutes {
                 return .json(try await service.reloadConfiguration(caller: request.caller))
             }
         }
+        router.add("POST", "/v1/restart", role: .admin) { request in
+            await respond { () throws(ControlError) in
+                try requireEmptyBody(request.body)
+                return .json(try await service.restartWhenIdle(caller: request.caller), status: 202)
+            }
+        }
         router.add("GET", "/v1/events", role: .viewer) { request in
             await respond { () throws(ControlError) in
                 var types = try eventTypes(request.query)

@@ -22,6 +22,8 @@ public protocol ControlService: Sendable {
     func health() async -> HealthReport
     /// Reads the configuration file again and applies what can change while running.
     func reloadConfiguration(caller: Caller) async throws(ControlError) -> ReloadReport
+    /// Restarts the daemon (a new binary after a package upgrade) as soon as no recording runs.
+    func restartWhenIdle(caller: Caller) async throws(ControlError) -> RestartPlan
     /// Events from now on (of `types`; nil: every kind but `levels`).
     func events(types: Set<ControlEvent.Kind>?) async -> AsyncStream<ControlEvent>
     /// The sources' sound levels now, and the alarms raised.
@@ -58,6 +60,20 @@ public struct HealthReport: Codable, Equatable, Sendable {
         self.checks = checks
         self.warnings = warnings.isEmpty ? nil : warnings
         status = !checks.values.allSatisfy { $0 == "ok" } ? "failing" : warnings.isEmpty ? "ok" : "degraded"
+    }
+}
+
+/// `POST /v1/restart`: when the daemon restarts. Never during a recording: the package's upgrade asks for it, and a
+/// class in progress must not be cut by an `apt upgrade` that unattended-upgrades runs at 6:30.
+public struct RestartPlan: Codable, Equatable, Sendable {
+    /// `now` (nothing records), or `after_recording`.
+    public var restart: String
+    /// The recording it waits for.
+    public var recordingId: String?
+
+    public init(restart: String, recordingId: String?) {
+        self.restart = restart
+        self.recordingId = recordingId
     }
 }
 

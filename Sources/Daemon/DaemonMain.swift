@@ -21,6 +21,9 @@ public enum DaemonMain {
         case success = 0
         case failure = 1
         case cannotCreate = 73
+        /// Stopped for a restart (`roomrecctl restart`, after a package upgrade): the unit's
+        /// `RestartForceExitStatus=75` has systemd start it again.
+        case restart = 75
         case badConfig = 78
     }
 
@@ -135,6 +138,10 @@ public enum DaemonMain {
                     try? await Task.sleep(for: .seconds(interval))
                 }
             }, successTerminationBehavior: .ignore),
+            // Returns when a restart was asked for and nothing records; its return stops the group in order.
+            .init(service: LoopService("restart when idle") {
+                await daemon.restart.waitUntilDue { await daemon.controller.current != nil }
+            }, successTerminationBehavior: .gracefullyShutdownGroup),
         ]
         if let session = daemon.session { services.append(.init(service: LoopService("online room") { await session.run() })) }
         services += [
@@ -177,6 +184,10 @@ public enum DaemonMain {
         }
         // Last in the stop's order: every service has returned, so nothing reads or writes the catalog now.
         do { try catalog.close() } catch { logger.error("the catalog did not close cleanly", metadata: ["error": "\(error)"]) }
+        if exitCode == .success, daemon.restart.isRequested {
+            logger.notice("roomrecd stopped for its restart")
+            return .restart
+        }
         logger.notice("roomrecd stopped")
         return exitCode
     }

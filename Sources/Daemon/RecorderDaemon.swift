@@ -23,6 +23,8 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
     /// The room as an Opencast capture agent; idle without `[opencast]`.
     let opencast: OpencastAgent
     let opencastStore: OpencastIngestRecords
+    /// A restart asked for (by the package's upgrade) that waits for the recording in progress.
+    let restart: DaemonRestart
     private let uploadQueue: UploadQueue
     private let reload: ConfigurationReload
     private let events: EventHub
@@ -60,6 +62,7 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
         opencastStore.connect(schedule: schedule, agent: opencast)
         self.opencastStore = opencastStore
         reload = ConfigurationReload(path: configPath, config: config, throttle: throttle, logger: logger, events: events, opencastStore: opencastStore)
+        restart = DaemonRestart(notifier: notifier, logger: logger)
         uploadQueue = uploads
         self.events = events
         self.logger = logger
@@ -155,6 +158,10 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
         await schedule.configurationChanged()
         await uploadQueue.replaceTargets(applied.targets)
         return applied.report
+    }
+
+    public func restartWhenIdle(caller: Caller) async throws(ControlError) -> RestartPlan {
+        try restart.request(recording: await controller.current?.recordingId)
     }
 
     // MARK: Lifecycle

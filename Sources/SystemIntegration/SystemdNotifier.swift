@@ -20,6 +20,12 @@ public struct SystemdNotifier: Sendable {
         return Double(usec) / 2_000_000
     }
 
+    /// Whether a service manager listens (`NOTIFY_SOCKET` is set): only then does an exit for a restart come back.
+    public var isSupervised: Bool {
+        guard let socket = getenv("NOTIFY_SOCKET") else { return false }
+        return socket.pointee != 0
+    }
+
     private func send(_ state: String) { _ = sd_notify(0, state) }
 }
 

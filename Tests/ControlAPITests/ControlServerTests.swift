@@ -68,6 +68,7 @@ final class ControlServerTests: XCTestCase {
         func pauseUploads(_ paused: Bool, caller: Caller) async -> Bool { paused }
         func health() async -> HealthReport { HealthReport(checks: ["catalog": "ok"]) }
         func reloadConfiguration(caller: Caller) async throws(ControlError) -> ReloadReport { ReloadReport(applied: [], restartNeeded: []) }
+        func restartWhenIdle(caller: Caller) async throws(ControlError) -> RestartPlan { RestartPlan(restart: "now", recordingId: nil) }
         nonisolated let hub = EventHub()
         func events(types: Set<ControlEvent.Kind>?) async -> AsyncStream<ControlEvent> { hub.subscribe(types: types) }
         func schedule() async throws(ControlError) -> [Booking] { [] }

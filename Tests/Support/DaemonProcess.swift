@@ -98,6 +98,15 @@ public final class DaemonProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Waits for the daemon to exit by itself; returns its exit status, or nil while it still runs after `seconds`.
+    public func waitForExit(seconds: Double) async throws -> Int32? {
+        guard let process else { return nil }
+        for _ in 0..<Int(seconds * 20) where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        guard !process.isRunning else { return nil }
+        self.process = nil
+        return process.terminationStatus
+    }
+
     /// Sends `signal` to the running daemon.
     public func signal(_ signal: Int32) async throws {
         guard let process else { throw ProcessRunner.Failure(message: "roomrecd is not running") }
