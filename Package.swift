@@ -37,10 +37,11 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("ical"), .linkedLibrary("icui18n"), .linkedLibrary("icuuc")]),
         // The room panel's files, embedded by the C compiler (#embed) as they are kept in Sources/ControlAPI/Panel/.
         .target(name: "CPanelAssets", path: "Sources/CPanelAssets"),
+        .target(name: "CBuildVersion", path: "Sources/CBuildVersion"),
         .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
         .target(name: "TOML", swiftSettings: strict),
-        .target(name: "RecorderCore", dependencies: ["TOML"], swiftSettings: strict),
+        .target(name: "RecorderCore", dependencies: ["TOML", "CBuildVersion"], swiftSettings: strict),
         .target(name: "DurableFiles", swiftSettings: strict),
         .target(name: "Calendars", dependencies: ["CICal"], swiftSettings: strict),
         .target(name: "ControlContract", dependencies: ["RecorderCore"], swiftSettings: strict),
