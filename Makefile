@@ -5,6 +5,9 @@
 #   make run      the daemon in the foreground with a development config (out/dev)
 #   make fuzz     schemathesis against the live control socket (docs/control-api.yaml)
 #   make install  release build installed with its units, rules and example config (PREFIX, DESTDIR)
+#   make deb      out/deb/roomrecorder_<version>_amd64.deb, the version from git describe; prints its installed size
+#                 and the daemon's start-to-ready time
+#   make package-test  lintian, then install, record, upgrade while recording and purge in a fresh Debian 12 root
 
 PREFIX      ?= /usr/local
 DESTDIR     ?=
@@ -23,7 +26,8 @@ APT_PACKAGES := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavu
 	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad gstreamer1.0-nice prometheus chromium chromium-driver
 
-.PHONY: all deps test-peers build release test monitoring-test fuzz demo run install uninstall clean
+.PHONY: all deps deb-deps test-peers version-stamp build release release-build release-bin-path package-files deb package-test \
+	test monitoring-test fuzz demo run install uninstall clean
 
 all: build
 
@@ -44,11 +48,70 @@ deps:
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is needed: https://www.swift.org/install/linux/ (or set SWIFT=)"; exit 1; }
 
-build: deps
+# The version the binaries report (roomrecd --version), from git describe: written into the build when it changed.
+version-stamp:
+	@scripts/version.sh --stamp >/dev/null
+
+build: deps version-stamp
 	$(SWIFT) build
 
-release: deps
-	$(SWIFT) build -c release
+# The release build, for make install and the Debian package: the Swift runtime and Foundation linked in statically
+# (a room computer has no Swift toolchain), no $$ORIGIN library path, bind-now relocations.
+RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now
+release: deps release-build
+release-build: version-stamp
+	$(SWIFT) build $(RELEASE_FLAGS)
+release-bin-path:
+	@$(SWIFT) build $(RELEASE_FLAGS) --show-bin-path
+
+# What the package has beside the binaries, generated from the sources that describe it (DIR): the man pages
+# (roomrecd(8) and roomrecctl(1) from the commands' own help, by swift-argument-parser's generate-manual;
+# roomrec.toml(5) from the commented config/roomrec.toml) and roomrecctl's completions for bash, zsh and fish.
+DIR ?= $(OUT)/package-files
+package-files: release-build
+	$(SWIFT) build $(RELEASE_FLAGS) --product generate-manual
+	@mkdir -p $(DIR)
+	bin=$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path); \
+	date=$$(date -u -d @$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || date +%s)} +%F); \
+	$$bin/generate-manual $$bin/roomrecctl --section 1 --date $$date -o $(DIR) && \
+	$$bin/generate-manual $$bin/roomrecd --section 8 --date $$date -o $(DIR) && \
+	python3 scripts/config-manpage.py config/roomrec.toml "$$($$bin/roomrecd --version)" > $(DIR)/roomrec.toml.5 && \
+	for shell in bash zsh fish; do $$bin/roomrecctl --generate-completion-script $$shell > $(DIR)/roomrecctl.$$shell || exit 1; done; \
+	sed -i '1{/^#!/d}' $(DIR)/roomrecctl.bash
+
+# The Debian package (debian/), built here with the Swift toolchain and installed on room computers without one.
+# debian/changelog is written from git: the version (scripts/version.sh) and the commit.
+DEB_APT_PACKAGES := debhelper dpkg-dev lintian mmdebstrap systemd-container
+DEB_DIR := $(OUT)/deb
+DEB_MAINTAINER := RoomRecorder developers <roomrecorder@example.org>
+deb-deps:
+	@missing=$$(for p in $(DEB_APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages: $$missing"; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+deb: deps deb-deps
+	@version=$$(scripts/version.sh) && \
+	printf 'roomrecorder (%s) bookworm; urgency=medium\n\n  * Built from %s.\n\n -- %s  %s\n' "$$version" \
+		"$$(git log -1 --format='commit %h' 2>/dev/null || echo 'a tree outside git')" "$(DEB_MAINTAINER)" \
+		"$$(git log -1 --format=%aD 2>/dev/null || date -R)" > debian/changelog
+	dpkg-checkbuilddeps
+	@mkdir -p $(DEB_DIR)
+	DEB_DESTDIR=$(DEB_DIR) debian/rules build binary
+	scripts/deb-report.sh $(DEB_DIR)/roomrecorder_$$(scripts/version.sh)_$$(dpkg --print-architecture).deb debian/roomrecorder
+
+# lintian on the package (no error, no warning that debian/roomrecorder.lintian-overrides does not explain), then
+# scripts/package-test.sh: a fresh Debian 12 root (mmdebstrap, Debian's packages, no Swift) booted with
+# systemd-nspawn; install, record, upgrade while recording, remove and purge. "The previous build" is this tree
+# built as version <version>~prev, which sorts before it: the upgrade runs the old package's prerm and the new one's
+# postinst as dpkg does between any two builds.
+package-test: deps deb-deps
+	$(MAKE) --no-print-directory deb ROOMREC_VERSION=$$(scripts/version.sh)~prev
+	$(MAKE) --no-print-directory deb
+	version=$$(scripts/version.sh); arch=$$(dpkg --print-architecture); \
+	lintian --fail-on error,warning $(DEB_DIR)/roomrecorder_$${version}_$$arch.deb && echo "lintian: no errors, no warnings" && \
+	scripts/package-test.sh $(DEB_DIR)/roomrecorder_$${version}~prev_$$arch.deb $(DEB_DIR)/roomrecorder_$${version}_$$arch.deb
 
 # The real servers and peers the tests talk to that Debian does not package: moto's S3-compatible server and
 # boto3, aiortc (the remote participants of the Janus session tests), and icalendar with recurring-ical-events
@@ -65,7 +128,7 @@ $(TEST_VENV)/.installed-4:
 	touch $@
 
 # XCTest only (no Swift Testing suites), so the run closes on XCTest's summary line.
-test: deps test-peers monitoring-test
+test: deps test-peers monitoring-test version-stamp
 	$(SWIFT) build --build-tests
 	ROOMREC_TEST_VENV=$(TEST_VENV) $(SWIFT) test --skip-build --disable-swift-testing
 
@@ -95,7 +158,7 @@ run: build $(OUT)/dev/roomrec.toml
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(UDEVDIR) $(DESTDIR)$(CONFDIR)
-	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/roomrecd" "$$($(SWIFT) build -c release --show-bin-path)/roomrecctl" $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/roomrecd" "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/roomrecctl" $(DESTDIR)$(PREFIX)/bin/
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/roomrec.service > $(DESTDIR)$(SYSTEMDDIR)/roomrec.service
 	install -m 0644 systemd/roomrec.socket $(DESTDIR)$(SYSTEMDDIR)/roomrec.socket
 	install -m 0644 systemd/roomrec-panel.socket $(DESTDIR)$(SYSTEMDDIR)/roomrec-panel.socket
