@@ -92,14 +92,14 @@ deb-deps:
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 deb: deps deb-deps
-	@version=$$(scripts/version.sh) && \
+	@mkdir -p $(OUT) && scripts/version.sh > $(OUT)/deb-version && version=$$(cat $(OUT)/deb-version) && \
 	printf 'roomrecorder (%s) bookworm; urgency=medium\n\n  * Built from %s.\n\n -- %s  %s\n' "$$version" \
 		"$$(git log -1 --format='commit %h' 2>/dev/null || echo 'a tree outside git')" "$(DEB_MAINTAINER)" \
 		"$$(git log -1 --format=%aD 2>/dev/null || date -R)" > debian/changelog
 	dpkg-checkbuilddeps
 	@mkdir -p $(DEB_DIR)
 	DEB_DESTDIR=$(DEB_DIR) debian/rules build binary
-	scripts/deb-report.sh $(DEB_DIR)/roomrecorder_$$(scripts/version.sh)_$$(dpkg --print-architecture).deb debian/roomrecorder
+	scripts/deb-report.sh $(DEB_DIR)/roomrecorder_$$(cat $(OUT)/deb-version)_$$(dpkg --print-architecture).deb debian/roomrecorder
 
 # lintian on the package (no error, no warning that debian/roomrecorder.lintian-overrides does not explain), then
 # scripts/package-test.sh: a fresh Debian 12 root (mmdebstrap, Debian's packages, no Swift) booted with
@@ -156,7 +156,10 @@ demo: build $(OUT)/demo/roomrec.toml
 run: build $(OUT)/dev/roomrec.toml
 	"$$($(SWIFT) build --show-bin-path)/roomrecd" --config $(OUT)/dev/roomrec.toml
 
+# The package owns the same unit, sysusers, tmpfiles and udev files (/lib is /usr/lib on Debian 12): remove it first.
 install: release
+	@! dpkg-query -W -f='$${Status}' roomrecorder 2>/dev/null | grep -q 'install ok installed' || \
+		{ echo "roomrecorder is installed from its package, which owns these files: apt remove roomrecorder first"; exit 1; }
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(UDEVDIR) $(DESTDIR)$(CONFDIR)
 	install -m 0755 "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/roomrecd" "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/roomrecctl" $(DESTDIR)$(PREFIX)/bin/
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/roomrec.service > $(DESTDIR)$(SYSTEMDDIR)/roomrec.service

@@ -125,7 +125,8 @@ if wait_for 60 "the upgrade's recording delivered" delivered_at_least 2; then
     [ "$(delivered)" = 2 ] || fail "$(delivered) files in the library, not 2"
 fi
 
-say "apt-get remove while a recording runs"
+say "apt-get remove while a recording runs (uploads paused: it stays undelivered)"
+in_root roomrecctl queue pause >/dev/null
 in_root roomrecctl start --title "Remove test"
 sleep 3
 in_root env DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq roomrecorder > "$work/remove.log" 2>&1 || { tail -20 "$work/remove.log"; fail "apt-get remove"; }
@@ -140,6 +141,9 @@ if in_root dpkg --purge roomrecorder > "$work/purge.log" 2>&1; then
 else
     grep -q "ROOMREC_PURGE_RECORDINGS=yes dpkg --purge roomrecorder" "$work/purge.log" && ok "refused, naming the recordings and how to ask:" || fail "the refusal does not say how to ask"
     sed 's/^/      /' "$work/purge.log"
+    grep -q "/var/lib/roomrec/recordings/.*Remove test.mp4" "$work/purge.log" && ok "the undelivered recording is named" || fail "the undelivered recording is not named"
+    grep -q "/var/lib/roomrec/recordings/.*Package test.mp4" "$work/purge.log" && fail "a delivered recording's local copy was counted as at risk" \
+        || ok "the local copies of delivered recordings are not"
     check "the recordings are still there" test "$(delivered)" -ge 2
 fi
 in_root env ROOMREC_PURGE_RECORDINGS=yes dpkg --purge roomrecorder > "$work/purge2.log" 2>&1 && ok "ROOMREC_PURGE_RECORDINGS=yes dpkg --purge roomrecorder" \

@@ -43,14 +43,15 @@ def one_run(binary):
         sock.settimeout(30)
         env = dict(os.environ, NOTIFY_SOCKET=notify)
         started = time.monotonic()
-        daemon = subprocess.Popen([binary, "--config", config], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        daemon = subprocess.Popen([binary, "--config", config], env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(d, "roomrecd.log"), "wb"))
         try:
             while True:
                 message = sock.recv(4096).decode(errors="replace")
                 if "READY=1" in message.split("\n"):
                     return time.monotonic() - started
         except socket.timeout:
-            raise SystemExit("roomrecd sent no READY=1 within 30 s: " + daemon.stderr.read(2000).decode(errors="replace") if daemon.poll() is not None else "")
+            with open(os.path.join(d, "roomrecd.log"), errors="replace") as log:
+                raise SystemExit("roomrecd sent no READY=1 within 30 s: " + log.read()[-2000:])
         finally:
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(timeout=30)

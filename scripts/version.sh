@@ -17,12 +17,17 @@ version() {
     git rev-parse --git-dir >/dev/null 2>&1 || { echo "0.1.0~unknown"; return; }
     dirty=""
     git diff --quiet HEAD -- 2>/dev/null || dirty=".dirty"
+    if [ "$(git rev-parse --is-shallow-repository 2>/dev/null)" = true ]; then
+        echo "version.sh: a shallow clone: the commit count, and so the version, is wrong (git fetch --unshallow)" >&2
+    fi
     if described=$(git describe --tags --match 'v[0-9]*' --long 2>/dev/null); then
         # v1.2.0-5-gabc1234
         tag=${described%-*-g*}
         rest=${described#"$tag"-}
         count=${rest%%-*}
         hash=${rest#*-}
+        # v1.2.0-rc1: a native package's version has no "-", and a release candidate sorts before its release.
+        tag=$(echo "$tag" | tr - '~')
         if [ "$count" = 0 ] && [ -z "$dirty" ]; then echo "${tag#v}"; else echo "${tag#v}+$count.$hash$dirty"; fi
     else
         echo "0.1.0~git$(git rev-list --count HEAD).g$(git rev-parse --short=7 HEAD)$dirty"

@@ -66,7 +66,8 @@ public struct HealthReport: Codable, Equatable, Sendable {
 /// `POST /v1/restart`: when the daemon restarts. Never during a recording: the package's upgrade asks for it, and a
 /// class in progress must not be cut by an `apt upgrade` that unattended-upgrades runs at 6:30.
 public struct RestartPlan: Codable, Equatable, Sendable {
-    /// `now` (nothing records), or `after_recording`.
+    /// `now` (nothing records), `after_recording` (the one in progress), or `after_scheduled_recording` (one is
+    /// scheduled to start within two minutes: after it ends).
     public var restart: String
     /// The recording it waits for.
     public var recordingId: String?

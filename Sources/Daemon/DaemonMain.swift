@@ -138,9 +138,12 @@ public enum DaemonMain {
                     try? await Task.sleep(for: .seconds(interval))
                 }
             }, successTerminationBehavior: .ignore),
-            // Returns when a restart was asked for and nothing records; its return stops the group in order.
+            // Returns when a restart was asked for and nothing records or is about to; its return stops the group in
+            // order.
             .init(service: LoopService("restart when idle") {
-                await daemon.restart.waitUntilDue { await daemon.controller.current != nil }
+                await daemon.restart.waitUntilDue {
+                    DaemonRestart.Obstacles(recording: await daemon.controller.current != nil, nextScheduledStart: daemon.status().next?.start)
+                }
             }, successTerminationBehavior: .gracefullyShutdownGroup),
         ]
         if let session = daemon.session { services.append(.init(service: LoopService("online room") { await session.run() })) }
@@ -184,7 +187,7 @@ public enum DaemonMain {
         }
         // Last in the stop's order: every service has returned, so nothing reads or writes the catalog now.
         do { try catalog.close() } catch { logger.error("the catalog did not close cleanly", metadata: ["error": "\(error)"]) }
-        if exitCode == .success, daemon.restart.isRequested {
+        if exitCode == .success, daemon.restart.isDue {
             logger.notice("roomrecd stopped for its restart")
             return .restart
         }

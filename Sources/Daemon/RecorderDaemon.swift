@@ -161,7 +161,8 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
     }
 
     public func restartWhenIdle(caller: Caller) async throws(ControlError) -> RestartPlan {
-        try restart.request(recording: await controller.current?.recordingId)
+        let recording = await controller.current?.recordingId
+        return try restart.request(recording: recording, obstacles: .init(recording: recording != nil, nextScheduledStart: status().next?.start))
     }
 
     // MARK: Lifecycle

@@ -14,6 +14,7 @@ extension RoomRecCtl {
             try await options.call("POST", "/v1/restart") { response in
                 let plan = try response.decode(RestartPlan.self)
                 if let recording = plan.recordingId { return "roomrecd restarts when recording \(recording) ends" }
+                if plan.restart == "after_scheduled_recording" { return "roomrecd restarts after the recording scheduled to start within two minutes" }
                 return "roomrecd restarts now"
             }
         }

@@ -24,8 +24,8 @@ struct RoomRecD: AsyncParsableCommand {
     @Flag(name: .long, help: "Check the configuration file (FILE, else --config), print what it sets, and exit.")
     var checkConfig = false
 
-    @Flag(name: .long, help: "Print the files of recordings not delivered yet, one a line, from the catalog (the daemon need not run), and exit.")
-    var undelivered = false
+    @Flag(name: .long, help: "Print the local files of recordings the media library confirmed, one a line, from the catalog (the daemon need not run), and exit.")
+    var delivered = false
 
     @Argument(help: "With --check-config: the file to check.")
     var file: String?
@@ -46,9 +46,9 @@ struct RoomRecD: AsyncParsableCommand {
                 throw ExitCode(DaemonMain.ExitCode.badConfig.rawValue)
             }
         }
-        if undelivered {
+        if delivered {
             do {
-                for path in try await UndeliveredFiles.list(config: try RoomRecorderConfig.load(path: config)) { print(path) }
+                for path in try await DeliveredFiles.list(config: try RoomRecorderConfig.load(path: config)) { print(path) }
                 return
             } catch {
                 FileHandle.standardError.write(Data("roomrecd: \(error)\n".utf8))
