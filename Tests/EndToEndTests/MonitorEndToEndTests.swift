@@ -26,7 +26,9 @@ final class MonitorEndToEndTests: XCTestCase {
 
         // The tone: within 0.5 dB of -12 dBFS peak (and 3 dB lower RMS, a sine's).
         var levels: [SourceLevel] = []
-        for _ in 0..<30 where !levels.contains(where: { $0.source == "microphone" }) || !levels.contains(where: { $0.source == "mix" }) {
+        // Until both have measured the tone: a first window of the mix may come before the microphone's samples.
+        let measured = { (levels: [SourceLevel], source: String) in levels.contains { $0.source == source && $0.peakDbfs > -60 } }
+        for _ in 0..<50 where !measured(levels, "microphone") || !measured(levels, "mix") {
             try await Task.sleep(for: .milliseconds(100))
             levels = try await daemon.client.send("GET", "/v1/levels").decode(LevelsReport.self).levels
         }
