@@ -51,10 +51,25 @@ mkdir -p "$root/debs"
 cp "$previous" "$new" "$root/debs/"
 systemd-nspawn --quiet --register=no --keep-unit --directory="$root" --machine=roomrec-package-test --timezone=off --boot > "$work/console.log" 2>&1 &
 nspawn=$!
-for _ in $(seq 100); do leader=$(ps -o pid= --ppid "$nspawn" | head -1 | tr -d ' ' || true); [ -n "$leader" ] && break; sleep 0.1; done
+# The root's init: the process under systemd-nspawn named systemd (nspawn's first child can be a helper that forks
+# it and exits, so the first child found is not taken as it).
+root_init() {
+    local pid child
+    for pid in $(ps -o pid= --ppid "$nspawn" 2>/dev/null); do
+        for child in "$pid" $(ps -o pid= --ppid "$pid" 2>/dev/null); do
+            [ "$(cat "/proc/$child/comm" 2>/dev/null)" = systemd ] && { echo "$child"; return 0; }
+        done
+    done
+    return 1
+}
+for _ in $(seq 300); do leader=$(root_init || true); [ -n "$leader" ] && break; sleep 0.1; done
 [ -n "$leader" ] || { cat "$work/console.log"; echo "the root did not boot"; exit 1; }
-wait_for 60 "the root's systemd is up" in_root sh -c 'systemctl is-system-running | grep -Eq "running|degraded"'
-ok "booted in $((SECONDS - started)) s"
+# Up: every start job done ("running", or "degraded" for a unit of the root's own that fails in a container).
+if ! wait_for 120 "the root's systemd is up" in_root sh -c 'systemctl is-system-running | grep -Eq "running|degraded"'; then
+    echo "   state: $(in_root systemctl is-system-running 2>&1)"; in_root systemctl list-jobs --no-pager 2>&1 | head -20
+    tail -30 "$work/console.log"; exit 1
+fi
+ok "booted in $((SECONDS - started)) s ($(in_root systemctl is-system-running))"
 check "no Swift in the root" in_root sh -c '! command -v swift && [ -z "$(find / -xdev -name "libswiftCore*" -print -quit)" ]'
 
 say "apt-get install ./$(basename "$previous") (the previous build)"
