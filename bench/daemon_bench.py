@@ -26,6 +26,19 @@ def kib(pid, field):
     return 0
 
 
+def stop_and_finish(call):
+    """Stops the recording in progress and returns it once its file is finished (its duration known); `call` is
+    the control API function start_daemon returns."""
+    call("/v1/recordings/current/stop", "POST")
+    while call("/v1/status")[1]["state"] != "idle":
+        time.sleep(0.05)
+    recorded = call("/v1/recordings?maxItems=1")[1]["recordings"][0]
+    while recorded.get("duration") is None:
+        time.sleep(0.05)
+        recorded = call("/v1/recordings?maxItems=1")[1]["recordings"][0]
+    return recorded
+
+
 def start_daemon(bin_dir, folder, preset, recording="", sections=""):
     """Starts roomrecd with everything under FOLDER (libx264 at PRESET; `recording` adds lines to [recording],
     `sections` adds whole sections) and waits until its encoder is chosen. Returns the process, a function that

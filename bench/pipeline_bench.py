@@ -15,23 +15,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from daemon_bench import cpu_seconds, kib, request, start_daemon  # noqa: E402
+from daemon_bench import cpu_seconds, kib, request, start_daemon, stop_and_finish  # noqa: E402
 
 bin_dir, out, seconds, preset = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 # libx264's lookahead per preset; roomrecd bounds it at 10 frames, and so does the reference.
 LOOKAHEAD = {"ultrafast": 0, "superfast": 0, "veryfast": 10, "faster": 20, "fast": 30, "medium": 40}
-
-
-def stop_and_finish(call):
-    """Stops the recording in progress and returns it once its file is finished (its duration known)."""
-    call("/v1/recordings/current/stop", "POST")
-    while call("/v1/status")[1]["state"] != "idle":
-        time.sleep(0.05)
-    recorded = call("/v1/recordings?maxItems=1")[1]["recordings"][0]
-    while recorded.get("duration") is None:
-        time.sleep(0.05)
-        recorded = call("/v1/recordings?maxItems=1")[1]["recordings"][0]
-    return recorded
 
 
 def watch_while_recording(folder, seconds):

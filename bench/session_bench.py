@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from daemon_bench import cpu_seconds, kib, start_daemon  # noqa: E402
+from daemon_bench import cpu_seconds, kib, start_daemon, stop_and_finish  # noqa: E402
 
 bin_dir, out, seconds, preset = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -94,13 +94,7 @@ ice_addresses = ["127.0.0.1"]
             factors.append((report.get("pipeline") or {}).get("realTimeFactor", 0))
             rss.append(kib(daemon.pid, "VmRSS") // 1024)
         dropped = (report.get("pipeline") or {}).get("framesDropped", {})
-        api("/v1/recordings/current/stop", "POST")
-        while api("/v1/status")[1]["state"] != "idle":
-            time.sleep(0.05)
-        recorded = api("/v1/recordings?maxItems=1")[1]["recordings"][0]
-        while recorded.get("duration") is None:
-            time.sleep(0.05)
-            recorded = api("/v1/recordings?maxItems=1")[1]["recordings"][0]
+        recorded = stop_and_finish(api)
         cpu = cpu_seconds(daemon.pid) - cpu_before
         peak = kib(daemon.pid, "VmHWM") // 1024
     finally:
