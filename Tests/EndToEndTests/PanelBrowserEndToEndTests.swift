@@ -26,14 +26,7 @@ final class PanelBrowserEndToEndTests: XCTestCase {
         }
         let files = try TemporaryDirectory(prefix: "rrpanel")
         let token = UUID().uuidString
-        try "\(token)\n".write(toFile: "\(files.path)/panel-token", atomically: true, encoding: .utf8)
-        chmod("\(files.path)/panel-token", 0o600)
-        let port = LoopbackPort.free()
-        let daemon = try DaemonProcess(sections: """
-            [panel]
-            listen = "127.0.0.1:\(port)"
-            operator_token_file = "\(files.path)/panel-token"
-            """)
+        let (daemon, port) = try panelDaemon(token: token, in: files)
         try await daemon.start()
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
         let artifacts = "\(repo)/out/test-artifacts"
@@ -95,15 +88,8 @@ final class PanelSocketEndToEndTests: XCTestCase {
 
     func testThePanelSocketServesThePanelOnlyAndWebPagesAreRefusedEverywhere() async throws {
         let files = try TemporaryDirectory(prefix: "rrpsock")
-        try "tok3n\n".write(toFile: "\(files.path)/panel-token", atomically: true, encoding: .utf8)
-        chmod("\(files.path)/panel-token", 0o600)
-        let port = LoopbackPort.free()
         // `listen` is set too, as docs/panel.md says: the passed socket wins, and nothing binds the port twice.
-        let daemon = try DaemonProcess(sections: """
-            [panel]
-            listen = "127.0.0.1:\(port)"
-            operator_token_file = "\(files.path)/panel-token"
-            """)
+        let (daemon, port) = try panelDaemon(token: "tok3n", in: files)
         try await daemon.start(socketActivated: true, panelPort: port)
 
         let page = try request("GET", port: port, path: "/panel/")
@@ -132,4 +118,18 @@ final class PanelSocketEndToEndTests: XCTestCase {
         _ = try await daemon.stop()
         XCTAssertFalse(daemon.log().contains("cannot be served"), daemon.log())
     }
+}
+
+/// A daemon, not started yet, whose room panel listens on a free loopback port (`[panel] listen`), with `token` in
+/// its operator token file (mode 600) in `files`.
+private func panelDaemon(token: String, in files: TemporaryDirectory) throws -> (daemon: DaemonProcess, port: Int) {
+    try "\(token)\n".write(toFile: "\(files.path)/panel-token", atomically: true, encoding: .utf8)
+    chmod("\(files.path)/panel-token", 0o600)
+    let port = LoopbackPort.free()
+    let daemon = try DaemonProcess(sections: """
+        [panel]
+        listen = "127.0.0.1:\(port)"
+        operator_token_file = "\(files.path)/panel-token"
+        """)
+    return (daemon, port)
 }
