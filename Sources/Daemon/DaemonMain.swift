@@ -141,9 +141,7 @@ public enum DaemonMain {
             // Returns when a restart was asked for and nothing records or is about to; its return stops the group in
             // order.
             .init(service: LoopService("restart when idle") {
-                await daemon.restart.waitUntilDue {
-                    DaemonRestart.Obstacles(recording: await daemon.controller.current != nil, nextScheduledStart: daemon.status().next?.start)
-                }
+                await daemon.restart.waitUntilDue { await daemon.restartObstacles() }
             }, successTerminationBehavior: .gracefullyShutdownGroup),
         ]
         if let session = daemon.session { services.append(.init(service: LoopService("online room") { await session.run() })) }

@@ -161,8 +161,12 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
     }
 
     public func restartWhenIdle(caller: Caller) async throws(ControlError) -> RestartPlan {
-        let recording = await controller.current?.recordingId
-        return try restart.request(recording: recording, obstacles: .init(recording: recording != nil, nextScheduledStart: status().next?.start))
+        try restart.request(obstacles: await restartObstacles())
+    }
+
+    /// What a restart waits for now: the recording in progress and the next scheduled start.
+    func restartObstacles() async -> DaemonRestart.Obstacles {
+        DaemonRestart.Obstacles(recordingId: await controller.current?.recordingId, nextScheduledStart: status().next?.start)
     }
 
     // MARK: Lifecycle

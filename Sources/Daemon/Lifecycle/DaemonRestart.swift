@@ -15,12 +15,13 @@ import SystemIntegration
 final class DaemonRestart: Sendable {
     /// What the restart waits for: the recording in progress, or the next scheduled start, if any.
     struct Obstacles: Sendable {
-        var recording: Bool
+        /// The recording in progress.
+        var recordingId: String?
         var nextScheduledStart: Date?
 
         /// Whether stopping now would cut a recording or stop the daemon just as a class is to begin.
         func block(at now: Date) -> Bool {
-            recording || nextScheduledStart.map { $0.timeIntervalSince(now) < DaemonRestart.scheduleMargin } ?? false
+            recordingId != nil || nextScheduledStart.map { $0.timeIntervalSince(now) < DaemonRestart.scheduleMargin } ?? false
         }
     }
 
@@ -44,8 +45,8 @@ final class DaemonRestart: Sendable {
     /// `ExitCode.restart`.
     var isDue: Bool { due.withLock { $0 } }
 
-    /// Takes the request; `recording` is the recording in progress and `obstacles` what stands in the way now.
-    func request(recording: String?, obstacles: Obstacles) throws(ControlError) -> RestartPlan {
+    /// Takes the request; `obstacles` is what stands in its way now.
+    func request(obstacles: Obstacles) throws(ControlError) -> RestartPlan {
         guard notifier.isSupervised else {
             throw .conflict("roomrecd is not run by systemd (no NOTIFY_SOCKET): nothing would start it again; restart it by hand")
         }
@@ -53,7 +54,8 @@ final class DaemonRestart: Sendable {
             defer { wasRequested = true }
             return !wasRequested
         }
-        let plan = if obstacles.recording {
+        let recording = obstacles.recordingId
+        let plan = if let recording {
             RestartPlan(restart: "after_recording", recordingId: recording)
         } else if obstacles.block(at: Date()) {
             RestartPlan(restart: "after_scheduled_recording", recordingId: nil)
