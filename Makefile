@@ -31,20 +31,26 @@ APT_PACKAGES := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavu
 
 all: build
 
+# A shell fragment that installs those of the Debian packages in $(1) that are missing (as root, or through sudo);
+# it leaves $$missing (what it installed) and $$sudo set for the lines after it.
+define install-missing
+missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+if [ -n "$$missing" ]; then \
+	echo "Installing Debian packages: $$missing"; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+fi
+endef
+
 deps:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "Installing Debian packages: $$missing"; \
-		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
-		if echo "$$missing" | grep -qx janus; then \
-			echo "janus is for the tests (they start their own on 127.0.0.1): its system service is disabled"; \
-			$$sudo systemctl disable --now janus.service >/dev/null 2>&1 || true; \
-		fi; \
-		if echo "$$missing" | grep -qx prometheus; then \
-			echo "prometheus is for promtool (the alerting rules' tests): its own server is disabled"; \
-			$$sudo systemctl disable --now prometheus.service prometheus-node-exporter.service >/dev/null 2>&1 || true; \
-		fi; \
+	@$(call install-missing,$(APT_PACKAGES)); \
+	if echo "$$missing" | grep -qx janus; then \
+		echo "janus is for the tests (they start their own on 127.0.0.1): its system service is disabled"; \
+		$$sudo systemctl disable --now janus.service >/dev/null 2>&1 || true; \
+	fi; \
+	if echo "$$missing" | grep -qx prometheus; then \
+		echo "prometheus is for promtool (the alerting rules' tests): its own server is disabled"; \
+		$$sudo systemctl disable --now prometheus.service prometheus-node-exporter.service >/dev/null 2>&1 || true; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is needed: https://www.swift.org/install/linux/ (or set SWIFT=)"; exit 1; }
 
@@ -85,12 +91,7 @@ DEB_APT_PACKAGES := debhelper dpkg-dev lintian mmdebstrap systemd-container
 DEB_DIR := $(OUT)/deb
 DEB_MAINTAINER := RoomRecorder developers <roomrecorder@example.org>
 deb-deps:
-	@missing=$$(for p in $(DEB_APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "Installing Debian packages: $$missing"; \
-		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	@$(call install-missing,$(DEB_APT_PACKAGES))
 deb: deps deb-deps
 	@mkdir -p $(OUT) && scripts/version.sh > $(OUT)/deb-version && version=$$(cat $(OUT)/deb-version) && \
 	printf 'roomrecorder (%s) bookworm; urgency=medium\n\n  * Built from %s.\n\n -- %s  %s\n' "$$version" \
@@ -161,7 +162,7 @@ install: release
 	@! dpkg-query -W -f='$${Status}' roomrecorder 2>/dev/null | grep -q 'install ok installed' || \
 		{ echo "roomrecorder is installed from its package, which owns these files: apt remove roomrecorder first"; exit 1; }
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(UDEVDIR) $(DESTDIR)$(CONFDIR)
-	install -m 0755 "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/roomrecd" "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/roomrecctl" $(DESTDIR)$(PREFIX)/bin/
+	bin=$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path) && install -m 0755 "$$bin/roomrecd" "$$bin/roomrecctl" $(DESTDIR)$(PREFIX)/bin/
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/roomrec.service > $(DESTDIR)$(SYSTEMDDIR)/roomrec.service
 	install -m 0644 systemd/roomrec.socket $(DESTDIR)$(SYSTEMDDIR)/roomrec.socket
 	install -m 0644 systemd/roomrec-panel.socket $(DESTDIR)$(SYSTEMDDIR)/roomrec-panel.socket
