@@ -24,9 +24,9 @@ APT_PACKAGES := pkg-config libavcodec-dev libavformat-dev libavfilter-dev libavu
 	libswresample-dev libv4l-dev libasound2-dev libsqlite3-dev libsystemd-dev zlib1g-dev ffmpeg fonts-dejavu-core \
 	systemd python3 python3-venv socat unzip janus gcc libc6-dev libical-dev libicu-dev \
 	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-	gstreamer1.0-plugins-bad gstreamer1.0-nice prometheus chromium chromium-driver
+	gstreamer1.0-plugins-bad gstreamer1.0-nice prometheus chromium chromium-driver nodejs
 
-.PHONY: all deps deb-deps test-peers version-stamp build release release-build release-bin-path package-files deb package-test \
+.PHONY: all deps deb-deps test-peers whip-server version-stamp build release release-build release-bin-path package-files deb package-test \
 	test monitoring-test fuzz demo run install uninstall clean
 
 all: build
@@ -51,6 +51,11 @@ deps:
 	if echo "$$missing" | grep -qx prometheus; then \
 		echo "prometheus is for promtool (the alerting rules' tests): its own server is disabled"; \
 		$$sudo systemctl disable --now prometheus.service prometheus-node-exporter.service >/dev/null 2>&1 || true; \
+	fi; \
+	if dpkg-query -W -f='$${Status}' simple-whip-server 2>/dev/null | grep -q 'install ok installed' && \
+		{ systemctl is-enabled --quiet simple-whip-server.service || systemctl is-active --quiet simple-whip-server.service; } 2>/dev/null; then \
+		echo "simple-whip-server is for the tests (they run their own, from out/simple-whip-server): its system service is disabled"; \
+		$$sudo systemctl disable --now simple-whip-server.service >/dev/null 2>&1 || true; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is needed: https://www.swift.org/install/linux/ (or set SWIFT=)"; exit 1; }
 
@@ -128,10 +133,31 @@ $(TEST_VENV)/.installed-4:
 	$(TEST_VENV)/bin/pip install --quiet --disable-pip-version-check $(TEST_PEERS)
 	touch $@
 
+# Debian's simple-whip-server (a WHIP endpoint in front of Janus, for the WHIP tests: Tests/Support/WHIPServer.swift)
+# with the node packages it needs, extracted from their .debs into $(WHIP_SERVER)/root rather than installed: apt
+# cannot install it beside NodeSource's nodejs (CI's, which conflicts with the libnode108 node-websocket needs), and
+# extracted it runs with any node, Debian's or NodeSource's, through NODE_PATH. Where apt could install it, this is
+# the same code. apt-get download needs no root, only the package lists (make deps). server.js and whip-janus.js are
+# copied to $(WHIP_SERVER): each test server runs copies of them beside a config.js of its own (server.js has no
+# options and reads ./config.js).
+WHIP_SERVER := $(OUT)/simple-whip-server
+whip-server: $(WHIP_SERVER)/.extracted-1
+$(WHIP_SERVER)/.extracted-1:
+	@apt-cache show simple-whip-server >/dev/null 2>&1 || \
+		{ echo "apt knows no simple-whip-server: apt-get update (as root) first, or make deps"; exit 1; }
+	rm -rf $(WHIP_SERVER) && mkdir -p $(WHIP_SERVER)/debs $(WHIP_SERVER)/root
+	cd $(WHIP_SERVER)/debs && pkgs=$$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+		--no-replaces --no-enhances --no-pre-depends simple-whip-server | grep -E '^(node-|simple-whip|libjs-)' | sort -u) && \
+		apt-get download -q $$pkgs >/dev/null
+	for deb in $(WHIP_SERVER)/debs/*.deb; do dpkg-deb -x $$deb $(WHIP_SERVER)/root || exit 1; done
+	cp $(WHIP_SERVER)/root/usr/share/simple-whip-server/src/server.js $(WHIP_SERVER)/root/usr/share/simple-whip-server/src/whip-janus.js $(WHIP_SERVER)/
+	rm -rf $(WHIP_SERVER)/debs
+	touch $@
+
 # XCTest only (no Swift Testing suites), so the run closes on XCTest's summary line.
-test: deps test-peers monitoring-test version-stamp
+test: deps test-peers whip-server monitoring-test version-stamp
 	$(SWIFT) build --build-tests
-	ROOMREC_TEST_VENV=$(TEST_VENV) $(SWIFT) test --skip-build --disable-swift-testing
+	ROOMREC_TEST_VENV=$(TEST_VENV) ROOMREC_WHIP_SERVER=$(WHIP_SERVER) $(SWIFT) test --skip-build --disable-swift-testing
 
 # The fleet's alerting rules and dashboard (docs/monitoring/): promtool (Debian's prometheus package) checks the
 # rules and runs their unit tests; scripts/check-dashboard.py checks that the rules and the dashboard query only
