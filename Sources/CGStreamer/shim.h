@@ -22,6 +22,7 @@ typedef void (*RRIceCandidateCallback)(GstElement *element, guint mline, const g
 typedef void (*RRNotifyCallback)(GObject *object, GParamSpec *pspec, gpointer user_data); // notify::<property>
 typedef void (*RRFeedbackCallback)(GObject *session, guint type, guint fbtype, guint sender_ssrc, guint media_ssrc,
                                    GstBuffer *fci, gpointer user_data);                   // RTPSession on-feedback-rtcp
+typedef void (*RRBufferCallback)(GObject *object, GstBuffer *buffer, gpointer user_data); // RTPSession on-receiving-rtcp
 typedef void (*RRDestroy)(gpointer user_data);
 
 #define RR_CONNECT(name, cbtype)                                                                                  \
@@ -35,6 +36,7 @@ RR_CONNECT(rr_connect_pad, RRPadCallback)
 RR_CONNECT(rr_connect_ice_candidate, RRIceCandidateCallback)
 RR_CONNECT(rr_connect_notify, RRNotifyCallback)
 RR_CONNECT(rr_connect_feedback, RRFeedbackCallback)
+RR_CONNECT(rr_connect_buffer, RRBufferCallback)
 #undef RR_CONNECT
 
 // ---- properties (g_object_get/set are variadic) ----
@@ -337,6 +339,12 @@ static inline GObject *rr_webrtc_create_data_channel(GstElement *w, const char *
   GObject *channel = NULL;
   g_signal_emit_by_name(w, "create-data-channel", label, NULL, &channel);
   return channel;
+}
+// Adds a TURN server (`turn://user:password@host:port?transport=udp`) before the offer; FALSE if webrtcbin refuses it.
+static inline gboolean rr_webrtc_add_turn_server(GstElement *w, const char *uri) {
+  gboolean added = FALSE;
+  g_signal_emit_by_name(w, "add-turn-server", uri, &added);
+  return added;
 }
 // Sends a text message on an open data channel.
 static inline void rr_data_channel_send_string(GObject *channel, const char *text) { g_signal_emit_by_name(channel, "send-string", text); }

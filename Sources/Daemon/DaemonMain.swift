@@ -205,6 +205,11 @@ public enum DaemonMain {
                                                             hosts: Set(session.hosts), moderators: Set(session.moderators))
             settings.iceAddresses = session.iceAddresses
             return JanusVideoRoomConnector(settings: settings, logger: Logger(label: "roomrecd.session"))
+        case .whip:
+            guard let url = session.url else { return nil }
+            var settings = WHIPConnector.Settings(url: url, tokenFile: session.tokenFile)
+            settings.iceAddresses = session.iceAddresses
+            return WHIPConnector(settings: settings, logger: Logger(label: "roomrecd.session"))
         }
     }
 

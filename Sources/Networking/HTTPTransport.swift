@@ -29,8 +29,11 @@ public struct HTTPTransport: Sendable {
     /// An answer: its status, its headers (names in lower case) and its body.
     public struct Response: Sendable {
         public var status: Int
+        /// Each header's last value.
         public var headers: [String: String]
         public var body: Data
+        /// Every value of each header, in order: a field that may repeat (WHIP's `Link`) is read here.
+        public var headerValues: [String: [String]] = [:]
     }
 
     /// A request that got no answer: refused, reset, timed out, a name that did not resolve. Worth a retry.
@@ -124,8 +127,12 @@ public struct HTTPTransport: Sendable {
                     progress.mark()
                     let collected = try await response.body.collect(upTo: 16 << 20)
                     var answered: [String: String] = [:]
-                    for header in response.headers { answered[header.name.lowercased()] = header.value }
-                    return Response(status: Int(response.status.code), headers: answered, body: Data(collected.readableBytesView))
+                    var values: [String: [String]] = [:]
+                    for header in response.headers {
+                        answered[header.name.lowercased()] = header.value
+                        values[header.name.lowercased(), default: []].append(header.value)
+                    }
+                    return Response(status: Int(response.status.code), headers: answered, body: Data(collected.readableBytesView), headerValues: values)
                 }
                 group.addTask {
                     try await progress.expire(after: timeout)

@@ -32,3 +32,18 @@ public struct RetryPolicy: Sendable {
 public protocol RetryAfterError: Error {
     var retryAfter: TimeInterval? { get }
 }
+
+extension RetryPolicy {
+    /// The seconds an HTTP `Retry-After` field asks to wait (RFC 9110 §10.2.3): a number of seconds, or an HTTP
+    /// date (then the time until it, never negative); nil for anything else.
+    public static func retryAfter(_ field: String?, now: Date = Date()) -> TimeInterval? {
+        guard let field = field?.trimmingCharacters(in: .whitespaces), !field.isEmpty else { return nil }
+        if let seconds = TimeInterval(field), seconds >= 0 { return seconds }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: field) else { return nil }
+        return max(0, date.timeIntervalSince(now))
+    }
+}

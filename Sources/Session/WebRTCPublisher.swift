@@ -22,6 +22,10 @@ final class WebRTCPublisher: @unchecked Sendable {
     /// The data channel the room's messages go on (a reference held until the end).
     private let dataChannel = Mutex<SessionReference?>(nil)
     private let channelOpened: @Sendable () -> Void
+    /// When the server last sent RTCP (receiver reports, feedback), on the monotonic clock; nil before any. A
+    /// WHIP endpoint has no signalling channel to say it hung up, and webrtcbin may not notice a peer that went
+    /// silent, so silence here is how a dead publication is told.
+    private let lastRTCP = Mutex<MonotonicInstant?>(nil)
 
     private struct SessionReference: @unchecked Sendable { let pointer: UnsafeMutablePointer<GObject> }
 
@@ -38,11 +42,15 @@ final class WebRTCPublisher: @unchecked Sendable {
 
     /// - Parameters:
     ///   - iceAddresses: the local addresses ICE may use (empty: every interface).
+    ///   - iceServers: STUN and TURN servers, as webrtcbin takes them (`stun://host:port`,
+    ///     `turn://user:password@host:port`): read when the offer gathers its candidates, so they come first.
+    ///   - opensDataChannel: whether the offer has a data channel for the room's messages (Janus reads them; a WHIP
+    ///     endpoint takes one audio and one video track and nothing else).
     ///   - keyframeWanted: a receiver asked for a keyframe (called on a GStreamer thread; must not block).
     ///   - estimate: the receivers' bandwidth estimate in bits per second, as each REMB arrives.
     ///   - channelOpened: the data channel is open: messages can be sent (called on a GStreamer thread).
-    init(iceAddresses: [String], keyframeWanted: @escaping @Sendable () -> Void, estimate: @escaping @Sendable (Int) -> Void,
-         channelOpened: @escaping @Sendable () -> Void = {}) throws {
+    init(iceAddresses: [String], iceServers: [String] = [], opensDataChannel: Bool = true, keyframeWanted: @escaping @Sendable () -> Void,
+         estimate: @escaping @Sendable (Int) -> Void, channelOpened: @escaping @Sendable () -> Void = {}) throws {
         try GStreamer.initialize()
         // h264parse puts the profile and level into the offer; config-interval=0 because the encoder already
         // puts SPS and PPS before every keyframe. Old frames are dropped, not queued, if the network stalls.
@@ -78,6 +86,14 @@ final class WebRTCPublisher: @unchecked Sendable {
         for address in iceAddresses where rr_webrtc_restrict_ice_to(webrtc, address) == 0 {
             throw JanusError("ICE cannot be kept to \(address)")
         }
+        // webrtcbin has one STUN server; the last one named wins. TURN servers add up.
+        for server in iceServers {
+            if server.hasPrefix("stun://") {
+                rr_set(webrtc, "stun-server", server)
+            } else if rr_webrtc_add_turn_server(webrtc, server) == 0 {
+                throw JanusError("webrtcbin refused the TURN server \(server.replacingOccurrences(of: #"//[^@]*@"#, with: "//…@", options: .regularExpression))")
+            }
+        }
         rr_on_keyframe_request(video, { me in
             guard let me else { return }
             Unmanaged<WebRTCPublisher>.fromOpaque(me).takeUnretainedValue().keyframeWanted()
@@ -85,6 +101,7 @@ final class WebRTCPublisher: @unchecked Sendable {
         guard gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
             throw JanusError("the WebRTC publishing pipeline did not start")
         }
+        guard opensDataChannel else { return }
         // A data channel can be made once webrtcbin is past NULL, and before the offer (which then has it).
         guard let channel = rr_webrtc_create_data_channel(webrtc, "roomrec") else { throw JanusError("webrtcbin made no data channel (is the sctp plugin there?)") }
         dataChannel.withLock { $0 = SessionReference(pointer: channel) }
@@ -119,6 +136,10 @@ final class WebRTCPublisher: @unchecked Sendable {
         defer { gst_object_unref(UnsafeMutableRawPointer(rtpbin)) }
         guard let session = rr_rtpbin_internal_session(rtpbin, 0) else { return }
         rtpSession.withLock { $0 = SessionReference(pointer: session) }
+        rr_connect_buffer(session, "on-receiving-rtcp", { _, _, me in
+            guard let me else { return }
+            Unmanaged<WebRTCPublisher>.fromOpaque(me).takeUnretainedValue().lastRTCP.withLock { $0 = .now() }
+        }, Unmanaged.passUnretained(self).toOpaque(), nil)
         rr_connect_feedback(session, "on-feedback-rtcp", { _, type, fbtype, _, _, fci, me in
             guard let me else { return }
             let bitrate = rr_remb_bitrate(type, fbtype, fci)
@@ -147,6 +168,9 @@ final class WebRTCPublisher: @unchecked Sendable {
 
     /// `new`, `connecting`, `connected`, `disconnected`, `failed` or `closed`.
     var connectionState: String { GStreamer.nick(webrtc, "connection-state") }
+
+    /// When the server last sent RTCP; nil before it has.
+    var lastRTCPAt: MonotonicInstant? { lastRTCP.withLock { $0 } }
 
     /// Ends the connection. The GStreamer objects go with the publisher.
     func stop() {

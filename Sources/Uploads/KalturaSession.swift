@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Networking
 import RecorderCore
 
 /// Keeps a Kaltura session (KS) made from an app token, so no admin secret lives on the room computer: a widget

@@ -1,4 +1,5 @@
 import Foundation
+import Networking
 
 /// Reads an S3 access key from a file in the AWS CLI's credentials format (`aws_access_key_id = …`,
 /// `aws_secret_access_key = …`, optionally `aws_session_token = …`; a `[section]` line is allowed). The file must

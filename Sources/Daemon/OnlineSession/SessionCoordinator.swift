@@ -115,8 +115,13 @@ actor SessionCoordinator {
         switch event {
         case .joined(let others):
             outageReported = false
-            logger.notice("joined the session", metadata: ["room": "\(settings.room)", "onStage": "\(others.count)"])
-            events.publish(.session, message: "joined the session (room \(settings.room)); \(others.count) others on stage")
+            if settings.connector == .whip {
+                logger.notice("publishing to the WHIP endpoint", metadata: ["endpoint": "\(place)"])
+                events.publish(.session, message: "publishing the room's camera and microphone to the WHIP endpoint \(place)")
+                break
+            }
+            logger.notice("joined the session", metadata: ["room": "\(place)", "onStage": "\(others.count)"])
+            events.publish(.session, message: "joined the session (room \(place)); \(others.count) others on stage")
         case .disconnected(let reason, let retryIn):
             logger.warning("the session is unreachable", metadata: ["reason": "\(reason)", "retryIn": "\(retryIn)"])
             if !outageReported {
@@ -133,7 +138,7 @@ actor SessionCoordinator {
         guard settings.autoRecord else { return }
         let view = await recorder.sessionView()
         guard !view.shuttingDown, autoRecord.shouldStart(hostPresent: roster.hostPresent, recording: view.recording != nil) else { return }
-        logger.notice("the session started: recording it", metadata: ["room": "\(settings.room)"])
+        logger.notice("the session started: recording it", metadata: ["room": "\(place)"])
         events.publish(.session, message: "the session started (its host is on stage); recording it")
         do {
             _ = try await recorder.start(StartRecordingRequest(), initiator: "session", block: nil)
@@ -143,9 +148,17 @@ actor SessionCoordinator {
         }
     }
 
+    /// Where the room is in the session, for status and events: the VideoRoom joined, or the WHIP endpoint's
+    /// server (its path may hold a stream key, so only the scheme, host and port are shown; the log has the rest).
+    private var place: String {
+        guard settings.connector == .whip else { return "\(settings.room)" }
+        guard let url = settings.url, let host = url.host else { return "" }
+        return "\(url.scheme ?? "https")://\(host)\(url.port.map { ":\($0)" } ?? "")/…"
+    }
+
     /// Tells the status board where the session stands (after every event, so status never waits for this actor).
     private func publishStatus() {
-        let status = SessionStatus(state: roster.state, connector: settings.connector.rawValue, room: "\(settings.room)",
+        let status = SessionStatus(state: roster.state, connector: settings.connector.rawValue, room: place,
                                    participants: roster.participants, hostPresent: roster.hostPresent, hostLeftAt: hostLeftAt,
                                    reconnects: roster.reconnects, lastError: roster.state == .joined ? nil : roster.lastError,
                                    receiving: [], publishing: nil)

@@ -2,6 +2,7 @@ import Catalog
 import ControlContract
 import Foundation
 import Logging
+import Networking
 import Opencast
 import RecorderCore
 import Uploads

@@ -24,6 +24,9 @@ struct ConfigReader {
         ConfigError(file: file, line: table[key]?.line ?? (table.line > 0 ? table.line : nil), key: path(key), message: message)
     }
 
+    /// Whether the table sets `key`.
+    func has(_ key: String) -> Bool { table[key] != nil }
+
     /// A sub-table; an empty one when the section is absent.
     func section(_ key: String) throws(ConfigError) -> ConfigReader {
         consumed.keys.insert(key)

@@ -5,7 +5,7 @@ extension RoomRecorderConfig {
     public struct Session: Equatable, Sendable {
         /// Which kind of session server; `none` (the default) joins nothing.
         public var connector = SessionConnectorKind.none
-        /// The server's API: Janus's HTTP API, such as `http://127.0.0.1:8088/janus`.
+        /// The server's API: Janus's HTTP API, such as `http://127.0.0.1:8088/janus`, or the WHIP endpoint.
         public var url: URL?
         /// The room to join (Janus: the VideoRoom's numeric id); 0 until one is configured.
         public var room: UInt64 = 0
@@ -13,6 +13,9 @@ extension RoomRecorderConfig {
         public var pin: String?
         /// The server's API token (Janus `token` authentication), if it asks for one.
         public var token: String?
+        /// The file holding the WHIP endpoint's bearer token (mode 600, or `$CREDENTIALS_DIRECTORY/<name>`), if
+        /// it asks for one.
+        public var tokenFile: String?
         /// The name the room computer joins with; the room's title by default.
         public var display: String?
         /// Display names of the participants who are the session's host: recording follows their presence.
@@ -55,6 +58,7 @@ extension RoomRecorderConfig.Session {
         }
         pin = try section.string("pin")
         token = try section.string("token")
+        tokenFile = try section.string("token_file")
         if let display = try section.string("display") {
             guard !display.trimmingCharacters(in: .whitespaces).isEmpty else { throw section.error("display", "the name to join with is empty") }
             self.display = display
@@ -77,11 +81,33 @@ extension RoomRecorderConfig.Session {
         if autoRecord && hosts.isEmpty {
             throw section.error("auto_record", "auto_record = true needs the session's host in hosts = [\"…\"]: the session starts when its host comes on stage")
         }
-        if connector != .none {
-            guard url != nil else { throw section.error("url", "connector = \"\(connector.rawValue)\" needs the server's url") }
-            guard room != 0 else { throw section.error("room", "connector = \"\(connector.rawValue)\" needs the room to join") }
+        switch connector {
+        case .none:
+            break
+        case .janus:
+            guard url != nil else { throw section.error("url", "connector = \"janus\" needs the server's url") }
+            guard room != 0 else { throw section.error("room", "connector = \"janus\" needs the room to join") }
+            if tokenFile != nil { throw section.error("token_file", "token_file is the WHIP endpoint's bearer token; Janus takes token = \"…\"") }
+        case .whip:
+            try checkWHIP(section)
         }
         try section.rejectUnknownKeys()
+    }
+
+    /// WHIP publishes the room into an endpoint and hears nothing back: it needs the endpoint, and has no room to
+    /// join, no participants to follow and nothing to do without publishing.
+    private func checkWHIP(_ section: ConfigReader) throws(ConfigError) {
+        guard url != nil else {
+            throw section.error("url", "connector = \"whip\" needs the WHIP endpoint's url, such as \"https://ingress.example.org/w\"")
+        }
+        for key in ["room", "pin", "token"] where section.has(key) {
+            throw section.error(key, "connector = \"whip\" takes no \(key): the endpoint's url names where the room publishes"
+                                + (key == "token" ? ", and token_file holds its bearer token" : ""))
+        }
+        guard publish else { throw section.error("publish", "connector = \"whip\" publishes the room's camera and microphone; publish = false leaves it nothing to do") }
+        guard hosts.isEmpty, !autoRecord else {
+            throw section.error(hosts.isEmpty ? "auto_record" : "hosts", "a WHIP endpoint sends no participants back, so the session's host cannot be followed")
+        }
     }
 
     private static func isIPAddress(_ text: String) -> Bool {
@@ -97,4 +123,6 @@ public enum SessionConnectorKind: String, Sendable, CaseIterable {
     case none
     /// A Janus VideoRoom, through Janus's HTTP API.
     case janus
+    /// Any WHIP endpoint (RFC 9725): the room publishes its camera and microphone, and receives nothing.
+    case whip
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Reads a secret a target needs (S3 keys, a Kaltura app token) from a file that only the service user may
+/// Reads a secret a server needs (S3 keys, a Kaltura app token, a WHIP bearer token) from a file that only the service user may
 /// read, or from systemd's `LoadCredential=` (`$CREDENTIALS_DIRECTORY/<name>`, which systemd protects).
 public enum SecretFile {
     /// A secret file that cannot be used.
