@@ -64,7 +64,7 @@ struct WHIPClient: Sendable {
                 throw WHIPFailure(kind: .protocolError, description: "the WHIP endpoint \(url.absoluteString) redirects with \(response.status) to "
                                   + "\(response.headers["location"] ?? "nowhere"), which turns the offer into a GET; set [session] url to where it points", status: response.status)
             default:
-                throw WHIPFailure.answer(status: response.status, contentType: response.headers["content-type"], body: response.body,
+                throw WHIPFailure.answer(status: response.status, body: response.body,
                                          retryAfter: response.headers["retry-after"], url: url, tokenFile: tokenFile)
             }
         }
@@ -77,7 +77,7 @@ struct WHIPClient: Sendable {
         if let token = try? token() { headers["Authorization"] = "Bearer \(token)" }
         let response = try await quick.send("DELETE", url: resource, headers: headers)
         guard (200..<300).contains(response.status) || response.status == 404 else {
-            throw WHIPFailure.answer(status: response.status, contentType: response.headers["content-type"], body: response.body,
+            throw WHIPFailure.answer(status: response.status, body: response.body,
                                      retryAfter: nil, url: resource, tokenFile: tokenFile)
         }
     }

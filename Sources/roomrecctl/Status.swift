@@ -55,7 +55,9 @@ extension RoomRecCtl {
                              + "A/V offset \(String(format: "%.1f", p.avOffsetMs)) ms"])
             }
             if let session = s.session {
-                var line = "\(session.state.rawValue), \(session.connector) room \(session.room), \(session.participants.count) on stage"
+                // WHIP publishes into an endpoint and hears of no one else.
+                var line = session.connector == "whip" ? "\(session.state.rawValue), whip endpoint \(session.room)"
+                    : "\(session.state.rawValue), \(session.connector) room \(session.room), \(session.participants.count) on stage"
                 if session.reconnects > 0 { line += ", \(session.reconnects) reconnects" }
                 if let error = session.lastError { line += "; \(error)" }
                 rows.append(["Session", line])

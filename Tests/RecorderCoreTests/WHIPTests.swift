@@ -35,8 +35,8 @@ final class WHIPTests: XCTestCase {
 
     func testEachAnswerPointsAtWhatToFix() {
         let url = URL(string: "http://127.0.0.1:7080/whip/endpoint/room101")!
-        func failure(_ status: Int, _ body: String, type: String = "text/plain", retryAfter: String? = nil, token: String? = "/etc/roomrec/whip.token") -> WHIPFailure {
-            WHIPFailure.answer(status: status, contentType: type, body: Data(body.utf8), retryAfter: retryAfter, url: url, tokenFile: token,
+        func failure(_ status: Int, _ body: String, retryAfter: String? = nil, token: String? = "/etc/roomrec/whip.token") -> WHIPFailure {
+            WHIPFailure.answer(status: status, body: Data(body.utf8), retryAfter: retryAfter, url: url, tokenFile: token,
                                now: Date(timeIntervalSince1970: 784_111_777))
         }
         let forbidden = failure(403, "Unauthorized")
@@ -46,14 +46,14 @@ final class WHIPTests: XCTestCase {
         let missing = failure(404, "Invalid endpoint ID")
         XCTAssertEqual(missing.kind, .notFound)
         XCTAssertTrue(missing.description.hasPrefix("no WHIP endpoint at \(url) (404 Invalid endpoint ID); check [session] url"), missing.description)
-        let problem = failure(422, #"{"type":"about:blank","title":"Unprocessable","detail":"two video tracks"}"#, type: "application/problem+json")
+        let problem = failure(422, #"{"type":"about:blank","title":"Unprocessable","detail":"two video tracks"}"#)
         XCTAssertEqual(problem.kind, .refused)
         XCTAssertEqual(problem.description, "the WHIP endpoint \(url) refused the room's offer: Unprocessable: two video tracks (422)")
         XCTAssertEqual(failure(500, "No such room (426)\n").description, "the WHIP endpoint \(url) refused the room's offer: No such room (426) (500)")
         let busy = failure(503, "", retryAfter: "Sun, 06 Nov 1994 08:49:57 GMT")
         XCTAssertEqual(busy.kind, .unavailable)
         XCTAssertEqual(busy.retryAfter, 20)
-        XCTAssertEqual(failure(502, "<html><body>Bad gateway</body></html>", type: "text/html").description, "the WHIP endpoint \(url) answered 502")
+        XCTAssertEqual(failure(502, "<html><body>Bad gateway</body></html>").description, "the WHIP endpoint \(url) answered 502")
     }
 
     func testRetryAfterTakesSecondsOrADate() {

@@ -36,9 +36,9 @@ public struct WHIPFailure: Error, Equatable, CustomStringConvertible, RetryAfter
     /// - Parameters:
     ///   - url: the endpoint asked (after redirects).
     ///   - tokenFile: where the bearer token came from, if one was sent.
-    public static func answer(status: Int, contentType: String?, body: Data, retryAfter: String?, url: URL, tokenFile: String?,
+    public static func answer(status: Int, body: Data, retryAfter: String?, url: URL, tokenFile: String?,
                               now: Date = Date()) -> WHIPFailure {
-        let said = reason(contentType: contentType, body: body)
+        let said = reason(body)
         let quoted = said.map { "\(status) \($0)" } ?? "\(status)"
         let wait = RetryPolicy.retryAfter(retryAfter, now: now)
         switch status {
@@ -60,12 +60,13 @@ public struct WHIPFailure: Error, Equatable, CustomStringConvertible, RetryAfter
 
     /// What the endpoint said, for a person: an RFC 9457 problem's `detail` and `title`, a JSON `error` or
     /// `message`, or the text itself; one line, at most 300 characters; nil if it said nothing.
-    public static func reason(contentType: String?, body: Data) -> String? {
+    public static func reason(_ body: Data) -> String? {
         if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] {
             let parts = ["title", "detail", "error", "message"].compactMap { object[$0] as? String }.filter { !$0.isEmpty }
             if !parts.isEmpty { return clip(parts.joined(separator: ": ")) }
         }
-        guard !(contentType ?? "").lowercased().contains("html"), let text = String(data: body, encoding: .utf8) else { return nil }
+        // Express labels every string it sends text/html, so the label is not enough: a page of markup is not a reason.
+        guard let text = String(data: body, encoding: .utf8), !text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("<") else { return nil }
         let line = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
         return line.isEmpty ? nil : clip(line)
     }
