@@ -57,19 +57,28 @@ def start_janus(folder):
     raise SystemExit("janus did not start; see " + os.path.join(folder, "janus.log"))
 
 
-def run_daemon(name, session_url, with_peers, record=True):
-    folder = os.path.join(out, name)
-    os.makedirs(folder)
-    session = f"""[session]
+def janus_session(url):
+    """The daemon's [session] section for the Janus VideoRoom at URL (the room the publishers are in)."""
+    return f"""[session]
 connector = "janus"
-url = "{session_url}"
+url = "{url}"
 room = 1234
 display = "Room 101"
 ice_addresses = ["127.0.0.1"]
-""" if session_url else ""
-    daemon, api, _ = start_daemon(bin_dir, folder, preset, recording='layout = "grid"', sections=session)
+"""
+
+
+def run_daemon(name, session_toml, with_peers, record=True):
+    """Runs roomrecd under OUT/NAME with SESSION_TOML as its [session] section ("" for none: the room alone), waits
+    until the session is joined with WITH_PEERS participants on stage, then records for SECONDS (or, without
+    `record`, only stays on stage as long) and measures. Another connector is another SESSION_TOML: a WHIP one
+    (connector = "whip", url = "http://127.0.0.1:PORT/whip/endpoint/ID", token_file = "PATH", no room) publishes
+    the room and hears of nobody, so its WITH_PEERS is 0 (its session reads "joined" once publishing)."""
+    folder = os.path.join(out, name)
+    os.makedirs(folder)
+    daemon, api, _ = start_daemon(bin_dir, folder, preset, recording='layout = "grid"', sections=session_toml)
     try:
-        if session_url:
+        if session_toml:
             for _ in range(300):
                 s = api("/v1/status")[1].get("session") or {}
                 if s.get("state") == "joined" and len(s.get("participants", [])) == with_peers:
@@ -115,8 +124,8 @@ try:
             [venv_python, os.path.join(peers, "janus_peer.py"), "--url", url, "--display", display, "--color", colour, "--freq", tone,
              "--width", "1280", "--height", "720", "--fps", "30", "--duration", "0"],
             stdout=open(os.path.join(out, f"peer-{display.split()[-1]}.log"), "w"), stderr=subprocess.STDOUT))
-    session = run_daemon("session", url, 2)
-    on_stage = run_daemon("on-stage", url, 2, record=False)
+    session = run_daemon("session", janus_session(url), 2)
+    on_stage = run_daemon("on-stage", janus_session(url), 2, record=False)
 finally:
     for peer in publishers:
         peer.terminate()
@@ -124,7 +133,7 @@ finally:
         peer.wait()
     janus.kill()
     janus.wait()
-alone = run_daemon("alone", None, 0)
+alone = run_daemon("alone", "", 0)
 
 cores = os.cpu_count()
 print(f"recorded: in the session {session['seconds']:.1f} s ({session['frames']} frames), alone {alone['seconds']:.1f} s")
