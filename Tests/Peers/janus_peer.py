@@ -7,6 +7,15 @@ shared screen) and a sine-tone audio track.
 
     janus_peer.py --display "Room 101" --color red --freq 440 --duration 20
 
+With --video-file the picture is instead a pre-encoded H.264 clip (Annex B .h264,
+or .mp4), sent as it is, without decoding or re-encoding, looped forever at the
+clip's frame rate: what a real participant's camera sends, at almost no CPU cost
+to this process (bench/camera_clip.py makes such clips). H.264 is then the only
+video codec offered, and the tone too is encoded once and looped (without the
+audio level header extension, so Janus raises no talking events for this peer).
+
+    janus_peer.py --display "Dr. Ada" --video-file out/bench-clips/camera-d07020.h264
+
 Output: one JSON object per line on stdout ("peer" log lines and every Janus
 event received), so a test harness can parse it. Exit code 0 on a clean run,
 1 on any Janus error / ICE failure, 2 if media did not come up in --media-timeout.
@@ -31,8 +40,10 @@ import urllib.request
 
 import aioice.ice
 import av
-from aiortc import (MediaStreamTrack, RTCConfiguration, RTCPeerConnection,
+from aiortc import (MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCRtpSender,
                     RTCSessionDescription, VideoStreamTrack)
+from aiortc.codecs.opus import SAMPLE_RATE as OPUS_RATE
+from aiortc.codecs.opus import OpusEncoder
 
 T0 = time.monotonic()
 
@@ -103,6 +114,79 @@ class SolidColourTrack(VideoStreamTrack):
         return frame
 
 
+class PacketLoop(MediaStreamTrack):
+    """Pre-encoded frames (bytes) sent as av.Packets, `rate` a second, looped forever with timestamps that keep
+    counting. aiortc's sender packetizes an av.Packet as it is (its encoder's pack) instead of encoding a frame, so
+    sending costs next to no CPU. Not aiortc's MediaPlayer(decode=False): it cannot loop a raw .h264 (not seekable),
+    and when it loops an .mp4 the timestamps start again at 0 and it stops pacing, sending the file as fast as it
+    can read it."""
+
+    def __init__(self, kind, frames, rate, clock):
+        super().__init__()
+        self.kind, self.frames, self.rate, self.clock = kind, frames, rate, clock
+        self.n = 0
+        self.start = None
+
+    async def recv(self):
+        if self.start is None:
+            self.start = time.monotonic()
+        else:
+            self.n += 1
+            wait = self.start + self.n / self.rate - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        packet = av.Packet(self.frames[self.n % len(self.frames)])
+        packet.pts = round(self.n * self.clock / self.rate)
+        packet.time_base = fractions.Fraction(1, self.clock)
+        return packet
+
+
+def h264_clip(path, fallback_fps):
+    """The H.264 clip's pictures in Annex B (aiortc's H264Encoder.pack splits a packet at its start codes, so an
+    .mp4's length-prefixed pictures are turned into Annex B), as a PacketLoop at the clip's frame rate (or
+    fallback_fps if it has none), and the clip's size. It must start with a keyframe; keyframe requests are not
+    answered (there is no encoder): the clip's own keyframes, each with its SPS and PPS, come every few seconds."""
+    from av.bitstream import BitStreamFilterContext  # only here: the colour picture does without it
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        if stream.codec_context.name != "h264":
+            raise SystemExit(f"{path}: {stream.codec_context.name} video, not H.264")
+        annexb = BitStreamFilterContext("h264_mp4toannexb", stream)
+        packets = []
+        for packet in container.demux(stream):
+            packets += annexb.filter(packet if packet.size else None)
+        fps = float(stream.guessed_rate or fallback_fps)
+        size = (stream.codec_context.width, stream.codec_context.height)
+    if not packets or not packets[0].is_keyframe:
+        raise SystemExit(f"{path}: no H.264 pictures, or the first is not a keyframe")
+    return PacketLoop("video", [bytes(p) for p in packets], fps, 90000), size
+
+
+def opus_loop(tone):
+    """The tone (a ToneTrack) encoded once as aiortc encodes it (its OpusEncoder), as a PacketLoop: one second, or
+    the whole on/off cycle in whole seconds, so that the loop is seamless for a tone of whole Hz. Encoding it live
+    costs an aiortc peer more than sending a pre-encoded clip. The second of two cycles is kept, encoded from the
+    state the end of a cycle leaves. Opus carries no audio level this way (aiortc adds that RTP header extension
+    only to what it encodes), so Janus reports no talking for this peer."""
+    per_second = tone.rate // tone.samples
+    frames = per_second * max(1, math.ceil(tone.on_s + tone.off_s)) if tone.off_s > 0 else per_second
+    encoder = OpusEncoder()
+    payloads = []
+    for _ in range(2 * frames):
+        payloads += encoder.encode(tone.next_frame())[0]
+    return PacketLoop("audio", payloads[-frames:], per_second, OPUS_RATE)
+
+
+def prefer_h264(transceiver):
+    """Offers H.264 only (and its retransmission) on the transceiver: a pre-encoded clip can only go out as H.264,
+    and Janus answers with the first of the room's codecs that the offer has."""
+    codecs = RTCRtpSender.getCapabilities("video").codecs
+    h264 = [c for c in codecs if c.mimeType.lower() == "video/h264"]
+    # Constrained Baseline (42e0..) first: what browsers send and what bench/camera_clip.py makes.
+    h264.sort(key=lambda c: not c.parameters.get("profile-level-id", "").startswith("42e0"))
+    transceiver.setCodecPreferences(h264 + [c for c in codecs if c.mimeType.lower() == "video/rtx"])
+
+
 class ToneTrack(MediaStreamTrack):
     """48 kHz mono s16 sine in 20 ms frames; optional on/off gating
     (to provoke VideoRoom talking / stopped-talking events)."""
@@ -130,6 +214,9 @@ class ToneTrack(MediaStreamTrack):
             wait = self.start + self.n * self.samples / self.rate - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
+        return self.next_frame()
+
+    def next_frame(self):
         t = self.n * self.samples / self.rate
         step = 2 * math.pi * self.freq / self.rate
         if self.freq > 0 and self._audible(t):
@@ -290,8 +377,17 @@ async def run(args):
             elif pc.connectionState == "failed":
                 ice_failed.set()
 
-        pc.addTrack(ToneTrack(args.freq, args.amplitude, args.tone_on, args.tone_off))
-        picture = pc.addTrack(SolidColourTrack(args.color, args.width, args.height, args.fps))
+        tone = ToneTrack(args.freq, args.amplitude, args.tone_on, args.tone_off)
+        if args.video_file:
+            pc.addTrack(opus_loop(tone))
+            clip, (width, height) = h264_clip(args.video_file, args.fps)
+            log("clip", path=args.video_file, pictures=len(clip.frames), fps=clip.rate, width=width, height=height,
+                kbps=round(sum(map(len, clip.frames)) * 8 * clip.rate / len(clip.frames) / 1000))
+            picture = pc.addTrack(clip)
+            prefer_h264(next(t for t in pc.getTransceivers() if t.sender is picture))
+        else:
+            pc.addTrack(tone)
+            picture = pc.addTrack(SolidColourTrack(args.color, args.width, args.height, args.fps))
         offer = await pc.createOffer()
         await pc.setLocalDescription(offer)  # aiortc gathers all candidates here (no trickle)
         t_offer = time.monotonic()
@@ -385,6 +481,9 @@ def main():
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--height", type=int, default=360)
     p.add_argument("--fps", type=float, default=15)
+    p.add_argument("--video-file", metavar="PATH",
+                   help="send this H.264 clip (.h264 or .mp4) as it is, looped, instead of the solid colour "
+                        "(--color, --width and --height then unused; --fps only if the clip has no frame rate)")
     p.add_argument("--screen", action="store_true", help="describe the picture to Janus as a shared screen")
     p.add_argument("--freq", type=float, default=440.0, help="tone Hz (0 = silence)")
     p.add_argument("--amplitude", type=float, default=0.5)
