@@ -90,6 +90,9 @@ extension CatalogDatabase {
                 t.column("updatedAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v7: the online session a recording is part of (breakout rooms)") { db in
+            try db.alter(table: "recording") { t in t.add(column: "sessionId", .text).indexed() }
+        }
         return migrator
     }
 

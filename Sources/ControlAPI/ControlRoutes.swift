@@ -157,6 +157,20 @@ public enum ControlRoutes {
             }
         }
 
+        // The online session's rooms
+        router.add("POST", "/v1/session/room", role: .operator) { request in
+            await respond { () throws(ControlError) in
+                let move = try decodeMoveRequest(request.body)
+                return .json(try await service.moveSession(to: move.room, name: move.name, caller: request.caller), status: 202)
+            }
+        }
+        router.add("DELETE", "/v1/session/room", role: .operator) { request in
+            await respond { () throws(ControlError) in
+                try requireEmptyBody(request.body)
+                return .json(try await service.moveSession(to: nil, name: nil, caller: request.caller), status: 202)
+            }
+        }
+
         // The room computer
         router.add("GET", "/v1/devices", role: .viewer) { _ in
             .json(DeviceList(devices: await service.devices()))
@@ -308,6 +322,26 @@ public enum ControlRoutes {
         guard let request = try? JSONDecoder().decode(ExtendRequest.self, from: body) else { throw .badRequest(example) }
         guard ExtendRequest.allowed.contains(request.minutes) else { throw .badRequest("\"minutes\" must be 5, 10 or 15, got \(request.minutes)") }
         return request
+    }
+
+    /// Reads a move request strictly: `room` (a number or a string naming the session's room) and an optional
+    /// string `name`.
+    static func decodeMoveRequest(_ body: Data) throws(ControlError) -> (room: String, name: String?) {
+        let example = "the body must be a JSON object such as {\"room\": 5678, \"name\": \"Group A\"}"
+        guard let object = try? JSONSerialization.jsonObject(with: body), let fields = object as? [String: Any] else { throw .badRequest(example) }
+        if let unknown = fields.keys.sorted().first(where: { $0 != "room" && $0 != "name" }) { throw .badRequest("unknown field \"\(unknown)\"; \(example)") }
+        let room: String
+        switch fields["room"] {
+        case let text as String where !text.trimmingCharacters(in: .whitespaces).isEmpty: room = text.trimmingCharacters(in: .whitespaces)
+        case is Bool: throw .badRequest("\"room\" must name the room to move to; \(example)")
+        case let number as Int where number > 0: room = "\(number)"
+        default: throw .badRequest("\"room\" must name the room to move to; \(example)")
+        }
+        switch fields["name"] {
+        case nil, is NSNull: return (room, nil)
+        case let name as String: return (room, name)
+        default: throw .badRequest("\"name\" must be a string; \(example)")
+        }
     }
 
     /// Reads a start request strictly: an empty body or a JSON object whose only key is a string `title`.

@@ -40,9 +40,16 @@ public protocol ControlService: Sendable {
     func addBooking(_ request: BookingRequest, caller: Caller) async throws(ControlError) -> Booking
     /// Removes a booking; a recording it started stops when no other booking covers the time.
     func removeBooking(id: String, caller: Caller) async throws(ControlError)
+    /// Moves the room to a breakout room of its online session (`room` nil: back to the main room); the recording
+    /// in progress ends and the next starts there.
+    func moveSession(to room: String?, name: String?, caller: Caller) async throws(ControlError) -> SessionStatus
 }
 
 extension ControlService {
+    public func moveSession(to room: String?, name: String?, caller: Caller) async throws(ControlError) -> SessionStatus {
+        throw .conflict("no online session is configured ([session] connector)")
+    }
+
     public func levels() -> LevelsReport { LevelsReport(time: Date(), levels: [], alarms: []) }
     public func preview(source: String, width: Int) async throws(ControlError) -> Data { throw .notFound("no previews here") }
 }

@@ -93,6 +93,8 @@ public struct SessionStatus: Codable, Equatable, Sendable {
     public var receiving: [ReceivedTrack]
     /// What the room sends (its camera and microphone), while it publishes.
     public var publishing: PublishingStatus?
+    /// The breakout room the room is in, by name (`room` is its number); absent in the main room.
+    public var breakout: String?
 
     public init(state: SessionRoster.State, connector: String, room: String, participants: [SessionParticipant], hostPresent: Bool,
                 hostLeftAt: Date?, reconnects: Int, lastError: String?, receiving: [ReceivedTrack] = [], publishing: PublishingStatus? = nil) {

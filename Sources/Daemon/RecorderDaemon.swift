@@ -160,6 +160,11 @@ public final class RecorderDaemon: ControlService, RecordingControllerParent {
         return applied.report
     }
 
+    public func moveSession(to room: String?, name: String?, caller: Caller) async throws(ControlError) -> SessionStatus {
+        guard let session else { throw .conflict("no online session is configured ([session] connector)") }
+        return try await session.move(to: room, name: name)
+    }
+
     public func restartWhenIdle(caller: Caller) async throws(ControlError) -> RestartPlan {
         try restart.request(obstacles: await restartObstacles())
     }

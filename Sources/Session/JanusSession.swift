@@ -14,6 +14,12 @@ struct JanusJoin: Sendable {
     let inbox: AsyncStream<JanusSession.Input>.Continuation
 }
 
+/// The session ended because the room moves to another room (``JanusVideoRoomConnector/move(to:)``), not because
+/// it failed: the connector joins the other room at once.
+struct JanusRoomChange: Error, CustomStringConvertible {
+    var description: String { "moving to another room" }
+}
+
 /// One joined Janus session, with one owner: Janus's events (the long poll), the completions of the side work it
 /// started (attaching, answering, publishing), webrtcbin's callbacks, the timers and the daemon's announcements
 /// all arrive as ``Input``s in one stream, and one loop (``follow(_:)``) takes them in order. It alone holds the
@@ -32,6 +38,8 @@ struct JanusSession {
         case events([JanusMessage])
         /// The long poll or a keep-alive failed: the session is gone.
         case lost(any Error)
+        /// The room is to move to another room of the session: this session ends, and the connector joins there.
+        case moved
         /// The daemon announced whether the room records; the state is read when this is taken
         /// (``JanusVideoRoomConnector/announceRecording(_:)``), so announcements that overtake each other end up right.
         case recordingChanged
@@ -121,6 +129,8 @@ struct JanusSession {
             return jobs
         case .lost(let error):
             throw error
+        case .moved:
+            throw JanusRoomChange()
         case .recordingChanged:
             recording = announced()
             sendRecordingState()

@@ -48,11 +48,15 @@ public final class JanusVideoRoomConnector: SessionConnector {
     private let logger: Logger
     /// What other tasks hand in and read without waiting for the owner's loop; everything else in a session is
     /// the loop's.
-    private let shared = Mutex(Shared())
+    private let shared: Mutex<Shared>
 
     private struct Shared {
         /// Whether the room records, as last announced: a join made later says it in its name.
         var recording = false
+        /// The VideoRoom to join: the configured one, or the room it was moved to (a breakout).
+        var room: UInt64
+        /// A move not reported yet: the run loop reports it before it joins the new room.
+        var moveToReport = false
         /// The owner's inbox, while joined.
         var inbox: AsyncStream<JanusSession.Input>.Continuation?
         /// The receivers' numbers as the owner last read them. `reception()` is synchronous in the protocol (status
@@ -64,6 +68,18 @@ public final class JanusVideoRoomConnector: SessionConnector {
         self.settings = settings
         self.client = JanusClient(base: settings.url, token: settings.token)
         self.logger = logger
+        shared = Mutex(Shared(room: settings.room))
+    }
+
+    /// Leaves the room and joins VideoRoom `room` (its number) in the same Janus: the session ends, and the run
+    /// loop joins the new room at once, without back-off. The configured room's PIN is for that room only.
+    public func move(to room: String) throws(SessionMoveRefused) {
+        guard let number = UInt64(room), number > 0 else { throw SessionMoveRefused("a Janus VideoRoom is a number, such as 5678; got \"\(room)\"") }
+        shared.withLock { shared in
+            shared.room = number
+            shared.moveToReport = true
+            shared.inbox?.yield(.moved)
+        }
     }
 
     public func reception() -> [TrackReception] { shared.withLock { $0.reception } }
@@ -85,9 +101,19 @@ public final class JanusVideoRoomConnector: SessionConnector {
         // Ending a session that failed is side work of the whole run: the rejoin does not wait for it.
         await withDiscardingTaskGroup { endings in
             while !Task.isCancelled {
+                // A move asked while joined ended that session; one asked while away takes effect with this join.
+                let moved = shared.withLock { shared -> UInt64? in
+                    defer { shared.moveToReport = false }
+                    return shared.moveToReport ? shared.room : nil
+                }
+                if let moved { report(.moved(room: "\(moved)", breakout: moved != settings.room)) }
                 report(.connecting(attempt: failures + 1))
                 let (error, joined) = await stay(publishing: local, report: report, media: media, endings: &endings)
                 if Task.isCancelled { break }
+                if error is JanusRoomChange {
+                    failures = 0
+                    continue
+                }
                 // A session that was joined and then dropped starts the back-off again from the shortest delay.
                 if joined { failures = 0 }
                 failures += 1
@@ -104,10 +130,15 @@ public final class JanusVideoRoomConnector: SessionConnector {
                       media: @escaping @Sendable (RemoteMediaFrame) -> Void, endings: inout DiscardingTaskGroup) async -> (error: any Error, joined: Bool) {
         // A stream per join: nothing said in one session (a late answer, a child cancelled) reaches the next.
         let (inputs, inbox) = AsyncStream.makeStream(of: JanusSession.Input.self)
-        // The inbox is in place before the state is read for the name: a change after it is an input.
-        let recording = shared.withLock { shared in
+        // The inbox is in place before the state is read for the name and the room: a change after it is an input.
+        let (recording, room) = shared.withLock { shared in
             shared.inbox = inbox
-            return shared.recording
+            return (shared.recording, shared.room)
+        }
+        var settings = self.settings
+        if room != settings.room {
+            settings.room = room
+            settings.pin = nil
         }
         defer {
             shared.withLock { shared in
@@ -118,7 +149,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
         }
         let join: JanusJoin
         do {
-            join = try await self.join(recording: recording, inbox: inbox)
+            join = try await self.join(settings, recording: recording, inbox: inbox)
         } catch {
             return (error, false)
         }
@@ -137,7 +168,7 @@ public final class JanusVideoRoomConnector: SessionConnector {
     }
 
     /// Creates a session, attaches to the VideoRoom and joins it on stage, with the room's name as it is now.
-    private func join(recording: Bool, inbox: AsyncStream<JanusSession.Input>.Continuation) async throws -> JanusJoin {
+    private func join(_ settings: Settings, recording: Bool, inbox: AsyncStream<JanusSession.Input>.Continuation) async throws -> JanusJoin {
         let session = try await client.createSession()
         do {
             let handle = try await client.attach(session: session, plugin: Self.plugin)

@@ -50,6 +50,11 @@ public final class WHIPConnector: SessionConnector {
     /// WHIP carries nothing back: no participants, no numbers.
     public func reception() -> [TrackReception] { [] }
 
+    /// A WHIP endpoint is one place; moving the room is the platform's business (a breakout of its own ingress).
+    public func move(to room: String) throws(SessionMoveRefused) {
+        throw SessionMoveRefused("a WHIP publication has no rooms to move between: the endpoint decides where the room appears")
+    }
+
     /// WHIP has no channel for it (no data channel, no name to change): the endpoint's platform shows its own state.
     public func announceRecording(_ recording: Bool) async {}
 

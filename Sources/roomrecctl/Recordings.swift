@@ -102,6 +102,7 @@ extension RoomRecCtl {
                     if let digest = r.sha256 { rows.append(["SHA-256", digest]) }
                     if let upload = r.uploadStatus { rows.append(["Upload", upload.rawValue]) }
                     if let reason = r.reason { rows.append(["Reason", reason]) }
+                    if let session = r.sessionId { rows.append(["Session", "\(session) (its recordings in the session's other rooms share it)"]) }
                     return Format.table(header: nil, rows: rows)
                 }
             }

@@ -13,7 +13,7 @@ struct RoomRecCtl: AsyncParsableCommand {
         abstract: "Control the RoomRecorder daemon (roomrecd).",
         discussion: "Exit status: 0 done, 1 the daemon refused or failed the request, 2 wrong usage, 3 the daemon is not reachable.",
         version: RoomRecorderVersion.current,
-        subcommands: [Status.self, Monitor.self, Start.self, Stop.self, Extend.self, Recordings.self, Queue.self, Schedule.self, CalendarCheck.self, Devices.self, Events.self, Reload.self, Restart.self],
+        subcommands: [Status.self, Monitor.self, Start.self, Stop.self, Extend.self, Session.self, Recordings.self, Queue.self, Schedule.self, CalendarCheck.self, Devices.self, Events.self, Reload.self, Restart.self],
         defaultSubcommand: Status.self)
 
     /// Runs the command, mapping wrong usage to exit status 2 (ArgumentParser's own is 64).

@@ -57,7 +57,8 @@ extension RoomRecCtl {
             if let session = s.session {
                 // WHIP publishes into an endpoint and hears of no one else.
                 var line = session.connector == "whip" ? "\(session.state.rawValue), whip endpoint \(session.room)"
-                    : "\(session.state.rawValue), \(session.connector) room \(session.room), \(session.participants.count) on stage"
+                    : "\(session.state.rawValue), \(session.connector) room \(session.room)" + (session.breakout.map { " (breakout \($0))" } ?? "")
+                        + ", \(session.participants.count) on stage"
                 if session.reconnects > 0 { line += ", \(session.reconnects) reconnects" }
                 if let error = session.lastError { line += "; \(error)" }
                 rows.append(["Session", line])

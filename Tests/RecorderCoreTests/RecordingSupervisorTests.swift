@@ -14,6 +14,7 @@ final class RecordingSupervisorTests: XCTestCase {
     private static let intents: [RecordingSupervisor.StopIntent?] = [
         nil, .person("alice"), .schedule, .rule(.hostGone(grace: 900)), .rule(.seriesLimit(72 * 3600)),
         .rule(.lowDisk(free: 100 << 20, reserve: 512 << 20)), .partLimit, .shutdown("roomrecd was stopped (signal 15) while recording"),
+        .roomMoved("moved to breakout Group A"),
     ]
     private static let outcomes: [RecordingSupervisor.PipelineOutcome] = [
         .finished, .failed("the disk is full"), .encoderChanged(failure: "the video encoder h264_vaapi failed: EIO", change: "the recording goes on with libx264 in a new part"),
@@ -45,7 +46,7 @@ final class RecordingSupervisorTests: XCTestCase {
         switch outcome {
         case .failed(let why): return Expected(state: .aborted, reason: why, nextPart: false, dismissed: dismissed)
         case .encoderChanged(let failure, let change):
-            let goesOn = intent == nil || intent == .partLimit
+            let goesOn = intent == nil || intent == .partLimit || intent == .roomMoved("moved to breakout Group A")
             return Expected(state: .aborted, reason: [failure, change].compactMap { $0 }.joined(separator: "; "), nextPart: goesOn, dismissed: dismissed)
         case .finished: break
         }
@@ -59,6 +60,7 @@ final class RecordingSupervisorTests: XCTestCase {
             return Expected(state: .limitReached, reason: "reached the limit of one recording (24 h)" + (booked ? "; the booking goes on in a new recording" : ""),
                             nextPart: booked, dismissed: [])
         case .shutdown(let why)?: return Expected(state: .aborted, reason: why, nextPart: false, dismissed: [])
+        case .roomMoved(let why)?: return Expected(state: .complete, reason: why, nextPart: true, dismissed: [])
         }
     }
 
@@ -96,7 +98,7 @@ final class RecordingSupervisorTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(cases, 2 * 8 * 4)
+        XCTAssertEqual(cases, 2 * 9 * 4)
     }
 
     func testTheNextPartCarriesTheSessionClockAndTheHostsAbsence() throws {

@@ -113,6 +113,11 @@ final class RoomRecorderConfigTests: XCTestCase {
             ("[session]\nconnector = \"whip\"\nurl = \"https://ingress.example.org/w\"\npublish = false", 4, "session.publish", "nothing to do"),
             ("[session]\nconnector = \"whip\"\nurl = \"https://ingress.example.org/w\"\nhosts = [\"Teacher\"]", 4, "session.hosts", "no participants back"),
             ("[session]\nconnector = \"janus\"\nurl = \"http://127.0.0.1:8088/janus\"\nroom = 1\ntoken_file = \"/t\"", 5, "session.token_file", "WHIP endpoint's bearer"),
+            ("[session]\nconnector = \"janus\"\nurl = \"http://127.0.0.1:8088/janus\"\nroom = 1\n[session.breakouts]\nlobby = \"Group A\"", 6,
+             "session.breakouts.lobby", "a VideoRoom's number"),
+            ("[session]\nconnector = \"janus\"\nurl = \"http://127.0.0.1:8088/janus\"\nroom = 1\n[session.breakouts]\n1 = \"Group A\"", 6,
+             "session.breakouts.1", "main room"),
+            ("[session]\n[session.breakouts]\n5678 = \"Group A\"", 3, "session.breakouts.5678", "connector = \"janus\""),
             ("[library]\ntarget = \"kaltura\"", 2, "library.target", "needs a [library.kaltura] section"),
             ("[library.kaltura]\napp_token_id = \"0_x\"", 1, "library.kaltura.partner_id", "partner id"),
             ("[library.kaltura]\npartner_id = 1\napp_token_id = \"0_x\"\napp_token_file = \"token\"", 4, "library.kaltura.app_token_file", "absolute"),
@@ -210,8 +215,21 @@ final class RoomRecorderConfigTests: XCTestCase {
             display = "Room 101 (lecture hall)"
             hosts = ["Dr. Ada Lovelace"]
             moderators = ["TA Grace"]
+
+            [session.breakouts]
+            5678 = "Group A"
+            5679 = "Group B"
             """, file: "x")
         XCTAssertEqual(config.session.connector, .janus)
+        XCTAssertEqual(config.session.breakouts, ["5678": "Group A", "5679": "Group B"])
+        let whip = try RoomRecorderConfig.parse("""
+            [session]
+            connector = "whip"
+            url = "https://ingress.example.org/w"
+            token_file = "/etc/roomrec/whip.token"
+            """, file: "x").session
+        XCTAssertEqual(whip.connector, .whip)
+        XCTAssertEqual(whip.tokenFile, "/etc/roomrec/whip.token")
         XCTAssertEqual(config.session.url?.absoluteString, "http://127.0.0.1:8088/janus")
         XCTAssertEqual(config.session.room, 1234)
         XCTAssertEqual(config.session.pin, "4711")

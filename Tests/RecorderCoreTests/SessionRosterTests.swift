@@ -67,6 +67,27 @@ final class SessionRosterTests: XCTestCase {
         XCTAssertEqual(roster.reconnects, 2)
     }
 
+    func testABreakoutTakesTheTilesAwayAndTheHostInTheMainRoomIsNotMissed() {
+        var roster = SessionRoster()
+        _ = roster.apply(.joined(participants: [teacher, student]))
+        let group = SessionParticipant(id: "31", display: "Student B", tracks: [SessionTrack(id: "0", kind: .video, codec: "h264")])
+
+        XCTAssertEqual(roster.apply(.moved(room: "5678", breakout: true)), [.left(student), .left(teacher)], "the main room's tiles go; the host did not leave")
+        XCTAssertEqual(roster.state, .connecting)
+        XCTAssertTrue(roster.inBreakout)
+        XCTAssertEqual(roster.apply(.joined(participants: [group])), [.joined(group)], "no host in the breakout, and no grace for it")
+        XCTAssertEqual(roster.reconnects, 0, "a move is not a reconnect")
+
+        XCTAssertEqual(roster.apply(.moved(room: "1234", breakout: false)), [.left(group)])
+        XCTAssertFalse(roster.inBreakout)
+        XCTAssertEqual(roster.apply(.joined(participants: [teacher, student])), [.joined(teacher), .joined(student)], "the host is where the room left them")
+        XCTAssertEqual(roster.reconnects, 0)
+        _ = roster.apply(.moved(room: "5678", breakout: true))
+        _ = roster.apply(.joined(participants: []))
+        XCTAssertEqual(roster.apply(.moved(room: "1234", breakout: false)), [])
+        XCTAssertEqual(roster.apply(.joined(participants: [student])), [.joined(student), .hostLeft], "the host left the main room meanwhile")
+    }
+
     func testAFailureBeforeTheFirstJoinStaysConnecting() {
         var roster = SessionRoster()
         XCTAssertEqual(roster.apply(.disconnected(reason: "no such room", retryIn: 1)), [])

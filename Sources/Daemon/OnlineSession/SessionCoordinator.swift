@@ -11,6 +11,9 @@ protocol SessionRecorder: Sendable {
     func hostLeft(at instant: MonotonicInstant) async
     func hostReturned() async
     func start(_ request: StartRecordingRequest, initiator: String, block: SchedulePlanner.Block?) async throws(ControlError) -> Recording
+    /// The room moved to another room of the session (`breakout`: its name; nil: the main room): the recording in
+    /// progress ends with `reason` and the next starts there.
+    func roomMoved(to breakout: String?, reason: String) async
 }
 
 /// The room in its online session: joins through the connector and follows it until cancelled. Who comes on
@@ -35,6 +38,8 @@ actor SessionCoordinator {
     private var autoRecord = SessionAutoRecord()
     /// Whether the current outage was announced (once per outage, not per attempt).
     private var outageReported = false
+    /// The breakout room the room was moved to (its number and name); nil in the main room.
+    private var breakout: (room: String, name: String)?
     /// Whether the room records, for the participants' recording indicator (sent in order, never blocking a stop).
     private let announcements = AsyncStream.makeStream(of: Bool.self, bufferingPolicy: .bufferingNewest(4))
 
@@ -129,8 +134,41 @@ actor SessionCoordinator {
                 events.publish(.warning, message: "the session is unreachable (\(reason)); trying again in \(Int(retryIn.rounded(.up))) s. "
                                + "A recording goes on with the room's own camera and microphone")
             }
+        case .moved(let room, _):
+            logger.notice("left the room for another room of the session", metadata: ["room": "\(room)"])
         case .connecting, .participantUpdated, .participantLeft, .talking: break
         }
+    }
+
+    /// Moves the room to `room` of its session (nil: back to the main room); a breakout is named by `name`, or by
+    /// `[session.breakouts]`. The recording in progress ends there and the next starts in the new room. Answers
+    /// where the room is going.
+    func move(to room: String?, name: String?) async throws(ControlError) -> SessionStatus {
+        guard settings.connector == .janus else {
+            throw .conflict(settings.connector == .none ? "no online session is configured ([session] connector)"
+                            : "a \(settings.connector.rawValue) session has no rooms to move between")
+        }
+        let main = "\(settings.room)"
+        let target = room ?? main
+        let name = target == main ? nil : (name?.trimmingCharacters(in: .whitespaces)).flatMap { $0.isEmpty ? nil : $0 } ?? settings.breakouts[target]
+        if target != main && name == nil {
+            throw .badRequest("name breakout room \(target) (\"name\", or --name), or list it in [session.breakouts]")
+        }
+        guard target != (breakout?.room ?? main) || name != breakout?.name else { return currentStatus() }
+        do {
+            try connector.move(to: target)
+        } catch {
+            throw .badRequest(error.description)
+        }
+        let reason = name.map { "moved to breakout \($0)" } ?? "returned to the main room"
+        breakout = name.map { (target, $0) }
+        logger.notice("\(reason)", metadata: ["room": "\(target)"])
+        let recording = await recorder.sessionView().recording
+        events.publish(.session, recording: recording, message: "the room \(reason) (room \(target))"
+                       + (recording == nil ? "" : "; the recording there is a new one"))
+        await recorder.roomMoved(to: name, reason: reason)
+        publishStatus()
+        return currentStatus()
     }
 
     /// `[session] auto_record`: the session's start (its host on stage) starts one recording per start.
@@ -151,18 +189,24 @@ actor SessionCoordinator {
     /// Where the room is in the session, for status and events: the VideoRoom joined, or the WHIP endpoint's
     /// server (its path may hold a stream key, so only the scheme, host and port are shown; the log has the rest).
     private var place: String {
-        guard settings.connector == .whip else { return "\(settings.room)" }
+        guard settings.connector == .whip else { return breakout?.room ?? "\(settings.room)" }
         guard let url = settings.url, let host = url.host else { return "" }
         return "\(url.scheme ?? "https")://\(host)\(url.port.map { ":\($0)" } ?? "")/…"
     }
 
     /// Tells the status board where the session stands (after every event, so status never waits for this actor).
     private func publishStatus() {
-        let status = SessionStatus(state: roster.state, connector: settings.connector.rawValue, room: place,
+        let status = currentStatus()
+        board.update { $0.session = status }
+    }
+
+    private func currentStatus() -> SessionStatus {
+        var status = SessionStatus(state: roster.state, connector: settings.connector.rawValue, room: place,
                                    participants: roster.participants, hostPresent: roster.hostPresent, hostLeftAt: hostLeftAt,
                                    reconnects: roster.reconnects, lastError: roster.state == .joined ? nil : roster.lastError,
                                    receiving: [], publishing: nil)
-        board.update { $0.session = status }
+        status.breakout = breakout?.name
+        return status
     }
 
     /// `status` with what arrives from each participant's track (with the transport's loss figures) and what the

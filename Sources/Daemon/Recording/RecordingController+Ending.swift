@@ -24,6 +24,8 @@ extension RecordingController {
             .finished
         }
         guard let ending = supervisor.pipelineEnded(pipelineOutcome) else { return }
+        // The chain of recordings across the session's rooms ends with the first one that has no next part.
+        if ending.nextPart == nil { sessionLink = nil }
         if let next = ending.nextPart { await startNextPart(next, after: ended.recording) }
         if !supervisor.isBusy {
             await uploads.release(Self.recordingHold)

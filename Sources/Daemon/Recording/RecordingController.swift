@@ -34,6 +34,12 @@ actor RecordingController {
     private let work = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
     /// Recordings whose pipeline or finalizing has not ended.
     var working: Set<String> = []
+    /// The breakout room of the online session the room is in, by name: recordings made there carry it after
+    /// their title. Nil in the main room.
+    var breakout: String?
+    /// The online session id that links the recordings of a class moved between its rooms, from the first move
+    /// while recording until a recording ends without a next part.
+    var sessionLink: String?
 
     /// The recording being written and its pipeline.
     struct Active {
@@ -155,13 +161,16 @@ actor RecordingController {
         let requestedAt = MonotonicInstant.now()
         let now = Date()
         let id = UUID().uuidString.lowercased()
-        let name = RecordingName(startedAt: now, title: title, timeZone: .current)
+        // The supervisor keeps the title asked for; the recording is named after the room it is made in.
+        let titled = breakout.map { "\(title) (\($0))" } ?? title
+        let name = RecordingName(startedAt: now, title: titled, timeZone: .current)
         var recording = Recording(
-            recordingId: id, roomId: current.room.id, title: title, name: name.displayName, filename: name.fileName,
+            recordingId: id, roomId: current.room.id, title: titled, name: name.displayName, filename: name.fileName,
             status: .starting, owner: block?.owner ?? current.room.type.recordingOwner(roomOwner: current.room.owner, initiator: initiator),
             initiator: initiator, startDate: now, path: RecordingFinalizer.workingPath(id: id, in: folder))
         recording.templateEntryId = block?.templateEntryID
         recording.opencastEventId = block?.opencastEventID
+        recording.sessionId = sessionLink
         recording.workingPath = recording.path
         do { try await store.insert(recording) } catch {
             supervisor.startFailed()
@@ -279,7 +288,7 @@ actor RecordingController {
     /// Moves the recording in progress to `ending`, asks its pipeline to stop after the frame in hand, and tells
     /// the online room.
     @discardableResult
-    private func beginStopping() async -> Recording? {
+    func beginStopping() async -> Recording? {
         guard var current = active, current.stopRequestedAt == nil else { return active?.recording }
         current.recording.status = .ending
         current.stopRequestedAt = .now()
@@ -310,7 +319,7 @@ actor RecordingController {
             } else {
                 logger.notice("recording stopping by the platform's rules", metadata: ["reason": "\(reason.description)"])
             }
-        case .person, .schedule, .shutdown: break
+        case .person, .schedule, .shutdown, .roomMoved: break
         }
     }
 }

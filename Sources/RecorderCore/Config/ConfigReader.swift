@@ -53,6 +53,21 @@ struct ConfigReader {
         return values
     }
 
+    /// Every key of this table as a string, for free-form maps such as breakout rooms' names; any other type names
+    /// its key.
+    func strings() throws(ConfigError) -> [String: String] {
+        var values: [String: String] = [:]
+        for key in table.keys {
+            consumed.keys.insert(key)
+            switch table[key]?.value {
+            case .string(let text)?: values[key] = text
+            case let other?: throw error(key, "expected a string, found a \(other.typeName)")
+            case nil: break
+            }
+        }
+        return values
+    }
+
     /// The raw value of `key`, for keys that take more than one type.
     func value(_ key: String) throws(ConfigError) -> TOMLValue? {
         consumed.keys.insert(key)

@@ -36,6 +36,9 @@ extension RoomRecorderConfig {
         public var publishAudioKbps = 64
         /// Whether the session's start (its host coming on stage, see `hosts`) starts a recording.
         public var autoRecord = false
+        /// `[session.breakouts]`: the session's breakout rooms by room, with the name each recording made there
+        /// carries, so a platform moving the room need only say where.
+        public var breakouts: [String: String] = [:]
     }
 }
 
@@ -78,6 +81,14 @@ extension RoomRecorderConfig.Session {
         publishVideoKbps = try section.integer("publish_video_kbps", default: publishVideoKbps, range: 100...8000)
         publishAudioKbps = try section.integer("publish_audio_kbps", default: publishAudioKbps, range: 16...256)
         autoRecord = try section.boolean("auto_record", default: autoRecord)
+        let breakoutSection = try section.section("breakouts")
+        breakouts = try breakoutSection.strings()
+        for (room, name) in breakouts {
+            guard connector == .janus else { throw breakoutSection.error(room, "breakout rooms are rooms of a Janus session (connector = \"janus\")") }
+            guard let number = UInt64(room), number > 0 else { throw breakoutSection.error(room, "expected a VideoRoom's number as the key, such as 5678 = \"Group A\"") }
+            guard number != self.room else { throw breakoutSection.error(room, "this is the session's main room ([session] room), not a breakout") }
+            guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw breakoutSection.error(room, "the breakout's name is empty") }
+        }
         if autoRecord && hosts.isEmpty {
             throw section.error("auto_record", "auto_record = true needs the session's host in hosts = [\"…\"]: the session starts when its host comes on stage")
         }

@@ -21,6 +21,23 @@ public protocol SessionConnector: Sendable {
 
     /// What the transport says of each track received: packets and loss, a few seconds old at most.
     func reception() -> [TrackReception]
+
+    /// Leaves the room it is in and joins `room` of the same session (a breakout room, or the main room again),
+    /// reporting ``SessionEvent/moved(room:breakout:)`` and then the join; returns at once. Throws
+    /// ``SessionMoveRefused`` for a room it cannot name or a session without rooms.
+    func move(to room: String) throws(SessionMoveRefused)
+}
+
+extension SessionConnector {
+    public func move(to room: String) throws(SessionMoveRefused) {
+        throw SessionMoveRefused("this session has no rooms to move between")
+    }
+}
+
+/// Why the room cannot move to a room of its session, for the person who asked.
+public struct SessionMoveRefused: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// The transport's view of one track the room receives.

@@ -12,6 +12,9 @@ public enum SessionEvent: Equatable, Sendable {
     case participantLeft(id: String)
     /// Someone started or stopped speaking.
     case talking(id: String, Bool)
+    /// The room left the room it was in for another room of the session (`breakout`: not its own main room),
+    /// which it joins next: everyone on stage there is gone from the room's stage.
+    case moved(room: String, breakout: Bool)
     /// The connection to the session dropped (or could not be made); the connector tries again in `retryIn`
     /// seconds.
     case disconnected(reason: String, retryIn: Double)

@@ -39,6 +39,10 @@ public struct SessionRoster: Equatable, Sendable {
     /// Why the connection last dropped or failed.
     public private(set) var lastError: String?
     private var hasJoined = false
+    /// In a breakout room: the host stays in the main room, so their absence there is not the host leaving.
+    public private(set) var inBreakout = false
+    /// Moved, and not joined yet: that join is not a reconnect.
+    private var moving = false
     private var hostWasPresent = false
 
     public init() {}
@@ -62,8 +66,17 @@ public struct SessionRoster: Equatable, Sendable {
             changes = participants.reversed().map { .left($0) }
             participants = []
             return changes  // not the host leaving: see the type's comment
+        case .moved(_, let breakout):
+            state = .connecting
+            lastError = nil
+            inBreakout = breakout
+            moving = true
+            changes = participants.reversed().map { .left($0) }
+            participants = []
+            return changes
         case .joined(let others):
-            if hasJoined { reconnects += 1 }
+            if hasJoined && !moving { reconnects += 1 }
+            moving = false
             hasJoined = true
             state = .joined
             lastError = nil
@@ -87,7 +100,7 @@ public struct SessionRoster: Equatable, Sendable {
             participants[index].talking = talking
             changes.append(.updated(participants[index]))
         }
-        if hostPresent != hostWasPresent {
+        if hostPresent != hostWasPresent && !inBreakout {
             hostWasPresent = hostPresent
             changes.append(hostPresent ? .hostReturned : .hostLeft)
         }

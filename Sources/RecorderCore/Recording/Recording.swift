@@ -68,7 +68,7 @@ public struct Recording: Codable, Equatable, Sendable {
     /// The field names of the control API's JSON and the catalog's columns, named once.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case recordingId, roomId, title, name, filename, status, reason, owner, initiator, startDate, endDate, duration, size, sha256, path, workingPath, localRemovedAt, uploadStatus
-        case templateEntryId, opencastEventId
+        case templateEntryId, opencastEventId, sessionId
     }
 
     public var recordingId: String
@@ -106,6 +106,9 @@ public struct Recording: Codable, Equatable, Sendable {
     public var templateEntryId: String?
     /// The Opencast event (its UID) it records; its parts share it and are ingested as one media package.
     public var opencastEventId: String?
+    /// The online session it is part of when the room moved between the session's rooms (breakouts): every
+    /// recording made in the main room and its breakouts, one per room visited, shares it.
+    public var sessionId: String?
 
     public init(recordingId: String, roomId: String, title: String, name: String, filename: String, status: RecordingState,
                 reason: String? = nil, owner: String?, initiator: String?, startDate: Date, endDate: Date? = nil,

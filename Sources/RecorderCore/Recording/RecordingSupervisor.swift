@@ -56,6 +56,9 @@ public struct RecordingSupervisor: Sendable {
         case partLimit
         /// roomrecd is stopping.
         case shutdown(String)
+        /// The room moved to another room of its online session (`reason`, such as "moved to breakout Group A"):
+        /// this recording is complete, and the next one starts at once in the other room.
+        case roomMoved(String)
     }
 
     /// How a recording's pipeline ended.
@@ -234,7 +237,7 @@ public struct RecordingSupervisor: Sendable {
         guard let block = part.start.block else { return [] }
         switch intent {
         case .person, .rule(.hostGone), .rule(.seriesLimit): return block.eventIDs
-        case .schedule, .rule(.lowDisk), .partLimit, .shutdown: return []
+        case .schedule, .rule(.lowDisk), .partLimit, .shutdown, .roomMoved: return []
         }
     }
 
@@ -271,15 +274,17 @@ public struct RecordingSupervisor: Sendable {
                     + (part.start.block == nil ? "" : "; the booking goes on in a new recording"))
         case .rule(let rule): return (rule.finalState, rule.description)
         case .shutdown(let reason): return (.aborted, reason)
+        case .roomMoved(let reason): return (.complete, reason)
         }
     }
 
     /// A booked block that outlasts the part limit goes on in a new part at once, and so does any recording
-    /// whose encoder had to change, unless a person, the schedule or the rules asked it to stop.
+    /// whose encoder had to change, unless a person, the schedule or the rules asked it to stop. A recording
+    /// whose room moved to another room of its session goes on there.
     static func nextPart(after part: Part, intent: StopIntent?, outcome: PipelineOutcome) -> Start? {
         switch (outcome, intent) {
         case (.failed, _): return nil
-        case (.encoderChanged, nil), (.encoderChanged, .partLimit?): return part.start
+        case (.encoderChanged, nil), (.encoderChanged, .partLimit?), (_, .roomMoved?): return part.start
         case (.encoderChanged, _): return nil
         case (.finished, .partLimit?): return part.start.block == nil ? nil : part.start
         case (.finished, _): return nil
