@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Session benchmark: a release roomrecd in a Janus VideoRoom (a real Janus on 127.0.0.1) with two remote
-# publishers (aiortc peers) sending what a real participant's browser sends: a moving camera-like 1280x720 30 fps
-# H.264 picture at about 1 Mbit/s (a clip bench/camera_clip.py makes once into out/bench-clips, sent without
-# encoding, so the peers take a few % of a core each) and Opus; publishing the room and recording the stage for
-# SECONDS (default 60); then on stage as long without recording; then, in the same run, the same daemon recording
-# the room alone for as long (the reference). Prints the real-time factor, dropped frames and CPU seconds per
-# recorded minute in the session and alone, and their ratio, the CPU of being on stage without recording, and what
-# the peers and Janus took.
-# Needs `make deps test-peers` (janus, GStreamer, the test venv).
+# Session benchmark: a release roomrecd in a Janus VideoRoom (a real Janus on 127.0.0.1) with two remote publishers
+# (aiortc peers) sending what a real participant's browser sends: a moving camera-like 1280x720 30 fps H.264 picture
+# at about 1 Mbit/s (a clip bench/camera_clip.py makes once into out/bench-clips, sent without encoding, so the peers
+# take a few % of a core each) and Opus; publishing the room and recording the stage for SECONDS (default 60); then on
+# stage as long without recording; then publishing through WHIP (Debian's simple-whip-server in front of the same
+# Janus, `make whip-server`) while recording the room's own sources; then, in the same run, the same daemon recording
+# the room alone for as long (the reference). Prints the real-time factor, dropped frames and CPU seconds per recorded
+# minute in the session, through WHIP and alone, their ratios, the CPU of being on stage without recording, and what
+# was published and received.
+# Needs `make deps test-peers whip-server` (janus, GStreamer, the test venv, simple-whip-server).
 #   usage: bench/session.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."

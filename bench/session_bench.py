@@ -2,7 +2,8 @@
 """Session benchmark: roomrecd on stage in a Janus VideoRoom with two remote publishers sending what a real
 participant's browser sends, a moving camera-like 1280x720 30 fps H.264 picture (Constrained Baseline) at about
 1 Mbit/s and Opus, publishing the room's camera and microphone and recording the stage (room plus both participants)
-for SECONDS; then on stage for as long without recording (the session's own cost); then the same daemon recording
+for SECONDS; then on stage for as long without recording (the session's own cost); then recording the room while
+publishing it through WHIP (Debian's simple-whip-server in front of the same Janus); then the same daemon recording
 the room alone for as long, as the reference. Prints CPU seconds per recorded minute of the first and the last and
 their ratio, the cost of being on stage, the real-time factor and dropped frames, and what was published and
 received.
@@ -13,6 +14,7 @@ send them without encoding, each taking a few % of one core, so that the benchma
 
 usage: session_bench.py BIN_DIR OUT_DIR SECONDS PRESET
 """
+import json
 import os
 import random
 import shutil
@@ -20,6 +22,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from camera_clip import camera_clip  # noqa: E402
@@ -38,19 +41,23 @@ def accepts(port):
 
 
 def start_janus(folder):
-    """Janus as the tests run it (Tests/Support/JanusServer.swift): HTTP and VideoRoom only, ICE on loopback."""
+    """Janus as the tests run it (Tests/Support/JanusServer.swift): the HTTP and WebSocket APIs (the latter for
+    simple-whip-server) and VideoRoom only, ICE on loopback. Returns the process, the HTTP API's URL and the
+    WebSocket API's."""
     port = random.randrange(30000, 40000)
+    ws_port = port + 1
     rtp = random.randrange(0, 100) * 100 + 50000
     os.makedirs(folder)
-    for name in ["janus.jcfg", "janus.transport.http.jcfg", "janus.plugin.videoroom.jcfg"]:
+    for name in ["janus.jcfg", "janus.transport.http.jcfg", "janus.transport.websockets.jcfg", "janus.plugin.videoroom.jcfg"]:
         with open(os.path.join(peers, "janus", name)) as f:
-            text = f.read().replace("@FOLDER@", folder).replace("@PORT@", str(port)).replace("@RTP_PORTS@", f"{rtp}-{rtp + 99}")
+            text = (f.read().replace("@FOLDER@", folder).replace("@PORT@", str(port)).replace("@WS_PORT@", str(ws_port))
+                    .replace("@RTP_PORTS@", f"{rtp}-{rtp + 99}"))
         with open(os.path.join(folder, name), "w") as f:
             f.write(text)
     libraries = "/usr/lib/x86_64-linux-gnu/janus"
-    for directory, library in [("plugins", "libjanus_videoroom.so"), ("transports", "libjanus_http.so"), ("empty", None)]:
+    for directory, names in [("plugins", ["libjanus_videoroom.so"]), ("transports", ["libjanus_http.so", "libjanus_websockets.so"]), ("empty", [])]:
         os.makedirs(os.path.join(folder, directory))
-        if library:
+        for library in names:
             os.symlink(os.path.join(libraries, directory, library), os.path.join(folder, directory, library))
     shim = os.path.join(folder, "janus_lo_shim.so")
     subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", shim, os.path.join(peers, "janus", "janus_lo_shim.c"), "-ldl"], check=True)
@@ -58,10 +65,55 @@ def start_janus(folder):
     process = subprocess.Popen(["janus", "-F", folder, "-C", os.path.join(folder, "janus.jcfg")], stdout=log, stderr=log,
                                env={**os.environ, "LD_PRELOAD": shim})
     for _ in range(300):
-        if accepts(port):
-            return process, f"http://127.0.0.1:{port}/janus"
+        if accepts(port) and accepts(ws_port):
+            return process, f"http://127.0.0.1:{port}/janus", f"ws://127.0.0.1:{ws_port}"
         time.sleep(0.05)
     raise SystemExit("janus did not start; see " + os.path.join(folder, "janus.log"))
+
+
+def start_whip_server(folder, janus_ws):
+    """Debian's simple-whip-server as the tests run it (Tests/Support/WHIPServer.swift, prepared by `make whip-server`)
+    in front of the Janus at JANUS_WS, with endpoint `bench` publishing into room 1234 as "Room 101". Returns the process,
+    the endpoint's URL and the token file."""
+    home = os.environ.get("ROOMREC_WHIP_SERVER", os.path.join(root, "out", "simple-whip-server"))
+    if not os.path.exists(os.path.join(home, "server.js")):
+        raise SystemExit("simple-whip-server is not prepared: make whip-server")
+    os.makedirs(folder)
+    for name in ["server.js", "whip-janus.js"]:
+        shutil.copy(os.path.join(home, name), folder)
+    port = random.randrange(40000, 45000)
+    with open(os.path.join(folder, "config.js"), "w") as f:
+        f.write(f"module.exports = {{ janus: {{ address: '{janus_ws}' }}, port: {port}, rest: '/whip', strictETags: false }};\n")
+    extracted = os.path.join(home, "root")
+    node_path = ":".join(os.path.join(extracted, p) for p in ["usr/share/nodejs", "usr/lib/nodejs", "usr/lib/x86_64-linux-gnu/nodejs"])
+    log = open(os.path.join(folder, "whip-server.log"), "w")
+    process = subprocess.Popen(["node", "server.js"], cwd=folder, stdout=log, stderr=log, env={**os.environ, "NODE_PATH": node_path})
+    base = f"http://127.0.0.1:{port}/whip"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(base + "/healthcheck", timeout=1).read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        raise SystemExit("simple-whip-server did not start; see " + os.path.join(folder, "whip-server.log"))
+    request = urllib.request.Request(base + "/create", method="POST", headers={"Content-Type": "application/json"},
+                                     data=json.dumps({"id": "bench", "room": 1234, "token": "bench-token", "label": "Room 101"}).encode())
+    urllib.request.urlopen(request, timeout=5).read()
+    token_file = os.path.join(folder, "whip.token")
+    with open(os.open(token_file, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write("bench-token\n")
+    return process, f"{base}/endpoint/bench", token_file
+
+
+def whip_session(url, token_file):
+    """The daemon's [session] section publishing to the WHIP endpoint at URL."""
+    return f"""[session]
+connector = "whip"
+url = "{url}"
+token_file = "{token_file}"
+ice_addresses = ["127.0.0.1"]
+"""
 
 
 def janus_session(url):
@@ -125,7 +177,8 @@ shutil.rmtree(out, ignore_errors=True)
 os.makedirs(out)
 clips = os.path.join(root, "out", "bench-clips")
 cast = [("Dr. Ada", camera_clip(clips, "d07020"), "620"), ("Student", camera_clip(clips, "2090a0"), "780")]
-janus, url = start_janus(os.path.join(out, "janus"))
+janus, url, janus_ws = start_janus(os.path.join(out, "janus"))
+whip_server = None
 publishers = []
 started = time.time()
 try:
@@ -138,7 +191,13 @@ try:
     on_stage = run_daemon("on-stage", janus_session(url), 2, record=False)
     # Their CPU over their whole run (both daemon runs), in % of one core: what they took from the daemon's cores.
     helpers = [cpu_seconds(p.pid) / (time.time() - started) * 100 for p in publishers + [janus]]
+    # WHIP: the room published through simple-whip-server into the same room, recording its own sources.
+    whip_server, whip_url, token_file = start_whip_server(os.path.join(out, "whip-server"), janus_ws)
+    whip = run_daemon("whip", whip_session(whip_url, token_file), 0)
 finally:
+    if whip_server:
+        whip_server.terminate()
+        whip_server.wait()
     for peer in publishers:
         peer.terminate()
     for peer in publishers:
@@ -151,6 +210,12 @@ cores = os.cpu_count()
 print(f"recorded: in the session {session['seconds']:.1f} s ({session['frames']} frames), alone {alone['seconds']:.1f} s")
 print(f"CPU seconds per recorded minute: in the session {session['cpu_per_minute']:.1f}, alone {alone['cpu_per_minute']:.1f}, "
       f"ratio {session['cpu_per_minute'] / alone['cpu_per_minute']:.2f} (the session's cost: two 720p decodes, a 720p encode, Opus, WebRTC)")
+print(f"CPU seconds per recorded minute publishing through WHIP (the room's own sources recorded, the room published): "
+      f"{whip['cpu_per_minute']:.1f}, beside {session['cpu_per_minute']:.1f} in the Janus session and {alone['cpu_per_minute']:.1f} alone; "
+      f"WHIP over alone {whip['cpu_per_minute'] / alone['cpu_per_minute']:.2f}; frames dropped {whip['dropped'] or 'none'}")
+w = (whip["session"] or {}).get("publishing") or {}
+print(f"published through WHIP: {w.get('resolution')} video {w.get('videoKbps')} kbps, audio {w.get('audioKbps')} kbps, "
+      f"{w.get('videoFrames')} pictures, {w.get('framesSkipped')} skipped")
 print(f"on stage without recording (publishing and receiving only): {on_stage['cpu_per_minute']:.1f} CPU seconds per minute")
 print(f"real-time factor in the session: CPU available over CPU used {cores * 60 / session['cpu_per_minute']:.2f} on {cores} cores "
       f"(the peers and Janus share them); the output loop's own, lowest: {session['lowest_factor']:.2f} (alone {alone['lowest_factor']:.2f})")
