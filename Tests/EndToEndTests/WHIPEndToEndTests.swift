@@ -87,8 +87,13 @@ final class WHIPEndToEndTests: XCTestCase {
         XCTAssertGreaterThan(seen.tones["1000"] ?? 0, 100, "the room's beeps: \(seen)")
         XCTAssertEqual(seen.messages, [], "no data channel on a WHIP publication")
 
-        let publishing = try await waitForStatus(daemon, whip, "the publication's rate") { ($0.session?.publishing?.videoKbps ?? 0) > 0 }.session?.publishing
+        // Janus's room has a 512 kbit/s cap, which reaches the room as REMB through the endpoint's connection.
+        let publishing = try await waitForStatus(daemon, whip, "the publication's rate and estimate") {
+            ($0.session?.publishing?.videoKbps ?? 0) > 0 && $0.session?.publishing?.estimateKbps != nil
+        }.session?.publishing
         XCTAssertEqual(publishing?.resolution, "1280x720")
+        XCTAssertEqual(publishing?.estimateKbps, 512, "\(String(describing: publishing))")
+        XCTAssertEqual(publishing?.videoTargetKbps, 460, "90 % of the estimate: \(String(describing: publishing))")
         XCTAssertGreaterThanOrEqual(publishing?.keyframeRequests ?? 0, 1, "the new viewer's keyframe request came through the endpoint: \(String(describing: publishing))")
         let table = try ProcessRunner.run("\(DaemonProcess.binDirectory)/roomrecctl", ["status", "--socket", daemon.socketPath]).stdout
         XCTAssertTrue(table.contains("publishing 1280x720"), table)

@@ -16,7 +16,8 @@ this order (the first that still has a count answers): moved_permanently, redire
 for every DELETE, PATCH, OPTIONS or GET, the request is forwarded to the upstream verbatim (request line, headers
 with Host and Authorization, body; `Expect: 100-continue` is answered here and not forwarded) and the upstream's
 answer relayed verbatim (its Location is relative, /whip/resource/<id>: it resolves against this proxy). A path
-under /moved/ (where redirects point) is forwarded without that prefix. The upstream not answering is 502.
+under /moved/ (where redirects point) is forwarded without that prefix, and is never redirected again. The upstream
+not answering is 502.
 Each fault is a JSON object with a `count`: how many offers it answers (default 1; negative: every one until
 it is cleared). POST /_proxy/faults with a JSON object sets the faults it names (null clears one) and keeps the
 others:
@@ -191,7 +192,8 @@ def injected(path):
     fault = take("moved_permanently")
     if fault:
         return "moved_permanently", answer(fault.get("status", 301), [("Location", fault.get("to") or default_location(path))])
-    fault = take("redirect")
+    # Where a redirect points is the endpoint itself: it is not sent on again.
+    fault = None if path.startswith("/moved/") else take("redirect")
     if fault:
         return "redirect", answer(fault.get("status", 307), [("Location", fault.get("to") or default_location(path))])
     fault = take("busy")
