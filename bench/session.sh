@@ -14,8 +14,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 make --no-print-directory release >/dev/null
 bin=$(swift build -c release --show-bin-path)
-# The reference run and the session run use the same libx264 preset, the one the daemon calibrates here.
+# The daemon calibrates libx264 here once: the reference run uses the preset it chooses alone, and the session runs
+# let the daemon choose from the same measurement, as a room computer in a session does.
 python3 bench/pipeline_bench.py "$bin" "$PWD/out/bench-pipeline-calibrate" 6 auto >/dev/null
-preset=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["preset"])' out/bench-pipeline-calibrate/state/encoder-calibration.json)
-echo "libx264 preset: $preset"
-python3 bench/session_bench.py "$bin" "$PWD/out/bench-session" "${1:-60}" "$preset"
+calibration=$PWD/out/bench-pipeline-calibrate/state/encoder-calibration.json
+preset=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["preset"])' "$calibration")
+echo "libx264 preset alone: $preset"
+python3 bench/session_bench.py "$bin" "$PWD/out/bench-session" "${1:-60}" "$preset" "$calibration"

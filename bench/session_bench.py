@@ -12,7 +12,9 @@ The publishers (Tests/Peers/janus_peer.py --video-file) loop clips that bench/ca
 out/bench-clips (about 40 s of one core each, the first time), one tint each so their tiles are told apart; they
 send them without encoding, each taking a few % of one core, so that the benchmark measures the daemon, not them.
 
-usage: session_bench.py BIN_DIR OUT_DIR SECONDS PRESET
+usage: session_bench.py BIN_DIR OUT_DIR SECONDS PRESET CALIBRATION
+(PRESET: the reference run's, alone; CALIBRATION: this machine's encoder-calibration.json, from which a daemon in a
+session chooses its own)
 """
 import json
 import os
@@ -28,7 +30,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from camera_clip import camera_clip  # noqa: E402
 from daemon_bench import cpu_seconds, kib, start_daemon, stop_and_finish  # noqa: E402
 
-bin_dir, out, seconds, preset = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+bin_dir, out, seconds, preset, calibration = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 peers = os.path.join(root, "Tests", "Peers")
 venv_python = os.path.join(os.environ.get("ROOMREC_TEST_VENV", os.path.join(root, "out", "test-venv")), "bin", "python")
@@ -135,7 +137,15 @@ def run_daemon(name, session_toml, with_peers, record=True):
     the room and hears of nobody, so its WITH_PEERS is 0 (its session reads "joined" once publishing)."""
     folder = os.path.join(out, name)
     os.makedirs(folder)
-    daemon, api, _ = start_daemon(bin_dir, folder, preset, recording='layout = "grid"', sections=session_toml)
+    run_preset = preset
+    if session_toml:
+        # In a session the daemon chooses its own preset from this machine's calibration, leaving the session its
+        # cores (X264Calibration.requiredSpeed): given the measurement, it takes no new one.
+        os.makedirs(os.path.join(folder, "state"))
+        shutil.copy(calibration, os.path.join(folder, "state"))
+        run_preset = "auto"
+    daemon, api, started_status = start_daemon(bin_dir, folder, run_preset, recording='layout = "grid"', sections=session_toml)
+    encoder = started_status["encoder"].get("video")
     try:
         if session_toml:
             for _ in range(300):
@@ -151,7 +161,8 @@ def run_daemon(name, session_toml, with_peers, record=True):
             # On stage only: publishing the room and receiving the others, nothing recorded.
             time.sleep(seconds)
             report = api("/v1/status")[1]
-            return {"cpu_per_minute": (cpu_seconds(daemon.pid) - cpu_before) / (time.time() - started) * 60, "session": report.get("session")}
+            return {"cpu_per_minute": (cpu_seconds(daemon.pid) - cpu_before) / (time.time() - started) * 60, "session": report.get("session"),
+                    "encoder": encoder}
         status, _ = api("/v1/recordings", "POST", b'{"title": "Session bench"}')
         assert status == 201, status
         factors, rss = [], []
@@ -170,7 +181,8 @@ def run_daemon(name, session_toml, with_peers, record=True):
         daemon.wait()
     minutes = recorded["duration"] / 60
     return {"cpu_per_minute": cpu / minutes, "seconds": recorded["duration"], "lowest_factor": min(factors), "dropped": dropped,
-            "session": report.get("session"), "frames": (report.get("pipeline") or {}).get("framesEncoded", 0), "rss": rss, "peak": peak}
+            "session": report.get("session"), "frames": (report.get("pipeline") or {}).get("framesEncoded", 0), "rss": rss, "peak": peak,
+            "encoder": encoder}
 
 
 shutil.rmtree(out, ignore_errors=True)
@@ -207,6 +219,8 @@ finally:
 alone = run_daemon("alone", "", 0)
 
 cores = os.cpu_count()
+print(f"encoders: in the session {session['encoder']}, through WHIP {whip['encoder']}, alone {alone['encoder']} "
+      f"(in a session the daemon leaves the session its cores: a faster preset than alone on few cores)")
 print(f"recorded: in the session {session['seconds']:.1f} s ({session['frames']} frames), alone {alone['seconds']:.1f} s")
 print(f"CPU seconds per recorded minute: in the session {session['cpu_per_minute']:.1f}, alone {alone['cpu_per_minute']:.1f}, "
       f"ratio {session['cpu_per_minute'] / alone['cpu_per_minute']:.2f} (the session's cost: two 720p decodes, a 720p encode, Opus, WebRTC)")

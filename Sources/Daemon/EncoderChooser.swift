@@ -31,6 +31,9 @@ struct EncoderChooser {
 
     let config: RoomRecorderConfig.Recording
     let stateDirectory: String
+    /// The cores the online session keeps busy while recording (``X264Calibration/sessionCores(publishing:receiving:)``):
+    /// the preset leaves them to it.
+    var sessionCores = 0.0
     let logger: Logger
 
     /// The preset used until a calibration says otherwise (and when `video_preset = "auto"` has none yet).
@@ -57,8 +60,12 @@ struct EncoderChooser {
         let usesX264 = selection.map { ([$0.chosen] + $0.fallbacks).contains { $0.kind == .x264 } } ?? false
         guard usesX264 else { return Choice(selection: selection, x264Preset: Self.defaultPreset, presetReason: "libx264 is not used") }
         let calibration = calibrate(settings: settings, mayMeasure: mayMeasure)
-        return Choice(selection: selection, x264Preset: calibration?.preset ?? Self.defaultPreset,
-                      presetReason: calibration.map { "measured on this machine: \($0.framesPerSecond.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value) fps" }.joined(separator: ", "))" }
+        let required = X264Calibration.requiredSpeed(cores: ProcessInfo.processInfo.activeProcessorCount, sessionCores: sessionCores)
+        let session = sessionCores > 0 ? String(format: "; %.1f× real time needed, the online session keeping %.2f of a core", required, sessionCores) : ""
+        return Choice(selection: selection,
+                      x264Preset: calibration.map { X264Calibration.choose(measured: $0.framesPerSecond, framesPerSecond: Double(settings.framesPerSecond), requiredSpeed: required) }
+                          ?? Self.defaultPreset,
+                      presetReason: calibration.map { "measured on this machine: \($0.framesPerSecond.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value) fps" }.joined(separator: ", "))\(session)" }
                           ?? (mayMeasure ? "the calibration failed; the default" : "the default until it is measured, when no recording runs"),
                       measured: calibration != nil || mayMeasure)
     }

@@ -205,6 +205,7 @@ final class RecordingPipeline: Sendable {
                 index += skipped
                 second.dropped += Int(skipped)
                 stats.update { $0.framesDropped["encoder behind", default: 0] += Int(skipped) }
+                report(String(format: "the recording fell %.2f s behind at %.1f s: %d frames skipped", lateness, instant.seconds(since: origin), skipped), true)
                 continue
             }
             let canvas = try compositor.compose(stage.pictures(at: instant, frameInterval: frameInterval), speakerId: stage.activeSpeaker, at: instant)

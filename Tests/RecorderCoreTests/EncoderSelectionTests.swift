@@ -66,4 +66,20 @@ final class EncoderSelectionTests: XCTestCase {
         XCTAssertEqual(X264Calibration.faster(than: "veryfast"), "superfast")
         XCTAssertNil(X264Calibration.faster(than: "ultrafast"))
     }
+
+    func testAnOnlineSessionLeavesItsCoresToTheSessionAndTakesAFasterPreset() {
+        let janus = X264Calibration.sessionCores(publishing: true, receiving: true)
+        let whip = X264Calibration.sessionCores(publishing: true, receiving: false)
+        XCTAssertEqual(X264Calibration.sessionCores(publishing: false, receiving: false), 0)
+        XCTAssertEqual(X264Calibration.requiredSpeed(cores: 2, sessionCores: 0), 1.5, "alone, as before")
+        XCTAssertEqual(X264Calibration.requiredSpeed(cores: 2, sessionCores: janus), 2.07, accuracy: 0.01)
+        XCTAssertEqual(X264Calibration.requiredSpeed(cores: 2, sessionCores: whip), 1.71, accuracy: 0.01)
+        XCTAssertEqual(X264Calibration.requiredSpeed(cores: 8, sessionCores: janus), 1.61, accuracy: 0.01, "many cores hardly notice")
+        XCTAssertEqual(X264Calibration.requiredSpeed(cores: 1, sessionCores: 5), 6, "never more than four times the speed alone")
+        // A calibration on two cores: alone "faster"; publishing, or on a Janus stage, a preset faster.
+        let measured = ["ultrafast": 139.5, "superfast": 84.2, "veryfast": 70.1, "faster": 48.3]
+        XCTAssertEqual(X264Calibration.choose(measured: measured), "faster")
+        XCTAssertEqual(X264Calibration.choose(measured: measured, requiredSpeed: X264Calibration.requiredSpeed(cores: 2, sessionCores: whip)), "veryfast")
+        XCTAssertEqual(X264Calibration.choose(measured: measured, requiredSpeed: X264Calibration.requiredSpeed(cores: 2, sessionCores: janus)), "veryfast")
+    }
 }

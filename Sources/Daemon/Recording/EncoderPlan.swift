@@ -49,7 +49,11 @@ actor EncoderPlan {
     /// `recording`, when the measurement would compete with it); on threads of their own, so the socket stays
     /// responsive.
     func prepare(recording: Bool) async {
-        let chooser = EncoderChooser(config: config.current.recording, stateDirectory: config.current.daemon.stateDirectory, logger: logger)
+        let session = config.current.session
+        let chooser = EncoderChooser(config: config.current.recording, stateDirectory: config.current.daemon.stateDirectory,
+                                     sessionCores: session.connector == .none ? 0
+                                         : X264Calibration.sessionCores(publishing: session.publish, receiving: session.connector == .janus),
+                                     logger: logger)
         choice = try? await BlockingIO.run { chooser.choose(mayMeasure: !recording) }
         if !recording, let chosen = choice?.selection?.chosen {
             summary = EncoderSummary(video: chosen.kind == .x264 ? "libx264 (\(x264Preset))" : chosen.description, audio: summary.audio, reason: reason)

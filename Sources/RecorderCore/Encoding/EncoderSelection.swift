@@ -96,10 +96,31 @@ public enum X264Calibration {
     /// libx264's presets, fastest first.
     public static let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"]
 
+    /// How much faster than real time libx264 must encode on an idle machine when it records alone: composing,
+    /// audio and the file take the rest, and the margin absorbs a busy moment.
+    public static let baseSpeed = 1.5
+
     /// The preset to use, given the frames per second each measured preset reached; the fastest preset when
     /// none reaches the speed (the governor then drops frames it cannot encode, and says so).
-    public static func choose(measured: [String: Double], framesPerSecond: Double = 30, requiredSpeed: Double = 1.5) -> String {
+    public static func choose(measured: [String: Double], framesPerSecond: Double = 30, requiredSpeed: Double = baseSpeed) -> String {
         presets.last { (measured[$0] ?? 0) >= framesPerSecond * requiredSpeed } ?? presets[0]
+    }
+
+    /// The cores an online session keeps busy while the room records, so the recording's encoder cannot have
+    /// them: publishing the room (its 720p live H.264, Opus and WebRTC) about a quarter of a core, receiving the
+    /// participants (two 720p pictures decoded, and their tiles composed) about a third more. Measured by
+    /// `bench/session.sh` on two cores: publishing through WHIP cost 0.22 of a core over recording alone, being on a
+    /// Janus stage with two 1 Mbit/s publishers 0.52.
+    public static func sessionCores(publishing: Bool, receiving: Bool) -> Double {
+        (publishing ? 0.25 : 0) + (receiving ? 0.3 : 0)
+    }
+
+    /// The speed libx264 must reach on an idle machine with `cores` cores when `sessionCores` of them are the
+    /// session's while it records: ``baseSpeed`` on what is left. On two cores a Janus stage asks about 2.1 times
+    /// real time (a preset or two faster than alone), WHIP 1.7; on eight, hardly more than alone.
+    public static func requiredSpeed(cores: Int, sessionCores: Double) -> Double {
+        let cores = Double(max(cores, 1))
+        return baseSpeed * cores / max(cores - sessionCores, cores / 4)
     }
 
     /// libx264's own rate-control lookahead, in frames, for a preset.
