@@ -223,7 +223,8 @@ print(f"encoders: in the session {session['encoder']}, through WHIP {whip['encod
       f"(in a session the daemon leaves the session its cores: a faster preset than alone on few cores)")
 print(f"recorded: in the session {session['seconds']:.1f} s ({session['frames']} frames), alone {alone['seconds']:.1f} s")
 print(f"CPU seconds per recorded minute: in the session {session['cpu_per_minute']:.1f}, alone {alone['cpu_per_minute']:.1f}, "
-      f"ratio {session['cpu_per_minute'] / alone['cpu_per_minute']:.2f} (the session's cost: two 720p decodes, a 720p encode, Opus, WebRTC)")
+      f"ratio {session['cpu_per_minute'] / alone['cpu_per_minute']:.2f} (the session's cost, two 720p decodes, a 720p encode, Opus and WebRTC, "
+      f"less what its faster preset saves: {session['encoder']} against {alone['encoder']})")
 print(f"CPU seconds per recorded minute publishing through WHIP (the room's own sources recorded, the room published): "
       f"{whip['cpu_per_minute']:.1f}, beside {session['cpu_per_minute']:.1f} in the Janus session and {alone['cpu_per_minute']:.1f} alone; "
       f"WHIP over alone {whip['cpu_per_minute'] / alone['cpu_per_minute']:.2f}; frames dropped {whip['dropped'] or 'none'}")
