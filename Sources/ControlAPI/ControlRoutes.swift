@@ -324,23 +324,32 @@ public enum ControlRoutes {
         return request
     }
 
-    /// Reads a move request strictly: `room` (a number or a string naming the session's room) and an optional
-    /// string `name`.
+    /// Reads a move request strictly: `room` (a positive number, or a string naming the session's room) and an
+    /// optional string `name`. Decoded with `JSONDecoder`, which tells `true` from `1` (`JSONSerialization` on Linux
+    /// does not).
     static func decodeMoveRequest(_ body: Data) throws(ControlError) -> (room: String, name: String?) {
         let example = "the body must be a JSON object such as {\"room\": 5678, \"name\": \"Group A\"}"
         guard let object = try? JSONSerialization.jsonObject(with: body), let fields = object as? [String: Any] else { throw .badRequest(example) }
         if let unknown = fields.keys.sorted().first(where: { $0 != "room" && $0 != "name" }) { throw .badRequest("unknown field \"\(unknown)\"; \(example)") }
-        let room: String
-        switch fields["room"] {
-        case let text as String where !text.trimmingCharacters(in: .whitespaces).isEmpty: room = text.trimmingCharacters(in: .whitespaces)
-        case is Bool: throw .badRequest("\"room\" must name the room to move to; \(example)")
-        case let number as Int where number > 0: room = "\(number)"
-        default: throw .badRequest("\"room\" must name the room to move to; \(example)")
+        struct Move: Decodable {
+            var room: Room
+            var name: String?
         }
-        switch fields["name"] {
-        case nil, is NSNull: return (room, nil)
-        case let name as String: return (room, name)
-        default: throw .badRequest("\"name\" must be a string; \(example)")
+        enum Room: Decodable {
+            case number(UInt64)
+            case text(String)
+            init(from decoder: any Decoder) throws {
+                let value = try decoder.singleValueContainer()
+                if let number = try? value.decode(UInt64.self) { self = .number(number) } else { self = .text(try value.decode(String.self)) }
+            }
+        }
+        guard let move = try? JSONDecoder().decode(Move.self, from: body) else {
+            throw .badRequest("\"room\" must name the room to move to, and \"name\" be a string; \(example)")
+        }
+        switch move.room {
+        case .number(let number) where number > 0: return ("\(number)", move.name)
+        case .text(let text) where !text.trimmingCharacters(in: .whitespaces).isEmpty: return (text.trimmingCharacters(in: .whitespaces), move.name)
+        default: throw .badRequest("\"room\" must name the room to move to; \(example)")
         }
     }
 

@@ -158,6 +158,17 @@ final class ControlServerTests: XCTestCase {
         XCTAssertTrue(recordings.isEmpty)
     }
 
+    func testAMoveNamesItsRoomOrIs400() async throws {
+        for body in [#"{"room": true}"#, #"{"room": 0}"#, #"{"room": " "}"#, #"{"room": 5678, "name": 7}"#, #"{"room": 5678, "group": "A"}"#, "{}"] {
+            let response = try await client.send("POST", "/v1/session/room", json: Data(body.utf8))
+            XCTAssertEqual(response.status, 400, body)
+        }
+        for body in [#"{"room": 5678}"#, #"{"room": "5678", "name": "Group A"}"#, #"{"room": 1, "name": ""}"#] {
+            let response = try await client.send("POST", "/v1/session/room", json: Data(body.utf8))
+            XCTAssertEqual(response.status, 409, "read, and refused by a daemon without a session: \(body)")
+        }
+    }
+
     func testAnOversizedBodyIs413AndChangesNothing() async throws {
         let body = Data(#"{"title": ""#.utf8) + Data(repeating: UInt8(ascii: "a"), count: ControlServer.maxBodyBytes) + Data(#""}"#.utf8)
         let response = try await client.send("POST", "/v1/recordings", json: body)
