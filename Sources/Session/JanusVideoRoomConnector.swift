@@ -101,12 +101,6 @@ public final class JanusVideoRoomConnector: SessionConnector {
         // Ending a session that failed is side work of the whole run: the rejoin does not wait for it.
         await withDiscardingTaskGroup { endings in
             while !Task.isCancelled {
-                // A move asked while joined ended that session; one asked while away takes effect with this join.
-                let moved = shared.withLock { shared -> UInt64? in
-                    defer { shared.moveToReport = false }
-                    return shared.moveToReport ? shared.room : nil
-                }
-                if let moved { report(.moved(room: "\(moved)", breakout: moved != settings.room)) }
                 report(.connecting(attempt: failures + 1))
                 let (error, joined) = await stay(publishing: local, report: report, media: media, endings: &endings)
                 if Task.isCancelled { break }
@@ -131,10 +125,14 @@ public final class JanusVideoRoomConnector: SessionConnector {
         // A stream per join: nothing said in one session (a late answer, a child cancelled) reaches the next.
         let (inputs, inbox) = AsyncStream.makeStream(of: JanusSession.Input.self)
         // The inbox is in place before the state is read for the name and the room: a change after it is an input.
-        let (recording, room) = shared.withLock { shared in
+        // A move asked while joined ended that session, one asked while away takes effect here: either way it is
+        // reported with the room read in the same lock, before the join.
+        let (recording, room, moved) = shared.withLock { shared in
             shared.inbox = inbox
-            return (shared.recording, shared.room)
+            defer { shared.moveToReport = false }
+            return (shared.recording, shared.room, shared.moveToReport)
         }
+        if moved { report(.moved(room: "\(room)", breakout: room != self.settings.room)) }
         var settings = self.settings
         if room != settings.room {
             settings.room = room

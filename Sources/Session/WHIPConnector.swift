@@ -70,6 +70,9 @@ public final class WHIPConnector: SessionConnector {
         var failures = 0
         // The ICE servers the endpoint named last: the next offer gathers with them.
         var iceServers: [WHIPIceServer] = []
+        // The servers an attempt was made again at once for: once per set, so an endpoint handing out new TURN
+        // credentials with every answer does not undo the back-off.
+        var retriedAtOnceFor: Set<String> = []
         while !Task.isCancelled {
             report(.connecting(attempt: failures + 1))
             var publication = WHIPPublication(client: client, settings: settings, iceServers: iceServers, logger: logger)
@@ -79,11 +82,15 @@ public final class WHIPConnector: SessionConnector {
             failures += 1
             var delay = max(settings.retry.delay(afterFailures: failures),
                             min((error as? RetryAfterError)?.retryAfter ?? 0, Self.longestRetryAfter))
-            if publication.namedNewICEServers(than: iceServers), !publication.connected {
+            let named = Set((publication.learnedICEServers ?? []).map(\.uri))
+            if publication.namedNewICEServers(than: iceServers), !publication.connected, named != retriedAtOnceFor {
                 // The offer lacked the servers the endpoint asked for, and did not connect: at once, with them.
                 delay = 0
+                retriedAtOnceFor = named
             }
-            iceServers = publication.learnedICEServers ?? iceServers
+            // Servers from an answer are kept for the next offer; an attempt that failed before it could ask (its
+            // offer could not even be made) drops them, in case they were the trouble.
+            iceServers = publication.learnedICEServers ?? (publication.offered ? iceServers : [])
             report(.disconnected(reason: "\(error)", retryIn: delay))
             try? await Task.sleep(for: .seconds(delay))
         }

@@ -17,6 +17,8 @@ struct WHIPPublication {
     private(set) var connected = false
     /// The ICE servers the endpoint named in its answer, if it answered.
     private(set) var learnedICEServers: [WHIPIceServer]?
+    /// Whether the offer was made (and so sent).
+    private(set) var offered = false
 
     /// How often the connection is looked at.
     static let watchInterval = 0.25
@@ -51,6 +53,7 @@ struct WHIPPublication {
         let ending: any Error
         do {
             let offer = try await GStreamer.blocking { try publisher.offer() }
+            offered = true
             logger.debug("the room's WHIP offer", metadata: ["sdp": "\(offer)"])
             let session = try await client.publish(offer: offer)
             resource = session.resource

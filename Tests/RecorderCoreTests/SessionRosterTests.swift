@@ -86,6 +86,21 @@ final class SessionRosterTests: XCTestCase {
         _ = roster.apply(.joined(participants: []))
         XCTAssertEqual(roster.apply(.moved(room: "1234", breakout: false)), [])
         XCTAssertEqual(roster.apply(.joined(participants: [student])), [.joined(student), .hostLeft], "the host left the main room meanwhile")
+
+        // The host gone from the main room, their grace running: a breakout stops it, as their absence cannot be
+        // followed from there; back in the main room it is taken up again.
+        XCTAssertEqual(roster.apply(.moved(room: "5678", breakout: true)), [.left(student), .hostReturned])
+        XCTAssertEqual(roster.apply(.joined(participants: [group])), [.joined(group)])
+        _ = roster.apply(.moved(room: "1234", breakout: false))
+        XCTAssertEqual(roster.apply(.joined(participants: [student])), [.joined(student), .hostLeft])
+
+        // A session without a host on stage has no host to miss, in a breakout or back.
+        var hostless = SessionRoster()
+        _ = hostless.apply(.joined(participants: [student]))
+        XCTAssertEqual(hostless.apply(.moved(room: "5678", breakout: true)), [.left(student)])
+        _ = hostless.apply(.joined(participants: [group]))
+        _ = hostless.apply(.moved(room: "1234", breakout: false))
+        XCTAssertEqual(hostless.apply(.joined(participants: [student])), [.joined(student)], "no host to have left")
     }
 
     func testAFailureBeforeTheFirstJoinStaysConnecting() {

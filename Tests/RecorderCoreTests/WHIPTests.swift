@@ -41,8 +41,10 @@ final class WHIPTests: XCTestCase {
         }
         let forbidden = failure(403, "Unauthorized")
         XCTAssertEqual(forbidden.kind, .token)
-        XCTAssertEqual(forbidden.description, "the WHIP endpoint \(url) refused the token in /etc/roomrec/whip.token (403 Unauthorized)")
+        XCTAssertEqual(forbidden.description, "the WHIP endpoint \(url) refused the room (403 Unauthorized); check the token in /etc/roomrec/whip.token")
+        XCTAssertEqual(failure(401, "").description, "the WHIP endpoint \(url) refused the token in /etc/roomrec/whip.token (401)")
         XCTAssertTrue(failure(401, "", token: nil).description.contains("refused no token (set [session] token_file)"))
+        XCTAssertTrue(failure(403, "Endpoint ID already in use").description.contains("refused the room (403 Endpoint ID already in use); check the token"))
         let missing = failure(404, "Invalid endpoint ID")
         XCTAssertEqual(missing.kind, .notFound)
         XCTAssertTrue(missing.description.hasPrefix("no WHIP endpoint at \(url) (404 Invalid endpoint ID); check [session] url"), missing.description)

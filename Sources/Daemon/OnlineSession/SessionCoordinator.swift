@@ -149,7 +149,10 @@ actor SessionCoordinator {
                             : "a \(settings.connector.rawValue) session has no rooms to move between")
         }
         let main = "\(settings.room)"
-        let target = room ?? main
+        // A VideoRoom is a number: "05678" and 5678 are the same room (and the main room is the main room).
+        guard let target = room.map({ UInt64($0).map { "\($0)" } }) ?? main else {
+            throw .badRequest("a Janus VideoRoom is a number, such as 5678; got \"\(room ?? "")\"")
+        }
         let name = target == main ? nil : (name?.trimmingCharacters(in: .whitespaces)).flatMap { $0.isEmpty ? nil : $0 } ?? settings.breakouts[target]
         if target != main && name == nil {
             throw .badRequest("name breakout room \(target) (\"name\", or --name), or list it in [session.breakouts]")
@@ -173,7 +176,8 @@ actor SessionCoordinator {
 
     /// `[session] auto_record`: the session's start (its host on stage) starts one recording per start.
     private func startIfTheSessionStarted() async {
-        guard settings.autoRecord else { return }
+        // In a breakout the host is in the main room: their absence is not the session's end and start.
+        guard settings.autoRecord, !roster.inBreakout else { return }
         let view = await recorder.sessionView()
         guard !view.shuttingDown, autoRecord.shouldStart(hostPresent: roster.hostPresent, recording: view.recording != nil) else { return }
         logger.notice("the session started: recording it", metadata: ["room": "\(place)"])

@@ -71,5 +71,7 @@ extension RecordingController {
             }
         }
         supervisor.nextPartNotStarted()
+        // No next part after all (the block is over, the start failed): the chain across the session's rooms ends.
+        if !supervisor.isBusy { sessionLink = nil }
     }
 }

@@ -8,6 +8,7 @@ extension RecordingController {
     /// session id so the parts of the class can be found together.
     func roomMoved(to breakout: String?, reason: String) async {
         self.breakout = breakout
+        moveReason = reason
         guard let current = active, supervisor.isRecording else { return }
         let link = current.recording.sessionId ?? UUID().uuidString.lowercased()
         sessionLink = link

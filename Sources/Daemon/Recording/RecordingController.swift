@@ -37,6 +37,8 @@ actor RecordingController {
     /// The breakout room of the online session the room is in, by name: recordings made there carry it after
     /// their title. Nil in the main room.
     var breakout: String?
+    /// Why the room last moved, for a recording that started while it moved.
+    var moveReason: String?
     /// The online session id that links the recordings of a class moved between its rooms, from the first move
     /// while recording until a recording ends without a next part.
     var sessionLink: String?
@@ -162,7 +164,8 @@ actor RecordingController {
         let now = Date()
         let id = UUID().uuidString.lowercased()
         // The supervisor keeps the title asked for; the recording is named after the room it is made in.
-        let titled = breakout.map { "\(title) (\($0))" } ?? title
+        let breakoutAtStart = breakout
+        let titled = breakoutAtStart.map { "\(title) (\($0))" } ?? title
         let name = RecordingName(startedAt: now, title: titled, timeZone: .current)
         var recording = Recording(
             recordingId: id, roomId: current.room.id, title: titled, name: name.displayName, filename: name.fileName,
@@ -225,6 +228,9 @@ actor RecordingController {
         notifier.status("Recording \"\(recording.name)\"")
         await parent?.recordingChanged(true)
         if case .stopPipeline? = stopAtOnce { await beginStopping() }
+        // The room moved while this start awaited: it is named after, and records, the room it left; the next
+        // part goes where the room is.
+        if breakout != breakoutAtStart, let reason = moveReason { await roomMoved(to: breakout, reason: reason) }
         return active?.recording ?? recording
     }
 

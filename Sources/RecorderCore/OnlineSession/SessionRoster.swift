@@ -44,6 +44,8 @@ public struct SessionRoster: Equatable, Sendable {
     /// Moved, and not joined yet: that join is not a reconnect.
     private var moving = false
     private var hostWasPresent = false
+    /// Whether the host was ever on stage: only then can their absence be a grace running.
+    private var hostSeen = false
 
     public init() {}
 
@@ -73,6 +75,12 @@ public struct SessionRoster: Equatable, Sendable {
             moving = true
             changes = participants.reversed().map { .left($0) }
             participants = []
+            if breakout && hostSeen && !hostWasPresent {
+                // The host's absence cannot be followed from a breakout: a grace running for it stops here, so it
+                // never ends a breakout's recording; the main room's join takes it up again.
+                hostWasPresent = true
+                changes.append(.hostReturned)
+            }
             return changes
         case .joined(let others):
             if hasJoined && !moving { reconnects += 1 }
@@ -100,6 +108,7 @@ public struct SessionRoster: Equatable, Sendable {
             participants[index].talking = talking
             changes.append(.updated(participants[index]))
         }
+        if hostPresent { hostSeen = true }
         if hostPresent != hostWasPresent && !inBreakout {
             hostWasPresent = hostPresent
             changes.append(hostPresent ? .hostReturned : .hostLeft)

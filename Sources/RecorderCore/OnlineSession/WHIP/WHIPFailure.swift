@@ -42,9 +42,14 @@ public struct WHIPFailure: Error, Equatable, CustomStringConvertible, RetryAfter
         let quoted = said.map { "\(status) \($0)" } ?? "\(status)"
         let wait = RetryPolicy.retryAfter(retryAfter, now: now)
         switch status {
-        case 401, 403:
+        case 401:
             let token = tokenFile.map { "the token in \($0)" } ?? "no token (set [session] token_file)"
             return WHIPFailure(kind: .token, description: "the WHIP endpoint \(url.absoluteString) refused \(token) (\(quoted))", status: status, retryAfter: wait)
+        case 403:
+            // Forbidden is the token for most endpoints, but also "in use by another publisher" for some: the
+            // endpoint's words come first, the token file as what to check.
+            let token = tokenFile.map { "check the token in \($0)" } ?? "it may want a token ([session] token_file)"
+            return WHIPFailure(kind: .token, description: "the WHIP endpoint \(url.absoluteString) refused the room (\(quoted)); \(token)", status: status, retryAfter: wait)
         case 404:
             return WHIPFailure(kind: .notFound, description: "no WHIP endpoint at \(url.absoluteString) (\(quoted)); check [session] url"
                                + (tokenFile == nil ? "" : ", and that the token names an ingress where the platform puts it in the URL"), status: status, retryAfter: wait)
