@@ -14,19 +14,9 @@ final class BreakoutEndToEndTests: XCTestCase {
     static let orange = (r: 0xd0, g: 0x70, b: 0x20)
     static let teal = (r: 0x20, g: 0x90, b: 0xa0)
 
-    @discardableResult
-    private func waitForStatus(_ daemon: DaemonProcess, _ what: String, _ condition: (StatusReport) -> Bool) async throws -> StatusReport {
-        for _ in 0..<300 {
-            let report = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self)
-            if condition(report) { return report }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw ProcessRunner.Failure(message: "\(what) never showed in status; log:\n\(daemon.log())")
-    }
-
     /// Waits until `display` is on stage and their picture reaches the recording, then lets it record a while.
     private func recordWhile(_ display: String, isOnStageOf daemon: DaemonProcess) async throws {
-        try await waitForStatus(daemon, "\(display)'s picture in the recording") { status in
+        try await daemon.waitForStatus("\(display)'s picture in the recording") { status in
             guard let id = status.session?.participants.first(where: { $0.display == display })?.id else { return false }
             return status.session?.state == .joined && status.current?.status == .active
                 && (status.session?.receiving.first { $0.participantId == id && $0.kind == .video }?.frames ?? 0) > 30
@@ -66,7 +56,7 @@ final class BreakoutEndToEndTests: XCTestCase {
         let student = try JanusPeer(janus: janus, room: 5678, display: "Student B", color: "2090a0", frequency: 880)
         try await teacher.waitFor("media-up")
         try await student.waitFor("media-up")
-        try await waitForStatus(daemon, "the teacher on stage") { $0.session?.participants.map(\.display) == ["Dr. Ada"] }
+        try await daemon.waitForStatus("the teacher on stage") { $0.session?.participants.map(\.display) == ["Dr. Ada"] }
 
         let first = try await daemon.client.send("POST", "/v1/recordings", json: Data(#"{"title": "Seminar"}"#.utf8)).decode(Recording.self)
         try await recordWhile("Dr. Ada", isOnStageOf: daemon)
@@ -80,7 +70,7 @@ final class BreakoutEndToEndTests: XCTestCase {
         let moved = try ProcessRunner.run("\(DaemonProcess.binDirectory)/roomrecctl", ["session", "move", "5678", "--socket", daemon.socketPath])
         XCTAssertEqual(moved.status, 0, moved.stderr)
         XCTAssertEqual(moved.stdout, "moving to breakout Group A (room 5678)\n")
-        let inBreakout = try await waitForStatus(daemon, "the room in the breakout") {
+        let inBreakout = try await daemon.waitForStatus("the room in the breakout") {
             $0.session?.breakout == "Group A" && $0.session?.participants.map(\.display) == ["Student B"] && $0.current?.recordingId != first.recordingId
         }
         XCTAssertEqual(inBreakout.session?.room, "5678")
@@ -93,7 +83,7 @@ final class BreakoutEndToEndTests: XCTestCase {
         // And back: the next part is in the main room again.
         let returned = try ProcessRunner.run("\(DaemonProcess.binDirectory)/roomrecctl", ["session", "return", "--socket", daemon.socketPath])
         XCTAssertEqual(returned.stdout, "in the main room (room 1234)\n", returned.stderr)
-        let back = try await waitForStatus(daemon, "the room back in the main room") {
+        let back = try await daemon.waitForStatus("the room back in the main room") {
             $0.session?.breakout == nil && $0.session?.participants.map(\.display) == ["Dr. Ada"] && $0.current?.title == "Seminar"
                 && $0.current?.recordingId != first.recordingId
         }

@@ -37,23 +37,12 @@ final class SessionEndToEndTests: XCTestCase {
         return recording
     }
 
-    /// Waits until the daemon's status satisfies `condition`, and returns it.
-    @discardableResult
-    private func waitForStatus(_ daemon: DaemonProcess, _ what: String, _ condition: (StatusReport) -> Bool) async throws -> StatusReport {
-        for _ in 0..<300 {
-            let report = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self)
-            if condition(report) { return report }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw ProcessRunner.Failure(message: "\(what) never showed in status; log:\n\(daemon.log())")
-    }
-
     func testTheHostLeavingEndsTheRecordingAfterTheGraceAndTheSessionShowsInStatus() async throws {
         let (janus, daemon) = try await janusAndDaemon(recording: #"host_leave_grace = "2s""#, session: #"hosts = ["Dr. Ada"]"#)
         let client = daemon.client
         let log = EventLog(client)
         func waitFor(_ what: String, _ condition: (StatusReport) -> Bool) async throws -> StatusReport {
-            try await waitForStatus(daemon, what, condition)
+            try await daemon.waitForStatus(what, condition)
         }
         _ = try await waitFor("joining") { $0.session?.state == .joined }
 
@@ -102,19 +91,19 @@ final class SessionEndToEndTests: XCTestCase {
             auto_record = true
             """)
         let client = daemon.client
-        _ = try await waitForStatus(daemon, "joining") { $0.session?.state == .joined }
+        _ = try await daemon.waitForStatus("joining") { $0.session?.state == .joined }
         let idle = try await client.send("GET", "/v1/status").decode(StatusReport.self)
         XCTAssertNil(idle.current, "joined, but the session has not started: no host yet")
 
         // The host comes: the session starts, and with it a recording.
         let teacher = try JanusPeer(janus: janus, display: "Dr. Ada", color: "d07020")
-        let first = try await waitForStatus(daemon, "the session's recording") { $0.current?.status == .active }
+        let first = try await daemon.waitForStatus("the session's recording") { $0.current?.status == .active }
         XCTAssertEqual(first.current?.initiator, "session")
         // The host leaves: the recording ends after the grace, as a session's recording does.
         try await teacher.waitFor("media-up")
         try await Task.sleep(for: .seconds(1))
         teacher.leave()
-        let ended = try await waitForStatus(daemon, "the end after the grace") { $0.current == nil }
+        let ended = try await daemon.waitForStatus("the end after the grace") { $0.current == nil }
         XCTAssertNil(ended.current)
         let afterFirst = try await client.send("GET", "/v1/recordings").decode(RecordingList.self).recordings
         XCTAssertEqual(afterFirst.map(\.status), [.complete], "\(afterFirst)")
@@ -122,7 +111,7 @@ final class SessionEndToEndTests: XCTestCase {
         // The host comes back: a new start, a new recording; stopped by hand, it is not started again while the
         // host stays.
         let back = try JanusPeer(janus: janus, display: "Dr. Ada", color: "d07020")
-        let second = try await waitForStatus(daemon, "the second start") { $0.current?.status == .active }
+        let second = try await daemon.waitForStatus("the second start") { $0.current?.status == .active }
         let secondID = try XCTUnwrap(second.current?.recordingId)
         XCTAssertNotEqual(secondID, afterFirst.first?.recordingId)
         _ = try await stopAndWait(try XCTUnwrap(second.current), daemon)
@@ -147,12 +136,12 @@ final class SessionEndToEndTests: XCTestCase {
         let student = try JanusPeer(janus: janus, display: "Student", color: "2090a0", frequency: 780)
         try await teacher.waitFor("media-up")
         try await student.waitFor("media-up")
-        try await waitForStatus(daemon, "both on stage") { $0.session?.participants.count == 2 }
+        try await daemon.waitForStatus("both on stage") { $0.session?.participants.count == 2 }
 
         let started = try await client.send("POST", "/v1/recordings", json: Data(#"{"title": "Hybrid seminar"}"#.utf8)).decode(Recording.self)
         try await Task.sleep(for: .seconds(4))
         // The transport's numbers are read every 2 s: wait for them (a loaded machine may be late).
-        let status = try await waitForStatus(daemon, "the transport's numbers") { report in
+        let status = try await daemon.waitForStatus("the transport's numbers") { report in
             let tracks = report.session?.receiving ?? []
             return tracks.count == 4 && tracks.allSatisfy { $0.packetsLost != nil }
         }
@@ -229,31 +218,24 @@ final class SessionEndToEndTests: XCTestCase {
 
     func testTheRoomIsPublishedIntoTheSessionAndFollowsItsBandwidthEstimate() async throws {
         let (janus, daemon) = try await janusAndDaemon(session: #"display = "Room 101""#)
-        _ = try await waitForStatus(daemon, "joining") { $0.session?.state == .joined }
+        _ = try await daemon.waitForStatus("joining") { $0.session?.state == .joined }
         let started = try await daemon.client.send("POST", "/v1/recordings", json: Data(#"{"title": "Hybrid seminar"}"#.utf8)).decode(Recording.self)
         // A remote student watches the room: the synthetic stage (a moving test pattern that flashes white once a
         // second, a 440 Hz tone with a 1 kHz beep each second) must reach them, decoded by another WebRTC stack,
         // with the room's word on its data channel that it records.
         let seen = try JanusWatcher.watch(janus: janus, display: "Room 101", seconds: 5, tones: [440, 1000])
         print("the watcher saw: \(seen)")
-        XCTAssertEqual(seen.width, 1280, "the picture fits 1280x720: \(seen)")
-        XCTAssertEqual(seen.height, 720, "\(seen)")
-        XCTAssertGreaterThan(seen.videoFrames, 100, "about 30 pictures a second for 5 s: \(seen)")
-        XCTAssertGreaterThan(seen.lumaStd, 20, "a pattern, not a slate: \(seen)")
-        XCTAssertGreaterThanOrEqual(seen.brightFrames, 3, "the white flash of each second: \(seen)")
-        XCTAssertGreaterThan(seen.audioSeconds, 4, "\(seen)")
-        XCTAssertGreaterThan(seen.tones["440"] ?? 0, 100, "the room's tone: \(seen)")
-        XCTAssertGreaterThan(seen.tones["1000"] ?? 0, 100, "the room's beeps: \(seen)")
+        assertTheWatcherSawTheSyntheticRoom(seen)
         XCTAssertEqual(seen.messages, [#"{"display":"Room 101","recording":true,"type":"recording"}"#], "\(seen)")
 
         // Janus's room has a 512 kbit/s cap, which it sends as REMB: the publication follows it.
-        let status = try await waitForStatus(daemon, "the estimate") { $0.session?.publishing?.estimateKbps != nil }
+        let status = try await daemon.waitForStatus("the estimate") { $0.session?.publishing?.estimateKbps != nil }
         let publishing = try XCTUnwrap(status.session?.publishing)
         XCTAssertEqual(publishing.resolution, "1280x720")
         XCTAssertEqual(publishing.estimateKbps, 512, "\(publishing)")
         XCTAssertEqual(publishing.videoTargetKbps, 460, "90 % of the estimate: \(publishing)")
         XCTAssertGreaterThanOrEqual(publishing.keyframeRequests, 1, "the new viewer asked for a keyframe: \(publishing)")
-        let settled = try await waitForStatus(daemon, "the rate to settle") { ($0.session?.publishing?.videoKbps ?? 0) > 0 }
+        let settled = try await daemon.waitForStatus("the rate to settle") { ($0.session?.publishing?.videoKbps ?? 0) > 0 }
         XCTAssertLessThan(settled.session?.publishing?.videoKbps ?? 0, 700, "\(String(describing: settled.session?.publishing))")
         print("the room published: \(String(describing: settled.session?.publishing))")
         let table = try ProcessRunner.run("\(DaemonProcess.binDirectory)/roomrecctl", ["status", "--socket", daemon.socketPath]).stdout
@@ -276,7 +258,7 @@ final class SessionEndToEndTests: XCTestCase {
         let screen = try JanusPeer(janus: janus, display: "Dr. Ada (screen)", color: "7030c0", frequency: 0, screen: true)
         try await teacher.waitFor("media-up")
         try await screen.waitFor("media-up")
-        let onStage = try await waitForStatus(daemon, "the teacher's screen") { $0.session?.participants.count == 2 }
+        let onStage = try await daemon.waitForStatus("the teacher's screen") { $0.session?.participants.count == 2 }
         XCTAssertEqual(onStage.session?.participants.filter(\.isScreenOnly).map(\.display), ["Dr. Ada (screen)"])
 
         let started = try await daemon.client.send("POST", "/v1/recordings", json: Data(#"{"title": "Lecture"}"#.utf8)).decode(Recording.self)
@@ -307,7 +289,7 @@ final class SessionEndToEndTests: XCTestCase {
         let (janus, daemon) = try await janusAndDaemon()
         let client = daemon.client
         func waitFor(_ what: String, _ condition: (StatusReport) -> Bool) async throws {
-            try await waitForStatus(daemon, what, condition)
+            try await daemon.waitForStatus(what, condition)
         }
         let first = try JanusPeer(janus: janus, display: "Student", color: "2090a0")
         try await first.waitFor("media-up")

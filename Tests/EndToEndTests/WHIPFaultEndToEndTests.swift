@@ -13,14 +13,10 @@ import XCTest
 final class WHIPFaultEndToEndTests: XCTestCase {
     static let token = "room101-s3cret"
 
+    /// The daemon's status once `condition` holds; a failure has the proxy's log too.
     @discardableResult
     private func waitForStatus(_ daemon: DaemonProcess, _ proxy: WHIPFaultProxy, _ what: String, _ condition: (StatusReport) -> Bool) async throws -> StatusReport {
-        for _ in 0..<300 {
-            let report = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self)
-            if condition(report) { return report }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw ProcessRunner.Failure(message: "\(what) never showed in status; log:\n\(daemon.log())\nthe proxy's log:\n\(proxy.log())")
+        try await daemon.waitForStatus(what, otherLogs: { "\nthe proxy's log:\n" + proxy.log() }, condition)
     }
 
     func testRedirectsRefusalsRetryAfterAndLinkServersAreHandledAsTheRFCSays() async throws {

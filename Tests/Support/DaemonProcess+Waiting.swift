@@ -12,6 +12,20 @@ extension DaemonProcess {
         }
         return nil
     }
+
+    /// Waits up to `seconds` until `GET /v1/status` satisfies `condition`, and returns that status; the failure
+    /// names `what` and has the daemon's log, and `otherLogs` (a server the test runs beside it).
+    @discardableResult
+    public func waitForStatus(_ what: String, seconds: Double = 30, otherLogs: () -> String = { "" },
+                              _ condition: (StatusReport) -> Bool) async throws -> StatusReport {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let report = try await client.send("GET", "/v1/status").decode(StatusReport.self)
+            if condition(report) { return report }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ProcessRunner.Failure(message: "\(what) never showed in status; log:\n\(log())\(otherLogs())")
+    }
 }
 
 extension KalturaServer {

@@ -60,11 +60,7 @@ public final class JanusServer: @unchecked Sendable {
         try process.appendOutput(toLog: logPath)
         try process.run()
         self.process = process
-        for _ in 0..<300 {
-            if MotoServer.accepts(port: port) && MotoServer.accepts(port: wsPort) { return }
-            guard process.isRunning else { break }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        if process.waitUntilReady(attempts: 300, interval: 0.05, { MotoServer.accepts(port: port) && MotoServer.accepts(port: wsPort) }) { return }
         throw ProcessRunner.Failure(message: "janus did not start on ports \(port) (HTTP) and \(wsPort) (WebSocket); its log:\n\(log())")
     }
 

@@ -63,4 +63,15 @@ extension Process {
         standardOutput = log
         standardError = log
     }
+
+    /// Waits until `ready` says the server it runs answers, looking every `interval` seconds for at most
+    /// `attempts` looks; false if it did not, or if the process ended first.
+    public func waitUntilReady(attempts: Int, interval: Double, _ ready: () -> Bool) -> Bool {
+        for _ in 0..<attempts {
+            if ready() { return true }
+            guard isRunning else { return false }
+            Thread.sleep(forTimeInterval: interval)
+        }
+        return false
+    }
 }

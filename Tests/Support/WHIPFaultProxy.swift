@@ -139,9 +139,9 @@ public final class WHIPFaultProxy: @unchecked Sendable {
     /// Sets the faults the JSON object names (`null` clears one; the others stay): see the script's header.
     /// Throws with the proxy's reason if it refuses them.
     public func setFaults(_ json: String) throws {
-        let answer = try Self.request("POST", control("faults"), body: Data(json.utf8))
+        let answer = try PeerRequest.answer("POST", control("faults"), json: Data(json.utf8))
         guard answer.status == 200 else {
-            throw ProcessRunner.Failure(message: "whip_fault_proxy.py refused the faults \(json): \(answer.status) \(String(decoding: answer.body, as: UTF8.self))")
+            throw ProcessRunner.Failure(message: "whip_fault_proxy.py refused the faults \(json): \(answer.status) \(answer.text)")
         }
     }
 
@@ -152,7 +152,7 @@ public final class WHIPFaultProxy: @unchecked Sendable {
 
     /// Forgets the requests seen so far.
     public func forgetRequests() throws {
-        _ = try Self.request("DELETE", control("requests"))
+        _ = try PeerRequest.answer("DELETE", control("requests"))
     }
 
     /// What the STUN server answered so far.
@@ -183,36 +183,10 @@ public final class WHIPFaultProxy: @unchecked Sendable {
     private func control(_ name: String) -> URL { URL(string: "http://127.0.0.1:\(port)/_proxy/\(name)")! }
 
     private func get(_ name: String) throws -> Data {
-        let answer = try Self.request("GET", control(name))
+        let answer = try PeerRequest.answer("GET", control(name))
         guard answer.status == 200 else {
-            throw ProcessRunner.Failure(message: "whip_fault_proxy.py answered GET /_proxy/\(name) with \(answer.status) \(String(decoding: answer.body, as: UTF8.self))")
+            throw ProcessRunner.Failure(message: "whip_fault_proxy.py answered GET /_proxy/\(name) with \(answer.status) \(answer.text)")
         }
         return answer.body
-    }
-
-    /// One request to the proxy's control API, made synchronously: its status and body.
-    private static func request(_ method: String, _ url: URL, body: Data? = nil) throws -> (status: Int, body: Data) {
-        var request = URLRequest(url: url, timeoutInterval: 5)
-        request.httpMethod = method
-        request.httpBody = body
-        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
-        let done = DispatchSemaphore(value: 0)
-        let answer = Answer()
-        URLSession.shared.dataTask(with: request) { data, response, error in
-            answer.data = data
-            answer.status = (response as? HTTPURLResponse)?.statusCode
-            answer.error = error
-            done.signal()
-        }.resume()
-        done.wait()
-        if let error = answer.error { throw error }
-        guard let status = answer.status else { throw ProcessRunner.Failure(message: "whip_fault_proxy.py gave no HTTP answer to \(method) \(url)") }
-        return (status, answer.data ?? Data())
-    }
-
-    private final class Answer: @unchecked Sendable {
-        var data: Data?
-        var status: Int?
-        var error: Error?
     }
 }

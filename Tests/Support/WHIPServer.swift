@@ -79,14 +79,10 @@ public final class WHIPServer: @unchecked Sendable {
         self.process = process
         // Node loads express in a second or so; on a loaded machine, and if Janus is not there yet (it retries
         // every 2 s), it takes longer: wait up to 30 s.
-        for _ in 0..<300 {
-            if MotoServer.accepts(port: port), let answer = try? Self.request("GET", url.appendingPathComponent("healthcheck")),
-               answer.status == 200 {
-                return
-            }
-            guard process.isRunning else { break }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
+        let healthcheck = url.appendingPathComponent("healthcheck")
+        if process.waitUntilReady(attempts: 300, interval: 0.1, {
+            MotoServer.accepts(port: port) && (try? PeerRequest.answer("GET", healthcheck))?.status == 200
+        }) { return }
         throw ProcessRunner.Failure(message: "simple-whip-server did not start on port \(port); its log:\n\(log())")
     }
 
@@ -111,9 +107,9 @@ public final class WHIPServer: @unchecked Sendable {
             var label: String
         }
         let body = try JSONEncoder().encode(Create(id: id, room: room, token: token, label: label))
-        let answer = try Self.request("POST", url.appendingPathComponent("create"), body: body, contentType: "application/json")
+        let answer = try PeerRequest.answer("POST", url.appendingPathComponent("create"), json: body)
         guard answer.status == 200 else {
-            throw ProcessRunner.Failure(message: "simple-whip-server did not create endpoint \(id): \(answer.status) \(answer.body)")
+            throw ProcessRunner.Failure(message: "simple-whip-server did not create endpoint \(id): \(answer.status) \(answer.text)")
         }
     }
 
@@ -127,40 +123,14 @@ public final class WHIPServer: @unchecked Sendable {
             var id: String
             var enabled: Bool
         }
-        let answer = try Self.request("GET", url.appendingPathComponent("endpoints"))
+        let answer = try PeerRequest.answer("GET", url.appendingPathComponent("endpoints"))
         guard answer.status == 200 else {
-            throw ProcessRunner.Failure(message: "simple-whip-server did not list its endpoints: \(answer.status) \(answer.body)")
+            throw ProcessRunner.Failure(message: "simple-whip-server did not list its endpoints: \(answer.status) \(answer.text)")
         }
-        return try JSONDecoder().decode([Endpoint].self, from: Data(answer.body.utf8)).contains { $0.id == id && $0.enabled }
+        return try JSONDecoder().decode([Endpoint].self, from: answer.body).contains { $0.id == id && $0.enabled }
     }
 
     public func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     deinit { stop() }
-
-    /// One request to the server's REST API, made synchronously: its status and body.
-    private static func request(_ method: String, _ url: URL, body: Data? = nil, contentType: String? = nil) throws -> (status: Int, body: String) {
-        var request = URLRequest(url: url, timeoutInterval: 5)
-        request.httpMethod = method
-        request.httpBody = body
-        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        let done = DispatchSemaphore(value: 0)
-        let answer = Answer()
-        URLSession.shared.dataTask(with: request) { data, response, error in
-            answer.data = data
-            answer.status = (response as? HTTPURLResponse)?.statusCode
-            answer.error = error
-            done.signal()
-        }.resume()
-        done.wait()
-        if let error = answer.error { throw error }
-        guard let status = answer.status else { throw ProcessRunner.Failure(message: "simple-whip-server gave no HTTP answer to \(method) \(url)") }
-        return (status, String(decoding: answer.data ?? Data(), as: UTF8.self))
-    }
-
-    private final class Answer: @unchecked Sendable {
-        var data: Data?
-        var status: Int?
-        var error: Error?
-    }
 }
