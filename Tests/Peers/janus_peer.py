@@ -87,6 +87,25 @@ def rgb_to_yuv(r, g, b):  # BT.601 limited range
     return tuple(max(0, min(255, round(c))) for c in (y, u, v))
 
 
+class Pacer:
+    """Hands out frame numbers 0, 1, 2, … at `rate` a second on the monotonic clock, from the first call on."""
+
+    def __init__(self, rate):
+        self.rate = rate
+        self.n = -1
+        self.start = None
+
+    async def next(self):
+        self.n += 1
+        if self.start is None:
+            self.start = time.monotonic()
+        else:
+            wait = self.start + self.n / self.rate - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        return self.n
+
+
 class SolidColourTrack(VideoStreamTrack):
     """yuv420p frames of a single colour, paced at `fps`."""
 
@@ -95,21 +114,14 @@ class SolidColourTrack(VideoStreamTrack):
         self.yuv = rgb_to_yuv(*rgb)
         self.width, self.height, self.fps = width, height, fps
         self.clock = 90000
-        self.n = 0
-        self.start = None
+        self.pacer = Pacer(fps)
 
     async def recv(self):
-        if self.start is None:
-            self.start = time.monotonic()
-        else:
-            self.n += 1
-            wait = self.start + self.n / self.fps - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
+        n = await self.pacer.next()
         frame = av.VideoFrame(self.width, self.height, "yuv420p")
         for plane, value in zip(frame.planes, self.yuv):
             plane.update(bytes([value]) * plane.buffer_size)
-        frame.pts = int(self.n * self.clock / self.fps)
+        frame.pts = int(n * self.clock / self.fps)
         frame.time_base = fractions.Fraction(1, self.clock)
         return frame
 
@@ -124,19 +136,12 @@ class PacketLoop(MediaStreamTrack):
     def __init__(self, kind, frames, rate, clock):
         super().__init__()
         self.kind, self.frames, self.rate, self.clock = kind, frames, rate, clock
-        self.n = 0
-        self.start = None
+        self.pacer = Pacer(rate)
 
     async def recv(self):
-        if self.start is None:
-            self.start = time.monotonic()
-        else:
-            self.n += 1
-            wait = self.start + self.n / self.rate - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-        packet = av.Packet(self.frames[self.n % len(self.frames)])
-        packet.pts = round(self.n * self.clock / self.rate)
+        n = await self.pacer.next()
+        packet = av.Packet(self.frames[n % len(self.frames)])
+        packet.pts = round(n * self.clock / self.rate)
         packet.time_base = fractions.Fraction(1, self.clock)
         return packet
 
@@ -200,7 +205,7 @@ class ToneTrack(MediaStreamTrack):
         self.samples = rate // 50
         self.phase = 0.0
         self.n = 0
-        self.start = None
+        self.pacer = Pacer(rate / self.samples)
 
     def _audible(self, t):
         if self.off_s <= 0:
@@ -208,12 +213,7 @@ class ToneTrack(MediaStreamTrack):
         return (t % (self.on_s + self.off_s)) < self.on_s
 
     async def recv(self):
-        if self.start is None:
-            self.start = time.monotonic()
-        else:
-            wait = self.start + self.n * self.samples / self.rate - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
+        await self.pacer.next()
         return self.next_frame()
 
     def next_frame(self):
