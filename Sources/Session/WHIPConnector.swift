@@ -83,7 +83,7 @@ public final class WHIPConnector: SessionConnector {
             var delay = max(settings.retry.delay(afterFailures: failures),
                             min((error as? RetryAfterError)?.retryAfter ?? 0, Self.longestRetryAfter))
             let named = Set((publication.learnedICEServers ?? []).map(\.uri))
-            if publication.namedNewICEServers(than: iceServers), !publication.connected, named != retriedAtOnceFor {
+            if publication.namedNewICEServers, !publication.connected, named != retriedAtOnceFor {
                 // The offer lacked the servers the endpoint asked for, and did not connect: at once, with them.
                 delay = 0
                 retriedAtOnceFor = named

@@ -31,9 +31,9 @@ struct WHIPPublication {
     }
 
     /// Whether the endpoint named ICE servers this attempt's offer was made without.
-    func namedNewICEServers(than used: [WHIPIceServer]) -> Bool {
+    var namedNewICEServers: Bool {
         guard let learned = learnedICEServers else { return false }
-        return !learned.isEmpty && learned != used
+        return !learned.isEmpty && learned != iceServers
     }
 
     /// Publishes until the connection fails or the task is cancelled; returns why it ended. The resource is
@@ -87,7 +87,7 @@ struct WHIPPublication {
                 throw WHIPConnectionLost("the connection to the WHIP endpoint \(state) before it came up (ICE or DTLS)")
             }
             guard MonotonicInstant.now() < deadline else {
-                let hint = namedNewICEServers(than: iceServers) ? "; trying again with the ICE servers it named" : ""
+                let hint = namedNewICEServers ? "; trying again with the ICE servers it named" : ""
                 throw WHIPConnectionLost("the connection to the WHIP endpoint did not come up within \(Int(settings.connectTimeout)) s\(hint)")
             }
             try await Task.sleep(for: .seconds(Self.watchInterval))
