@@ -78,7 +78,7 @@ public struct OpencastClient: Sendable {
     public func error(for response: Response, doing what: String, url: URL) -> OpencastError {
         let text = String(decoding: response.body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let detail = text.isEmpty || text.hasPrefix("<") ? "" : ": \(text)"
-        let retryAfter = response.headers["retry-after"].flatMap(TimeInterval.init)
+        let retryAfter = RetryPolicy.retryAfter(response.headers["retry-after"])
         switch response.status {
         case 301, 302, 303, 307, 308:
             let location = response.headers["location"] ?? "another page"

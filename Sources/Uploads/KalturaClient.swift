@@ -86,7 +86,7 @@ public struct KalturaClient: Sendable {
                                                 body: form.finish(), throttle: file?.throttle)
         guard (200..<300).contains(response.status) else {
             throw APIError(code: "HTTP\(response.status)", message: "\(service).\(action): HTTP \(response.status)", status: response.status,
-                           retryAfter: response.headers["retry-after"].flatMap(TimeInterval.init))
+                           retryAfter: RetryPolicy.retryAfter(response.headers["retry-after"]))
         }
         let data = response.body
         if let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String: Any],

@@ -211,7 +211,7 @@ public struct S3Client: Sendable {
             throw ServiceError(status: response.status,
                                code: XMLFields.values(named: "Code", in: data).first ?? (response.status == 404 ? "NotFound" : "HTTP\(response.status)"),
                                message: XMLFields.values(named: "Message", in: data).first ?? "HTTP \(response.status)",
-                               retryAfter: response.headers["retry-after"].flatMap(TimeInterval.init))
+                               retryAfter: RetryPolicy.retryAfter(response.headers["retry-after"]))
         }
         return (response.headers, response.body)
     }
