@@ -29,11 +29,12 @@ public struct HTTPTransport: Sendable {
     /// An answer: its status, its headers (names in lower case) and its body.
     public struct Response: Sendable {
         public var status: Int
-        /// Each header's last value.
-        public var headers: [String: String]
-        public var body: Data
         /// Every value of each header, in order: a field that may repeat (WHIP's `Link`) is read here.
-        public var headerValues: [String: [String]] = [:]
+        public var headerValues: [String: [String]]
+        public var body: Data
+
+        /// Each header's last value.
+        public var headers: [String: String] { headerValues.compactMapValues(\.last) }
     }
 
     /// A request that got no answer: refused, reset, timed out, a name that did not resolve. Worth a retry.
@@ -126,13 +127,9 @@ public struct HTTPTransport: Sendable {
                     let response = try await client.execute(request, deadline: .now() + .hours(24))
                     progress.mark()
                     let collected = try await response.body.collect(upTo: 16 << 20)
-                    var answered: [String: String] = [:]
                     var values: [String: [String]] = [:]
-                    for header in response.headers {
-                        answered[header.name.lowercased()] = header.value
-                        values[header.name.lowercased(), default: []].append(header.value)
-                    }
-                    return Response(status: Int(response.status.code), headers: answered, body: Data(collected.readableBytesView), headerValues: values)
+                    for header in response.headers { values[header.name.lowercased(), default: []].append(header.value) }
+                    return Response(status: Int(response.status.code), headerValues: values, body: Data(collected.readableBytesView))
                 }
                 group.addTask {
                     try await progress.expire(after: timeout)
