@@ -65,16 +65,13 @@ public struct SessionRoster: Equatable, Sendable {
         case .disconnected(let reason, _):
             state = hasJoined ? .reconnecting : .connecting
             lastError = reason
-            changes = participants.reversed().map { .left($0) }
-            participants = []
-            return changes  // not the host leaving: see the type's comment
+            return clearStage()  // not the host leaving: see the type's comment
         case .moved(_, let breakout):
             state = .connecting
             lastError = nil
             inBreakout = breakout
             moving = true
-            changes = participants.reversed().map { .left($0) }
-            participants = []
+            changes = clearStage()
             if breakout && hostSeen && !hostWasPresent {
                 // The host's absence cannot be followed from a breakout: a grace running for it stops here, so it
                 // never ends a breakout's recording; the main room's join takes it up again.
@@ -88,7 +85,7 @@ public struct SessionRoster: Equatable, Sendable {
             hasJoined = true
             state = .joined
             lastError = nil
-            changes = participants.reversed().map { .left($0) }
+            changes = clearStage()
             participants = others
             changes += others.map { .joined($0) }
         case .participantUpdated(let participant):
@@ -114,5 +111,11 @@ public struct SessionRoster: Equatable, Sendable {
             changes.append(hostPresent ? .hostReturned : .hostLeft)
         }
         return changes
+    }
+
+    /// Takes everyone off the stage, the last to come first.
+    private mutating func clearStage() -> [Change] {
+        defer { participants = [] }
+        return participants.reversed().map { .left($0) }
     }
 }
