@@ -2,7 +2,6 @@ import DurableFiles
 import Foundation
 import Logging
 import RecorderCore
-import Synchronization
 
 /// Publishes the room's camera and microphone to a WHIP endpoint (RFC 9725): LiveKit or OpenVidu through their
 /// ingress, MediaMTX, Cloudflare, Janus behind its WHIP server. One attempt is one ``WHIPPublication``: the
@@ -49,11 +48,6 @@ public final class WHIPConnector: SessionConnector {
 
     /// WHIP carries nothing back: no participants, no numbers.
     public func reception() -> [TrackReception] { [] }
-
-    /// A WHIP endpoint is one place; moving the room is the platform's business (a breakout of its own ingress).
-    public func move(to room: String) throws(SessionMoveRefused) {
-        throw SessionMoveRefused("a WHIP publication has no rooms to move between: the endpoint decides where the room appears")
-    }
 
     /// WHIP has no channel for it (no data channel, no name to change): the endpoint's platform shows its own state.
     public func announceRecording(_ recording: Bool) async {}
