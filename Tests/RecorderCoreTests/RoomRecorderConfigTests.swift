@@ -118,6 +118,8 @@ final class RoomRecorderConfigTests: XCTestCase {
             ("[session]\nconnector = \"janus\"\nurl = \"http://127.0.0.1:8088/janus\"\nroom = 1\n[session.breakouts]\n1 = \"Group A\"", 6,
              "session.breakouts.1", "main room"),
             ("[session]\n[session.breakouts]\n5678 = \"Group A\"", 3, "session.breakouts.5678", "connector = \"janus\""),
+            ("[session]\nconnector = \"janus\"\nurl = \"http://127.0.0.1:8088/janus\"\nroom = 1\n[session.breakouts]\n05678 = \"A\"\n5678 = \"B\"", 7,
+             "session.breakouts.5678", "room 5678 is named twice"),
             ("[library]\ntarget = \"kaltura\"", 2, "library.target", "needs a [library.kaltura] section"),
             ("[library.kaltura]\napp_token_id = \"0_x\"", 1, "library.kaltura.partner_id", "partner id"),
             ("[library.kaltura]\npartner_id = 1\napp_token_id = \"0_x\"\napp_token_file = \"token\"", 4, "library.kaltura.app_token_file", "absolute"),
@@ -218,10 +220,10 @@ final class RoomRecorderConfigTests: XCTestCase {
 
             [session.breakouts]
             5678 = "Group A"
-            5679 = "Group B"
+            05679 = "Group B"
             """, file: "x")
         XCTAssertEqual(config.session.connector, .janus)
-        XCTAssertEqual(config.session.breakouts, ["5678": "Group A", "5679": "Group B"])
+        XCTAssertEqual(config.session.breakouts, ["5678": "Group A", "5679": "Group B"], "keyed by the room's number, as a move names it")
         let whip = try RoomRecorderConfig.parse("""
             [session]
             connector = "whip"

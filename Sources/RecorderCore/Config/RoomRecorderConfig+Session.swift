@@ -82,12 +82,13 @@ extension RoomRecorderConfig.Session {
         publishAudioKbps = try section.integer("publish_audio_kbps", default: publishAudioKbps, range: 16...256)
         autoRecord = try section.boolean("auto_record", default: autoRecord)
         let breakoutSection = try section.section("breakouts")
-        breakouts = try breakoutSection.strings()
-        for (room, name) in breakouts {
+        // Keyed by the room's number as a move names it: `05678` is room 5678.
+        for (room, name) in try breakoutSection.strings().sorted(by: { $0.key < $1.key }) {
             guard connector == .janus else { throw breakoutSection.error(room, "breakout rooms are rooms of a Janus session (connector = \"janus\")") }
             guard let number = UInt64(room), number > 0 else { throw breakoutSection.error(room, "expected a VideoRoom's number as the key, such as 5678 = \"Group A\"") }
             guard number != self.room else { throw breakoutSection.error(room, "this is the session's main room ([session] room), not a breakout") }
             guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw breakoutSection.error(room, "the breakout's name is empty") }
+            guard breakouts.updateValue(name, forKey: "\(number)") == nil else { throw breakoutSection.error(room, "room \(number) is named twice") }
         }
         if autoRecord && hosts.isEmpty {
             throw section.error("auto_record", "auto_record = true needs the session's host in hosts = [\"…\"]: the session starts when its host comes on stage")
