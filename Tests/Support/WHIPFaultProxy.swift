@@ -71,49 +71,26 @@ public final class WHIPFaultProxy: @unchecked Sendable {
     /// The proxy's JSON lines (faults set, requests, STUN and TURN requests).
     public var logPath: String { "\(folder.path)/whip-fault-proxy.log" }
     private var errorsPath: String { "\(folder.path)/whip-fault-proxy.stderr" }
-    private let process: Process
-
-    static var script: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Peers/whip_fault_proxy.py").standardized.path
-    }
-
-    /// The test environment's Python if there is one, else the system's: the script needs the standard library only.
-    static var python: String {
-        let venv = "\(MotoServer.venv)/bin/python"
-        return FileManager.default.isExecutableFile(atPath: venv) ? venv : "/usr/bin/python3"
-    }
+    private let process: PeerProcess
 
     /// Starts the proxy in front of `upstream` on a free port and waits for the line saying where it listens.
     public init(upstream: WHIPServer) throws {
         let folder = try TemporaryDirectory(prefix: "whip-fault-proxy")
         let logPath = "\(folder.path)/whip-fault-proxy.log"
         let errorsPath = "\(folder.path)/whip-fault-proxy.stderr"
-        _ = FileManager.default.createFile(atPath: errorsPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.python)
-        process.arguments = [Self.script, "--upstream", "http://127.0.0.1:\(upstream.port)", "--port", "0", "--log", logPath]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorsPath))
-        try process.run()
-        // Its only line on stdout: {"port": N, "stun_port": M}. Nothing (end of file) if it could not start.
-        var printed = Data()
-        while !printed.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            printed.append(chunk)
-        }
+        let process = try PeerProcess(script: "whip_fault_proxy.py", arguments: ["--upstream", "http://127.0.0.1:\(upstream.port)", "--port", "0", "--log", logPath],
+                                      errors: errorsPath)
+        // Its only line on stdout: {"port": N, "stun_port": M}. Nothing if it could not start.
         struct Listening: Decodable {
             var port: Int
             var stunPort: Int
         }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        guard let listening = try? decoder.decode(Listening.self, from: Data(printed.prefix { $0 != UInt8(ascii: "\n") })) else {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+        guard let listening = try? decoder.decode(Listening.self, from: Data(process.firstLine.utf8)) else {
+            process.stop()
             let errors = (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? ""
-            throw ProcessRunner.Failure(message: "whip_fault_proxy.py did not start in front of port \(upstream.port) (it printed \(String(decoding: printed, as: UTF8.self).debugDescription)):\n\(errors)")
+            throw ProcessRunner.Failure(message: "whip_fault_proxy.py did not start in front of port \(upstream.port) (it printed \(process.firstLine.debugDescription)):\n\(errors)")
         }
         self.upstream = upstream
         self.folder = folder
@@ -164,11 +141,7 @@ public final class WHIPFaultProxy: @unchecked Sendable {
     public func stunBindings() throws -> Int { try stun().bindings }
 
     /// Stops the proxy (it keeps nothing: SIGKILL).
-    public func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    public func stop() { process.stop() }
 
     /// The proxy's log, then anything it printed as errors.
     public func log() -> String {
@@ -176,8 +149,6 @@ public final class WHIPFaultProxy: @unchecked Sendable {
         let errors = (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? ""
         return errors.isEmpty ? log : "\(log)\nstderr:\n\(errors)"
     }
-
-    deinit { stop() }
 
     /// `http://127.0.0.1:<port>/_proxy/<name>`.
     private func control(_ name: String) -> URL { URL(string: "http://127.0.0.1:\(port)/_proxy/\(name)")! }
