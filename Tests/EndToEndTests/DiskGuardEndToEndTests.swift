@@ -17,16 +17,6 @@ final class DiskGuardEndToEndTests: XCTestCase {
         volume = nil
     }
 
-    /// Waits until the recording is no longer in progress and returns it.
-    private func waitUntilFinished(_ id: String, in daemon: DaemonProcess) async throws -> Recording {
-        for _ in 0..<400 {
-            let recording = try await daemon.client.send("GET", "/v1/recordings/\(id)").decode(Recording.self)
-            if !recording.status.isInProgress, recording.size != nil { return recording }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw ProcessRunner.Failure(message: "recording \(id) never finished; log:\n\(daemon.log())")
-    }
-
     func testAFullDiskEndsTheRecordingAsAPlayableFileWithAWarning() async throws {
         // No reserve: only the kernel's "no space left" stops this recording.
         let daemon = try DaemonProcess(recording: "min_free_mb = 1\nreserve_mb = 0")
@@ -36,7 +26,7 @@ final class DiskGuardEndToEndTests: XCTestCase {
         try await daemon.start(wrapper: volume == nil ? ["/usr/bin/prlimit", "--fsize=5000000", "--"] : [])
         let started = try await daemon.client.send("POST", "/v1/recordings", json: Data(#"{"title": "Full disk"}"#.utf8)).decode(Recording.self)
 
-        let ended = try await waitUntilFinished(started.recordingId, in: daemon)
+        let ended = try await daemon.waitUntilFiled(started.recordingId, seconds: 40)
         XCTAssertEqual(ended.status, .aborted, "a recording cut short by the disk is not complete")
         let reason = try XCTUnwrap(ended.reason)
         XCTAssertTrue(reason.contains(volume == nil ? "largest size" : "disk is full"), reason)
@@ -70,7 +60,7 @@ final class DiskGuardEndToEndTests: XCTestCase {
         _ = try await daemon.client.send("POST", "/v1/uploads/pause")
         let started = try await daemon.client.send("POST", "/v1/recordings").decode(Recording.self)
 
-        let ended = try await waitUntilFinished(started.recordingId, in: daemon)
+        let ended = try await daemon.waitUntilFiled(started.recordingId, seconds: 40)
         XCTAssertEqual(ended.status, .aborted)
         XCTAssertTrue(ended.reason?.contains("reserve") ?? false, ended.reason ?? "")
         XCTAssertEqual(try FFprobe.decodeErrors(ended.path), [], "stopped cleanly, not by a failed write")

@@ -26,17 +26,6 @@ final class SessionEndToEndTests: XCTestCase {
         return (janus, daemon)
     }
 
-    /// Stops the recording in progress and waits until it is finished and filed.
-    private func stopAndWait(_ started: Recording, _ daemon: DaemonProcess) async throws -> Recording {
-        _ = try await daemon.client.send("POST", "/v1/recordings/current/stop")
-        var recording = started
-        for _ in 0..<100 where recording.status.isInProgress || recording.size == nil {
-            try await Task.sleep(for: .milliseconds(100))
-            recording = try await daemon.client.send("GET", "/v1/recordings/\(started.recordingId)").decode(Recording.self)
-        }
-        return recording
-    }
-
     func testTheHostLeavingEndsTheRecordingAfterTheGraceAndTheSessionShowsInStatus() async throws {
         let (janus, daemon) = try await janusAndDaemon(recording: #"host_leave_grace = "2s""#, session: #"hosts = ["Dr. Ada"]"#)
         let client = daemon.client
@@ -114,7 +103,7 @@ final class SessionEndToEndTests: XCTestCase {
         let second = try await daemon.waitForStatus("the second start") { $0.current?.status == .active }
         let secondID = try XCTUnwrap(second.current?.recordingId)
         XCTAssertNotEqual(secondID, afterFirst.first?.recordingId)
-        _ = try await stopAndWait(try XCTUnwrap(second.current), daemon)
+        _ = try await daemon.stopAndWaitUntilFiled(secondID)
         try await back.waitFor("media-up")
         try await Task.sleep(for: .seconds(2))
         let stillStopped = try await client.send("GET", "/v1/status").decode(StatusReport.self)
@@ -164,7 +153,7 @@ final class SessionEndToEndTests: XCTestCase {
         student.leave()
         let afterLeaving = try await elapsed()
         try await Task.sleep(for: .seconds(2))
-        let recording = try await stopAndWait(started, daemon)
+        let recording = try await daemon.stopAndWaitUntilFiled(started.recordingId)
         XCTAssertEqual(recording.status, .complete)
 
         // Three tiles while both are there: the room, the teacher in orange, the student in teal.
@@ -242,7 +231,7 @@ final class SessionEndToEndTests: XCTestCase {
         XCTAssertTrue(table.contains("publishing 1280x720"), table)
 
         // The stop is announced too.
-        _ = try await stopAndWait(started, daemon)
+        _ = try await daemon.stopAndWaitUntilFiled(started.recordingId)
         let after = try JanusWatcher.watch(janus: janus, display: "Room 101", seconds: 2.5, tones: [440])
         XCTAssertEqual(after.messages, [#"{"display":"Room 101","recording":false,"type":"recording"}"#], "\(after)")
         _ = try await daemon.stop()
@@ -265,7 +254,7 @@ final class SessionEndToEndTests: XCTestCase {
         try await Task.sleep(for: .seconds(3))
         let status = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self)
         XCTAssertEqual(status.pipeline?.layout, "content_beside", "auto: content first")
-        let recording = try await stopAndWait(started, daemon)
+        let recording = try await daemon.stopAndWaitUntilFiled(started.recordingId)
         XCTAssertEqual(recording.status, .complete)
 
         // The screen is the large content tile; the teacher's camera and the room are beside it.
@@ -318,7 +307,7 @@ final class SessionEndToEndTests: XCTestCase {
         XCTAssertEqual(during.session?.reconnects, 1)
         XCTAssertEqual(during.current?.recordingId, started.recordingId)
 
-        let recording = try await stopAndWait(started, daemon)
+        let recording = try await daemon.stopAndWaitUntilFiled(started.recordingId)
         XCTAssertEqual(recording.status, .complete)
         let all = try await client.send("GET", "/v1/recordings").decode(RecordingList.self).recordings
         XCTAssertEqual(all.count, 1, "one recording, not parts")

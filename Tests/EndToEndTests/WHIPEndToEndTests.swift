@@ -66,7 +66,7 @@ final class WHIPEndToEndTests: XCTestCase {
         XCTAssertEqual(status.session?.participants, [], "WHIP sends no participants back")
         XCTAssertTrue(try whip.isPublishing(id: "room101"))
 
-        let started = try await daemon.client.send("POST", "/v1/recordings", json: Data(#"{"title": "Hybrid seminar"}"#.utf8)).decode(Recording.self)
+        _ = try await daemon.client.send("POST", "/v1/recordings", json: Data(#"{"title": "Hybrid seminar"}"#.utf8)).decode(Recording.self)
         // A remote student in Janus's room watches the room: the synthetic stage (a moving pattern that flashes
         // white once a second, a 440 Hz tone with a 1 kHz beep each second) reaches them.
         let seen = try JanusWatcher.watch(janus: janus, display: "Room 101", seconds: 5, tones: [440, 1000])
@@ -90,7 +90,6 @@ final class WHIPEndToEndTests: XCTestCase {
         _ = try await daemon.client.send("POST", "/v1/recordings/current/stop")
         _ = try await daemon.stop()
         XCTAssertFalse(try whip.isPublishing(id: "room101"), "the resource was deleted on the way out")
-        _ = started
     }
 
     func testAnOfferTheEndpointRefusesQuotesItsReason() async throws {
@@ -129,12 +128,7 @@ final class WHIPEndToEndTests: XCTestCase {
         let during = try await daemon.client.send("GET", "/v1/status").decode(StatusReport.self)
         XCTAssertEqual(during.current?.recordingId, started.recordingId, "the same recording goes on")
         XCTAssertEqual(during.session?.reconnects, 1)
-        _ = try await daemon.client.send("POST", "/v1/recordings/current/stop")
-        var recording = started
-        for _ in 0..<100 where recording.status.isInProgress || recording.size == nil {
-            try await Task.sleep(for: .milliseconds(100))
-            recording = try await daemon.client.send("GET", "/v1/recordings/\(started.recordingId)").decode(Recording.self)
-        }
+        let recording = try await daemon.stopAndWaitUntilFiled(started.recordingId)
         XCTAssertEqual(recording.status, .complete)
         let all = try await daemon.client.send("GET", "/v1/recordings").decode(RecordingList.self).recordings
         XCTAssertEqual(all.count, 1, "one recording, not parts")

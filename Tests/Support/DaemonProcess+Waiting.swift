@@ -26,6 +26,24 @@ extension DaemonProcess {
         }
         throw ProcessRunner.Failure(message: "\(what) never showed in status; log:\n\(log())\(otherLogs())")
     }
+
+    /// Waits up to `seconds` until recording `id` is finished and filed (no longer in progress, its size known), and
+    /// returns it; the failure has the daemon's log.
+    public func waitUntilFiled(_ id: String, seconds: Double = 10) async throws -> Recording {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let recording = try await client.send("GET", "/v1/recordings/\(id)").decode(Recording.self)
+            if !recording.status.isInProgress, recording.size != nil { return recording }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ProcessRunner.Failure(message: "recording \(id) never finished; log:\n\(log())")
+    }
+
+    /// Stops the recording in progress, `id`, and returns it once it is finished and filed.
+    public func stopAndWaitUntilFiled(_ id: String, seconds: Double = 10) async throws -> Recording {
+        _ = try await client.send("POST", "/v1/recordings/current/stop")
+        return try await waitUntilFiled(id, seconds: seconds)
+    }
 }
 
 extension KalturaServer {
